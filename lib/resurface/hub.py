@@ -1,0 +1,62 @@
+"""Hugging Face Hub access for the `paper` profile: use the local cache first, fail fast otherwise.
+
+Nothing here is called in the `smoke` or `course` profiles; those never touch the network.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import HubUnavailableError
+
+_COURSE_HINT = (
+    "The offline 'course' profile needs no Hub (e.g. `make book`, or papermill with "
+    "-f notebooks/params/course/_common.yaml); model aliases: `resurface models`."
+)
+
+
+def hub_offline() -> bool:
+    """True when the environment forbids Hub access (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE)."""
+    return any(os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
+               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def resolve_repo(repo_id: str, repo_type: str = "model", revision: str | None = None,
+                 timeout: float = 10.0) -> str:
+    """Return a local snapshot folder for a Hub repo, downloading it only when the Hub is reachable.
+
+    Raises HubUnavailableError within ``timeout`` seconds when the repo is neither cached nor
+    reachable, naming the repo id and what to do about it.
+    """
+    from huggingface_hub import snapshot_download
+
+    try:
+        return snapshot_download(repo_id, repo_type=repo_type, revision=revision, local_files_only=True)
+    except Exception:
+        pass
+    kind = "dataset" if repo_type == "dataset" else "model"
+    if hub_offline():
+        raise HubUnavailableError(
+            f"{kind} '{repo_id}' is not in the local Hugging Face cache and Hub access is off "
+            f"(HF_HUB_OFFLINE=1). Run once with Hub access (unset HF_HUB_OFFLINE; gated models "
+            f"also need `hf auth login`), or copy the snapshot into HF_HOME. {_COURSE_HINT}")
+    check_reachable(repo_id, repo_type=repo_type, revision=revision, timeout=timeout)
+    return snapshot_download(repo_id, repo_type=repo_type, revision=revision)
+
+
+def check_reachable(repo_id: str, repo_type: str = "model", revision: str | None = None,
+                    timeout: float = 10.0) -> None:
+    """Ask the Hub for the repo's metadata with a short timeout; raise a clear error if that fails."""
+    from huggingface_hub import HfApi
+
+    kind = "dataset" if repo_type == "dataset" else "model"
+    try:
+        HfApi().repo_info(repo_id, repo_type=repo_type, revision=revision, timeout=timeout)
+    except Exception as exc:  # network errors, 401/403 for gated repos, 404
+        text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        gated = any(s in text for s in ("401", "403", "gated", "restricted"))
+        fix = ("accept the model's licence on its Hub page and log in (`hf auth login` or HF_TOKEN)"
+               if gated else "check the id and your network or proxy settings")
+        raise HubUnavailableError(
+            f"cannot reach the Hugging Face Hub for {kind} '{repo_id}': {text}. "
+            f"The 'paper' profile needs Hub access: {fix}. {_COURSE_HINT}") from None

