@@ -206,6 +206,18 @@ class Store:
             return None
 
     # -- maintenance -----------------------------------------------------------------------
+    def _in_use(self, stage: str, key: str) -> bool:
+        """True when another process holds the artifact's lock (it is being computed now)."""
+        from filelock import Timeout
+
+        lock = self._lock(stage, key)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return True
+        lock.release()
+        return False
+
     def ls(self) -> list[dict]:
         """One row per finished or partial artifact: stage, key, status, size, age, short config."""
         rows = []
@@ -235,7 +247,8 @@ class Store:
             for d in stage_dir.iterdir():
                 if d.is_dir() and ((partial and d.name.startswith(".partial-")) or
                                    (not d.name.startswith(".") and not (d / DONE).exists())):
-                    doomed.append(d)
+                    if not self._in_use(stage_dir.name, d.name.removeprefix(".partial-")):
+                        doomed.append(d)
         if not dry_run:
             for d in doomed:
                 shutil.rmtree(d, ignore_errors=True)

@@ -135,7 +135,8 @@ def validate(values: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def resolve(profile: str, fig: str | None = None, **overrides: Any) -> dict[str, Any]:
-    """Profile values with ``overrides`` applied and everything validated."""
+def resolve(profile: str, fig: str | None = None, overrides: dict[str, Any] | None = None,
+            **kw: Any) -> dict[str, Any]:
+    """Profile values with ``overrides`` (a dict and/or keywords) applied and everything validated."""
     base = load(profile, fig)
-    return validate({**base, **overrides}, base)
+    return validate({**base, **(overrides or {}), **kw}, base)

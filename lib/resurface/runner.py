@@ -1,0 +1,128 @@
+"""Execute figure notebooks with papermill and build the Jupyter Book.
+
+``resurface figures --profile P [--only fig02,fig09] [-p name value]`` validates every override
+against the profile's declared parameters *before* starting a kernel, then executes each notebook
+into ``book/_generated/``. ``resurface book`` does the same for every figure, writes the generated
+pages (methods table, build report) and runs ``jupyter-book build`` with warnings as errors.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from . import profiles
+from .errors import ParameterError, ResurfaceError
+from .paths import generated_dir, notebooks_dir, repo_root
+
+
+def figure_notebooks() -> dict[str, Path]:
+    """``{"fig02": notebooks/fig02_<slug>.ipynb, ...}`` in figure order."""
+    return {p.name.split("_", 1)[0]: p for p in sorted(notebooks_dir().glob("fig[0-9][0-9]_*.ipynb"))}
+
+
+def parse_overrides(pairs: list[list[str]] | None) -> dict:
+    """``-p name value`` pairs with YAML-parsed values (``-p epochs 2`` gives the int 2)."""
+    return {name: yaml.safe_load(value) for name, value in (pairs or [])}
+
+
+def select(only: str | None) -> dict[str, Path]:
+    nbs = figure_notebooks()
+    if not only:
+        return nbs
+    wanted = [w.strip() if w.strip().startswith("fig") else f"fig{int(w):02d}" for w in only.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in nbs]
+    if unknown:
+        raise ParameterError("only", f"unknown figure(s) {', '.join(unknown)}", ", ".join(nbs) or "none yet")
+    return {w: nbs[w] for w in wanted}
+
+
+def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = None,
+               out_dir: Path | None = None) -> dict:
+    """Execute one figure notebook with papermill; return a build-report row."""
+    import papermill as pm
+
+    overrides = overrides or {}
+    profiles.resolve(profile, fig, overrides)  # fail before starting a kernel
+    out_dir = out_dir or generated_dir()
+    out = out_dir / notebook.name
+    t0 = time.time()
+    status = "ok"
+    try:
+        pm.execute_notebook(str(notebook), str(out), parameters={"profile": profile, **overrides},
+                            cwd=str(notebook.parent), kernel_name="python3", progress_bar=False,
+                            log_output=False, report_mode=False)
+    except pm.PapermillExecutionError as exc:
+        status = f"failed: {exc.ename}: {exc.evalue}"
+    row = {"figure": fig, "notebook": notebook.name, "profile": profile, "status": status,
+           "seconds": round(time.time() - t0, 1), "overrides": overrides}
+    print(f"[figures] {fig}: {status} in {row['seconds']} s -> {out}", flush=True)
+    return row
+
+
+def run_figures(profile: str, only: str | None = None, overrides: dict | None = None) -> list[dict]:
+    nbs = select(only)
+    for fig in nbs:  # validate every notebook's parameters before running any of them
+        profiles.resolve(profile, fig, overrides or {})
+    return [run_figure(fig, nb, profile, overrides) for fig, nb in nbs.items()]
+
+
+def write_methods_table(path: Path | None = None) -> Path:
+    """The Methods page's parameter table, generated from the profile files (one source of truth)."""
+    path = path or generated_dir() / "methods_table.md"
+    values = {p: profiles.load(p) for p in profiles.PROFILES}
+    names = [n for n in values["paper"] if n != "profile"]
+    lines = ["| parameter | smoke | course | paper |", "|---|---|---|---|"]
+    for n in names:
+        lines.append(f"| `{n}` | " + " | ".join(f"`{values[p].get(n)}`" for p in profiles.PROFILES) + " |")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_build_report(rows: list[dict], path: Path | None = None) -> Path:
+    path = path or generated_dir() / "build_report.md"
+    if not rows:
+        path.write_text("No figure notebooks were executed in this build.\n")
+        return path
+    lines = ["| figure | profile | status | seconds |", "|---|---|---|---|"]
+    lines += [f"| {r['figure']} | {r['profile']} | {r['status']} | {r['seconds']} |" for r in rows]
+    total = sum(r["seconds"] for r in rows)
+    lines.append(f"\nTotal notebook time: {total:.0f} s, built {time.strftime('%Y-%m-%d %H:%M %Z')}.")
+    path.write_text("\n".join(lines) + "\n")
+    (path.with_suffix(".json")).write_text(json.dumps(rows, indent=2))
+    return path
+
+
+def build_book(strict: bool = True) -> Path:
+    """Run ``jupyter-book build`` on the repository; return the HTML index."""
+    exe = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(exe), "build", str(repo_root()), "--keep-going"] + (["-W", "-n"] if strict else [])
+    r = subprocess.run(cmd, cwd=repo_root())
+    index = repo_root() / "_build" / "html" / "index.html"
+    if r.returncode != 0 or not index.exists():
+        raise ResurfaceError(f"jupyter-book build failed (exit {r.returncode}); see the output above")
+    return index
+
+
+def cli_figures(args) -> int:
+    rows = run_figures(args.profile, args.only, parse_overrides(args.param))
+    write_build_report(rows)
+    failed = [r for r in rows if r["status"] != "ok"]
+    return 1 if failed else 0
+
+
+def cli_book(args) -> int:
+    rows = run_figures(args.profile, args.only, parse_overrides(args.param))
+    write_methods_table()
+    write_build_report(rows)
+    failed = [r for r in rows if r["status"] != "ok"]
+    if failed:
+        raise ResurfaceError(f"{len(failed)} notebook(s) failed: " + ", ".join(r["figure"] for r in failed))
+    index = build_book()
+    print(f"[book] built {index}")
+    return 0
