@@ -1,0 +1,137 @@
+"""One figure style for the whole book: a colour per condition, Δ = 0 lines, provenance on disk.
+
+Conditions are named ``<source>@<τ>`` (e.g. ``self@1.25``, ``cross@0.75``) or ``replay``; a source's
+colours get darker with temperature, and every figure uses the same colour for the same condition.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .artifacts import environment_versions
+from .paths import generated_dir
+
+# source kind -> seaborn palette name; shades are picked by temperature rank
+_SOURCE_PALETTES = {"self": "Blues", "lineage": "Greens", "recipe": "Purples", "cross": "Oranges",
+                    "below": "Blues", "above": "Reds", "own": "Blues"}
+_FIXED = {"replay": "#6b6b6b", "base": "#000000"}
+TEMPERATURES = (0.75, 1.0, 1.25)
+SOURCE_NAMES = {"self": "self-generated", "lineage": "same lineage", "recipe": "different recipe",
+                "cross": "cross-family", "replay": "human-text replay", "below": "max-cos below threshold",
+                "above": "max-cos at/above threshold"}
+
+
+def parse_condition(cond: str) -> tuple[str, float | None]:
+    """``"self@1.25"`` -> ``("self", 1.25)``; ``"replay"`` -> ``("replay", None)``."""
+    if "@" in cond:
+        src, t = cond.split("@", 1)
+        return src, float(t)
+    return cond, None
+
+
+def condition_color(cond: str):
+    """The colour of a condition, identical in every figure."""
+    src, t = parse_condition(cond)
+    if src in _FIXED:
+        return _FIXED[src]
+    shades = sns.color_palette(_SOURCE_PALETTES.get(src, "Greys"), 6)
+    rank = {0.75: 2, 1.0: 3, 1.25: 5}.get(t, 4)
+    return shades[rank]
+
+
+def condition_label(cond: str) -> str:
+    src, t = parse_condition(cond)
+    name = SOURCE_NAMES.get(src, src)
+    return f"{name}, τ={t:g}" if t is not None else name
+
+
+def deltas(results: pd.DataFrame, keys=("condition", "subset", "task", "metric")) -> pd.DataFrame:
+    """Add ``delta`` = value − value at epoch 0 of the same run (same condition, subset, task, metric)."""
+    keys = [k for k in keys if k in results.columns]
+    base = results[results["epoch"] == 0].set_index(keys)["value"].rename("base")
+    out = results.join(base, on=keys)
+    out["delta"] = out["value"] - out["base"]
+    return out
+
+
+def delta_panels(df: pd.DataFrame, panels: list[tuple[str, str, str]], conditions: list[str],
+                 reference: str | None = None, title: str = "", profile: str = "",
+                 ncols: int | None = None):
+    """Δ vs epoch, mean ± 1 std across subsets; one panel per ``(task, metric, panel title)``.
+
+    ``df`` is tidy with columns condition, subset, epoch, task, metric, delta. ``reference`` (e.g. the
+    student's own data) is drawn dashed, as in the paper's Figs 5 and 10.
+    """
+    n = len(panels)
+    ncols = ncols or min(n, 4)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows), squeeze=False)
+    for ax, (task, metric, name) in zip(axes.flat, panels):
+        sub = df[(df["task"] == task) & (df["metric"] == metric)]
+        for cond in conditions:
+            c = sub[sub["condition"] == cond]
+            if c.empty:
+                continue
+            g = c.groupby("epoch")["delta"]
+            mean, std = g.mean(), g.std(ddof=0).fillna(0.0)
+            style = "--" if cond == reference else "-"
+            ax.plot(mean.index, mean.values, style, color=condition_color(cond), label=condition_label(cond),
+                    lw=1.8, marker="o", ms=3)
+            ax.fill_between(mean.index, mean - std, mean + std, color=condition_color(cond), alpha=0.18, lw=0)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"Δ {metric.split(',')[0]}")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False,
+               bbox_to_anchor=(0.5, -0.02 - 0.04 * ((len(labels) - 1) // 4)))
+    sup = title + (f"  [{profile} profile]" if profile else "")
+    fig.suptitle(sup, fontsize=11)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def kde_panel(ax, values_by_condition: dict[str, np.ndarray], xlabel: str, title: str = ""):
+    """Kernel density per condition with a dashed line at each mean (mean in the legend)."""
+    for cond, vals in values_by_condition.items():
+        vals = np.asarray(vals, dtype=float)
+        vals = vals[np.isfinite(vals)]
+        if len(vals) == 0:
+            continue
+        color = condition_color(cond)
+        label = f"{condition_label(cond)} (μ={vals.mean():.2f})"
+        if len(vals) > 1 and np.ptp(vals) > 0:
+            sns.kdeplot(vals, ax=ax, color=color, label=label, fill=True, alpha=0.15, lw=1.6, warn_singular=False)
+        else:
+            ax.axvline(vals[0], color=color, label=label)
+        ax.axvline(vals.mean(), color=color, ls="--", lw=1.2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, frameon=False)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def save_figure(fig, name: str, provenance: dict, out_dir: Path | None = None) -> dict[str, Path]:
+    """Save ``fig`` as PNG and PDF with a JSON provenance record (profile, artifact keys, versions)."""
+    out_dir = Path(out_dir) if out_dir else generated_dir() / "figures"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {ext: out_dir / f"{name}.{ext}" for ext in ("png", "pdf")}
+    fig.savefig(paths["png"], dpi=150, bbox_inches="tight")
+    fig.savefig(paths["pdf"], bbox_inches="tight")
+    record = {"figure": name, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+              "versions": environment_versions(), **provenance}
+    paths["json"] = out_dir / f"{name}.provenance.json"
+    paths["json"].write_text(json.dumps(record, indent=2, default=str))
+    return paths
