@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, required=True)
     t.add_argument("--eval-suite", action="append", default=None,
                    help="suite evaluated at epoch 0 and every epoch end (repeatable); none: skip")
+    t.add_argument("--eval-limit", type=int, default=None, help="at most this many items per task")
+    t.add_argument("--run-name", default=None, help="label of the run in results.csv (default: artifact key)")
     t.add_argument("--block-size", type=int, default=2048)
     t.add_argument("--batch-size", type=int, default=8, help="per-device micro-batch (sequences)")
     t.add_argument("--effective-batch", type=int, default=64, help="sequences per optimizer step")

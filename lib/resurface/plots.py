@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -86,6 +87,7 @@ def delta_panels(df: pd.DataFrame, panels: list[tuple[str, str, str]], condition
                     lw=1.8, marker="o", ms=3)
             ax.fill_between(mean.index, mean - std, mean + std, color=condition_color(cond), alpha=0.18, lw=0)
         ax.axhline(0, color="black", lw=0.8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"Δ {metric.split(',')[0]}")

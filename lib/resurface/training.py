@@ -1,0 +1,793 @@
+"""Student training: full fine-tune on packed blocks, evaluated before training and after every epoch.
+
+This mirrors the reference pipeline (METHODS.md c.4: LLaMA-Factory ``stage: pt``, full fine-tune,
+``packing: true``) with a plain training loop on :class:`accelerate.Accelerator`, so the same code runs
+on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
+
+- **Packing** (:func:`pack_blocks`): every text + EOS, tokenised without special tokens, all
+  concatenated and cut into ``block_size`` blocks; the remainder is dropped; no cross-document mask.
+- **Loss**: causal LM loss (labels = input ids). The loss of an optimizer step is the mean over every
+  predicted token of its micro-batches (token-weighted, as ``transformers.Trainer`` computes it, so a
+  short last micro-batch does not get the weight of a full one).
+- **Optimizer**: ``torch.optim.AdamW`` (betas 0.9/0.999, eps 1e-8, fused on CUDA); weight decay only
+  on parameters with two or more dimensions (matrices and embeddings, not norms or biases — the
+  same set ``Trainer`` decays for the supported architectures); gradients clipped to ``max_grad_norm``
+  (1.0, the HF/LLaMA-Factory default).
+- **Schedule**: ``get_cosine_schedule_with_warmup`` with ``ceil(warmup_ratio * total_steps)`` warmup
+  steps, exactly what ``Trainer`` computes from a ratio; total steps = epochs x
+  ``ceil(micro_batches_per_epoch / grad_accum)`` (the last step of an epoch may be short, as in
+  ``Trainer``).
+- **Data order**: each epoch permutes the blocks with a ``torch.Generator`` seeded from
+  ``(seed, epoch)`` only (:func:`epoch_permutation`), so the order does not depend on anything else
+  that touched the global RNG, and a resumed run sees the same order. Under several processes every
+  global micro-batch of ``batch_size x num_processes`` consecutive blocks is split between the ranks;
+  a short last one is completed with blocks from the start of the permutation (accelerate's
+  ``even_batches`` rule), so each optimizer step sees the same blocks as on one device except there.
+- **Precision**: weights stay fp32 (master weights); on CUDA the forward pass runs under bf16
+  autocast (``mixed_precision="bf16"``), on CPU in fp32. Training the weights themselves in bf16 would
+  lose every update of a 1e-6 learning rate, so it is not offered; fp16 (which needs loss scaling) is
+  refused.
+- **Evaluation**: ``eval_hook(model, tokenizer, epoch)`` runs at epoch 0 (the base model, before any
+  step) and after every epoch, on the main process; its rows are kept with an ``epoch`` column.
+- **Resume**: with a ``workdir``, the full state (weights, optimizer, scheduler, RNG states, results and
+  losses so far) is saved after every epoch's evaluation into ``workdir/state`` (written to
+  ``state.tmp`` then renamed, so a kill never leaves a half state). A later call with the same workdir
+  continues with the next epoch without re-evaluating finished ones and produces the same results and
+  losses as an uninterrupted run (bit-identical on CPU).
+
+:func:`train_run` is the stage entry point: it reads a corpus or subset folder, trains a student
+through the artifact store and writes ``results.csv``, ``losses.csv`` and ``train.json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .errors import ParameterError, ResurfaceError
+
+STAGE = "train"
+STAGE_VERSION = 1
+
+#: column order of the per-step loss table
+LOSS_COLUMNS = ["step", "epoch", "loss", "lr", "grad_norm", "tokens_seen", "seconds"]
+
+EvalHook = Callable[[Any, Any, int], list]
+
+
+# ---------------------------------------------------------------------------------------------
+# packing
+# ---------------------------------------------------------------------------------------------
+def _pack(texts: Sequence[str], tokenizer, block_size: int, progress: bool = False):
+    """Blocks and the number of tokens before the remainder was dropped."""
+    import numpy as np
+    import torch
+    from tqdm.auto import tqdm
+
+    _check("block_size", isinstance(block_size, int) and not isinstance(block_size, bool) and block_size > 0,
+           f"got {block_size!r}", "an integer > 0")
+    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        raise ParameterError("texts", "expected a list of strings", "list[str]")
+    eos = tokenizer.eos_token_id
+    if eos is None:
+        raise ParameterError("tokenizer", "has no EOS token; packing separates documents with EOS",
+                             "a tokenizer with eos_token set")
+    pieces: list = []
+    chunk = 1000
+    for i in tqdm(range(0, len(texts), chunk), desc="tokenize", unit="chunk", disable=not progress,
+                  leave=False):
+        batch = list(texts[i:i + chunk])
+        ids = tokenizer(batch, add_special_tokens=False)["input_ids"]
+        for seq in ids:
+            pieces.append(np.asarray(seq, dtype=np.int64))
+            pieces.append(np.asarray([eos], dtype=np.int64))
+    flat = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+    n_tokens = int(flat.size)
+    n_blocks = n_tokens // block_size
+    if n_blocks == 0:
+        raise ParameterError(
+            "block_size",
+            f"the data holds only {n_tokens} tokens ({len(texts)} texts, one EOS each), fewer than one "
+            f"block of {block_size}; use a smaller block_size or more data (a larger tokens_per_subset)",
+            f"block_size <= {n_tokens}" if n_tokens else "a non-empty corpus")
+    blocks = torch.from_numpy(flat[: n_blocks * block_size].copy()).view(n_blocks, block_size)
+    return blocks, n_tokens
+
+
+def pack_blocks(texts: list[str], tokenizer, block_size: int, *, progress: bool = False):
+    """Pack texts into a ``LongTensor [n_blocks, block_size]`` (LLaMA-Factory pretraining packing).
+
+    Each text is tokenised without special tokens and followed by the EOS id; everything is
+    concatenated and cut into consecutive blocks; the remainder is dropped. Blocks can span documents
+    (no cross-document attention mask). Too little data for one block raises ParameterError.
+    """
+    return _pack(texts, tokenizer, block_size, progress)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# step plan, data order, schedule
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepPlan:
+    """How an epoch of ``n_blocks`` is cut into micro-batches and optimizer steps."""
+
+    n_blocks: int
+    batch_size: int
+    num_processes: int
+    grad_accum: int
+    micro_batches_per_epoch: int  # global micro-batches of batch_size * num_processes blocks
+    steps_per_epoch: int
+
+    @property
+    def global_micro_batch(self) -> int:
+        return self.batch_size * self.num_processes
+
+
+def grad_accum_steps(batch_size: int, effective_batch: int, num_processes: int = 1) -> int:
+    """``effective_batch // (batch_size * num_processes)``; a ParameterError unless exact and >= 1."""
+    _check("batch_size", _is_int(batch_size) and batch_size > 0, f"got {batch_size!r}", "an integer > 0")
+    _check("effective_batch", _is_int(effective_batch) and effective_batch > 0, f"got {effective_batch!r}",
+           "an integer > 0")
+    per_step = batch_size * num_processes
+    if effective_batch < per_step or effective_batch % per_step:
+        raise ParameterError(
+            "effective_batch",
+            f"{effective_batch} sequences per optimizer step cannot be reached with batch_size "
+            f"{batch_size} x {num_processes} process(es) = {per_step} sequences per micro-step "
+            "(gradient accumulation must be a whole number >= 1)",
+            f"a multiple of {per_step}, e.g. {per_step * max(1, round(effective_batch / per_step))}")
+    return effective_batch // per_step
+
+
+def plan_steps(n_blocks: int, batch_size: int, effective_batch: int, num_processes: int = 1) -> StepPlan:
+    """The step plan of one epoch (same step count as ``transformers.Trainer``, drop_last=False)."""
+    accum = grad_accum_steps(batch_size, effective_batch, num_processes)
+    micro = math.ceil(n_blocks / (batch_size * num_processes))
+    return StepPlan(n_blocks, batch_size, num_processes, accum, micro, math.ceil(micro / accum))
+
+
+def warmup_steps(total_steps: int, warmup_ratio: float) -> int:
+    """Warmup steps from a ratio, rounded up (``TrainingArguments.get_warmup_steps``)."""
+    return math.ceil(total_steps * warmup_ratio)
+
+
+def epoch_permutation(n_blocks: int, seed: int, epoch: int):
+    """The block order of ``epoch`` (1-based): a permutation seeded from ``(seed, epoch)`` only."""
+    import torch
+
+    digest = hashlib.sha256(f"resurface-train:{seed}:{epoch}".encode()).digest()
+    g = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+    return torch.randperm(n_blocks, generator=g)
+
+
+def _epoch_layout(order, plan: StepPlan) -> list[list]:
+    """Optimizer steps of one epoch, each a list of global micro-batches (index tensors)."""
+    import torch
+
+    g = plan.global_micro_batch
+    micro = [order[i:i + g] for i in range(0, len(order), g)]
+    if plan.num_processes > 1 and micro and len(micro[-1]) < g:
+        need = g - len(micro[-1])
+        reps = math.ceil(need / len(order))
+        micro[-1] = torch.cat([micro[-1], order.repeat(reps)[:need]])
+    return [micro[i:i + plan.grad_accum] for i in range(0, len(micro), plan.grad_accum)]
+
+
+# ---------------------------------------------------------------------------------------------
+# validation helpers
+# ---------------------------------------------------------------------------------------------
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _check(name: str, ok: bool, problem: str, accepted: str) -> None:
+    if not ok:
+        raise ParameterError(name, problem, accepted)
+
+
+def _validate_hparams(epochs, lr, warmup_ratio, weight_decay, max_grad_norm, seed) -> None:
+    _check("epochs", _is_int(epochs) and epochs >= 0, f"got {epochs!r}", "an integer >= 0")
+    _check("lr", _is_num(lr) and lr > 0, f"got {lr!r}", "a number > 0")
+    _check("warmup_ratio", _is_num(warmup_ratio) and 0 <= warmup_ratio < 1, f"got {warmup_ratio!r}",
+           "a number in [0, 1)")
+    _check("weight_decay", _is_num(weight_decay) and weight_decay >= 0, f"got {weight_decay!r}",
+           "a number >= 0")
+    _check("max_grad_norm", max_grad_norm is None or (_is_num(max_grad_norm) and max_grad_norm >= 0),
+           f"got {max_grad_norm!r}", "a number >= 0 (0 or None: no clipping)")
+    _check("seed", _is_int(seed), f"got {seed!r}", "an integer")
+
+
+MIXED_PRECISION = ("auto", "no", "bf16")
+
+
+def _resolve_mixed_precision(mixed_precision: str, cuda: bool) -> str:
+    _check("mixed_precision", mixed_precision in MIXED_PRECISION, f"got {mixed_precision!r}",
+           ", ".join(MIXED_PRECISION))
+    if mixed_precision == "auto":
+        return "bf16" if cuda else "no"
+    return mixed_precision
+
+
+# ---------------------------------------------------------------------------------------------
+# accelerate plumbing
+# ---------------------------------------------------------------------------------------------
+def _world() -> tuple[int, int]:
+    """(world size, rank) from the launcher's environment, without initialising anything."""
+    return int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
+
+
+def _make_accelerator(cpu: bool, mixed_precision: str):
+    """An Accelerator; in a single process, a state left by another configuration is reset."""
+    from datetime import timedelta
+
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+    from accelerate.utils import GradientAccumulationPlugin, InitProcessGroupKwargs
+
+    # Accumulation is done by the loop itself (token-weighted losses, no_sync): pin accelerate's own
+    # to 1 so that neither a launcher setting nor an earlier Trainer rescales the loss in backward().
+    # Evaluation runs on the main process while the others wait: allow long barriers.
+    kwargs = dict(cpu=cpu, mixed_precision=mixed_precision,
+                  gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=1),
+                  kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(hours=6))])
+    try:
+        return Accelerator(**kwargs)
+    except ValueError as exc:
+        if "already been initialized" not in str(exc) or _world()[0] > 1:
+            raise
+        AcceleratorState._reset_state(reset_partial_state=True)
+        return Accelerator(**kwargs)
+
+
+def _barrier() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def _param_groups(model, weight_decay: float) -> list[dict]:
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 else no_decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _plain(v):
+    """JSON-safe plain Python value (numpy/torch scalars -> Python numbers)."""
+    if hasattr(v, "item") and callable(v.item) and getattr(v, "ndim", 0) == 0:
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)
+
+
+def _rows_from_hook(rows, epoch: int) -> list[dict]:
+    """The hook's rows as plain-Python dicts, epoch first (the loop's epoch and run labels win)."""
+    if rows is None:
+        return []
+    if not isinstance(rows, (list, tuple)) or not all(isinstance(r, dict) for r in rows):
+        raise ResurfaceError(f"eval_hook must return a list of dicts (tidy rows), got {type(rows).__name__}")
+    return [{"epoch": epoch, **{str(k): _plain(v) for k, v in r.items() if k not in ("epoch", "run")}}
+            for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# resumable state
+# ---------------------------------------------------------------------------------------------
+STATE_DIR, STATE_TMP, STATE_PREV, PROGRESS = "state", "state.tmp", "state.prev", "progress.json"
+
+
+@contextlib.contextmanager
+def _quiet_accelerate():
+    """Silence accelerate's per-save notice about tied (shared) weights, which is expected here."""
+    import logging
+
+    lg = logging.getLogger("accelerate")
+    old = lg.level
+    lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        lg.setLevel(old)
+
+
+def _find_state(workdir: Path) -> Path | None:
+    for name in (STATE_DIR, STATE_PREV):  # state.prev: killed between the two renames
+        if (workdir / name / PROGRESS).exists():
+            return workdir / name
+    return None
+
+
+def _save_state(accelerator, workdir: Path, progress: dict) -> None:
+    """Save the full training state atomically: write state.tmp, then rename it to state."""
+    tmp, final, prev = workdir / STATE_TMP, workdir / STATE_DIR, workdir / STATE_PREV
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    with _quiet_accelerate():
+        accelerator.save_state(str(tmp), safe_serialization=True)
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        (tmp / PROGRESS).write_text(json.dumps(progress))  # written last: marks the state complete
+        if final.exists():
+            shutil.rmtree(prev, ignore_errors=True)
+            os.replace(final, prev)
+        os.replace(tmp, final)
+        shutil.rmtree(prev, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+def _fingerprint(blocks, **hparams) -> dict:
+    h = hashlib.sha256(blocks.detach().cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
+    return {"blocks_sha256": h, "blocks_shape": list(blocks.shape), **hparams}
+
+
+# ---------------------------------------------------------------------------------------------
+# the loop
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: tidy evaluation rows, per-step losses, and a run summary."""
+
+    results: Any  # pandas.DataFrame: epoch + the eval hook's columns
+    losses: Any  # pandas.DataFrame: LOSS_COLUMNS
+    summary: dict = field(default_factory=dict)
+
+
+def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: float = 0.1,
+          batch_size: int = 8, effective_batch: int = 64, weight_decay: float = 0.0,
+          max_grad_norm: float | None = 1.0, seed: int = 42, eval_hook: EvalHook | None = None,
+          workdir: str | Path | None = None, save_checkpoints: bool = False, progress: bool = True,
+          shuffle: bool = True, device: str = "auto", mixed_precision: str = "auto") -> TrainResult:
+    """Fully fine-tune ``model`` (in place) on packed ``blocks`` with a causal LM loss.
+
+    ``blocks``: LongTensor [n_blocks, block_size] from :func:`pack_blocks`. ``eval_hook(model,
+    tokenizer, epoch) -> list[dict]`` is called at epoch 0 (before training) and after each epoch.
+    ``workdir`` makes the run resumable (see the module docstring) and holds ``checkpoints/epoch_XX``
+    when ``save_checkpoints``. ``shuffle=False`` keeps the blocks in their given order every epoch.
+    ``device``: auto (accelerate's choice: the GPU of this rank if any) or cpu. ``mixed_precision``:
+    auto (bf16 on CUDA, none on CPU), no, or bf16. Returns a :class:`TrainResult`; ``losses`` has one
+    row per optimizer step (``seconds``: cumulative training time without evaluation and saving).
+    """
+    import pandas as pd
+    import torch
+    from accelerate.utils import set_seed
+    from tqdm.auto import tqdm
+    from transformers import get_cosine_schedule_with_warmup
+
+    # ---- validation, before any heavy work
+    _validate_hparams(epochs, lr, warmup_ratio, weight_decay, max_grad_norm, seed)
+    if not (isinstance(blocks, torch.Tensor) and blocks.ndim == 2 and blocks.shape[0] > 0
+            and blocks.shape[1] > 1 and not blocks.is_floating_point()):
+        raise ParameterError("blocks", f"expected an integer tensor [n_blocks>0, block_size>1], got "
+                             f"{getattr(blocks, 'shape', type(blocks).__name__)}", "pack_blocks(...) output")
+    n_blocks, block_size = int(blocks.shape[0]), int(blocks.shape[1])
+    max_pos = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    if isinstance(max_pos, int) and block_size > max_pos:
+        raise ParameterError("block_size", f"{block_size} is longer than the model's context ({max_pos})",
+                             f"an integer <= {max_pos}")
+    _check("device", device in ("auto", "cpu", "cuda"), f"got {device!r}", "auto, cpu, cuda")
+    if device == "cuda" and not torch.cuda.is_available():
+        from .device import resolve_device
+
+        resolve_device("cuda")  # raises DeviceError with the explanation
+    if eval_hook is not None and not callable(eval_hook):
+        raise ParameterError("eval_hook", "is not callable", "a function (model, tokenizer, epoch) -> list[dict]")
+    if save_checkpoints and workdir is None:
+        raise ParameterError("save_checkpoints", "needs a workdir to write checkpoints into",
+                             "pass workdir=... or save_checkpoints=False")
+    world, _ = _world()
+    grad_accum_steps(batch_size, effective_batch, world)  # early, before the Accelerator exists
+    cuda = device != "cpu" and torch.cuda.is_available()
+    mp = _resolve_mixed_precision(mixed_precision, cuda)
+    workdir = Path(workdir) if workdir is not None else None
+
+    # ---- setup
+    accelerator = _make_accelerator(cpu=not cuda, mixed_precision=mp)
+    main = accelerator.is_main_process
+    nproc, rank = accelerator.num_processes, accelerator.process_index
+    plan = plan_steps(n_blocks, batch_size, effective_batch, nproc)
+    total_steps = plan.steps_per_epoch * epochs
+    n_warmup = warmup_steps(total_steps, warmup_ratio)
+    set_seed(seed)
+    if workdir is not None and main:
+        workdir.mkdir(parents=True, exist_ok=True)
+    accelerator.wait_for_everyone()
+
+    model.train()
+    model = accelerator.prepare(model)
+    inner = accelerator.unwrap_model(model)
+    optimizer = torch.optim.AdamW(_param_groups(inner, weight_decay), lr=lr, betas=(0.9, 0.999), eps=1e-8,
+                                  weight_decay=weight_decay, fused=accelerator.device.type == "cuda")
+    scheduler = get_cosine_schedule_with_warmup(optimizer, n_warmup, max(total_steps, 1))
+    accelerator.register_for_checkpointing(optimizer, scheduler)
+
+    fingerprint = _fingerprint(blocks, epochs=epochs, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
+                               effective_batch=effective_batch, weight_decay=weight_decay,
+                               max_grad_norm=max_grad_norm, seed=seed, shuffle=shuffle,
+                               num_processes=nproc, mixed_precision=mp)
+    done_epoch, step, tokens_seen, train_seconds = -1, 0, 0, 0.0
+    results: list[dict] = []
+    losses: list[dict] = []
+    resumed_from = None
+
+    state = _find_state(workdir) if workdir is not None else None
+    if state is not None:
+        saved = json.loads((state / PROGRESS).read_text())
+        if saved["fingerprint"] != fingerprint:
+            diff = sorted(k for k in fingerprint if saved["fingerprint"].get(k) != fingerprint[k])
+            raise ResurfaceError(
+                f"{state} was written by a run with different data or settings ({', '.join(diff)}); "
+                "delete it or use another workdir")
+        with _quiet_accelerate():
+            accelerator.load_state(str(state))
+        done_epoch, step, tokens_seen = saved["epoch"], saved["step"], saved["tokens_seen"]
+        train_seconds, results, losses = saved["train_seconds"], saved["results"], saved["losses"]
+        resumed_from = done_epoch
+        if main and progress:
+            print(f"[train] resuming after epoch {done_epoch} (step {step}) from {state}", flush=True)
+
+    def evaluate(epoch: int) -> None:
+        if eval_hook is not None:
+            if main:
+                inner.eval()
+                with torch.no_grad(), accelerator.autocast():
+                    rows = eval_hook(inner, tokenizer, epoch)
+                inner.train()
+                results.extend(_rows_from_hook(rows, epoch))
+            accelerator.wait_for_everyone()
+
+    def checkpoint(epoch: int) -> None:
+        if main:
+            out = workdir / "checkpoints" / f"epoch_{epoch:02d}"
+            tmp = out.with_name(out.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            inner.save_pretrained(tmp)
+            if tokenizer is not None:
+                tokenizer.save_pretrained(tmp)
+            shutil.rmtree(out, ignore_errors=True)
+            os.replace(tmp, out)
+        accelerator.wait_for_everyone()
+
+    def save(epoch: int) -> None:
+        if workdir is not None:
+            _save_state(accelerator, workdir, {
+                "epoch": epoch, "step": step, "tokens_seen": tokens_seen, "train_seconds": train_seconds,
+                "results": results, "losses": losses, "fingerprint": fingerprint})
+
+    wall0 = time.perf_counter()
+    if done_epoch < 0:
+        evaluate(0)
+        save(0)
+        done_epoch = 0
+
+    bar = tqdm(total=total_steps, initial=step, desc="train", unit="step",
+               disable=not (progress and main), dynamic_ncols=True)
+    pred_per_block = block_size - 1
+    for epoch in range(done_epoch + 1, epochs + 1):
+        order = epoch_permutation(n_blocks, seed, epoch) if shuffle else torch.arange(n_blocks)
+        for micro_batches in _epoch_layout(order, plan):
+            t0 = time.perf_counter()
+            step_pred = sum(len(g) for g in micro_batches) * pred_per_block  # all ranks
+            loss_sum = torch.zeros((), dtype=torch.float64, device=accelerator.device)
+            for i, g in enumerate(micro_batches):
+                local = g if nproc == 1 else g[rank * batch_size:(rank + 1) * batch_size]
+                x = blocks[local].to(accelerator.device, non_blocking=True)
+                last = i == len(micro_batches) - 1
+                ctx = contextlib.nullcontext() if last else accelerator.no_sync(model)
+                weight = len(local) * pred_per_block / step_pred
+                with ctx:
+                    # only the loss is kept: holding the output would keep its logits (batch x block x
+                    # vocab floats) alive through the next micro-batch's forward pass
+                    loss = model(input_ids=x, labels=x, use_cache=False).loss
+                    # DDP averages gradients over ranks: scale by nproc to get the global token mean
+                    accelerator.backward(loss * (weight * nproc))
+                loss_sum += loss.detach().double() * weight
+                del loss, x
+            loss_val = float(accelerator.reduce(loss_sum, reduction="sum").item()) if nproc > 1 \
+                else float(loss_sum.item())
+            grad_norm = None
+            if max_grad_norm:
+                grad_norm = float(accelerator.clip_grad_norm_(model.parameters(), max_grad_norm))
+            lr_now = float(scheduler.get_last_lr()[0])
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            tokens_seen += sum(len(g) for g in micro_batches) * block_size
+            train_seconds += time.perf_counter() - t0
+            losses.append({"step": step, "epoch": epoch, "loss": loss_val, "lr": lr_now,
+                           "grad_norm": grad_norm, "tokens_seen": tokens_seen,
+                           "seconds": round(train_seconds, 4)})
+            bar.update(1)
+            bar.set_postfix(epoch=epoch, loss=f"{loss_val:.4f}", lr=f"{lr_now:.2e}")
+        evaluate(epoch)
+        if save_checkpoints:
+            checkpoint(epoch)
+        save(epoch)
+    bar.close()
+
+    # restore the plain forward (accelerate wraps it with autocast under mixed precision)
+    accelerator.unwrap_model(model, keep_fp32_wrapper=False).eval()
+    res_df = pd.DataFrame(results) if results else pd.DataFrame({"epoch": pd.Series([], dtype="int64")})
+    summary = {
+        "blocks": n_blocks, "block_size": block_size, "tokens_per_epoch": n_blocks * block_size,
+        "epochs": epochs, "steps": total_steps, "steps_per_epoch": plan.steps_per_epoch,
+        "grad_accum": plan.grad_accum, "micro_batches_per_epoch": plan.micro_batches_per_epoch,
+        "warmup_steps": n_warmup, "num_processes": nproc, "device": accelerator.device.type,
+        "mixed_precision": mp, "resumed_after_epoch": resumed_from,
+        "train_seconds": round(train_seconds, 3), "wall_seconds_this_call": round(time.perf_counter() - wall0, 3),
+        "tokens_seen": tokens_seen,
+        "tokens_per_second": round(tokens_seen / train_seconds, 2) if train_seconds > 0 else None,
+    }
+    del optimizer, scheduler
+    accelerator.free_memory()
+    return TrainResult(results=res_df, losses=pd.DataFrame(losses, columns=LOSS_COLUMNS), summary=summary)
+
+
+# ---------------------------------------------------------------------------------------------
+# the stage: train_run
+# ---------------------------------------------------------------------------------------------
+def data_key(data: str | Path) -> str:
+    """The input key of a corpus/subset folder.
+
+    A store artifact's own key (its artifact.json); for a subset folder inside an artifact, the
+    parent's key + '/' + the folder name; otherwise ``sha256:`` of the corpus file.
+    """
+    from .artifacts import META, sha256_file
+    from .corpus import corpus_path
+
+    f = corpus_path(data)
+    folder = f.parent
+    for cand, suffix in ((folder, ""), (folder.parent, "/" + folder.name)):
+        meta = cand / META
+        if meta.exists():
+            try:
+                key = json.loads(meta.read_text()).get("key")
+            except (OSError, json.JSONDecodeError):
+                key = None
+            if key:
+                sub = suffix if f.name == "corpus.jsonl" else suffix + "/" + f.name
+                return f"{key}{sub}"
+    return "sha256:" + sha256_file(f)
+
+
+def student_identity(student: str, allow_hub: bool = False) -> tuple[Path, str]:
+    """The student's local folder and a string that changes whenever its weights can change.
+
+    Aliases: the resolved folder name (it encodes the shipping package's version, or the tiny-model
+    seed and version); Hub ids: ``id@<snapshot commit>``; local folders: the absolute path plus the
+    size and modification time of its weight files.
+    """
+    from .models import ALIASES, local_path
+
+    path = local_path(student, allow_hub=allow_hub)
+    if student in ALIASES and ALIASES[student].kind != "hub":
+        return path, path.name
+    if student in ALIASES or not Path(student).expanduser().is_dir():
+        hub_id = ALIASES[student].hub_id if student in ALIASES else student
+        return path, f"{hub_id}@{path.name}"
+    weights = sorted(p for p in path.iterdir() if p.suffix in (".safetensors", ".bin", ".json"))
+    sig = hashlib.sha256(json.dumps([(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in weights])
+                         .encode()).hexdigest()[:16]
+    return path, f"{path.resolve()}#{sig}"
+
+
+def _hook_name(hook) -> str:
+    mod = getattr(hook, "__module__", "") or ""
+    name = getattr(hook, "__qualname__", None) or type(hook).__qualname__
+    return f"{mod}.{name}"
+
+
+def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_ratio: float = 0.1,
+              block_size: int = 2048, batch_size: int = 8, effective_batch: int = 64,
+              weight_decay: float = 0.0, seed: int = 42, eval_suites: Sequence[str] = (),
+              eval_limit: int | None = None, device: str = "auto", dtype: str = "auto",
+              allow_hub: bool = False, save_checkpoints: bool = False, store=None,
+              out: str | Path | None = None, run_name: str | None = None,
+              eval_hook: EvalHook | None = None, progress: bool = True) -> Path:
+    """Train ``student`` on a corpus or subset folder, evaluating every epoch; return the artifact folder.
+
+    The folder holds ``results.csv`` (tidy: run, epoch, suite, task, metric, value, stderr, ...),
+    ``losses.csv`` (one row per optimizer step), ``train.json`` (summary) and, with
+    ``save_checkpoints``, ``checkpoints/epoch_XX`` and ``final_model/``. Results are cached in the
+    artifact store (or written to ``out``); a killed run resumes from its last finished epoch.
+
+    ``eval_suites`` are resolved by :func:`resurface.evaluation.make_eval_hook`; ``eval_hook`` (a
+    callable ``(model, tokenizer, epoch) -> rows``) replaces them, e.g. in tests. ``dtype`` is the compute
+    precision: auto (bf16 autocast on CUDA, fp32 on CPU), float32, or bfloat16 (autocast); weights are
+    always trained in fp32. ``run_name`` labels the rows (default: the artifact key) and is part of the
+    cache key when given.
+    """
+    from .artifacts import Store, make_key
+    from .device import DTYPES, resolve_device
+
+    # ---- validation before any heavy work
+    _validate_hparams(epochs, lr, warmup_ratio, weight_decay, 1.0, seed)
+    _check("block_size", _is_int(block_size) and block_size > 1, f"got {block_size!r}", "an integer > 1")
+    _check("student", isinstance(student, str) and bool(student), f"got {student!r}",
+           "an alias, a local model folder or a Hub id")
+    if isinstance(eval_suites, str):
+        eval_suites = [eval_suites]
+    eval_suites = list(eval_suites or [])
+    _check("eval_suites", all(isinstance(s, str) and s for s in eval_suites), f"got {eval_suites!r}",
+           "a list of suite names")
+    _check("eval_limit", eval_limit is None or (_is_int(eval_limit) and eval_limit > 0), f"got {eval_limit!r}",
+           "None or an integer > 0")
+    _check("dtype", dtype in DTYPES, f"got {dtype!r}", ", ".join(DTYPES))
+    if dtype == "float16":
+        raise ParameterError("dtype", "float16 mixed precision needs loss scaling and is not supported",
+                             "auto, float32, bfloat16")
+    _check("run_name", run_name is None or (isinstance(run_name, str) and bool(run_name)), f"got {run_name!r}",
+           "None or a non-empty string")
+    if eval_hook is not None and eval_suites:
+        raise ParameterError("eval_hook", "give either eval_suites or eval_hook, not both", "one of them")
+    dev = resolve_device(device)  # DeviceError when CUDA is asked for but absent
+    dev_class = "cuda" if dev.startswith("cuda") else "cpu"
+    mp = {"auto": "bf16" if dev_class == "cuda" else "no", "float32": "no", "bfloat16": "bf16"}[dtype]
+    world, rank = _world()
+    grad_accum_steps(batch_size, effective_batch, world)
+    if dev.startswith("cuda:") and world == 1:
+        import torch
+
+        torch.cuda.set_device(int(dev.split(":")[1]))  # accelerate uses the current CUDA device
+    dkey = data_key(data)  # CorpusError when the folder is missing or not a corpus
+    model_path, student_id = student_identity(student, allow_hub)
+    hook = eval_hook
+    if eval_suites:
+        try:
+            from .evaluation import make_eval_hook  # lazily: lm-eval is heavy
+        except ImportError as exc:
+            raise ResurfaceError(f"eval_suites need resurface.evaluation.make_eval_hook, which cannot be "
+                                 f"imported here ({exc}); train without suites or fix the evaluation "
+                                 "module") from exc
+        hook = make_eval_hook(eval_suites, limit=eval_limit, seed=seed)  # validates the suite names
+
+    config = {
+        "student": student, "student_id": student_id, "epochs": epochs, "lr": float(lr),
+        "warmup_ratio": float(warmup_ratio), "block_size": block_size, "batch_size": batch_size,
+        "effective_batch": effective_batch, "weight_decay": float(weight_decay), "max_grad_norm": 1.0,
+        "seed": seed, "eval_suites": eval_suites, "eval_limit": eval_limit, "dtype": dtype,
+        "mixed_precision": mp, "device": dev_class, "save_checkpoints": bool(save_checkpoints),
+        "packing": "text+eos, no special tokens, concat, drop remainder", "optimizer": "adamw",
+        "schedule": "cosine", "shuffle": "per-epoch randperm(seed, epoch)",
+    }
+    if eval_hook is not None:
+        config["eval_hook"] = _hook_name(eval_hook)
+    if run_name is not None:
+        config["run_name"] = run_name
+    inputs = [dkey]
+    key = make_key(STAGE, STAGE_VERSION, config, inputs)
+    run = run_name or key
+    main = rank == 0
+
+    def compute(work: Path) -> dict:
+        from .corpus import read_corpus
+        from .models import load_model, load_tokenizer
+
+        t0 = time.time()
+        tokenizer = load_tokenizer(str(model_path))
+        texts = [r["text"] for r in read_corpus(data)]
+        blocks, n_tokens = _pack(texts, tokenizer, block_size, progress=progress and main)
+        # fp32 master weights on CPU; the Accelerator moves them to this rank's device
+        model, _ = load_model(str(model_path), device="cpu", dtype="float32")
+        result = train(model, tokenizer, blocks, epochs=epochs, lr=lr, warmup_ratio=warmup_ratio,
+                       batch_size=batch_size, effective_batch=effective_batch, weight_decay=weight_decay,
+                       max_grad_norm=1.0, seed=seed, eval_hook=hook, workdir=work,
+                       save_checkpoints=save_checkpoints, progress=progress,
+                       device="cpu" if dev_class == "cpu" else "auto", mixed_precision=mp)
+        summary = {"run": run, "key": key, "student": student, "student_id": student_id, "data": str(data),
+                   "data_key": dkey, "texts": len(texts), "tokens_total": n_tokens,
+                   "tokens_dropped": n_tokens - blocks.numel(), **result.summary,
+                   "wall_seconds": round(time.time() - t0, 2), "config": config}
+        if main:
+            res = result.results.drop(columns=["run"], errors="ignore")  # hooks may label rows themselves
+            res.insert(0, "run", run)
+            res.to_csv(work / "results.csv", index=False)
+            los = result.losses.copy()
+            los.insert(0, "run", run)
+            los.to_csv(work / "losses.csv", index=False)
+            (work / "train.json").write_text(json.dumps(summary, indent=2, default=str))
+            if save_checkpoints:
+                final = work / "final_model"
+                shutil.rmtree(final, ignore_errors=True)
+                model.save_pretrained(final)
+                tokenizer.save_pretrained(final)
+            for name in (STATE_DIR, STATE_PREV, STATE_TMP):
+                shutil.rmtree(work / name, ignore_errors=True)
+        return {"summary": {k: v for k, v in summary.items() if k != "config"}}
+
+    if out is not None:
+        work = Path(out)
+        marker = work / "train.json"
+        if marker.exists() and (work / "results.csv").exists():
+            if json.loads(marker.read_text()).get("key") == key:
+                if main and progress:
+                    print(f"[train] {work}: already done", flush=True)
+                return work
+        if main:
+            work.mkdir(parents=True, exist_ok=True)
+        _barrier()
+        compute(work)
+        _barrier()
+        return work
+
+    store = store if store is not None else Store()
+    if world > 1 and not main:
+        # Under `accelerate launch` the main process holds the store lock, checks the cache and
+        # renames the finished folder; the other ranks only join the training in its work folder.
+        # (If another job finished the same artifact between this check and the main process taking
+        # the lock, the other ranks would wait for a training that never starts: run one job per key.)
+        if (store.final_dir(STAGE, key) / "DONE").exists():
+            return store.final_dir(STAGE, key)
+        work = store.partial_dir(STAGE, key)
+        while not work.exists():
+            time.sleep(0.5)
+        compute(work)
+        _barrier()
+        return store.final_dir(STAGE, key)
+    art = store.get_or_compute(STAGE, STAGE_VERSION, config, compute, inputs=inputs, verbose=progress)
+    _barrier()
+    return art.path
+
+
+# ---------------------------------------------------------------------------------------------
+# command line
+# ---------------------------------------------------------------------------------------------
+def summary_table(folder: str | Path) -> str:
+    """A short text summary of a train artifact: loss per epoch, then metrics at epoch 0 and the last."""
+    import pandas as pd
+
+    folder = Path(folder)
+    parts = []
+    los = pd.read_csv(folder / "losses.csv")
+    if len(los):
+        per = los.groupby("epoch").agg(loss=("loss", "mean"), lr_end=("lr", "last"), steps=("step", "count"))
+        parts.append("loss per epoch:\n" + per.to_string(float_format=lambda v: f"{v:.4g}"))
+    res = pd.read_csv(folder / "results.csv")
+    if len(res) and "value" in res.columns:
+        keys = [c for c in ("suite", "task", "metric") if c in res.columns]
+        first, last = res["epoch"].min(), res["epoch"].max()
+        piv = res[res["epoch"].isin([first, last])].pivot_table(index=keys, columns="epoch", values="value",
+                                                                 aggfunc="first")
+        if last != first:
+            piv["delta"] = piv[last] - piv[first]
+        parts.append("metrics (epoch columns):\n" + piv.to_string(float_format=lambda v: f"{v:.4f}"))
+    return "\n\n".join(parts)
+
+
+def cli(args) -> int:
+    """``resurface train``: train a student on a corpus/subset folder; print a summary and the folder."""
+    path = train_run(
+        args.student, args.data, epochs=args.epochs, lr=args.lr, warmup_ratio=args.warmup_ratio,
+        block_size=args.block_size, batch_size=args.batch_size, effective_batch=args.effective_batch,
+        weight_decay=args.weight_decay, seed=args.seed, eval_suites=args.eval_suite or [],
+        eval_limit=getattr(args, "eval_limit", None), device=args.device, dtype=args.dtype,
+        allow_hub=args.allow_hub, save_checkpoints=args.save_checkpoints, out=args.out,
+        run_name=getattr(args, "run_name", None))
+    if _world()[1] == 0:
+        info = json.loads((Path(path) / "train.json").read_text())
+        print(f"student {info['student']} | {info['blocks']} blocks x {info['block_size']} tokens | "
+              f"{info['steps']} steps | {info.get('tokens_per_second')} tokens/s | device {info['device']} "
+              f"({info['mixed_precision']}, {info['num_processes']} process(es))")
+        table = summary_table(path)
+        if table:
+            print(table)
+        print(path)
+    return 0
