@@ -457,3 +457,28 @@ def test_two_processes_match_one(tmp_path, store):
     assert ddp["loss"].tolist() == pytest.approx(one["loss"].tolist(), rel=1e-5)
     assert ddp["lr"].tolist() == pytest.approx(one["lr"].tolist(), rel=1e-12)
     assert ddp["tokens_seen"].tolist() == one["tokens_seen"].tolist()
+
+
+def test_base_evaluation_is_shared_by_runs_of_the_same_student(corpus_dir, store, tmp_path, monkeypatch):
+    """Epoch 0 evaluates the untouched student: runs on different data must not recompute it."""
+    from resurface import evaluation
+    from resurface.corpus import write_corpus
+
+    calls = []
+
+    def fake_make_eval_hook(suites, *, limit=None, seed=42, **kw):
+        def hook(model, tokenizer, epoch):
+            calls.append(epoch)
+            return [{"suite": suites[0], "task": "x", "metric": "acc,none", "value": 0.25 + epoch, "stderr": None,
+                     "primary": True}]
+        return hook
+
+    monkeypatch.setattr(evaluation, "make_eval_hook", fake_make_eval_hook)
+    other = write_corpus(tmp_path / "other", [{"text": t[::-1], "num_tokens": 0} for t in TEXTS], {"model": "t"})
+    a = training.train_run("tiny-llama", corpus_dir, eval_suites=["smoke"], store=store, **STAGE_HP)
+    b = training.train_run("tiny-llama", other, eval_suites=["smoke"], store=store, **STAGE_HP)
+    assert a != b
+    assert calls == [0, 1, 2, 1, 2]  # the second run read its epoch-0 scores from the store
+    ra, rb = pd.read_csv(a / "results.csv"), pd.read_csv(b / "results.csv")
+    assert ra[ra.epoch == 0]["value"].tolist() == rb[rb.epoch == 0]["value"].tolist() == [0.25]
+    assert bool(rb[rb.epoch == 0]["primary"].iloc[0]) is True

@@ -595,6 +595,33 @@ def _hook_name(hook) -> str:
     return f"{mod}.{name}"
 
 
+BASE_EVAL_STAGE = "base-eval"
+
+
+def _shared_base_eval(hook: EvalHook, store, config: dict) -> EvalHook:
+    """Wrap ``hook`` so that epoch 0 (the untouched student) is evaluated once per student and suite
+    set and read from the store afterwards: every run of the same student shares its base scores."""
+    from .artifacts import Store
+
+    store = store if store is not None else Store()
+
+    def wrapped(model, tokenizer, epoch: int):
+        if epoch != 0:
+            return hook(model, tokenizer, epoch)
+        import pandas as pd
+
+        def compute(work: Path) -> dict:
+            pd.DataFrame(hook(model, tokenizer, 0)).to_csv(work / "results.csv", index=False)
+            return {}
+
+        art = store.get_or_compute(BASE_EVAL_STAGE, STAGE_VERSION, config, compute, verbose=False)
+        df = pd.read_csv(art.file("results.csv"))
+        return df.astype(object).where(df.notna(), None).to_dict("records")
+
+    wrapped.__name__ = getattr(hook, "__name__", "eval_hook")
+    return wrapped
+
+
 def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_ratio: float = 0.1,
               block_size: int = 2048, batch_size: int = 8, effective_batch: int = 64,
               weight_decay: float = 0.0, seed: int = 42, eval_suites: Sequence[str] = (),
@@ -676,6 +703,10 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     key = make_key(STAGE, STAGE_VERSION, config, inputs)
     run = run_name or key
     main = rank == 0
+    if eval_suites:
+        hook = _shared_base_eval(hook, store, {
+            "student": student, "student_id": student_id, "eval_suites": eval_suites, "eval_limit": eval_limit,
+            "seed": seed, "dtype": dtype, "device": dev_class})
 
     def compute(work: Path) -> dict:
         from .corpus import read_corpus
