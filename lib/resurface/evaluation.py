@@ -1,0 +1,387 @@
+"""Evaluation with lm-evaluation-harness, in-process, on an already-loaded model.
+
+The training loop evaluates the student at epoch 0 and after every epoch (:func:`make_eval_hook`);
+the model is wrapped once in lm-eval's ``HFLM(pretrained=model, tokenizer=tok)`` and never
+reloaded, and lm-eval's task index is built once per process. Results are tidy rows, one per
+(run, epoch, suite, task, metric): ``run, epoch, suite, task, label, role, num_fewshot, metric,
+value, stderr, n, primary``.
+
+- Shots are passed explicitly: the tasks of a suite are grouped by shot count and
+  ``simple_evaluate`` is called once per group, with all four seeds (python, numpy, torch, few-shot
+  sampler) set to ``seed``, so a suite's results are deterministic for a fixed seed.
+- ``stderr`` is lm-eval's closed-form standard error of the mean (every metric here is a mean;
+  ``bootstrap_iters`` only matters for non-mean metrics). With ``bootstrap_iters=0`` it is NaN.
+- Suites with ``unsafe_code=True`` (course, smoke, paper-zero-shot) **execute model-written code**:
+  for them alone ``HF_ALLOW_CODE_EVAL=1`` is set while lm-eval runs (and restored afterwards) and
+  ``confirm_run_unsafe_code=True`` is passed; the programs run in :mod:`resurface.codeexec`.
+- The paper profile can use vLLM (``engine="vllm"`` in :func:`evaluate`) with the arguments of the
+  reference code's evaluate.sh (METHODS.md c.5) when vllm is installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import logging
+import math
+import os
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import ParameterError
+from .suites import SUITES, Suite, get_suite
+
+STAGE = "evaluate"
+STAGE_VERSION = 1
+COLUMNS = ["run", "epoch", "suite", "task", "label", "role", "num_fewshot", "metric", "value", "stderr", "n",
+           "primary"]
+ENGINES = ("hf", "vllm")
+BOOTSTRAP_ITERS = 100  # closed-form stderr for mean metrics; bootstraps only non-mean ones
+# METHODS.md c.5: lm-eval's vllm backend as the reference code's evaluate.sh calls it
+VLLM_ARGS = {"dtype": "bfloat16", "max_model_len": 4096, "gpu_memory_utilization": 0.75}
+
+_TASK_MANAGERS: dict[tuple[bool, str], Any] = {}
+
+
+# ------------------------------------------------------------------------------ lm-eval plumbing
+def get_task_manager(offline: bool = True):
+    """lm-eval's TaskManager over the project's task folder, built once per process.
+
+    ``offline=True`` indexes only the project's tasks (milliseconds); ``False`` also indexes
+    lm-eval's ~14k built-in YAMLs (about 7 s), which the paper suites need.
+    """
+    from lm_eval.tasks import TaskManager
+
+    from .coursetasks import task_dir
+
+    folder = str(task_dir())
+    key = (bool(offline), folder)
+    if key not in _TASK_MANAGERS:
+        _TASK_MANAGERS[key] = TaskManager(include_path=folder, include_defaults=not offline)
+    return _TASK_MANAGERS[key]
+
+
+def default_batch_size(model) -> int | str:
+    """``"auto"`` on an accelerator (lm-eval probes the largest batch); on CPU 32, or 16 for a
+    vocabulary above 100k tokens.
+
+    On CPU lm-eval's auto probe runs a full-context forward pass at batch 64, which takes minutes.
+    Greedy generation on CPU is dominated by per-step overhead, so one batch of 32 beats two of 16
+    (SmolLM2 course suite: 57 s vs 70 s on one thread); log-likelihood requests materialise
+    batch x length x vocabulary log-probabilities, so Gemma-3's 262k vocabulary stays at 16.
+    """
+    dev = getattr(model, "device", None)
+    if dev is not None and getattr(dev, "type", "cpu") != "cpu":
+        return "auto"
+    vocab = getattr(getattr(model, "config", None), "vocab_size", 0) or 0
+    return 16 if vocab > 100_000 else 32
+
+
+def _validate_batch_size(batch_size: int | str | None) -> None:
+    if batch_size is None:
+        return
+    if isinstance(batch_size, bool) or not (
+            (isinstance(batch_size, int) and batch_size > 0)
+            or (isinstance(batch_size, str) and (batch_size == "auto" or batch_size.startswith("auto:")))):
+        raise ParameterError("batch_size", f"invalid value {batch_size!r}", "an integer > 0, 'auto', 'auto:N'")
+
+
+def hf_lm(model, tokenizer, batch_size: int | str | None = None):
+    """lm-eval's HFLM around an in-memory model, created once per (model, tokenizer, batch size).
+
+    The wrapper is kept on the model object itself, so it lives exactly as long as the model and the
+    training loop's epochs all reuse it (the weights are shared, never copied or reloaded).
+    """
+    from lm_eval.models.huggingface import HFLM
+
+    _validate_batch_size(batch_size)
+    bs = default_batch_size(model) if batch_size is None else batch_size
+    cache = model.__dict__.setdefault("_resurface_hflm", {})
+    key = (id(tokenizer), str(bs))
+    if key not in cache:
+        was_training = model.training
+        with _quiet_lm_eval():
+            cache[key] = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=bs)
+        model.train(was_training)  # HFLM puts the model in eval mode; evaluate_lm does that per call
+    return cache[key]
+
+
+def vllm_lm(path: str | Path, seed: int = 42, batch_size: int | str = "auto"):
+    """lm-eval's vLLM backend for a model folder, with the reference code's arguments (c.5)."""
+    if importlib.util.find_spec("vllm") is None:
+        raise ParameterError("engine", "'vllm' was asked for but the vllm package is not installed "
+                             "(pip install 'resurface[vllm]' on a CUDA machine)", "hf")
+    from lm_eval.api.registry import get_model
+
+    return get_model("vllm")(pretrained=str(path), seed=seed, batch_size=batch_size, **VLLM_ARGS)
+
+
+@contextlib.contextmanager
+def _quiet_lm_eval():
+    """lm-eval logs every task and seed at INFO/WARNING; keep errors only unless LMEVAL_LOG_LEVEL."""
+    if os.environ.get("LMEVAL_LOG_LEVEL"):
+        yield
+        return
+    logger = logging.getLogger("lm_eval")
+    old = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
+
+
+@contextlib.contextmanager
+def _code_eval_env(allowed: bool):
+    """Set HF_ALLOW_CODE_EVAL=1 only for suites that opt in; restore the previous value after."""
+    old = os.environ.get("HF_ALLOW_CODE_EVAL")
+    if allowed:
+        os.environ["HF_ALLOW_CODE_EVAL"] = "1"
+    else:
+        os.environ.pop("HF_ALLOW_CODE_EVAL", None)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("HF_ALLOW_CODE_EVAL", None)
+        else:
+            os.environ["HF_ALLOW_CODE_EVAL"] = old
+
+
+def _validate(limit: int | None, seed: int) -> int | None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ParameterError("limit", f"invalid value {limit!r}", "None or 0 (every item), or an integer > 0")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ParameterError("seed", f"invalid value {seed!r}", "an integer >= 0")
+    return limit or None
+
+
+def _float(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _n_items(res: dict, task: str) -> float:
+    ns = res.get("n-samples", {})
+    if task in ns:
+        return float(ns[task].get("effective", ns[task].get("original", math.nan)))
+    leaves = _leaves(res.get("group_subtasks", {}), task)
+    counts = [ns[t].get("effective", 0) for t in leaves if t in ns]
+    return float(sum(counts)) if counts else math.nan
+
+
+def _leaves(group_subtasks: dict, name: str) -> list[str]:
+    if name not in group_subtasks:
+        return [name]
+    out = []
+    for child in group_subtasks[name]:
+        out += _leaves(group_subtasks, child)
+    return out
+
+
+def tidy_results(res: dict, suite: Suite, specs, *, run: str = "", epoch: int | None = None) -> list[dict]:
+    """Rows of one ``simple_evaluate`` result for the suite's ``specs`` (one row per metric)."""
+    rows = []
+    for spec in specs:
+        task_res = res["results"].get(spec.task)
+        if task_res is None:
+            raise ParameterError("suite", f"lm-eval returned no result for task {spec.task!r} "
+                                 f"(got {sorted(res['results'])})")
+        for key in spec.metrics:
+            if key not in task_res:
+                raise ParameterError("metrics", f"{spec.task} reported no {key!r} (reported: "
+                                     f"{sorted(k for k in task_res if k != 'alias')})")
+            metric, flt = key.split(",", 1)
+            rows.append({
+                "run": run, "epoch": epoch, "suite": suite.name, "task": spec.task, "label": spec.label,
+                "role": spec.role, "num_fewshot": spec.num_fewshot, "metric": key,
+                "value": _float(task_res[key]), "stderr": _float(task_res.get(f"{metric}_stderr,{flt}")),
+                "n": _n_items(res, spec.task), "primary": key == spec.primary,
+            })
+    return rows
+
+
+# ------------------------------------------------------------------------------ evaluation
+def _as_suite(suite: "str | Suite") -> Suite:
+    if isinstance(suite, Suite):
+        return suite
+    return get_suite(suite)
+
+
+def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int = 42, run: str = "",
+                epoch: int | None = None, bootstrap_iters: int = BOOTSTRAP_ITERS,
+                model=None) -> "pandas.DataFrame":  # noqa: F821
+    """Evaluate any lm-eval LM (HFLM, vLLM) on a suite (a name or a Suite); a tidy DataFrame.
+
+    ``model``, when given, is put in eval mode for the run and its train/eval mode restored after.
+    """
+    import pandas as pd
+    import torch
+    from lm_eval import simple_evaluate
+
+    s = _as_suite(suite)
+    limit = _validate(limit, seed)
+    if isinstance(bootstrap_iters, bool) or not isinstance(bootstrap_iters, int) or bootstrap_iters < 0:
+        raise ParameterError("bootstrap_iters", f"invalid value {bootstrap_iters!r}", "an integer >= 0")
+    tm = get_task_manager(s.offline)
+    by_shots: OrderedDict[int, list] = OrderedDict()
+    for spec in s.tasks:
+        by_shots.setdefault(spec.num_fewshot, []).append(spec)
+
+    # The HumanEval variant sets top_k: 0 (transformers: no top-k); vLLM wants -1 for that (some
+    # versions reject 0). Greedy tasks ignore top_k, so the override is harmless for them.
+    gen_kwargs = {"top_k": -1} if type(lm).__name__ == "VLLM" else None
+    was_training = getattr(model, "training", False)
+    if model is not None:
+        model.eval()
+    rows: list[dict] = []
+    try:
+        with _code_eval_env(s.unsafe_code), _quiet_lm_eval(), torch.no_grad():
+            for shots, specs in by_shots.items():
+                res = simple_evaluate(
+                    model=lm, tasks=[t.task for t in specs], num_fewshot=shots, limit=limit,
+                    bootstrap_iters=bootstrap_iters, log_samples=False, task_manager=tm,
+                    random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
+                    fewshot_random_seed=seed, confirm_run_unsafe_code=s.unsafe_code, gen_kwargs=gen_kwargs)
+                rows += tidy_results(res, s, specs, run=run, epoch=epoch)
+    finally:
+        if model is not None:
+            model.train(was_training)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def evaluate_model(model, tokenizer, suite: "str | Suite", *, limit: int | None = None, seed: int = 42,
+                   batch_size: int | str | None = None, run: str = "",
+                   epoch: int | None = None) -> "pandas.DataFrame":  # noqa: F821
+    """Evaluate an in-memory transformers model on a suite; a tidy DataFrame.
+
+    ``limit`` caps the items per task (None or 0: all). ``batch_size`` defaults to
+    :func:`default_batch_size` (32 or 16 on CPU, "auto" on GPU). The model's train/eval mode is restored afterwards.
+    """
+    _as_suite(suite)
+    _validate(limit, seed)
+    lm = hf_lm(model, tokenizer, batch_size)
+    return evaluate_lm(lm, suite, limit=limit, seed=seed, run=run, epoch=epoch, model=model)
+
+
+def make_eval_hook(suites: list[str], *, limit: int | None = None, seed: int = 42,
+                   batch_size: int | str | None = None,
+                   run: str = "") -> Callable[[Any, Any, int], list[dict]]:
+    """A per-epoch hook for the training loop: ``hook(model, tokenizer, epoch) -> rows``.
+
+    Suite names and parameters are checked now, before any training. Each call evaluates the
+    in-memory model on every suite and returns the tidy rows as dicts.
+    """
+    if isinstance(suites, str):
+        suites = [suites]
+    if not suites:
+        raise ParameterError("suites", "no suite given", ", ".join(SUITES))
+    for name in suites:
+        get_suite(name)
+    _validate(limit, seed)
+    _validate_batch_size(batch_size)
+
+    def hook(model, tokenizer, epoch: int) -> list[dict]:
+        rows: list[dict] = []
+        for name in suites:
+            df = evaluate_model(model, tokenizer, name, limit=limit, seed=seed, batch_size=batch_size,
+                                run=run, epoch=epoch)
+            rows += df.to_dict("records")
+        return rows
+
+    return hook
+
+
+# ------------------------------------------------------------------------------ store-backed stage
+def _model_identity(name: str, path: Path) -> dict:
+    """What identifies the evaluated weights in the artifact key: alias/id, folder, file sizes+mtimes."""
+    files = {}
+    for p in sorted(path.glob("*")):
+        if p.is_file() and p.suffix in (".safetensors", ".bin", ".json", ".model", ".gguf"):
+            st = p.stat()
+            files[p.name] = [st.st_size, st.st_mtime_ns]
+    return {"model": name, "path": str(path), "files": files}
+
+
+def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int = 42, device: str = "auto",
+             dtype: str = "auto", allow_hub: bool = False, engine: str = "hf", batch_size: int | str | None = None,
+             store=None, out: str | Path | None = None) -> Path:
+    """Evaluate a model (alias, folder or Hub id) on a suite and write ``results.csv``.
+
+    The result is an artifact of stage ``evaluate`` in the store (keyed by the model's identity,
+    suite, limit, seed, dtype, engine and the course task folder), or the folder ``out`` when given.
+    Returns the folder.
+    """
+    from .artifacts import Store, environment_versions
+    from .coursetasks import task_dir
+    from .device import resolve_device
+    from .models import load_model, local_path
+
+    s = get_suite(suite)
+    limit = _validate(limit, seed)
+    if engine not in ENGINES:
+        raise ParameterError("engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
+    _validate_batch_size(batch_size)
+    if engine == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise ParameterError("engine", "'vllm' was asked for but the vllm package is not installed "
+                             "(pip install 'resurface[vllm]' on a CUDA machine)", "hf")
+    if not s.offline and not allow_hub:
+        raise ParameterError("suite", f"{suite!r} reads its benchmark data from the Hugging Face Hub: pass "
+                             "--allow-hub (allow_hub=True), or use an offline suite",
+                             ", ".join(n for n, x in SUITES.items() if x.offline))
+    path = local_path(model_name, allow_hub=allow_hub)
+    config = {"model": _model_identity(model_name, path), "suite": suite, "limit": limit, "seed": seed,
+              "dtype": dtype, "engine": engine, "batch_size": str(batch_size),
+              "tasks": [(t.task, t.num_fewshot) for t in s.tasks], "task_dir": task_dir().name,
+              "device": resolve_device(device) if engine == "hf" else "cuda"}
+
+    def compute(work: Path) -> dict:
+        t0 = time.time()
+        if engine == "vllm":
+            df = evaluate_lm(vllm_lm(path, seed=seed), suite, limit=limit, seed=seed, run=model_name)
+        else:
+            model, tok = load_model(str(path), device=device, dtype=dtype)
+            df = evaluate_model(model, tok, suite, limit=limit, seed=seed, batch_size=batch_size, run=model_name)
+        df.to_csv(work / "results.csv", index=False)
+        return {"eval_seconds": round(time.time() - t0, 2)}
+
+    if out is not None:
+        work = Path(out)
+        work.mkdir(parents=True, exist_ok=True)
+        extra = compute(work)
+        (work / "meta.json").write_text(json.dumps({"stage": STAGE, "version": STAGE_VERSION, "config": config,
+                                                    "versions": environment_versions(), **extra},
+                                                   indent=2, default=str))
+        return work
+    store = store if store is not None else Store()
+    return store.get_or_compute(STAGE, STAGE_VERSION, config, compute).path
+
+
+def format_table(df) -> str:
+    """A plain-text table of task, metric, value (± stderr), primary metrics marked with '*'."""
+    lines = [f"{'task':<24} {'metric':<32} {'value':>8} {'stderr':>8}  n"]
+    for r in df.itertuples():
+        se = "" if math.isnan(r.stderr) else f"{r.stderr:.4f}"
+        n = "" if math.isnan(r.n) else str(int(r.n))
+        mark = "*" if r.primary else " "
+        lines.append(f"{r.task:<24} {r.metric + mark:<32} {r.value:>8.4f} {se:>8}  {n}")
+    return "\n".join(lines)
+
+
+def cli(args) -> int:
+    """``resurface evaluate --model M --suite NAME``: print the results table, then the folder."""
+    import pandas as pd
+
+    folder = evaluate(args.model, args.suite, limit=args.limit, seed=args.seed, device=args.device,
+                      dtype=args.dtype, allow_hub=args.allow_hub, engine=getattr(args, "engine", "hf"),
+                      out=args.out)
+    df = pd.read_csv(folder / "results.csv")
+    print(format_table(df))
+    print("(* = the metric the figures plot)")
+    print(folder)
+    return 0
