@@ -42,3 +42,37 @@ def setup(ns: dict[str, Any], fig: str) -> dict[str, Any]:
     values = profiles.validate({**reference, **overrides}, reference)
     values["fig"] = fig
     return values
+
+
+_ROLE_NOTES = {
+    "course": ("**Course profile.** Offline, CPU-only stand-ins: SmolLM2-135M-Instruct plays the paper's "
+               "Qwen2.5-0.5B, Gemma-3-270M plays Llama-3.2-1B, all-MiniLM-L6-v2 plays "
+               "llama-embed-nemotron-8b, Python standard-library docstrings play Common Corpus, and the "
+               "benchmarks are the project's own small lm-eval tasks in the same roles (maths word "
+               "problems, multiple choice, sentence completion, code). The models are far smaller and the "
+               "runs far shorter than the paper's, so this is a teaching-scale experiment: read the curves "
+               "for their direction, and compare with the paper's finding in the summary at the end."),
+    "smoke": ("**Smoke profile.** Tiny randomly initialised models: the numbers below test the code path "
+              "and mean nothing about the paper's findings."),
+    "paper": "**Paper profile.** The paper's models and settings.",
+}
+
+
+def profile_note(P: dict) -> str:
+    """Markdown: which profile produced the page and every setting where it differs from the paper."""
+    note = _ROLE_NOTES[P["profile"]]
+    if P["profile"] == "paper":
+        return note
+    paper = profiles.load("paper", P.get("fig"))
+    diffs = [f"`{k}` = {P[k]!r} (paper: {paper[k]!r})" for k in paper
+             if k not in ("profile", "device", "dtype") and k in P and P[k] != paper[k]]
+    return note + "\n\nSettings that differ from the paper's: " + "; ".join(diffs) + "."
+
+
+def provenance(P: dict, results=None, **extra) -> dict:
+    """What a figure was computed from: profile, parameters and the artifact keys of its runs."""
+    rec = {"profile": P["profile"], "parameters": {k: v for k, v in P.items()}}
+    if results is not None and "run_artifact" in getattr(results, "columns", []):
+        rec["run_artifacts"] = sorted(results["run_artifact"].unique().tolist())
+    rec.update(extra)
+    return rec

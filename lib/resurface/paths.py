@@ -44,7 +44,9 @@ def notebooks_dir() -> Path:
 
 
 def generated_dir() -> Path:
-    """Executed notebooks and figure files rendered by the book (git-ignored)."""
-    p = repo_root() / "book" / "_generated"
+    """Executed notebooks and figure files rendered by the book (``RESURFACE_GENERATED``, default
+    ``<repo>/book/_generated``, git-ignored)."""
+    env = os.environ.get("RESURFACE_GENERATED")
+    p = Path(env) if env else repo_root() / "book" / "_generated"
     p.mkdir(parents=True, exist_ok=True)
     return p

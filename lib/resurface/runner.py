@@ -26,6 +26,14 @@ def figure_notebooks() -> dict[str, Path]:
     return {p.name.split("_", 1)[0]: p for p in sorted(notebooks_dir().glob("fig[0-9][0-9]_*.ipynb"))}
 
 
+def toc_figures() -> list[str]:
+    """Figures whose executed notebooks the book's ``_toc.yml`` includes (what ``make book`` runs)."""
+    import re
+
+    text = (repo_root() / "_toc.yml").read_text()
+    return re.findall(r"book/_generated/(fig\d\d)_", text)
+
+
 def parse_overrides(pairs: list[list[str]] | None) -> dict:
     """``-p name value`` pairs with YAML-parsed values (``-p epochs 2`` gives the int 2)."""
     return {name: yaml.safe_load(value) for name, value in (pairs or [])}
@@ -117,7 +125,8 @@ def cli_figures(args) -> int:
 
 
 def cli_book(args) -> int:
-    rows = run_figures(args.profile, args.only, parse_overrides(args.param))
+    only = args.only if args.only else ",".join(toc_figures())
+    rows = run_figures(args.profile, only, parse_overrides(args.param)) if only else []
     write_methods_table()
     write_build_report(rows)
     failed = [r for r in rows if r["status"] != "ok"]
