@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 from pathlib import Path
 
@@ -71,17 +70,6 @@ def test_network_is_unreachable():
     server.bind(("127.0.0.1", 0))
     server.listen(1)
     port = server.getsockname()[1]
-    accepted = []
-    server.settimeout(4)
-
-    def accept():
-        try:
-            accepted.append(server.accept())
-        except OSError:
-            pass
-
-    t = threading.Thread(target=accept)
-    t.start()
     try:
         # the raw _socket module bypasses the prelude's guard: only the network namespace stops it
         code = ("import _socket\n"
@@ -90,12 +78,17 @@ def test_network_is_unreachable():
                 f"s.connect(('127.0.0.1', {port}))\n")
         r = run_program(code, timeout=5)
         guarded = run_program(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)\n")
+        server.setblocking(False)
+        try:  # a completed connection would wait in the listen backlog
+            server.accept()[0].close()
+            connected = True
+        except BlockingIOError:
+            connected = False
     finally:
-        t.join()
         server.close()
     assert guarded.status == "error" and "network access is disabled" in guarded.stderr
     if NAMESPACES:
-        assert r.status == "error" and not accepted
+        assert r.status == "error" and not connected
     else:
         pytest.skip("namespace sandbox unavailable: only the socket guard (not a boundary) applies")
 
@@ -170,6 +163,9 @@ def test_code_metric_refuses_without_opt_in(monkeypatch):
     from resurface.tasks.metrics import CodeExecutionRefused, process_code
 
     doc = {"prompt": "def f():", "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"}
+    import resurface.tasks.metrics as metrics
+
+    monkeypatch.setattr(metrics, "CODE_TIMEOUT_S", 1.0)
     monkeypatch.delenv("HF_ALLOW_CODE_EVAL", raising=False)
     with pytest.raises(CodeExecutionRefused):
         process_code(doc, [["\n    return 1\n"]])

@@ -239,3 +239,17 @@ def test_course_base_scores_away_from_floor_and_ceiling(alias):
     df = evaluate_model(model, tok, "course")
     primary = df[df.primary].set_index("task").value
     assert primary.between(0.15, 0.85).all(), primary.to_dict()
+
+
+def test_missing_task_packages_fail_before_any_work(tiny):
+    import importlib.util
+
+    from resurface.errors import ResurfaceError
+    from resurface.evaluation import check_requirements
+
+    check_requirements("course")  # nothing extra needed offline
+    if importlib.util.find_spec("math_verify") is not None:
+        pytest.skip("lm-eval[math] is installed here")
+    _, model, tok = tiny
+    with pytest.raises(ResurfaceError, match=r"lm-eval\[math\]"):
+        evaluate_model(model, tok, "paper-few-shot")

@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--suite", required=True)
     e.add_argument("--limit", type=int, default=None, help="at most this many items per task")
     e.add_argument("--seed", type=int, default=42)
+    e.add_argument("--engine", default="hf", choices=["hf", "vllm"], help="vllm needs the [vllm] extra")
     _common(e)
 
     n = p["nll"]

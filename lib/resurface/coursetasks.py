@@ -1,7 +1,8 @@
 """The offline course tasks: item files, the math generator, and lm-eval task folders at run time.
 
-One lm-eval task per paper role, each small enough that the whole course suite runs in well under a
-minute on a laptop CPU, and each with items written for this project (never copied from a benchmark):
+One lm-eval task per paper role, small enough that the whole course suite runs in about a minute on
+one CPU core (SmolLM2-135M: 57 s on one thread, 39 s on two; ``tasks/BASE_SCORES.md``), each with
+items written for this project (never copied from a benchmark):
 
 ========================  ==================  ===============================================
 task                      stands in for       items (``lib/resurface/tasks/data``)
@@ -13,7 +14,9 @@ task                      stands in for       items (``lib/resurface/tasks/data`
 ``rs_code``               HumanEval           ``code.jsonl``: small functions with hidden tests
 ========================  ==================  ===============================================
 
-``*_train.jsonl`` hold the few-shot pools (``course-few-shot``); the ``*_smoke`` tasks use the first
+The MC and completion items are hand-written JSON lines (answer positions shuffled once with a fixed
+seed); the math items are generated. ``*_train.jsonl`` hold the few-shot pools
+(``course-few-shot``); the ``*_smoke`` tasks use the first
 :data:`SMOKE_ITEMS` items of each test file. lm-eval resolves relative ``data_files`` against the
 working directory (TOOLCHAIN.md gotcha 7), so :func:`task_dir` renders the templates with absolute
 paths into ``<cache>/lmeval_tasks/<hash>/``, keyed on a hash of the templates, items and paths.
@@ -43,7 +46,8 @@ MATH_TRAIN_SIZE = 10
 MATH_MAX_GEN_TOKS = 40
 # The rs_math task description: one worked example shown before every question (also at 0-shot),
 # so that the course models answer in the worked "a + b = c ... #### c" form at all. Without it,
-# Gemma-3-270M copies a number from the question (0/40 solved at 0-shot; 20% with it).
+# Gemma-3-270M copies a number from the question (0/40 on an earlier, harder item set; 25% on the
+# current items with it).
 MATH_DEMO = ("Question: Lea has 4 pens. Her brother gives her 3 more pens. How many pens does Lea have now?\n"
              "Answer: Lea has 4 + 3 = 7 pens now.\n#### 7\n\n")
 CODE_MAX_GEN_TOKS = 64
@@ -99,9 +103,9 @@ def load_items(task: str, split: str = "test") -> list[dict]:
 def item_texts(task: str) -> list[str]:
     """The texts of a task's items that decontamination fingerprints (test and few-shot items).
 
-    One text per item, its fields joined with spaces: math question + worked answer; MC question + every choice; completion activity +
-    context + every ending; code prompt + reference solution (as METHODS.md c.2 does for the paper's
-    benchmarks).
+    One text per item, its fields joined with spaces: math question + worked answer; MC question +
+    every choice; completion activity + context + every ending; code prompt + reference solution (as
+    METHODS.md c.2 does for the paper's benchmarks). The math task's fixed worked example is added.
     """
     base = SMOKE_TASKS.get(task, task)
     rows = load_items(task, "test") + load_items(task, "train")

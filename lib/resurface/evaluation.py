@@ -151,6 +151,26 @@ def _code_eval_env(allowed: bool):
             os.environ["HF_ALLOW_CODE_EVAL"] = old
 
 
+# Python packages some lm-eval tasks import when they are built (lm-eval extras)
+TASK_REQUIREMENTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "minerva_math": (("sympy", "math_verify", "antlr4"),
+                     "pip install 'lm-eval[math]' (math-verify, sympy, antlr4-python3-runtime==4.11)"),
+}
+
+
+def check_requirements(suite: "str | Suite") -> None:
+    """Fail early, naming the install command, when a suite's tasks need packages that are missing."""
+    from .errors import ResurfaceError
+
+    s = _as_suite(suite)
+    for t in s.tasks:
+        if t.task in TASK_REQUIREMENTS:
+            modules, fix = TASK_REQUIREMENTS[t.task]
+            missing = [m for m in modules if importlib.util.find_spec(m) is None]
+            if missing:
+                raise ResurfaceError(f"suite {s.name!r}: task {t.task} needs the Python packages {missing}; {fix}")
+
+
 def _validate(limit: int | None, seed: int) -> int | None:
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ParameterError("limit", f"invalid value {limit!r}", "None or 0 (every item), or an integer > 0")
@@ -228,6 +248,7 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
     limit = _validate(limit, seed)
     if isinstance(bootstrap_iters, bool) or not isinstance(bootstrap_iters, int) or bootstrap_iters < 0:
         raise ParameterError("bootstrap_iters", f"invalid value {bootstrap_iters!r}", "an integer >= 0")
+    check_requirements(s)
     tm = get_task_manager(s.offline)
     by_shots: OrderedDict[int, list] = OrderedDict()
     for spec in s.tasks:
@@ -330,6 +351,7 @@ def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int
     if engine == "vllm" and importlib.util.find_spec("vllm") is None:
         raise ParameterError("engine", "'vllm' was asked for but the vllm package is not installed "
                              "(pip install 'resurface[vllm]' on a CUDA machine)", "hf")
+    check_requirements(s)
     if not s.offline and not allow_hub:
         raise ParameterError("suite", f"{suite!r} reads its benchmark data from the Hugging Face Hub: pass "
                              "--allow-hub (allow_hub=True), or use an offline suite",
