@@ -22,15 +22,7 @@ from resurface.suites import SUITES, Suite, TaskSpec  # noqa: E402
 LM_EVAL = Path(sys.executable).with_name("lm-eval")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """The test machine's 2 cores are shared; oversubscribed BLAS threads slow everything down."""
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,7 @@ from resurface.models import load_model, unconditional_prompt
 from resurface.sampling import derived_seed, sample, sample_batch, sample_corpus
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from intra-op threads, and on a shared CPU the thread barriers make
-    every op wait for a busy core (measured here: 45x slower with 2 threads under load)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,7 @@ TEXTS = [f"The quick brown fox number {i} jumps over the lazy dog, then rests by
 HP = dict(lr=3e-3, warmup_ratio=0.1, batch_size=4, effective_batch=8, seed=0, progress=False)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models are dominated by per-op overhead: one thread is 2-3x faster on a shared 2-core box."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

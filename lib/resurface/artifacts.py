@@ -253,3 +253,37 @@ class Store:
             for d in doomed:
                 shutil.rmtree(d, ignore_errors=True)
         return doomed
+
+
+def run_stage(stage: str, version: int, config: dict, compute: Callable[[Path], dict | None], *,
+              inputs=(), store: Store | None = None, out: str | Path | None = None,
+              verbose: bool = True) -> Path:
+    """Run a stage into ``out`` when given (a plain folder, no caching), else through the store."""
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        compute(out)
+        return out
+    store = store if store is not None else Store()
+    return store.get_or_compute(stage, version, config, compute, inputs=inputs, verbose=verbose).path
+
+
+def build_once(out: Path, build: Callable[[Path], None]) -> Path:
+    """Create the cache folder ``out`` once: ``build(tmp)`` fills a temporary folder that is renamed
+    into place, with a DONE marker last; concurrent callers wait on a file lock and reuse it."""
+    from filelock import FileLock
+
+    if (out / DONE).exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out) + ".lock"):
+        if (out / DONE).exists():
+            return out
+        tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        build(tmp)
+        shutil.rmtree(out, ignore_errors=True)
+        os.replace(tmp, out)
+        (out / DONE).touch()
+    return out

@@ -143,7 +143,7 @@ def decontaminate(corpus: str | Path, suite: str, ngram: int = 8, allow_hub: boo
     artifact of stage ``decontaminate`` keyed on the suite, n, a digest of the benchmark texts and the
     input corpus's key; with ``out`` it is written straight into that folder. Returns the folder.
     """
-    from .artifacts import Store
+    from .artifacts import run_stage
 
     _check_n(ngram)
     if not isinstance(suite, str) or not suite:
@@ -170,13 +170,7 @@ def decontaminate(corpus: str | Path, suite: str, ngram: int = 8, allow_hub: boo
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
         return {"decontamination": report}
 
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        compute(out)
-        return out
-    store = store if store is not None else Store()
-    return store.get_or_compute(STAGE, STAGE_VERSION, config, compute, inputs=[input_key]).path
+    return run_stage(STAGE, STAGE_VERSION, config, compute, inputs=[input_key], store=store, out=out)
 
 
 def cli(args) -> int:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import json
-import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,21 +95,16 @@ def is_converted(alias: str) -> bool:
 
 def ensure_converted(alias: str) -> Path:
     """De-quantise the alias's GGUF once into an fp32 safetensors folder and return that folder."""
-    from filelock import FileLock
+    from .artifacts import build_once
 
-    out = converted_dir(alias)
-    if (out / "DONE").exists():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(out) + ".lock"):
-        if (out / "DONE").exists():
-            return out
+    def build(tmp: Path) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = gguf_file(alias)
         t0 = time.time()
-        print(f"[resurface] converting {alias} from {path.name} (once; cached in {out})", flush=True)
+        print(f"[resurface] converting {alias} from {path.name} (once; cached in {converted_dir(alias)})",
+              flush=True)
         tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
         model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
                                                      dtype=torch.float32)
@@ -120,18 +113,14 @@ def ensure_converted(alias: str) -> Path:
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
-        tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         (tmp / "resurface.json").write_text(json.dumps({
             "alias": alias, "gguf": str(path), "gguf_bytes": path.stat().st_size,
             "package": ALIASES[alias].source, "package_version": _package_version(ALIASES[alias].source),
             "convert_seconds": round(time.time() - t0, 1)}, indent=2))
-        shutil.rmtree(out, ignore_errors=True)
-        os.replace(tmp, out)
-        (out / "DONE").touch()
-    return out
+
+    return build_once(converted_dir(alias), build)
 
 
 def local_path(name: str, revision: str | None = None, allow_hub: bool = False) -> Path:

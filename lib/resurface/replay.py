@@ -270,7 +270,7 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
     """
     import platform
 
-    from .artifacts import Store
+    from .artifacts import run_stage
 
     if name not in NAMES:
         raise ParameterError("name", f"unknown replay corpus {name!r}", ", ".join(NAMES))
@@ -337,10 +337,4 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
         })
         return {}
 
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        compute(out)
-        return out
-    store = store if store is not None else Store()
-    return store.get_or_compute(STAGE, STAGE_VERSION, config, compute).path
+    return run_stage(STAGE, STAGE_VERSION, config, compute, store=store, out=out)

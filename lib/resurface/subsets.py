@@ -92,7 +92,7 @@ def make_subsets(corpus: str | Path, num_subsets: int, tokens_per_subset: int, s
     An artifact of stage ``subsets`` keyed on the parameters and the corpus's key; with ``out`` it is
     written straight into that folder. Returns the folder; :func:`subset_dirs` lists its subsets.
     """
-    from .artifacts import Store
+    from .artifacts import run_stage
     from .decontam import corpus_key
 
     _validate(num_subsets, tokens_per_subset, seed, estimate)
@@ -133,13 +133,7 @@ def make_subsets(corpus: str | Path, num_subsets: int, tokens_per_subset: int, s
         (Path(workdir) / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
         return {"summary": summary}
 
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        compute(out)
-        return out
-    store = store if store is not None else Store()
-    return store.get_or_compute(STAGE, STAGE_VERSION, config, compute, inputs=[input_key]).path
+    return run_stage(STAGE, STAGE_VERSION, config, compute, inputs=[input_key], store=store, out=out)
 
 
 def subset_dirs(folder: str | Path) -> list[Path]:

@@ -10,8 +10,6 @@ rules as the models they stand in for.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 from .paths import cache_dir
@@ -31,25 +29,19 @@ def is_built(alias: str, seed: int = 0) -> bool:
 
 def offline_tokenizer(alias: str):
     """The real tokenizer of a GGUF alias, converted once and cached on its own (seconds)."""
-    from filelock import FileLock
     from transformers import AutoTokenizer
 
+    from .artifacts import build_once
     from .models import converted_dir, gguf_file
 
     if (converted_dir(alias) / "DONE").exists():
         return AutoTokenizer.from_pretrained(str(converted_dir(alias)))
-    out = cache_dir() / "tokenizers" / converted_dir(alias).name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(out) + ".lock"):
-        if not (out / "DONE").exists():
-            path = gguf_file(alias)
-            tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-            tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
-            shutil.rmtree(tmp, ignore_errors=True)
-            tok.save_pretrained(tmp)
-            shutil.rmtree(out, ignore_errors=True)
-            os.replace(tmp, out)
-            (out / "DONE").touch()
+
+    def build(tmp: Path) -> None:
+        path = gguf_file(alias)
+        AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name).save_pretrained(tmp)
+
+    out = build_once(cache_dir() / "tokenizers" / converted_dir(alias).name, build)
     return AutoTokenizer.from_pretrained(str(out))
 
 
@@ -75,17 +67,12 @@ def _config(alias: str, tok):
 
 def ensure_tiny(alias: str, seed: int = 0) -> Path:
     """Build (once) and return the folder of a tiny random model with a real tokenizer."""
-    import torch
-    from filelock import FileLock
-    from transformers import AutoModelForCausalLM
+    from .artifacts import build_once
 
-    out = tiny_dir(alias, seed)
-    if (out / "DONE").exists():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(out) + ".lock"):
-        if (out / "DONE").exists():
-            return out
+    def build(tmp: Path) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM
+
         tok = offline_tokenizer(_TOKENIZER_OF[alias])
         if alias == "tiny-qwen2":
             tok.bos_token = None
@@ -96,11 +83,7 @@ def ensure_tiny(alias: str, seed: int = 0) -> Path:
         cfg = _config(alias, tok)
         torch.manual_seed(seed)
         model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
-        tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        shutil.rmtree(out, ignore_errors=True)
-        os.replace(tmp, out)
-        (out / "DONE").touch()
-    return out
+
+    return build_once(tiny_dir(alias, seed), build)
