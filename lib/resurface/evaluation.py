@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import logging
 import math
 import os
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import ParameterError
+from .quiet import quiet_logger
 from .suites import SUITES, Suite, get_suite
 
 STAGE = "evaluate"
@@ -125,13 +125,8 @@ def _quiet_lm_eval():
     if os.environ.get("LMEVAL_LOG_LEVEL"):
         yield
         return
-    logger = logging.getLogger("lm_eval")
-    old = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
+    with quiet_logger("lm_eval"):
         yield
-    finally:
-        logger.setLevel(old)
 
 
 @contextlib.contextmanager

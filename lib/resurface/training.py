@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .errors import ParameterError, ResurfaceError
+from .quiet import quiet_logger
 
 STAGE = "train"
 STAGE_VERSION = 1
@@ -293,18 +294,9 @@ def _rows_from_hook(rows, epoch: int) -> list[dict]:
 STATE_DIR, STATE_TMP, STATE_PREV, PROGRESS = "state", "state.tmp", "state.prev", "progress.json"
 
 
-@contextlib.contextmanager
 def _quiet_accelerate():
     """Silence accelerate's per-save notice about tied (shared) weights, which is expected here."""
-    import logging
-
-    lg = logging.getLogger("accelerate")
-    old = lg.level
-    lg.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        lg.setLevel(old)
+    return quiet_logger("accelerate")
 
 
 def _find_state(workdir: Path) -> Path | None:
