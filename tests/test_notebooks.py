@@ -32,7 +32,8 @@ def test_committed_notebooks_have_no_outputs_and_one_parameters_cell():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fig", sorted(NOTEBOOKS))
-def test_notebook_runs_in_smoke_profile_and_writes_its_figure(fig, isolated):
+def test_notebook_runs_in_smoke_profile_and_writes_its_figure(fig, isolated, smoke_kernel_env):
+    """Runs share one smoke store (as in the book, Figs 5 and 9 reuse Fig 2's runs)."""
     row = runner.run_figure(fig, NOTEBOOKS[fig], "smoke")
     assert row["status"] == "ok", row
     gen = isolated / "generated"

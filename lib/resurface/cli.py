@@ -103,21 +103,36 @@ def build_parser() -> argparse.ArgumentParser:
     _common(e)
 
     n = p["nll"]
-    n.add_argument("--model", required=True)
-    n.add_argument("--corpus", required=True)
+    n.add_argument("--model", required=True, help="the scorer: alias, Hub id or local folder")
+    n.add_argument("--corpus", required=True, help="corpus folder (corpus.jsonl + meta.json)")
+    n.add_argument("--max-tokens", type=int, default=1024, help="score at most this many tokens of a sample")
+    n.add_argument("--max-samples", type=int, default=None,
+                   help="score a seeded random subset of this many samples (default: all)")
+    n.add_argument("--batch-size", type=int, default=16, help="samples per forward pass (at most)")
+    n.add_argument("--seed", type=int, default=42, help="seed of the --max-samples subset")
     _common(n)
 
     m = p["similarity"]
-    m.add_argument("--embedder", required=True)
-    m.add_argument("--corpus", required=True)
-    m.add_argument("--suite", required=True)
+    m.add_argument("--embedder", required=True, help="sentence-transformers alias (minilm), Hub id or folder")
+    m.add_argument("--corpus", required=True, help="corpus folder (corpus.jsonl + meta.json)")
+    m.add_argument("--suite", required=True, help="suite whose benchmark items are compared with")
+    m.add_argument("--max-tokens", type=int, default=None,
+                   help="truncate texts to this many word pieces (default: the embedder's own limit)")
+    m.add_argument("--max-samples", type=int, default=None,
+                   help="score a seeded random subset of this many samples (default: all)")
+    m.add_argument("--batch-size", type=int, default=32, help="texts per embedding batch")
+    m.add_argument("--seed", type=int, default=42, help="seed of the --max-samples subset")
     _common(m)
 
     x = p["extract"]
     x.add_argument("--model", required=True)
-    x.add_argument("--pool", required=True, help="jsonl file of sequences (text, domain, group)")
-    x.add_argument("--prefix-tokens", type=int, default=32)
-    x.add_argument("--suffix-tokens", type=int, default=32)
+    x.add_argument("--pool", required=True,
+                   help="pool folder or jsonl file: {text, domain[, group]} or the Pile's {text, meta.pile_set_name}")
+    x.add_argument("--prefix-tokens", type=int, default=32, help="prompt length in tokens (Pythia protocol: 32)")
+    x.add_argument("--suffix-tokens", type=int, default=32,
+                   help="greedy continuation that must match exactly (Pythia protocol: 32)")
+    x.add_argument("--domain", action="append", default=None, help="only this domain (repeatable)")
+    x.add_argument("--batch-size", type=int, default=32, help="sequences per forward pass")
     _common(x)
 
     a = p["artifacts"]

@@ -66,27 +66,50 @@ def corpus_for(P: dict, cond: Condition, store: Store | None = None) -> Path:
     return sampled_corpus(P, cond.source, cond.temperature, store)
 
 
-def train_condition(P: dict, cond: Condition, store: Store | None = None) -> pd.DataFrame:
-    """Train ``cond.student`` on every subset of the condition's corpus; tidy results of all runs."""
+def suites_for(P: dict, cond: Condition) -> list[str]:
+    """The suites a condition's runs evaluate every epoch.
+
+    Only the main student's self-training and replay runs (Fig 2, reused by Figs 5 and 9) also run
+    the few-shot suite; every other run evaluates the zero-shot suite alone. The choice depends on
+    the condition only, so a run has the same artifact key whichever figure asks for it first.
+    """
+    if cond.student == P["student"] and (cond.name.startswith("self@") or cond.name == "replay"):
+        return training_suites(P)
+    return [P["eval_suite"]]
+
+
+def train_corpus(P: dict, name: str, student: str, corpus: Path, source: str | None,
+                 suites: list[str], store: Store | None = None, eval_hook=None) -> pd.DataFrame:
+    """Train ``student`` on every subset drawn from ``corpus``; tidy results of all runs.
+
+    ``name`` labels the rows (column ``condition``); ``source`` fills the ``source`` column
+    ("replay" when None). ``eval_hook`` replaces ``suites`` (see :func:`resurface.training.train_run`).
+    """
     from .subsets import make_subsets, subset_dirs
     from .training import train_run
 
-    corpus = corpus_for(P, cond, store)
     subsets = make_subsets(corpus, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store)
     frames = []
     for i, d in enumerate(subset_dirs(subsets)):
-        run = train_run(cond.student, d, epochs=P["epochs"], lr=P["lr"], warmup_ratio=P["warmup_ratio"],
+        run = train_run(student, d, epochs=P["epochs"], lr=P["lr"], warmup_ratio=P["warmup_ratio"],
                         block_size=P["block_size"], batch_size=P["batch_size"],
                         effective_batch=P["effective_batch"], weight_decay=P["weight_decay"], seed=P["seed"],
-                        eval_suites=training_suites(P), eval_limit=P["eval_limit"] or None,
+                        eval_suites=[] if eval_hook else suites, eval_hook=eval_hook,
+                        eval_limit=P["eval_limit"] or None,
                         device=P["device"], dtype=P["dtype"], allow_hub=allow_hub(P),
                         save_checkpoints=P["save_checkpoints"], store=store)
         df = pd.read_csv(Path(run) / "results.csv")
-        df["condition"], df["subset"], df["student"] = cond.name, i, cond.student
-        df["source"] = cond.source or "replay"
+        df["condition"], df["subset"], df["student"] = name, i, student
+        df["source"] = source or "replay"
         df["run_artifact"] = Path(run).name
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+def train_condition(P: dict, cond: Condition, store: Store | None = None) -> pd.DataFrame:
+    """Train ``cond.student`` on every subset of the condition's corpus; tidy results of all runs."""
+    return train_corpus(P, cond.name, cond.student, corpus_for(P, cond, store), cond.source,
+                        suites_for(P, cond), store)
 
 
 def run_conditions(P: dict, conditions: list[Condition], store: Store | None = None) -> pd.DataFrame:
@@ -108,6 +131,57 @@ def self_conditions(P: dict, student: str, replay: bool = True) -> list[Conditio
 def source_conditions(P: dict, student: str, kind: str, source: str, temperatures=None) -> list[Condition]:
     """``student`` trained on ``source``'s samples (kind: lineage | recipe | cross)."""
     return [Condition(f"{kind}@{t:g}", student, source, t) for t in (temperatures or P["temperatures"])]
+
+
+def source_swap_conditions(P: dict, student: str) -> list[Condition]:
+    """Fig 5: ``student``'s own corpus at ``self_temperature`` (the dashed reference; the same run as
+    Fig 2's) and every source of ``P["sources"]`` (kind -> model) at ``source_temperatures``."""
+    t = P["self_temperature"]
+    conds = [Condition(f"self@{t:g}", student, student, t)]
+    for kind, source in P["sources"].items():
+        conds += source_conditions(P, student, kind, source, P["source_temperatures"])
+    return conds
+
+
+def figure_params(P: dict, fig: str) -> dict:
+    """The parameters ``fig`` runs with when another notebook (parameters ``P``) rebuilds its runs.
+
+    ``fig``'s own files decide (its figure-specific keys, and common keys it sets itself, e.g. Fig 8's
+    epochs); a value of ``P`` wins where ``P`` overrides the profile's common value or sets a key the
+    common file lacks, so overrides given to one notebook (e.g. ``epochs``) reach the runs it rebuilds.
+    """
+    from .profiles import load
+
+    common, own = load(P["profile"]), load(P["profile"], fig)
+    changed = {k: v for k, v in P.items() if k in own and (k not in common or v != common[k])}
+    return {**own, **changed, "fig": fig}
+
+
+TRANSFER_FIGURES = ("fig02", "fig03", "fig05", "fig09", "fig10")
+
+
+def figure_conditions(P: dict, fig: str) -> tuple[dict, list[Condition]]:
+    """The parameters and training conditions of one transfer figure (the single definition the
+    figure notebooks, Figure 1 and the proxy table all use, so they name the same runs).
+
+    fig02/fig09: the main student's own samples at every τ plus replay; fig03: the same for the second
+    student; fig05: the main student on every source (its own τ = ``self_temperature`` run first);
+    fig10: the second student on the main student's samples, its own ``self_temperature`` run last.
+    """
+    from .errors import ParameterError
+
+    if fig not in TRANSFER_FIGURES:
+        raise ParameterError("figure", f"{fig!r} has no training conditions", ", ".join(TRANSFER_FIGURES))
+    q = figure_params(P, fig)
+    s, s2 = q["student"], q["second_student"]
+    if fig in ("fig02", "fig09"):
+        return q, self_conditions(q, s, replay=True)
+    if fig == "fig03":
+        return q, self_conditions(q, s2, replay=True)
+    if fig == "fig05":
+        return q, source_swap_conditions(q, s)
+    t = q["self_temperature"]
+    return q, source_conditions(q, s2, "cross", s) + [Condition(f"self@{t:g}", s2, s2, t)]
 
 
 def summary_table(df: pd.DataFrame, suite: str | None = None) -> pd.DataFrame:

@@ -67,3 +67,86 @@ def describe_transfer(df: pd.DataFrame, suite: str, group_a: list[str], group_b:
         head = (f"On **{wins} of {compared}** benchmarks the best {name_a} corpus ended above the best "
                 f"{name_b} corpus after the last epoch.\n\n")
     return head + "\n".join(lines)
+
+
+def kind_means(df: pd.DataFrame, suite: str) -> pd.Series:
+    """Mean final-epoch Δ over the suite's benchmarks and a kind's temperatures, per source kind
+    (``self``, ``lineage``, ``recipe``, ``cross``, ``replay``), highest first."""
+    from .plots import parse_condition
+
+    t = outcome_table(df, suite)
+    t["kind"] = [parse_condition(c)[0] for c in t["condition"]]
+    return t.groupby("kind")["final_delta"].mean().sort_values(ascending=False)
+
+
+def describe_ranking(df: pd.DataFrame, suite: str, paper_order: list[str]) -> str:
+    """Markdown: the source kinds ranked by mean final Δ, compared with the paper's order.
+
+    ``paper_order`` lists kinds best first (e.g. ``["self", "lineage", "recipe", "cross"]``); kinds
+    without runs here are named as missing, and only the kinds present are compared.
+    """
+    from .plots import SOURCE_NAMES
+
+    means = kind_means(df, suite)
+    present = [k for k in paper_order if k in means.index]
+    missing = [SOURCE_NAMES.get(k, k) for k in paper_order if k not in means.index]
+    ranked = ", ".join(f"{SOURCE_NAMES.get(k, k)} {_fmt(v)}" for k, v in means.items())
+    observed = [k for k in means.index if k in present]
+    agree = observed == present
+    text = (f"Mean final Δ over the benchmarks (and over each source's temperatures): {ranked}. "
+            f"The paper ranks {' > '.join(SOURCE_NAMES.get(k, k) for k in paper_order)}. ")
+    if len(present) < 2:
+        text += "Fewer than two of those sources ran here, so the order cannot be compared."
+    else:
+        text += (f"Among the sources that ran here the observed order "
+                 f"{'**matches**' if agree else '**does not match**'} the paper's.")
+    if missing:
+        text += f" Not run in this profile: {', '.join(missing)}."
+    return text
+
+
+def describe_preserved(df: pd.DataFrame, suite: str) -> str:
+    """Markdown for Fig 7: per benchmark and condition the final-epoch Δ, and how many ended at or
+    above the base score (the paper: capability is preserved or improved)."""
+    t = outcome_table(df, suite)
+    lines = [f"- **{r.benchmark}**, {condition_label(r.condition)}: final Δ {_fmt(r.final_delta)} ± "
+             f"{r.final_std:.3f} (best epoch {int(r.best_epoch)}, Δ {_fmt(r.best_delta)})" for r in t.itertuples()]
+    kept = int((t["final_delta"] >= 0).sum())
+    worst = t.loc[t["final_delta"].idxmin()]
+    verdict = "**matches**" if kept == len(t) else "**does not fully match**"
+    return (f"**{kept} of {len(t)}** benchmark × temperature results ended at or above the base score after the "
+            f"last epoch (largest drop: {_fmt(worst['final_delta'])} on {worst['benchmark']}). The paper reports "
+            f"scores preserved or improved; this run {verdict} that.\n\n" + "\n".join(lines))
+
+
+def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
+    """Markdown for Fig 8: extracted sequences at the base and after the last epoch, the relative drop
+    per group and in total, and the last epoch's log-prob shift, next to the paper's >95% drop."""
+    from .memorization import extraction_drop
+
+    t = extraction_drop(df)
+    mem = df[(df["suite"] == "memorization") & (df["level"] == "group")]
+    last = int(mem["epoch"].max())
+    shift = (mem[(mem["metric"] == "logprob_shift_sum") & (mem["epoch"] == last)]
+             .groupby(["condition", "task"])["value"].mean())
+    lines = []
+    for r in t.itertuples():
+        drop = ("no sequence was extractable at the base, so there is nothing to drop" if r.base_extracted == 0
+                else f"a relative drop of **{100 * r.relative_drop:.0f}%**")
+        lines.append(f"- **{r.group}**, {condition_label(r.condition)} ({r.sequences} sequences): "
+                     f"{r.base_extracted:g} extracted at the base, {r.last_extracted:g} after epoch {r.last_epoch} "
+                     f"(mean over subsets): {drop}. Mean log-prob shift of the true continuations after epoch "
+                     f"{r.last_epoch}: {shift.get((r.condition, r.group), float('nan')):+.2f} nats.")
+    heads = []
+    for cond, g in t.groupby("condition", sort=False):
+        first, final = g["base_extracted"].sum(), g["last_extracted"].sum()
+        if first == 0:
+            heads.append(f"With {condition_label(cond)} no pool sequence was extractable at the base, so the "
+                         "drop cannot be compared with the paper's.")
+            continue
+        drop = (first - final) / first
+        verdict = "**matches**" if drop > paper_drop else "**does not match**"
+        heads.append(f"With {condition_label(cond)}, extraction over text and code together fell from {first:g} "
+                     f"to {final:g} sequences, a relative drop of **{100 * drop:.0f}%**. The paper reports a drop "
+                     f"of more than {100 * paper_drop:.0f}%: this run {verdict} that figure.")
+    return "\n\n".join(heads) + "\n\n" + "\n".join(lines)

@@ -64,34 +64,19 @@ def deltas(results: pd.DataFrame, keys=("condition", "subset", "task", "metric")
 
 def delta_panels(df: pd.DataFrame, panels: list[tuple[str, str, str]], conditions: list[str],
                  reference: str | None = None, title: str = "", profile: str = "",
-                 ncols: int | None = None):
+                 ncols: int | None = None, column: str = "delta", ylabels: dict[str, str] | None = None):
     """Δ vs epoch, mean ± 1 std across subsets; one panel per ``(task, metric, panel title)``.
 
     ``df`` is tidy with columns condition, subset, epoch, task, metric, delta. ``reference`` (e.g. the
-    student's own data) is drawn dashed, as in the paper's Figs 5 and 10.
+    student's own data) is drawn dashed, as in the paper's Figs 5 and 10. ``column`` plots another
+    column (e.g. ``value``: raw counts, Fig 8) and ``ylabels`` maps a metric to its axis label.
     """
     n = len(panels)
     ncols = ncols or min(n, 4)
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows), squeeze=False)
     for ax, (task, metric, name) in zip(axes.flat, panels):
-        sub = df[(df["task"] == task) & (df["metric"] == metric)]
-        for cond in conditions:
-            c = sub[sub["condition"] == cond]
-            if c.empty:
-                continue
-            g = c.groupby("epoch")["delta"]
-            mean, std = g.mean(), g.std(ddof=0).fillna(0.0)
-            style = "--" if cond == reference else "-"
-            ax.plot(mean.index, mean.values, style, color=condition_color(cond), label=condition_label(cond),
-                    lw=1.8, marker="o", ms=3)
-            ax.fill_between(mean.index, mean - std, mean + std, color=condition_color(cond), alpha=0.18, lw=0)
-        ax.axhline(0, color="black", lw=0.8)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(name, fontsize=10)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(f"Δ {metric.split(',')[0]}")
-        ax.grid(alpha=0.3)
+        delta_axis(ax, df, task, metric, conditions, name, reference, column, (ylabels or {}).get(metric))
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -101,6 +86,46 @@ def delta_panels(df: pd.DataFrame, panels: list[tuple[str, str, str]], condition
     fig.suptitle(sup, fontsize=11)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
+
+
+def delta_axis(ax, df: pd.DataFrame, task: str, metric: str, conditions: list[str], title: str = "",
+               reference: str | None = None, column: str = "delta", ylabel: str | None = None):
+    """One Δ-vs-epoch panel on ``ax``: per condition the mean over subsets and a ±1 std band.
+
+    ``column`` plots another column than ``delta`` (e.g. ``value`` for raw counts) and ``ylabel``
+    replaces the default axis label."""
+    sub = df[(df["task"] == task) & (df["metric"] == metric)]
+    for cond in conditions:
+        c = sub[sub["condition"] == cond]
+        if c.empty:
+            continue
+        g = c.groupby("epoch")[column]
+        mean, std = g.mean(), g.std(ddof=0).fillna(0.0)
+        style = "--" if cond == reference else "-"
+        ax.plot(mean.index, mean.values, style, color=condition_color(cond), label=condition_label(cond),
+                lw=1.8, marker="o", ms=3)
+        ax.fill_between(mean.index, mean - std, mean + std, color=condition_color(cond), alpha=0.18, lw=0)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel or f"Δ {metric.split(',')[0]}")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def kde_panels(panels: list[tuple[str, dict[str, np.ndarray]]], xlabel: str, title: str = "",
+               profile: str = "", extra: int = 0):
+    """A row of :func:`kde_panel` plots, one per ``(panel title, values by condition)``, plus
+    ``extra`` empty axes on the right for the caller; returns ``(fig, axes)``."""
+    n = len(panels) + extra
+    fig, axes = plt.subplots(1, n, figsize=(3.9 * n, 3.3), squeeze=False)
+    axes = list(axes.flat)
+    for ax, (name, values) in zip(axes, panels):
+        kde_panel(ax, values, xlabel, name)
+    fig.suptitle(title + (f"  [{profile} profile]" if profile else ""), fontsize=11)
+    fig.tight_layout()
+    return fig, axes
 
 
 def kde_panel(ax, values_by_condition: dict[str, np.ndarray], xlabel: str, title: str = ""):

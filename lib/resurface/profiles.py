@@ -19,6 +19,8 @@ from .errors import ParameterError
 from .paths import params_dir
 
 PROFILES = ("smoke", "course", "paper")
+# the source roles of Fig 5 (the student's own samples are "self")
+SOURCE_KINDS = ("lineage", "recipe", "cross")
 
 
 def _read_yaml(path: Path) -> dict:
@@ -54,6 +56,12 @@ def _all_positive(xs) -> bool:
     return all(x > 0 for x in xs)
 
 
+def _pool_domains() -> set[str]:
+    from .pools import DOMAIN_GROUPS
+
+    return set(DOMAIN_GROUPS)
+
+
 # name -> (check, accepted values in words). Names not listed here get type checks only.
 RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "temperature": (_positive, "a number > 0"),
@@ -75,6 +83,27 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "device": (lambda x: x in ("auto", "cpu", "cuda") or str(x).startswith("cuda:"), "auto, cpu, cuda, cuda:N"),
     "dtype": (lambda x: x in ("auto", "float32", "bfloat16", "float16"), "auto, float32, bfloat16, float16"),
     "profile": (lambda x: x in PROFILES, ", ".join(PROFILES)),
+    # memorization study (Figs 7, 8)
+    "pool_size": (_positive, "an integer > 0 (sequences per domain)"),
+    "pool_domains": (lambda xs: len(xs) > 0 and len(set(xs)) == len(xs) and set(xs) <= _pool_domains(),
+                     "a non-empty list of distinct domains: " + "Enron Emails, Pile-CC, Wikipedia (en), Github, "
+                     "email, prose, code"),
+    "pool_layout": (lambda x: x in ("mixed", "by-domain"), "mixed, by-domain"),
+    "prefix_tokens": (_positive, "an integer > 0"),
+    "suffix_tokens": (_positive, "an integer > 0"),
+    "plant_epochs": (_non_negative, "an integer >= 0 (0: no planting)"),
+    "plant_lr": (_positive, "a number > 0"),
+    "plant_block_size": (_positive, "an integer > 0"),
+    "plant_batch_size": (_positive, "an integer > 0"),
+    "extract_batch_size": (_positive, "an integer > 0"),
+    "nll_max_samples": (_non_negative, "an integer >= 0 (0: score every sample)"),
+    "nll_max_tokens": (_positive, "an integer > 0"),
+    "embed_max_tokens": (_positive, "an integer > 0"),
+    "similarity_threshold": (lambda x: -1 <= x <= 1, "a cosine in [-1, 1]"),
+    "similarity_threshold_rule": (lambda x: x in ("fixed", "median"), "fixed, median"),
+    "split_temperature": (_positive, "a number > 0"),
+    "utility_figures": (lambda xs: len(xs) > 0 and set(xs) <= {"fig02", "fig03", "fig05", "fig10"},
+                        "a non-empty list of fig02, fig03, fig05, fig10"),
 }
 
 

@@ -22,15 +22,17 @@ from .paths import generated_dir, notebooks_dir, repo_root
 
 
 def figure_notebooks() -> dict[str, Path]:
-    """``{"fig02": notebooks/fig02_<slug>.ipynb, ...}`` in figure order."""
-    return {p.name.split("_", 1)[0]: p for p in sorted(notebooks_dir().glob("fig[0-9][0-9]_*.ipynb"))}
+    """``{"fig02": notebooks/fig02_<slug>.ipynb, ...}`` in run order: figure order, except Figure 1
+    (the overview, made from the other figures' runs) last."""
+    paths = sorted(notebooks_dir().glob("fig[0-9][0-9]_*.ipynb"), key=lambda p: (p.name.startswith("fig01_"), p.name))
+    return {p.name.split("_", 1)[0]: p for p in paths}
 
 
-def toc_figures() -> list[str]:
+def toc_figures(source: Path | None = None) -> list[str]:
     """Figures whose executed notebooks the book's ``_toc.yml`` includes (what ``make book`` runs)."""
     import re
 
-    text = (repo_root() / "_toc.yml").read_text()
+    text = ((source or repo_root()) / "_toc.yml").read_text()
     return re.findall(r"book/_generated/(fig\d\d)_", text)
 
 
@@ -47,7 +49,7 @@ def select(only: str | None) -> dict[str, Path]:
     unknown = [w for w in wanted if w not in nbs]
     if unknown:
         raise ParameterError("only", f"unknown figure(s) {', '.join(unknown)}", ", ".join(nbs) or "none yet")
-    return {w: nbs[w] for w in wanted}
+    return {fig: path for fig, path in nbs.items() if fig in wanted}  # run order, whatever the order asked
 
 
 def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = None,
@@ -106,12 +108,16 @@ def write_build_report(rows: list[dict], path: Path | None = None) -> Path:
     return path
 
 
-def build_book(strict: bool = True) -> Path:
-    """Run ``jupyter-book build`` on the repository; return the HTML index."""
+def build_book(strict: bool = True, source: Path | None = None, path_output: Path | None = None) -> Path:
+    """Run ``jupyter-book build`` on ``source`` (default: the repository) into ``path_output``
+    (default: ``<source>``, giving ``<source>/_build/html``); return the HTML index."""
+    source = Path(source or repo_root())
     exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe), "build", str(repo_root()), "--keep-going"] + (["-W", "-n"] if strict else [])
-    r = subprocess.run(cmd, cwd=repo_root())
-    index = repo_root() / "_build" / "html" / "index.html"
+    cmd = [str(exe), "build", str(source), "--keep-going"] + (["-W", "-n"] if strict else [])
+    if path_output is not None:
+        cmd += ["--path-output", str(path_output)]
+    r = subprocess.run(cmd, cwd=source)
+    index = Path(path_output or source) / "_build" / "html" / "index.html"
     if r.returncode != 0 or not index.exists():
         raise ResurfaceError(f"jupyter-book build failed (exit {r.returncode}); see the output above")
     return index
@@ -124,14 +130,58 @@ def cli_figures(args) -> int:
     return 1 if failed else 0
 
 
-def cli_book(args) -> int:
-    only = args.only if args.only else ",".join(toc_figures())
-    rows = run_figures(args.profile, only, parse_overrides(args.param)) if only else []
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "book")
+
+
+def copy_book_sources(dst: Path) -> Path:
+    """Copy the book's sources (not its generated pages or build) to ``dst``, to build it elsewhere."""
+    import shutil
+
+    dst = Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in BOOK_SOURCES:
+        src = repo_root() / name
+        if src.is_dir():
+            shutil.copytree(src, dst / name, ignore=shutil.ignore_patterns("_generated", "_build"))
+        else:
+            shutil.copy2(src, dst / name)
+    return dst
+
+
+def make_book(profile: str, only: str | None = None, overrides: dict | None = None,
+              source: Path | None = None, path_output: Path | None = None) -> Path:
+    """Run the figure notebooks ``_toc.yml`` lists, write the generated pages and build the book;
+    return the HTML index. With ``source`` (a copy of ``_config.yml``, ``_toc.yml`` and ``book/``),
+    ``RESURFACE_GENERATED`` must point at ``<source>/book/_generated`` for the pages to be found."""
+    if source is not None and generated_dir().resolve() != (Path(source) / "book" / "_generated").resolve():
+        raise ResurfaceError(f"set RESURFACE_GENERATED={Path(source) / 'book' / '_generated'} to build {source}")
+    only = only if only else ",".join(toc_figures(source))
+    rows = run_figures(profile, only, overrides) if only else []
     write_methods_table()
     write_build_report(rows)
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
         raise ResurfaceError(f"{len(failed)} notebook(s) failed: " + ", ".join(r["figure"] for r in failed))
-    index = build_book()
+    return build_book(source=source, path_output=path_output)
+
+
+def make_book_copy(profile: str, workdir: Path, store: Path | None = None) -> Path:
+    """``make_book`` on a copy of the sources in ``workdir`` (generated pages in
+    ``workdir/src/book/_generated``, store ``store`` if given), leaving the repository's
+    ``book/_generated`` and ``_build`` alone; return the HTML folder."""
+    import os
+    from unittest import mock
+
+    workdir = Path(workdir)
+    source = copy_book_sources(workdir / "src")
+    env = {"RESURFACE_GENERATED": str(source / "book" / "_generated")}
+    if store is not None:
+        env["RESURFACE_STORE"] = str(store)
+    with mock.patch.dict(os.environ, env):  # papermill kernels inherit the environment
+        return make_book(profile, source=source, path_output=workdir / "out").parent
+
+
+def cli_book(args) -> int:
+    index = make_book(args.profile, args.only, parse_overrides(args.param))
     print(f"[book] built {index}")
     return 0

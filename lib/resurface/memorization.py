@@ -1,0 +1,321 @@
+"""The memorization study of Figs 7 and 8: self-train a model that has memorized a pool, and watch
+its benchmark scores (Fig 7) and its verbatim memory of the pool (Fig 8) epoch by epoch.
+
+Plan (one call, :func:`run_study`; every stage is an artifact, so Figs 7 and 8 share everything):
+
+1. **Pool** (:func:`pool_for`): the sequences the attack is run on (:mod:`resurface.pools`): Pile
+   documents of the paper's four domains (paper), or the planted emails/prose/code (course, smoke).
+2. **Base** (:func:`memorization_base`): the paper's base is Pythia itself, which saw the Pile in
+   pretraining (``plant_epochs: 0``). The course and smoke bases are *planted*: the student is first
+   trained on the pool (:func:`plant`) until part of it is extractable, and that model is the base.
+3. **Self-training corpus** (:func:`self_training_corpus`): the base's own BOS samples at τ
+   (:func:`resurface.experiments.sampled_corpus`: sampled, then 8-gram decontaminated against the
+   benchmarks), then every sample sharing a word n-gram with the pool removed (:func:`exclude_pool`),
+   so the pool never enters the training data ("held out", no forget set). A planted model can
+   recite its pool when sampled; those samples are what this step drops.
+4. **Self-training** (:func:`resurface.experiments.train_corpus`) of the base on each subset of the
+   corpus, with an evaluation hook (:func:`make_hook`) that at epoch 0 and after every epoch runs the
+   profile's benchmark suite *and* the extraction attack on the pool, with the log-prob shift of the
+   true continuations against the base. Epoch 0 is evaluated once and shared by every run.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .artifacts import Store
+from .errors import ParameterError, ResurfaceError
+
+PLANT_STAGE = "plant"
+PLANT_VERSION = 1
+EXCLUDE_STAGE = "exclude-pool"
+EXCLUDE_VERSION = 1
+MODEL_DIR = "model"
+
+
+def _allow_hub(P: dict) -> bool:
+    from .experiments import allow_hub
+
+    return allow_hub(P)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. pool
+# ---------------------------------------------------------------------------------------------
+def pool_for(P: dict, store: Store | None = None) -> Path:
+    """The pool folder of the profile: ``pool_size`` sequences of each of ``pool_domains``."""
+    from .models import load_tokenizer
+    from .pools import build_pool
+
+    tok = load_tokenizer(P["memorization_model"], allow_hub=_allow_hub(P))
+    return build_pool(P["pool"], domains=P["pool_domains"], per_domain=P["pool_size"],
+                      min_tokens=P["prefix_tokens"] + P["suffix_tokens"], seed=P["seed"], tokenizer=tok,
+                      tokenizer_id=P["memorization_model"], layout=P["pool_layout"], allow_hub=_allow_hub(P),
+                      store=store)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. planted base
+# ---------------------------------------------------------------------------------------------
+def planting_texts(texts: list[str], passes: int, seed: int) -> list[str]:
+    """``passes`` copies of ``texts``, each in its own seeded order.
+
+    Packing cuts the stream into fixed blocks once; with one order repeated, a text split across two
+    blocks would be split the same way in every pass and its end never seen after its beginning.
+    """
+    out: list[str] = []
+    for p in range(passes):
+        order = list(texts)
+        random.Random(f"resurface-plant:{seed}:{p}").shuffle(order)
+        out += order
+    return out
+
+
+def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: int, batch_size: int,
+          seed: int = 42, warmup_ratio: float = 0.1, device: str = "auto", dtype: str = "auto",
+          allow_hub: bool = False, store: Store | None = None, progress: bool = True) -> Path:
+    """Train ``model`` on the pool texts for ``epochs`` passes; return the planted model's folder.
+
+    Full fine-tune with the project's training loop (:func:`resurface.training.train`: packed blocks,
+    AdamW, cosine schedule with warmup, fp32 weights), one optimizer step per micro-batch of
+    ``batch_size`` blocks, over ``epochs`` copies of the pool in different seeded orders
+    (:func:`planting_texts`). An artifact of stage ``plant``: ``model/`` (a normal model folder, usable
+    as a student or source), ``losses.csv`` and ``plant.json``.
+    """
+    from .artifacts import run_stage
+    from .device import resolve_device
+    from .models import load_model, local_path
+    from .pools import pool_key, read_pool
+    from .sampling import model_identity
+    from .training import LOSS_COLUMNS, pack_blocks, train
+
+    for name, v in (("plant_epochs", epochs), ("plant_block_size", block_size), ("plant_batch_size", batch_size)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ParameterError(name, f"invalid value {v!r}", "an integer >= 1")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ParameterError("plant_lr", f"invalid value {lr!r}", "a number > 0")
+    records = read_pool(pool)
+    dev = resolve_device(device)
+    cuda = dev.startswith("cuda")
+    path = local_path(model, allow_hub=allow_hub)
+    config = {"model": model, "model_identity": model_identity(model, path), "pool": pool_key(pool),
+              "epochs": epochs, "lr": float(lr), "block_size": block_size, "batch_size": batch_size,
+              "warmup_ratio": float(warmup_ratio), "seed": seed, "device": "cuda" if cuda else "cpu",
+              "dtype": dtype, "passes": "each pass its own seeded order; packed once; one epoch over the blocks"}
+
+    def compute(work: Path) -> dict:
+        t0 = time.time()
+        m, tok = load_model(str(path), device="cpu", dtype="float32")  # fp32 master weights
+        blocks = pack_blocks(planting_texts([r["text"] for r in records], epochs, seed), tok, block_size)
+        mp = {"auto": "bf16" if cuda else "no", "float32": "no", "bfloat16": "bf16"}.get(dtype, "no")
+        res = train(m, tok, blocks, epochs=1, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
+                    effective_batch=batch_size, seed=seed, progress=progress, device="auto" if cuda else "cpu",
+                    mixed_precision=mp)
+        m.save_pretrained(work / MODEL_DIR)
+        tok.save_pretrained(work / MODEL_DIR)
+        res.losses[LOSS_COLUMNS].to_csv(work / "losses.csv", index=False)
+        info = {"model": model, "pool": str(pool), "sequences": len(records), **res.summary,
+                "final_loss": float(res.losses["loss"].iloc[-1]), "wall_seconds": round(time.time() - t0, 2)}
+        (work / "plant.json").write_text(json.dumps(info, indent=2, default=str))
+        return {"summary": {k: info[k] for k in ("sequences", "steps", "final_loss", "wall_seconds")}}
+
+    folder = run_stage(PLANT_STAGE, PLANT_VERSION, config, compute, inputs=[config["pool"]], store=store,
+                       verbose=progress)
+    return Path(folder) / MODEL_DIR
+
+
+def memorization_base(P: dict, pool: str | Path, store: Store | None = None) -> str:
+    """The model that is self-trained: ``memorization_model`` itself when ``plant_epochs`` is 0 (Pythia,
+    whose memory comes from pretraining), else the folder of that model planted with the pool."""
+    if P["plant_epochs"] == 0:
+        return P["memorization_model"]
+    return str(plant(P["memorization_model"], pool, epochs=P["plant_epochs"], lr=P["plant_lr"],
+                     block_size=P["plant_block_size"], batch_size=P["plant_batch_size"], seed=P["seed"],
+                     warmup_ratio=P["warmup_ratio"], device=P["device"], dtype=P["dtype"],
+                     allow_hub=_allow_hub(P), store=store))
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. self-training corpus, held out from the pool
+# ---------------------------------------------------------------------------------------------
+def _pool_texts(pool: str | Path) -> list[str]:
+    from .pools import read_pool
+
+    return [r["text"] for r in read_pool(pool)]
+
+
+def pool_overlap(corpus: str | Path, pool: str | Path, ngram: int = 8) -> dict[str, int]:
+    """How much of the pool is in a corpus: samples sharing a word ``ngram`` with any pool sequence
+    (the decontamination rule of :mod:`resurface.decontam`) and samples containing a whole pool text."""
+    from .corpus import read_corpus
+    from .decontam import fingerprints, hits
+
+    texts = _pool_texts(pool)
+    fps = fingerprints({"pool": texts}, ngram)
+    samples = [r["text"] for r in read_corpus(corpus)]
+    stripped = [t.strip() for t in texts]
+    return {"samples": len(samples),
+            "sharing_ngram": sum(1 for s in samples if hits(s, fps, ngram)),
+            "containing_sequence": sum(1 for s in samples if any(t in s for t in stripped))}
+
+
+def exclude_pool(corpus: str | Path, pool: str | Path, ngram: int = 8, store: Store | None = None,
+                 progress: bool = True) -> Path:
+    """The corpus without every sample that shares a word ``ngram`` with a pool sequence.
+
+    A corpus folder (meta.json gains ``pool_exclusion``, the audit report) with ``removed.jsonl``
+    beside it; an artifact of stage ``exclude-pool``. A corpus left empty is an error.
+    """
+    from .artifacts import run_stage
+    from .corpus import corpus_path, iter_jsonl, read_meta, write_corpus
+    from .decontam import REMOVED_FILE, audit, corpus_key
+    from .pools import pool_key
+
+    src = corpus_path(corpus)
+    texts = _pool_texts(pool)
+    config = {"ngram": ngram, "rule": ">= 1 shared word n-gram with any pool sequence"}
+    inputs = [corpus_key(src.parent), pool_key(pool)]
+
+    def compute(work: Path) -> dict:
+        kept, removed, report = audit(list(iter_jsonl(src)), {"pool": texts}, ngram, progress=False)
+        if not kept:
+            raise ResurfaceError(f"every one of the {len(removed)} samples of {src.parent} shares a {ngram}-gram "
+                                 "with the memorization pool (the model recites it when sampled); sample more "
+                                 "(num_samples), plant less (plant_epochs, plant_lr), or use a larger ngram")
+        write_corpus(work, kept, {**read_meta(src.parent), "pool_exclusion": report,
+                                  "pool_excluded": {"pool": str(pool), "key": inputs[1]}})
+        with open(work / REMOVED_FILE, "w", encoding="utf-8") as f:
+            for r in removed:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        return {"pool_exclusion": {k: report[k] for k in ("total_in", "kept", "removed")}}
+
+    return run_stage(EXCLUDE_STAGE, EXCLUDE_VERSION, config, compute, inputs=inputs, store=store, verbose=progress)
+
+
+def self_training_corpus(P: dict, base: str, temperature: float, pool: str | Path,
+                         store: Store | None = None) -> Path:
+    """The base's decontaminated BOS samples at ``temperature``, minus everything overlapping the pool."""
+    from .experiments import sampled_corpus
+
+    return exclude_pool(sampled_corpus(P, base, temperature, store), pool, P["ngram"], store)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. the per-epoch hook: benchmarks + extraction + log-prob shift
+# ---------------------------------------------------------------------------------------------
+def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
+    """``hook(model, tokenizer, epoch) -> rows``: the ``eval_suite`` rows (lm-eval) plus the extraction
+    counts and log-prob shifts of :func:`resurface.attacks.summarize`, against the base's scores.
+
+    The base's scores come from the ``extract`` stage (fp32). Epoch 0 is computed once per base and
+    shared by every run. The hook's name carries a digest of its settings, so the training runs'
+    artifact keys change whenever they do.
+    """
+    from .artifacts import make_key
+    from .attacks import extract, read_scores, score_pool, summarize
+    from .evaluation import make_eval_hook
+    from .pools import pool_key, read_pool
+    from .training import _shared_base_eval, student_identity
+
+    store = store if store is not None else Store()
+    prefix, suffix, bs = P["prefix_tokens"], P["suffix_tokens"], P["extract_batch_size"]
+    suite_hook = make_eval_hook([P["eval_suite"]], limit=P["eval_limit"] or None, seed=P["seed"])
+    records = read_pool(pool)
+    base_dir = extract(base, pool, prefix_tokens=prefix, suffix_tokens=suffix, batch_size=bs, device=P["device"],
+                       dtype="float32", allow_hub=_allow_hub(P), store=store)
+    base_scores = read_scores(base_dir)
+
+    def hook(model, tokenizer, epoch: int) -> list[dict]:
+        rows = suite_hook(model, tokenizer, epoch)
+        scores = score_pool(model, tokenizer, records, prefix, suffix, bs)
+        return rows + summarize(scores, suffix, base_scores)
+
+    config: dict[str, Any] = {
+        "student_id": student_identity(base, _allow_hub(P))[1], "eval_suite": P["eval_suite"],
+        "eval_limit": P["eval_limit"] or None, "seed": P["seed"], "pool": pool_key(pool),
+        "prefix_tokens": prefix, "suffix_tokens": suffix, "base_extraction": Path(base_dir).name,
+        "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"], "dtype": P["dtype"]}
+    wrapped = _shared_base_eval(hook, store, {"memorization_hook": config})
+    wrapped.__module__ = __name__
+    wrapped.__qualname__ = f"memorization_hook[{make_key('memorization-hook', 1, config)}]"
+    return wrapped
+
+
+# ---------------------------------------------------------------------------------------------
+# the study
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Study:
+    """What :func:`run_study` returns: tidy results (with ``delta``) and the folders behind them."""
+
+    results: pd.DataFrame
+    pool: Path
+    base: str
+    base_extraction: Path
+    corpora: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def memorization(self) -> pd.DataFrame:
+        """The extraction and log-prob rows (suite ``memorization``)."""
+        return self.results[self.results["suite"] == "memorization"]
+
+    @property
+    def benchmarks(self) -> pd.DataFrame:
+        """The benchmark rows (every suite but ``memorization``)."""
+        return self.results[self.results["suite"] != "memorization"]
+
+
+def run_study(P: dict, store: Store | None = None) -> Study:
+    """Pool -> base -> self-training corpora at every τ -> runs with the memorization hook (see module)."""
+    from .attacks import extract
+    from .experiments import train_corpus
+    from .plots import deltas
+
+    store = store if store is not None else Store()
+    pool = pool_for(P, store)
+    base = memorization_base(P, pool, store)
+    hook = make_hook(P, base, pool, store)
+    label = P["memorization_model"] + (" (planted)" if P["plant_epochs"] else "")
+    frames, corpora = [], {}
+    for t in P["temperatures"]:
+        name = f"self@{t:g}"
+        corpora[name] = self_training_corpus(P, base, t, pool, store)
+        frames.append(train_corpus(P, name, base, corpora[name], label, [P["eval_suite"]], store, eval_hook=hook))
+    results = deltas(pd.concat(frames, ignore_index=True))
+    base_dir = extract(base, pool, prefix_tokens=P["prefix_tokens"], suffix_tokens=P["suffix_tokens"],
+                       batch_size=P["extract_batch_size"], device=P["device"], dtype="float32",
+                       allow_hub=_allow_hub(P), store=store, progress=False)
+    return Study(results=results, pool=Path(pool), base=base, base_extraction=Path(base_dir), corpora=corpora)
+
+
+def extraction_table(df: pd.DataFrame, metric: str = "extracted") -> pd.DataFrame:
+    """Per condition, group and epoch: the mean (and std over subsets) of a memorization metric."""
+    d = df[(df["suite"] == "memorization") & (df["metric"] == metric) & (df["level"] == "group")]
+    return (d.groupby(["condition", "task", "epoch"])["value"].agg(["mean", "std"]).reset_index()
+            .rename(columns={"task": "group"}))
+
+
+def extraction_drop(df: pd.DataFrame) -> pd.DataFrame:
+    """Per condition and group: extracted sequences at the base (epoch 0) and after the last epoch
+    (mean over subsets), and the relative drop ``(base - last) / base`` (NaN when the base has none)."""
+    from .attacks import relative_drop
+
+    t = extraction_table(df)
+    last = t["epoch"].max()
+    out = []
+    for (cond, group), g in t.groupby(["condition", "group"], sort=False):
+        g = g.set_index("epoch")
+        first, final = float(g.loc[0, "mean"]), float(g.loc[last, "mean"])
+        n = int(df[(df["condition"] == cond) & (df["task"] == group) & (df["metric"] == "extracted")]["n"].iloc[0])
+        drop = relative_drop(first, final)
+        out.append({"condition": cond, "group": group, "sequences": n, "base_extracted": first,
+                    "last_epoch": int(last), "last_extracted": final,
+                    "relative_drop": float("nan") if drop is None else drop})
+    return pd.DataFrame(out)

@@ -1,0 +1,294 @@
+"""The intrinsic proxies: per-token NLL under a scorer and max-cosine similarity to benchmark items."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from resurface import cli, proxies
+from resurface.corpus import CorpusError, write_corpus
+from resurface.errors import ParameterError
+from resurface.models import load_model, unconditional_prompt
+from resurface.suites import benchmark_texts
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+TEXTS = [
+    "The cat sat on the mat and looked out of the window at the rain.",
+    "def add(a, b):\n    return a + b",
+    "Short.",
+    "A much longer sample that goes on for a while, with commas, numbers like 12 and 345, and a few "
+    "more words so that its length differs clearly from the others in the batch.",
+    "Ünïcödé text – with dashes and “quotes”.",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_model("tiny-llama", device="cpu")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_models():
+    proxies.clear_loaded()
+    yield
+    proxies.clear_loaded()
+
+
+def _corpus(folder: Path, texts: list[str]) -> Path:
+    return write_corpus(folder, [{"id": i, "text": t, "num_tokens": len(t.split())} for i, t in enumerate(texts)],
+                        {"model": "test", "temperature": 1.0})
+
+
+def _direct_nll(model, tok, text: str, max_tokens: int | None = None) -> float:
+    """Mean of -log softmax over the text's tokens, one unpadded sequence, float64."""
+    prompt = list(unconditional_prompt(tok).ids)
+    ids = prompt + tok(text, add_special_tokens=False)["input_ids"][:max_tokens]
+    with torch.no_grad():
+        logp = torch.log_softmax(model(torch.tensor([ids])).logits[0].double(), dim=-1)
+    return -float(np.mean([logp[t - 1, ids[t]].item() for t in range(len(prompt), len(ids))]))
+
+
+# ------------------------------------------------------------------------------ NLL
+def test_nll_equals_a_direct_sum_of_log_softmax(tiny):
+    model, tok = tiny
+    got = proxies.text_nll(model, tok, TEXTS)
+    for text, row in zip(TEXTS, got):
+        assert row["mean_nll"] == pytest.approx(_direct_nll(model, tok, text), abs=1e-4)
+        assert row["num_tokens"] == len(tok(text, add_special_tokens=False)["input_ids"])
+        assert not row["truncated"]
+
+
+def test_nll_matches_lm_eval_rolling_loglikelihood(tiny):
+    """lm-eval's rolling log-likelihood conditions on the BOS token too: the same number, summed."""
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    model, tok = tiny
+    assert tok.bos_token_id == unconditional_prompt(tok).ids[0]  # lm-eval's prefix token is ours
+    lm = HFLM(pretrained=model, tokenizer=tok, batch_size=1)
+    reqs = [Instance(request_type="loglikelihood_rolling", doc={}, arguments=(t,), idx=i)
+            for i, t in enumerate(TEXTS[:3])]
+    sums = lm.loglikelihood_rolling(reqs, disable_tqdm=True)
+    for row, s in zip(proxies.text_nll(model, tok, TEXTS[:3]), sums):
+        assert -row["mean_nll"] * row["num_tokens"] == pytest.approx(s, abs=1e-3)
+
+
+def test_padding_batching_and_order_do_not_change_nll(tiny):
+    model, tok = tiny
+    one = [r["mean_nll"] for r in proxies.text_nll(model, tok, TEXTS, batch_size=1)]
+    batched = [r["mean_nll"] for r in proxies.text_nll(model, tok, TEXTS, batch_size=8)]
+    budget = [r["mean_nll"] for r in proxies.text_nll(model, tok, TEXTS, batch_size=8, logits_budget=1)]
+    reverse = [r["mean_nll"] for r in proxies.text_nll(model, tok, TEXTS[::-1], batch_size=3)][::-1]
+    np.testing.assert_allclose(batched, one, atol=1e-4)
+    np.testing.assert_allclose(budget, one, atol=1e-4)
+    np.testing.assert_allclose(reverse, one, atol=1e-4)
+
+
+def test_nll_truncates_to_max_tokens(tiny):
+    model, tok = tiny
+    rows = proxies.text_nll(model, tok, TEXTS, max_tokens=3)
+    assert all(r["num_tokens"] <= 3 for r in rows)
+    assert rows[3]["truncated"] and rows[3]["num_tokens"] == 3
+    assert rows[3]["mean_nll"] == pytest.approx(_direct_nll(model, tok, TEXTS[3], max_tokens=3), abs=1e-4)
+
+
+def test_nll_stage_is_cached_and_subsamples_deterministically(tmp_path, store, monkeypatch):
+    corpus = _corpus(tmp_path / "c", TEXTS)
+    full = proxies.nll(corpus, "tiny-llama", device="cpu", store=store, progress=False)
+    df = proxies.read_nll(full)
+    assert list(df["index"]) == list(range(len(TEXTS))) and df["mean_nll"].gt(0).all()
+    summary = json.loads((full / proxies.SUMMARY_FILE).read_text())
+    assert summary["scored"] == len(TEXTS) and summary["mean_nll"] == pytest.approx(df["mean_nll"].mean())
+
+    def boom(*a, **k):
+        raise AssertionError("a cached artifact must not load the scorer")
+
+    monkeypatch.setattr(proxies, "_scorer", boom)
+    assert proxies.nll(corpus, "tiny-llama", device="cpu", store=store, progress=False) == full
+    assert proxies.nll(corpus, "tiny-llama", device="cpu", max_samples=99, store=store, progress=False) == full
+    monkeypatch.undo()
+    part = proxies.nll(corpus, "tiny-llama", device="cpu", max_samples=2, seed=3, store=store, progress=False)
+    sub = proxies.read_nll(part)
+    assert part != full and len(sub) == 2
+    assert list(sub["index"]) == proxies.chosen_indices(len(TEXTS), 2, 3)
+    np.testing.assert_allclose(sub["mean_nll"], df.set_index("index").loc[sub["index"], "mean_nll"], atol=1e-4)
+
+
+# ------------------------------------------------------------------------------ similarity
+def test_max_cosine_is_the_max_over_items():
+    rng = np.random.default_rng(0)
+    s = rng.normal(size=(7, 5)).astype(np.float32)
+    it = rng.normal(size=(11, 5)).astype(np.float32)
+    s /= np.linalg.norm(s, axis=1, keepdims=True)
+    it /= np.linalg.norm(it, axis=1, keepdims=True)
+    best, arg = proxies.max_cosine(s, it, chunk=3)
+    for i in range(len(s)):
+        cos = [float(np.dot(s[i], it[j])) for j in range(len(it))]
+        assert best[i] == pytest.approx(max(cos), abs=1e-6) and arg[i] == int(np.argmax(cos))
+    with pytest.raises(ParameterError):
+        proxies.max_cosine(s, it[:, :4])
+
+
+class CountingEmbedder:
+    """Wraps a real embedder and records the texts of every encode call."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def __setattr__(self, name, value):
+        if name in ("inner", "calls"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.inner, name, value)
+
+    def encode(self, texts, **kw):
+        self.calls.append(list(texts))
+        return self.inner.encode(texts, **kw)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    from resurface import models
+
+    real = models.load_embedder
+    made = []
+
+    def load(*a, **k):
+        made.append(CountingEmbedder(real(*a, **k)))
+        return made[-1]
+
+    monkeypatch.setattr(models, "load_embedder", load)
+    return made
+
+
+def test_a_benchmark_item_has_cosine_one_with_itself_and_items_are_embedded_once(tmp_path, store, counting):
+    items = benchmark_texts("smoke")
+    task = "rs_math_smoke"
+    item = items[task][2]
+    a = _corpus(tmp_path / "a", [TEXTS[0], item, TEXTS[1]])
+    b = _corpus(tmp_path / "b", TEXTS)
+    sim_a = proxies.read_similarity(proxies.similarity(a, "smoke", "minilm", device="cpu", store=store,
+                                                       progress=False))
+    proxies.similarity(b, "smoke", "minilm", device="cpu", store=store, progress=False)
+    row = sim_a[(sim_a["task"] == task) & (sim_a["index"] == 1)].iloc[0]
+    assert row["max_cos"] == pytest.approx(1.0, abs=1e-4) and row["nearest_item"] == 2
+    assert set(sim_a["task"]) == set(items) and sim_a["max_cos"].between(-1.0001, 1.0001).all()
+    assert (sim_a[sim_a["index"] != 1]["max_cos"] < 0.999).all()
+
+    calls = [c for e in counting for c in e.calls]
+    # one encode call per benchmark's item set, across both corpora; then one per corpus
+    assert sorted(map(tuple, calls)) == sorted([tuple(v) for v in items.values()] +
+                                               [(TEXTS[0], item, TEXTS[1]), tuple(TEXTS)])
+    # a third corpus reads the cached item embeddings: only its own samples are embedded
+    proxies.similarity(_corpus(tmp_path / "c", TEXTS[:2]), "smoke", "minilm", device="cpu", store=store,
+                       progress=False)
+    assert [c for e in counting for c in e.calls][len(calls):] == [TEXTS[:2]]
+
+
+def test_split_by_similarity_partitions_the_corpus(tmp_path, store):
+    corpus = _corpus(tmp_path / "c", TEXTS)
+    sim_dir = tmp_path / "sim"
+    sim_dir.mkdir()
+    cos = [0.1, 0.5, 0.3, 0.35, 0.9]
+    pd.DataFrame({"index": range(5), "id": range(5), "task": "t", "max_cos": cos, "nearest_item": 0}).to_csv(
+        sim_dir / proxies.SIM_FILE, index=False)
+    sides = proxies.split_by_similarity(corpus, sim_dir, "t", 0.35, store=store)
+    below = [r["text"] for r in map(json.loads, (sides["below"] / "corpus.jsonl").read_text().splitlines())]
+    above = [r["text"] for r in map(json.loads, (sides["above"] / "corpus.jsonl").read_text().splitlines())]
+    assert below == [TEXTS[0], TEXTS[2]] and above == [TEXTS[1], TEXTS[3], TEXTS[4]]
+    meta = json.loads((sides["above"] / "meta.json").read_text())
+    assert meta["similarity_split"]["rule"] == "max_cos(t) >= 0.35" and meta["model"] == "test"
+    assert (sides["above"] / "DONE").exists()  # an artifact of the store
+    with pytest.raises(ParameterError) as e:
+        proxies.split_by_similarity(corpus, sim_dir, "t", 0.95, store=store)
+    assert "similarity_threshold" in str(e.value) and "median" in str(e.value)
+    with pytest.raises(ParameterError) as e:
+        proxies.split_by_similarity(corpus, sim_dir, "other", 0.3, store=store)
+    assert "split_task" in str(e.value)
+    pd.read_csv(sim_dir / proxies.SIM_FILE).iloc[:3].to_csv(sim_dir / proxies.SIM_FILE, index=False)
+    with pytest.raises(ParameterError) as e:
+        proxies.split_by_similarity(corpus, sim_dir, "t", 0.3, store=store)
+    assert "max_samples" in str(e.value)
+
+
+# ------------------------------------------------------------------------------ CLI and bad inputs
+def test_cli_prints_the_artifact_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RESURFACE_STORE", str(tmp_path / "store"))
+    corpus = _corpus(tmp_path / "c", TEXTS[:3])
+    assert cli.main(["nll", "--model", "tiny-llama", "--corpus", str(corpus), "--device", "cpu"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert Path(last).parent.parent == tmp_path / "store" and (Path(last) / proxies.NLL_FILE).exists()
+    out = tmp_path / "sim-out"
+    assert cli.main(["similarity", "--embedder", "minilm", "--corpus", str(corpus), "--suite", "smoke",
+                     "--device", "cpu", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == str(out) and (out / proxies.SIM_FILE).exists()
+    assert any("rs_math_smoke: mean max-cosine" in line for line in lines)
+
+
+def test_bad_inputs_raise_clear_errors(tmp_path, store, capsys):
+    good = _corpus(tmp_path / "good", TEXTS[:2])
+    empty = write_corpus(tmp_path / "empty", [], {})
+    with pytest.raises(ParameterError) as e:
+        proxies.similarity(good, "no-such-suite", "minilm", store=store)
+    assert "'suite'" in str(e.value) and "smoke" in str(e.value)
+    for fn in (lambda c: proxies.nll(c, "tiny-llama", store=store),
+               lambda c: proxies.similarity(c, "smoke", "minilm", store=store)):
+        with pytest.raises(CorpusError, match="empty"):
+            fn(empty)
+        with pytest.raises(CorpusError, match="no such corpus folder"):
+            fn(tmp_path / "missing")
+    with pytest.raises(ParameterError, match="max_samples"):
+        proxies.nll(good, "tiny-llama", max_samples=-2, store=store)
+    with pytest.raises(ParameterError, match="model"):
+        proxies.nll(good, "not-a-model", store=store)
+    assert cli.main(["similarity", "--embedder", "minilm", "--corpus", str(good), "--suite", "nope"]) == 2
+    assert "parameter 'suite'" in capsys.readouterr().err
+    assert not list((tmp_path / "store").glob("nll/*")), "no work may start on bad input"
+
+
+# ------------------------------------------------------------------------------ proxies vs utility
+def test_correlations_and_their_verdict_follow_the_numbers():
+    n = 6
+    rows = []
+    for student in ("a", "b"):
+        for i in range(n):
+            rows.append({"student": student, "condition": f"c{i}", "task": "t", "benchmark": "T",
+                         "max_cos_mean": 0.1 * i, "nll_mean": 5.0 + i, "final_delta": 0.01 * i,
+                         "best_delta": 0.02})
+    corr = proxies.proxy_correlations(pd.DataFrame(rows))
+    assert set(corr["students"]) == {"a", "b", "all students"}
+    final = corr[corr["outcome"] == "final_delta"].set_index(["students", "proxy"])
+    assert final.loc[("a", "max_cos_mean"), "rho"] == pytest.approx(1.0)
+    assert final.loc[("a", "max_cos_mean"), "predicts"]  # closer -> larger Δ: predictive direction
+    assert final.loc[("a", "nll_mean"), "rho"] == pytest.approx(1.0)
+    assert not final.loc[("a", "nll_mean"), "predicts"]  # likelier -> smaller Δ: the wrong direction
+    assert corr[corr["outcome"] == "best_delta"]["rho"].isna().all()  # constant Δ: undefined
+    text = proxies.describe_proxy_utility(corr)
+    assert "3 of 3 tests" in text and "0 of 3 tests" in text and "0 of 0 tests" in text
+    assert "max-cosine to the benchmark **predicted**" in text and "the student **did not predict**" in text
+    flat = pd.DataFrame(rows).assign(final_delta=0.0)
+    assert text.count("could not be tested") == 0
+    assert proxies.describe_proxy_utility(proxies.proxy_correlations(flat)).count("could not be tested") == 2
+
+
+def test_trained_conditions_are_those_of_the_figure_notebooks():
+    from resurface import experiments, profiles
+
+    P = profiles.resolve("smoke", "fig11")
+    plans = proxies.trained_conditions(P, ["fig02", "fig03", "fig05", "fig10"])
+    names = {f: [c.name for c in conds] for f, (_, conds) in plans.items()}
+    assert names["fig02"] == [f"self@{t:g}" for t in P["temperatures"]] + ["replay"]
+    assert {c.student for c in plans["fig03"][1]} == {P["second_student"]}
+    q05 = proxies.figure_params(P, "fig05")
+    assert plans["fig05"][1] == experiments.source_swap_conditions(q05, P["student"])
+    assert {c.source for c in plans["fig10"][1]} == {P["student"], P["second_student"]}
+    with pytest.raises(ParameterError, match="utility_figures"):
+        proxies.trained_conditions(P, ["fig07"])
