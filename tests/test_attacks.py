@@ -227,7 +227,12 @@ def test_hook_name_changes_with_its_settings(store):
 
 @pytest.mark.parametrize("profile", ["smoke", "course", "paper"])
 def test_fig07_and_fig08_ask_for_the_same_runs(profile):
-    """Both notebooks read the same study from the store only if their parameters agree."""
-    a = yaml.safe_load((params_dir() / profile / "fig07.yaml").read_text())
-    b = yaml.safe_load((params_dir() / profile / "fig08.yaml").read_text())
-    assert a == b
+    """Both notebooks read the same study from the store only if their parameters agree: they
+    share one parameter file, and neither figure file overrides it."""
+    from resurface import profiles
+
+    a, b = profiles.load(profile, "fig07"), profiles.load(profile, "fig08")
+    assert a == b and "memorization_model" in a
+    for fig in ("fig07", "fig08"):
+        own = yaml.safe_load((params_dir() / profile / f"{fig}.yaml").read_text())
+        assert set(own) == {"profile"}

@@ -287,8 +287,28 @@ def test_trained_conditions_are_those_of_the_figure_notebooks():
     names = {f: [c.name for c in conds] for f, (_, conds) in plans.items()}
     assert names["fig02"] == [f"self@{t:g}" for t in P["temperatures"]] + ["replay"]
     assert {c.student for c in plans["fig03"][1]} == {P["second_student"]}
-    q05 = proxies.figure_params(P, "fig05")
+    q05 = experiments.figure_params(P, "fig05")
     assert plans["fig05"][1] == experiments.source_swap_conditions(q05, P["student"])
     assert {c.source for c in plans["fig10"][1]} == {P["student"], P["second_student"]}
     with pytest.raises(ParameterError, match="utility_figures"):
         proxies.trained_conditions(P, ["fig07"])
+
+
+def _nll_means(own_hi: float, cross_hi: float) -> pd.DataFrame:
+    vals = [("own", 0.75, 2.0), ("cross", 0.75, 2.7), ("own", 1.25, own_hi), ("cross", 1.25, cross_hi)]
+    return pd.DataFrame([{"panel": p, "temperature": t, "mean_nll": v + d} for p, t, v in vals for d in (-0.1, 0.1)])
+
+
+def test_nll_summary_says_what_the_numbers_say():
+    assert proxies.describe_nll(_nll_means(9.10, 9.01), "s").endswith("this run matches that.")
+    text = proxies.describe_nll(_nll_means(7.0, 6.1), "s")
+    assert "does not shrink (0.700 → 0.900)" in text and "(no convergence, a larger gap)" in text
+
+
+def test_split_summary_compares_the_sides_within_their_spread():
+    rows = [{"condition": f"{side}@1.25", "subset": s, "epoch": 2, "task": "m", "metric": "acc", "delta": d}
+            for side, ds in (("below", (0.1, 0.2)), ("above", (0.12, 0.18))) for s, d in enumerate(ds)]
+    info = {"task": "m", "temperature": 1.25, "threshold": 0.2, "rule": "median", "sizes": {"below": 3, "above": 3}}
+    assert proxies.describe_split(pd.DataFrame(rows), info, "acc").endswith("this run matches that.")
+    rows[2]["delta"] = rows[3]["delta"] = -0.5
+    assert "does not match" in proxies.describe_split(pd.DataFrame(rows), info, "acc")

@@ -21,6 +21,8 @@ from .paths import params_dir
 PROFILES = ("smoke", "course", "paper")
 # the source roles of Fig 5 (the student's own samples are "self")
 SOURCE_KINDS = ("lineage", "recipe", "cross")
+# figures that run the same experiment read one shared file (between _common.yaml and figNN.yaml)
+SHARED_FILES = {"fig07": "_memorization.yaml", "fig08": "_memorization.yaml"}
 
 
 def _read_yaml(path: Path) -> dict:
@@ -33,12 +35,15 @@ def _read_yaml(path: Path) -> dict:
 
 
 def load(profile: str, fig: str | None = None) -> dict[str, Any]:
-    """The merged parameters of a profile (``_common.yaml``, then ``figNN.yaml`` if ``fig``)."""
+    """The merged parameters of a profile: ``_common.yaml``, then for ``fig`` its shared file if it has
+    one (``SHARED_FILES``), then ``figNN.yaml``."""
     if profile not in PROFILES:
         raise ParameterError("profile", f"unknown profile {profile!r}", ", ".join(PROFILES))
     d = params_dir() / profile
     values = _read_yaml(d / "_common.yaml")
     if fig:
+        if fig in SHARED_FILES:
+            values.update(_read_yaml(d / SHARED_FILES[fig]))
         values.update(_read_yaml(d / f"{fig}.yaml"))
     values["profile"] = profile
     return values

@@ -610,38 +610,17 @@ def similarity_split_runs(P: dict, store=None) -> tuple[pd.DataFrame, dict]:
 UTILITY_FIGURES = ("fig02", "fig03", "fig05", "fig10")
 
 
-def figure_params(P: dict, fig: str) -> dict:
-    """``P`` plus the parameters only ``fig``'s own parameter file declares (e.g. Fig 5's sources),
-    so that a figure's conditions can be rebuilt from another notebook with the same overrides."""
-    from .profiles import load
-
-    return {**P, **{k: v for k, v in load(P["profile"], fig).items() if k not in P}}
-
-
 def trained_conditions(P: dict, figures: Sequence[str] | None = None) -> dict[str, tuple[dict, list]]:
-    """Figure -> (its parameters, the training conditions its notebook runs), for Figs 2, 3, 5, 10."""
-    from .experiments import Condition, self_conditions, source_conditions, source_swap_conditions
+    """Figure -> (its parameters, the training conditions its notebook runs), for Figs 2, 3, 5, 10
+    (:func:`resurface.experiments.figure_conditions`, the definition the notebooks use)."""
+    from .experiments import figure_conditions
 
     figures = list(UTILITY_FIGURES if figures is None else figures)
-    s, s2 = P["student"], P["second_student"]
-
-    def fig10(q: dict) -> list:
-        t = q["self_temperature"]
-        return source_conditions(q, s2, "cross", s) + [Condition(f"self@{t:g}", s2, s2, t)]
-
-    plans = {"fig02": lambda q: self_conditions(q, s, replay=True),
-             "fig03": lambda q: self_conditions(q, s2, replay=True),
-             "fig05": lambda q: source_swap_conditions(q, s),
-             "fig10": fig10}
-    unknown = [f for f in figures if f not in plans]
+    unknown = [f for f in figures if f not in UTILITY_FIGURES]
     if unknown or not figures:
         raise ParameterError("utility_figures", f"unknown or no figures {unknown or figures!r}",
                              ", ".join(UTILITY_FIGURES))
-    out = {}
-    for f in figures:
-        q = figure_params(P, f)
-        out[f] = (q, plans[f](q))
-    return out
+    return {f: figure_conditions(P, f) for f in figures}
 
 
 def proxy_utility_table(P: dict, figures: Sequence[str] | None = None, store=None) -> pd.DataFrame:
@@ -764,10 +743,10 @@ def describe_nll(df: pd.DataFrame, scorer: str, rel_equal: float = 0.05) -> str:
     gap_lo = abs(means.loc[lo, "cross"] - means.loc[lo, "own"])
     gap_hi = abs(means.loc[hi, "cross"] - means.loc[hi, "own"])
     rel = gap_hi / max(abs(means.loc[hi, "own"]), 1e-12)
-    equal = rel < rel_equal
+    equal = bool(rel < rel_equal)
     text = f"Mean per-token NLL under **{scorer}**:\n\n" + "\n".join(lines) + "\n\n"
     if lo < hi:
-        converge = gap_hi < gap_lo
+        converge = bool(gap_hi < gap_lo)
         text += (f"From τ = {lo:g} to τ = {hi:g} the gap between own and cross-family corpora "
                  f"{'shrinks' if converge else 'does not shrink'} ({gap_lo:.3f} → {gap_hi:.3f}). ")
     else:

@@ -82,14 +82,26 @@ def run_figures(profile: str, only: str | None = None, overrides: dict | None = 
     return [run_figure(fig, nb, profile, overrides) for fig, nb in nbs.items()]
 
 
-def write_methods_table(path: Path | None = None) -> Path:
-    """The Methods page's parameter table, generated from the profile files (one source of truth)."""
-    path = path or generated_dir() / "methods_table.md"
-    values = {p: profiles.load(p) for p in profiles.PROFILES}
-    names = [n for n in values["paper"] if n != "profile"]
+def _params_table(values: dict[str, dict], names: list[str]) -> list[str]:
     lines = ["| parameter | smoke | course | paper |", "|---|---|---|---|"]
     for n in names:
         lines.append(f"| `{n}` | " + " | ".join(f"`{values[p].get(n)}`" for p in profiles.PROFILES) + " |")
+    return lines
+
+
+def write_methods_table(path: Path | None = None) -> Path:
+    """The Methods page's parameter tables, generated from the profile files (one source of truth):
+    the common stage parameters, then per figure the values only that figure's files add or change."""
+    path = path or generated_dir() / "methods_table.md"
+    common = {p: profiles.load(p) for p in profiles.PROFILES}
+    lines = _params_table(common, [n for n in common["paper"] if n != "profile"])
+    for fig in figure_notebooks():
+        own = {p: profiles.load(p, fig) for p in profiles.PROFILES}
+        names = sorted({n for p in profiles.PROFILES for n, v in own[p].items()
+                        if n != "profile" and (n not in common[p] or common[p][n] != v)})
+        if names:
+            lines += ["", f"**{fig.replace('fig', 'Figure ').replace(' 0', ' ')}** adds or changes:", ""]
+            lines += _params_table(own, names)
     path.write_text("\n".join(lines) + "\n")
     return path
 
