@@ -199,10 +199,15 @@ class Store:
         try:
             return self.load(stage, key)
         except ArtifactError as exc:
-            dest = self.root / ".corrupt" / f"{stage}-{key}-{int(time.time())}"
+            # unique per process: several processes can find the same corrupt artifact at once
+            dest = self.root / ".corrupt" / f"{stage}-{key}-{time.time_ns()}-{os.getpid()}"
             dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(self.final_dir(stage, key), dest)
+            except FileNotFoundError:  # another process moved it aside first
+                print(f"[store] WARNING: {exc}; already moved aside by another process", flush=True)
+                return None
             print(f"[store] WARNING: {exc}; moved to {dest} and recomputing", flush=True)
-            os.replace(self.final_dir(stage, key), dest)
             return None
 
     # -- maintenance -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from .errors import ResurfaceError
 
@@ -29,6 +30,25 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+_TYPE_WORDS = {"invalid int value": "an integer", "invalid float value": "a number"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line: what is wrong, then where the accepted values are."""
+
+    def error(self, message: str) -> NoReturn:
+        if "choose from" not in message:  # argparse already lists the accepted choices
+            accepted = next((v for k, v in _TYPE_WORDS.items() if k in message), None)
+            message += f" (accepted: {accepted})" if accepted else f" (see `{self.prog} --help`)"
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+    commands: dict[str, "_Parser"]  # the subcommand parsers (set by build_parser on the top-level one)
+
+    def accepted_options(self) -> list[str]:
+        """The long option strings this (sub)command accepts."""
+        return [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+
+
 def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
     if out:
         p.add_argument("--out", help="write the artifact here instead of the store (a folder)")
@@ -38,8 +58,8 @@ def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
                    help="allow Hub ids (the paper profile); offline aliases never need it")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> _Parser:
+    parser = _Parser(
         prog="resurface",
         description="Reproduce arXiv 2605.31126 ('Not All Synthetic Data Is Yours to Learn From'): "
                     "sample -> decontaminate -> subsets -> train (+evaluate) -> proxies/attacks -> figures.")
@@ -47,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, _, help_) in COMMANDS.items():
         sub.add_parser(name, help=help_, description=help_)
-    p = sub.choices
+    p = parser.commands = sub.choices
 
     p["models"].add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -151,7 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        sub = parser.commands[args.command] if args.command else parser
+        print(f"{sub.prog}: error: unknown argument(s) {' '.join(unknown)} "
+              f"(accepted: {', '.join(sub.accepted_options())})", file=sys.stderr)
+        return 2
     if not args.command:
         parser.print_help()
         return 0

@@ -26,16 +26,22 @@ class CorpusError(ResurfaceError, ValueError):
 def iter_jsonl(path: Path, required: tuple[str, ...] = ("text",)) -> Iterator[dict]:
     """Yield the objects of a JSONL file, checking each has the ``required`` fields."""
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise CorpusError(f"{path}: no such file")
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+    # Bytes, split on b"\n" only: a text may hold U+2028 or U+0085 (which str.splitlines() would treat
+    # as line ends), and a bad byte must be reported with its line number.
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as exc:
+                raise CorpusError(f"{path}:{lineno}: not valid UTF-8 (byte {exc.start + 1} of the line)") from None
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise CorpusError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+                raise CorpusError(f"{path}:{lineno}: invalid JSON ({exc.msg}: column {exc.colno})") from None
             if not isinstance(obj, dict):
                 raise CorpusError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
             for field in required:

@@ -11,11 +11,15 @@ class ParameterError(ResurfaceError, ValueError):
     """A parameter has an unknown name, a wrong type, or a value outside its range."""
 
     def __init__(self, name: str, problem: str, accepted: str | None = None):
-        self.name = name
+        self.name, self.problem, self.accepted = name, problem, accepted
         msg = f"parameter '{name}': {problem}"
         if accepted:
             msg += f" (accepted: {accepted})"
         super().__init__(msg)
+
+    def renamed(self, name: str) -> "ParameterError":
+        """The same error for another parameter name (e.g. a function's ``model`` is the CLI's ``student``)."""
+        return ParameterError(name, self.problem, self.accepted)
 
 
 class HubUnavailableError(ResurfaceError):
@@ -28,3 +32,7 @@ class DeviceError(ResurfaceError):
 
 class ArtifactError(ResurfaceError):
     """An artifact on disk is incomplete, corrupt or inconsistent with its metadata."""
+
+
+class DiskSpaceError(ResurfaceError):
+    """The disk that a stage writes to has less free space than the stage is estimated to need."""

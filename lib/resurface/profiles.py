@@ -16,7 +16,10 @@ from typing import Any, Callable
 import yaml
 
 from .errors import ParameterError
+from .models import ALIASES
 from .paths import params_dir
+from .replay import NAMES as REPLAY_NAMES
+from .suites import SUITES
 
 PROFILES = ("smoke", "course", "paper")
 # the source roles of Fig 5 (the student's own samples are "self")
@@ -67,6 +70,14 @@ def _pool_domains() -> set[str]:
     return set(DOMAIN_GROUPS)
 
 
+def _is_model(x) -> bool:
+    """An alias, or what the stages resolve besides aliases: a Hub id (owner/name) or a local folder."""
+    return isinstance(x, str) and (x in ALIASES or "/" in x or Path(x).expanduser().is_dir())
+
+
+_MODEL = (_is_model, "a model alias (" + ", ".join(ALIASES) + "), a Hub id (owner/name) or a local folder")
+_SUITE = (lambda x: x in SUITES, ", ".join(SUITES))
+
 # name -> (check, accepted values in words). Names not listed here get type checks only.
 RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "temperature": (_positive, "a number > 0"),
@@ -88,6 +99,16 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "device": (lambda x: x in ("auto", "cpu", "cuda") or str(x).startswith("cuda:"), "auto, cpu, cuda, cuda:N"),
     "dtype": (lambda x: x in ("auto", "float32", "bfloat16", "float16"), "auto, float32, bfloat16, float16"),
     "profile": (lambda x: x in PROFILES, ", ".join(PROFILES)),
+    "student": _MODEL,
+    "second_student": _MODEL,
+    "embedder": _MODEL,
+    "memorization_model": _MODEL,
+    "sources": (lambda d: all(isinstance(v, str) and _is_model(v) for v in d.values()),
+                "a mapping of source role to " + _MODEL[1]),
+    "decontam_suite": _SUITE,
+    "eval_suite": _SUITE,
+    "eval_suite_few_shot": _SUITE,
+    "replay": (lambda x: x in REPLAY_NAMES, ", ".join(REPLAY_NAMES)),
     # memorization study (Figs 7, 8)
     "pool_size": (_positive, "an integer > 0 (sequences per domain)"),
     "pool_domains": (lambda xs: len(xs) > 0 and len(set(xs)) == len(xs) and set(xs) <= _pool_domains(),
@@ -152,8 +173,9 @@ def validate(values: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any
     for name, value in values.items():
         ref = reference[name]
         if not _same_type(value, ref):
+            accepted = RULES[name][1] if name in RULES else f"a {_type_name(ref)}"
             raise ParameterError(name, f"expected {_type_name(ref)} like {ref!r}, got "
-                                 f"{_type_name(value)} {value!r}")
+                                 f"{_type_name(value)} {value!r}", accepted)
         if isinstance(ref, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if isinstance(ref, list) and ref and isinstance(ref[0], float):

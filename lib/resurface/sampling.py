@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .corpus import CORPUS_FILE, META_FILE, write_corpus
+from .corpus import CORPUS_FILE, META_FILE, CorpusError, iter_jsonl, write_corpus
 from .errors import ParameterError
 
 STAGE = "sample"
@@ -240,11 +240,9 @@ def _write_shard(path: Path, rows: list[dict]) -> None:
 
 def _read_shard(path: Path, expected_rows: int) -> list[dict] | None:
     """The rows of a finished shard, or None if it is missing or does not hold ``expected_rows`` rows."""
-    if not path.exists():
-        return None
     try:
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except (OSError, json.JSONDecodeError):
+        rows = list(iter_jsonl(path))  # not str.splitlines(): a sampled text may hold U+2028 or U+0085
+    except (OSError, CorpusError):
         return None
     return rows if len(rows) == expected_rows else None
 
@@ -315,6 +313,9 @@ def sample_corpus(model, tokenizer, *, temperature: float, num_samples: int, max
 
     sizes = _batch_sizes(num_samples, batch_size)
     todo = [b for b in range(len(sizes)) if _read_shard(_shard_path(out_dir, b), sizes[b]) is None]
+    if len(todo) < len(sizes):
+        print(f"[sample] resuming: {len(sizes) - len(todo)} of {len(sizes)} batches already sampled",
+              file=sys.stderr, flush=True)
     device = model.device
     t0, new_tokens = time.time(), 0
     bar = tqdm(total=len(sizes), initial=len(sizes) - len(todo), unit="batch", disable=not progress,
@@ -490,6 +491,7 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
     """
     from .artifacts import Store
     from .device import resolve_device, resolve_dtype
+    from .diskspace import check_free_space, sampling_bytes
     from .models import load_model, load_tokenizer, local_path, unconditional_prompt
 
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
@@ -510,6 +512,7 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
     extra_meta = {"model": model, "model_identity": config["model_identity"]}
 
     def compute(workdir: Path) -> dict:
+        check_free_space(workdir, sampling_bytes(num_samples, max_new_tokens), f"sampling {num_samples} samples")
         if engine == "vllm":
             sample_corpus_vllm(path, **p, out_dir=workdir, dtype=dtype, progress=progress, meta=extra_meta)
         else:
