@@ -16,6 +16,9 @@ value, stderr, n, primary``.
   ``confirm_run_unsafe_code=True`` is passed; the programs run in :mod:`resurface.codeexec`.
 - The paper profile can use vLLM (``engine="vllm"`` in :func:`evaluate`) with the arguments of the
   reference code's evaluate.sh (METHODS.md c.5) when vllm is installed.
+- Resume: the store-backed stage (:func:`evaluate`, ``resurface evaluate``) evaluates a suite one task
+  at a time and keeps each finished task's rows in ``tasks/NN-<task>.json`` inside its work folder; a
+  run that was killed skips those tasks when rerun and ends with the results of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import importlib.util
 import json
 import math
 import os
+import shutil
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -35,7 +39,9 @@ from .quiet import quiet_logger
 from .suites import SUITES, Suite, get_suite
 
 STAGE = "evaluate"
-STAGE_VERSION = 1
+STAGE_VERSION = 2  # 2: one simple_evaluate call per task (resumable per task)
+RESUME_DIR = "tasks"  # inside the stage's work folder: one JSON file of rows per finished task
+RUN_FILE = "run.json"  # inside RESUME_DIR: the config the finished tasks were evaluated with
 COLUMNS = ["run", "epoch", "suite", "task", "label", "role", "num_fewshot", "metric", "value", "stderr", "n",
            "primary"]
 ENGINES = ("hf", "vllm")
@@ -90,12 +96,14 @@ def _validate_batch_size(batch_size: int | str | None) -> None:
 
 
 def hf_lm(model, tokenizer, batch_size: int | str | None = None):
-    """lm-eval's HFLM around an in-memory model, created once per (model, tokenizer, batch size).
+    """lm-eval's HFLM (as :class:`resurface.lmbackend.ResurfaceHFLM`: one forward pass per distinct
+    context for log-likelihood requests) around an in-memory model, created once per (model,
+    tokenizer, batch size).
 
     The wrapper is kept on the model object itself, so it lives exactly as long as the model and the
     training loop's epochs all reuse it (the weights are shared, never copied or reloaded).
     """
-    from lm_eval.models.huggingface import HFLM
+    from .lmbackend import ResurfaceHFLM
 
     _validate_batch_size(batch_size)
     bs = default_batch_size(model) if batch_size is None else batch_size
@@ -104,7 +112,7 @@ def hf_lm(model, tokenizer, batch_size: int | str | None = None):
     if key not in cache:
         was_training = model.training
         with _quiet_lm_eval():
-            cache[key] = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=bs)
+            cache[key] = ResurfaceHFLM(pretrained=model, tokenizer=tokenizer, batch_size=bs)
         model.train(was_training)  # HFLM puts the model in eval mode; evaluate_lm does that per call
     return cache[key]
 
@@ -228,12 +236,34 @@ def _as_suite(suite: "str | Suite") -> Suite:
     return get_suite(suite)
 
 
+def _task_file(resume_dir: Path, index: int, task: str) -> Path:
+    return resume_dir / f"{index:02d}-{task}.json"
+
+
+def _read_task_rows(path: Path) -> list[dict] | None:
+    """The rows a finished task left in the resume folder, or None when it has not finished."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _write_task_rows(path: Path, rows: list[dict]) -> None:
+    """Write a task's rows atomically (a kill leaves either the whole file or none)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(rows))  # NaN is kept as NaN; floats round-trip exactly
+    os.replace(tmp, path)
+
+
 def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int = 42, run: str = "",
                 epoch: int | None = None, bootstrap_iters: int = BOOTSTRAP_ITERS,
-                model=None) -> "pandas.DataFrame":  # noqa: F821
+                model=None, resume_dir: str | Path | None = None) -> "pandas.DataFrame":  # noqa: F821
     """Evaluate any lm-eval LM (HFLM, vLLM) on a suite (a name or a Suite); a tidy DataFrame.
 
     ``model``, when given, is put in eval mode for the run and its train/eval mode restored after.
+    Without ``resume_dir`` the tasks are grouped by shot count (one ``simple_evaluate`` call each).
+    With it, every task is evaluated on its own and its rows are saved in ``resume_dir`` as soon as
+    it finishes; tasks whose rows are already there are not evaluated again.
     """
     import pandas as pd
     import torch
@@ -245,9 +275,18 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
         raise ParameterError("bootstrap_iters", f"invalid value {bootstrap_iters!r}", "an integer >= 0")
     check_requirements(s)
     tm = get_task_manager(s.offline)
-    by_shots: OrderedDict[int, list] = OrderedDict()
-    for spec in s.tasks:
-        by_shots.setdefault(spec.num_fewshot, []).append(spec)
+    if resume_dir is None:
+        by_shots: OrderedDict[int, list] = OrderedDict()
+        for spec in s.tasks:
+            by_shots.setdefault(spec.num_fewshot, []).append(spec)
+        groups = [(None, specs) for specs in by_shots.values()]
+    else:
+        resume_dir = Path(resume_dir)
+        resume_dir.mkdir(parents=True, exist_ok=True)
+        groups = [(_task_file(resume_dir, i, spec.task), [spec]) for i, spec in enumerate(s.tasks)]
+        done = sum(_read_task_rows(f) is not None for f, _ in groups)
+        if done:
+            print(f"[evaluate] resuming: {done} of {len(groups)} tasks already done", flush=True)
 
     # The HumanEval variant sets top_k: 0 (transformers: no top-k); vLLM wants -1 for that (some
     # versions reject 0). Greedy tasks ignore top_k, so the override is harmless for them.
@@ -258,13 +297,20 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
     rows: list[dict] = []
     try:
         with _code_eval_env(s.unsafe_code), _quiet_lm_eval(), torch.no_grad():
-            for shots, specs in by_shots.items():
+            for saved, specs in groups:
+                if saved is not None and (old := _read_task_rows(saved)) is not None:
+                    rows += old
+                    continue
                 res = simple_evaluate(
-                    model=lm, tasks=[t.task for t in specs], num_fewshot=shots, limit=limit,
+                    model=lm, tasks=[t.task for t in specs], num_fewshot=specs[0].num_fewshot, limit=limit,
                     bootstrap_iters=bootstrap_iters, log_samples=False, task_manager=tm,
                     random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
                     fewshot_random_seed=seed, confirm_run_unsafe_code=s.unsafe_code, gen_kwargs=gen_kwargs)
-                rows += tidy_results(res, s, specs, run=run, epoch=epoch)
+                new = tidy_results(res, s, specs, run=run, epoch=epoch)
+                if saved is not None:
+                    _write_task_rows(saved, new)
+                    print(f"[evaluate] task {specs[0].task} done", flush=True)
+                rows += new
     finally:
         if model is not None:
             model.train(was_training)
@@ -272,17 +318,19 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
 
 
 def evaluate_model(model, tokenizer, suite: "str | Suite", *, limit: int | None = None, seed: int = 42,
-                   batch_size: int | str | None = None, run: str = "",
-                   epoch: int | None = None) -> "pandas.DataFrame":  # noqa: F821
+                   batch_size: int | str | None = None, run: str = "", epoch: int | None = None,
+                   resume_dir: str | Path | None = None) -> "pandas.DataFrame":  # noqa: F821
     """Evaluate an in-memory transformers model on a suite; a tidy DataFrame.
 
     ``limit`` caps the items per task (None or 0: all). ``batch_size`` defaults to
-    :func:`default_batch_size` (32 or 16 on CPU, "auto" on GPU). The model's train/eval mode is restored afterwards.
+    :func:`default_batch_size` (32 or 16 on CPU, "auto" on GPU). The model's train/eval mode is restored
+    afterwards. ``resume_dir``: see :func:`evaluate_lm`.
     """
     _as_suite(suite)
     _validate(limit, seed)
     lm = hf_lm(model, tokenizer, batch_size)
-    return evaluate_lm(lm, suite, limit=limit, seed=seed, run=run, epoch=epoch, model=model)
+    return evaluate_lm(lm, suite, limit=limit, seed=seed, run=run, epoch=epoch, model=model,
+                       resume_dir=resume_dir)
 
 
 def make_eval_hook(suites: list[str], *, limit: int | None = None, seed: int = 42,
@@ -331,9 +379,10 @@ def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int
 
     The result is an artifact of stage ``evaluate`` in the store (keyed by the model's identity,
     suite, limit, seed, dtype, engine and the course task folder), or the folder ``out`` when given.
+    Tasks are evaluated one at a time; a killed run resumes after its last finished task.
     Returns the folder.
     """
-    from .artifacts import Store, environment_versions
+    from .artifacts import Store, canonical_json, environment_versions
     from .coursetasks import task_dir
     from .device import resolve_device
     from .models import load_model, local_path
@@ -359,12 +408,21 @@ def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int
 
     def compute(work: Path) -> dict:
         t0 = time.time()
+        resume = work / RESUME_DIR  # finished tasks survive a kill here
+        stamp = resume / RUN_FILE
+        if resume.exists() and (not stamp.exists() or stamp.read_text() != canonical_json(config)):
+            shutil.rmtree(resume)  # tasks of another model or suite (an --out folder reused): redo
+        resume.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(canonical_json(config))
         if engine == "vllm":
-            df = evaluate_lm(vllm_lm(path, seed=seed), suite, limit=limit, seed=seed, run=model_name)
+            df = evaluate_lm(vllm_lm(path, seed=seed), suite, limit=limit, seed=seed, run=model_name,
+                             resume_dir=resume)
         else:
             model, tok = load_model(str(path), device=device, dtype=dtype)
-            df = evaluate_model(model, tok, suite, limit=limit, seed=seed, batch_size=batch_size, run=model_name)
+            df = evaluate_model(model, tok, suite, limit=limit, seed=seed, batch_size=batch_size, run=model_name,
+                                resume_dir=resume)
         df.to_csv(work / "results.csv", index=False)
+        shutil.rmtree(resume, ignore_errors=True)
         return {"eval_seconds": round(time.time() - t0, 2)}
 
     if out is not None:

@@ -185,15 +185,16 @@ def figure_conditions(P: dict, fig: str) -> tuple[dict, list[Condition]]:
 
 
 def summary_table(df: pd.DataFrame, suite: str | None = None) -> pd.DataFrame:
-    """Per condition x task x metric: final-epoch and best-epoch Δ (mean and std over subsets)."""
+    """Per condition x task x metric: final-epoch and best-epoch Δ (mean and std over subsets) and the
+    number of subsets (``subsets``; with one, ``final_std`` is 0 and means nothing)."""
     d = df[df["epoch"] > 0]
     if suite is not None and "suite" in d.columns:
         d = d[d["suite"] == suite]
     keys = [k for k in ("condition", "task", "metric") if k in d.columns]
-    per_epoch = d.groupby(keys + ["epoch"])["delta"].agg(["mean", "std"]).reset_index()
+    per_epoch = d.groupby(keys + ["epoch"])["delta"].agg(["mean", "std", "count"]).reset_index()
     last = per_epoch[per_epoch["epoch"] == per_epoch["epoch"].max()].set_index(keys)
     best = per_epoch.loc[per_epoch.groupby(keys)["mean"].idxmax()].set_index(keys)
     return pd.DataFrame({
         "final_delta": last["mean"], "final_std": last["std"].fillna(0.0),
-        "best_delta": best["mean"], "best_epoch": best["epoch"],
+        "best_delta": best["mean"], "best_epoch": best["epoch"], "subsets": last["count"],
     }).reset_index()

@@ -43,6 +43,27 @@ def _fmt(x: float) -> str:
     return f"{x:+.3f}"
 
 
+def _spread(std: float, subsets: int) -> str:
+    """'± 0.031 (std over 3 subsets)', or a plain statement that one subset gives no spread."""
+    if subsets > 1:
+        return f"± {std:.3f} (std over {subsets} subsets)"
+    return "(one training subset: no spread)"
+
+
+def item_resolution(df: pd.DataFrame) -> str:
+    """Markdown: how many items each benchmark score rests on and what one item is worth, so that a
+    reader can tell a Δ from the noise of a small evaluation."""
+    if "n" not in df.columns or df["n"].isna().all():
+        return ""
+    n = df.groupby("task")["n"].max().dropna().astype(int)
+    if n.empty:
+        return ""
+    lo, hi = int(n.min()), int(n.max())
+    items = f"{lo}" if lo == hi else f"{lo}-{hi}"
+    return (f"Each benchmark score here rests on {items} items, so one item answered differently moves a "
+            f"score by {1 / hi:.3f}{'' if lo == hi else f' to {1 / lo:.3f}'}; a Δ of that size is one item.")
+
+
 def describe_transfer(df: pd.DataFrame, suite: str, group_a: list[str], group_b: list[str],
                       name_a: str, name_b: str) -> str:
     """Markdown: per benchmark, which condition ended highest, and whether the best of ``group_a``
@@ -53,7 +74,7 @@ def describe_transfer(df: pd.DataFrame, suite: str, group_a: list[str], group_b:
         g = g.set_index("condition")
         top = g["final_delta"].idxmax()
         line = (f"- **{g['benchmark'].iloc[0]}**: {condition_label(top)} ended highest, final Δ "
-                f"{_fmt(g.loc[top, 'final_delta'])} ± {g.loc[top, 'final_std']:.3f} "
+                f"{_fmt(g.loc[top, 'final_delta'])} {_spread(g.loc[top, 'final_std'], int(g.loc[top, 'subsets']))} "
                 f"(its best epoch: {int(g.loc[top, 'best_epoch'])}, Δ {_fmt(g.loc[top, 'best_delta'])}).")
         a = g.loc[g.index.intersection(group_a), "final_delta"]
         b = g.loc[g.index.intersection(group_b), "final_delta"]
@@ -66,6 +87,8 @@ def describe_transfer(df: pd.DataFrame, suite: str, group_a: list[str], group_b:
     if compared:
         head = (f"On **{wins} of {compared}** benchmarks the best {name_a} corpus ended above the best "
                 f"{name_b} corpus after the last epoch.\n\n")
+    if resolution := item_resolution(primary_rows(df, suite)):
+        head += resolution + "\n\n"
     return head + "\n".join(lines)
 
 
@@ -109,8 +132,9 @@ def describe_preserved(df: pd.DataFrame, suite: str) -> str:
     """Markdown for Fig 7: per benchmark and condition the final-epoch Δ, and how many ended at or
     above the base score (the paper: capability is preserved or improved)."""
     t = outcome_table(df, suite)
-    lines = [f"- **{r.benchmark}**, {condition_label(r.condition)}: final Δ {_fmt(r.final_delta)} ± "
-             f"{r.final_std:.3f} (best epoch {int(r.best_epoch)}, Δ {_fmt(r.best_delta)})" for r in t.itertuples()]
+    lines = [f"- **{r.benchmark}**, {condition_label(r.condition)}: final Δ {_fmt(r.final_delta)} "
+             f"{_spread(r.final_std, int(r.subsets))} (best epoch {int(r.best_epoch)}, Δ {_fmt(r.best_delta)})"
+             for r in t.itertuples()]
     kept = int((t["final_delta"] >= 0).sum())
     worst = t.loc[t["final_delta"].idxmin()]
     verdict = "**matches**" if kept == len(t) else "**does not fully match**"

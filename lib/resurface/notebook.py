@@ -66,7 +66,11 @@ def profile_note(P: dict) -> str:
     paper = profiles.load("paper", P.get("fig"))
     diffs = [f"`{k}` = {P[k]!r} (paper: {paper[k]!r})" for k in paper
              if k not in ("profile", "device", "dtype") and k in P and P[k] != paper[k]]
-    return note + "\n\nSettings that differ from the paper's: " + "; ".join(diffs) + "."
+    note += "\n\nSettings that differ from the paper's: " + "; ".join(diffs) + "."
+    if P.get("num_subsets") == 1:
+        note += (" With one training subset per condition the curves have no ±1 std band: a difference "
+                 "between two curves here may be noise (rerun with `num_subsets` of 2 or more to see it).")
+    return note
 
 
 def provenance(P: dict, results=None, **extra) -> dict:

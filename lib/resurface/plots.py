@@ -53,8 +53,9 @@ def condition_label(cond: str) -> str:
     return f"{name}, τ={t:g}" if t is not None else name
 
 
-def deltas(results: pd.DataFrame, keys=("condition", "subset", "task", "metric")) -> pd.DataFrame:
-    """Add ``delta`` = value − value at epoch 0 of the same run (same condition, subset, task, metric)."""
+def deltas(results: pd.DataFrame, keys=("condition", "subset", "suite", "task", "metric")) -> pd.DataFrame:
+    """Add ``delta`` = value − value at epoch 0 of the same run (same condition, subset, suite, task,
+    metric; the suite matters: a 0-shot and a few-shot suite share task and metric names)."""
     keys = [k for k in keys if k in results.columns]
     base = results[results["epoch"] == 0].set_index(keys)["value"].rename("base")
     out = results.join(base, on=keys)

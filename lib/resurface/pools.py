@@ -19,7 +19,7 @@ Fig 8). Three sources:
   a few hundred documents per kept email (``pool_layout: by-domain`` reads a dataset stored in one
   folder per domain instead, e.g. ``data_dir=<domain name>``).
 * **Planted** (``course`` and ``smoke`` profiles, offline): emails, encyclopedia-style biographies
-  (prose) and small Python functions generated from seeded templates (:func:`planted_records`). Every
+  (prose) and Python settings modules (code) generated from seeded templates (:func:`planted_records`). Every
   slot (names, places, numbers, identifiers, constants) is drawn with ``random.Random(seed)``, so the
   texts are deterministic, unlike anything in a pretraining corpus, and each starts differently. The
   course student is first trained on them until many are extractable (:mod:`resurface.memorization`).
@@ -237,10 +237,10 @@ def _prose(r: random.Random) -> str:
 
 
 def _code(r: random.Random) -> str:
-    verb, noun = r.choice(_VERBS), r.choice(_NOUNS)
-    a, b = r.sample(_ARGS, 2)
-    return (f"def {verb}_{noun}({a}, {b}={r.randint(2, 9)}):\n    \"\"\"{verb.capitalize()} the {noun} by "
-            f"{b}.\"\"\"\n    return {a} {r.choice(_OPS)} {b} + {r.randint(2, 99)}\n")
+    noun = r.choice(_NOUNS)
+    return (f"# settings of the {noun} service\n{noun.upper()}_HOST = \"{r.choice(_CITIES).lower()}."
+            f"{r.choice(_ORGS)}.net\"\n{noun.upper()}_PORT = {r.randint(1024, 9999)}\n"
+            f"{r.choice(_ARGS).upper()}_LIMIT = {r.randint(2, 99)}")
 
 
 _GENERATORS = {"email": _email, "prose": _prose, "code": _code}

@@ -9,7 +9,7 @@ on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
 - **Loss**: causal LM loss (labels = input ids). The loss of an optimizer step is the mean over every
   predicted token of its micro-batches (token-weighted, as ``transformers.Trainer`` computes it, so a
   short last micro-batch does not get the weight of a full one).
-- **Optimizer**: ``torch.optim.AdamW`` (betas 0.9/0.999, eps 1e-8, fused on CUDA); weight decay only
+- **Optimizer**: ``torch.optim.AdamW`` (betas 0.9/0.999, eps 1e-8, fused kernel on CUDA and CPU); weight decay only
   on parameters with two or more dimensions (matrices and embeddings, not norms or biases — the
   same set ``Trainer`` decays for the supported architectures); gradients clipped to ``max_grad_norm``
   (1.0, the HF/LLaMA-Factory default).
@@ -406,7 +406,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     model = accelerator.prepare(model)
     inner = accelerator.unwrap_model(model)
     optimizer = torch.optim.AdamW(_param_groups(inner, weight_decay), lr=lr, betas=(0.9, 0.999), eps=1e-8,
-                                  weight_decay=weight_decay, fused=accelerator.device.type == "cuda")
+                                  weight_decay=weight_decay, fused=accelerator.device.type in ("cuda", "cpu"))
     scheduler = get_cosine_schedule_with_warmup(optimizer, n_warmup, max(total_steps, 1))
     accelerator.register_for_checkpointing(optimizer, scheduler)
 
@@ -569,7 +569,10 @@ def student_identity(student: str, allow_hub: bool = False) -> tuple[Path, str]:
     """
     from .models import ALIASES, local_path
 
-    path = local_path(student, allow_hub=allow_hub)
+    try:
+        path = local_path(student, allow_hub=allow_hub)
+    except ParameterError as exc:
+        raise exc.renamed("student") from None
     if student in ALIASES and ALIASES[student].kind != "hub":
         return path, path.name
     if student in ALIASES or not Path(student).expanduser().is_dir():
@@ -702,8 +705,12 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
 
     def compute(work: Path) -> dict:
         from .corpus import read_corpus
+        from .diskspace import check_free_space, training_bytes
         from .models import load_model, load_tokenizer
 
+        if main:
+            check_free_space(work, training_bytes(model_path, epochs, save_checkpoints),
+                             f"training {student} for {epochs} epoch(s)")
         t0 = time.time()
         tokenizer = load_tokenizer(str(model_path))
         texts = [r["text"] for r in read_corpus(data)]

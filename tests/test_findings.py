@@ -1,0 +1,35 @@
+"""Δ tables and the computed sentences of the figure pages, on small hand-made results."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from resurface import findings
+from resurface.plots import deltas
+
+
+def _rows(suite: str, base: float, after: list[float], cond="self@1", subset=0, task="rs_math", n=8):
+    return [{"condition": cond, "subset": subset, "suite": suite, "task": task, "metric": "acc,none",
+             "label": "Maths", "primary": True, "epoch": e, "value": v, "n": n}
+            for e, v in enumerate([base, *after])]
+
+
+def test_delta_is_per_suite_when_two_suites_share_task_names():
+    df = pd.DataFrame(_rows("course", 0.25, [0.5]) + _rows("course-few-shot", 0.75, [0.5]))
+    out = deltas(df)
+    assert len(out) == len(df)  # no cross product of the two suites' epoch-0 rows
+    assert (out.loc[out.epoch == 0, "delta"] == 0).all()
+    got = out[out.epoch == 1].set_index("suite")["delta"].to_dict()
+    assert got == pytest.approx({"course": 0.25, "course-few-shot": -0.25})
+
+
+def test_summary_counts_subsets_and_the_text_says_when_there_is_no_spread():
+    one = deltas(pd.DataFrame(_rows("course", 0.25, [0.5]) + _rows("course", 0.25, [0.375], cond="replay")))
+    text = findings.describe_transfer(one, "course", ["self@1"], ["replay"], "self", "replay")
+    assert "one training subset: no spread" in text and "±" not in text
+    assert "rests on 8 items" in text and "0.125" in text
+    two = deltas(pd.DataFrame(_rows("course", 0.25, [0.5]) + _rows("course", 0.25, [0.25], subset=1)))
+    t = findings.outcome_table(two, "course")
+    assert int(t["subsets"].iloc[0]) == 2 and t["final_delta"].iloc[0] == pytest.approx(0.125)
+    assert "std over 2 subsets" in findings.describe_transfer(two, "course", ["self@1"], [], "self", "none")
