@@ -14,6 +14,7 @@ real architectures (``tiny-*``, see :mod:`resurface.tiny`) serve the `smoke` pro
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import json
@@ -223,6 +224,20 @@ def unconditional_prompt(tokenizer) -> Prompt:
         raise ResurfaceError(f"the unconditional prompt {text!r} tokenises to nothing")
     return Prompt(text=text, ids=ids, rule=rule)
 
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_prompt(model_dir: str, stamp: tuple) -> Prompt:
+    return unconditional_prompt(load_tokenizer(model_dir))
+
+
+def prompt_of(model_dir: str | Path) -> Prompt:
+    """:func:`unconditional_prompt` of a local model folder, computed once per process and tokenizer
+    files. Every cached corpus and NLL lookup needs the prompt for its key, and loading a tokenizer takes
+    0.3-2 s (Gemma-3's 262k vocabulary), which made a notebook with every run cached take a minute."""
+    d = Path(model_dir)
+    stamp = tuple(sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in d.glob("*token*")))
+    return _cached_prompt(str(d), stamp)
 
 def describe_models() -> list[dict]:
     """Rows for ``resurface models``: alias, kind, source, role, size on disk, converted or not."""

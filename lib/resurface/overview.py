@@ -11,6 +11,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from . import experiments, findings
 from .plots import SOURCE_NAMES, condition_color
@@ -126,6 +127,7 @@ def memory_panel(ax, table: pd.DataFrame) -> None:
             label="mean Δ on benchmarks")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xlabel("self-training epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("mean Δ (primary metrics)")
     twin = ax.twinx()
     twin.plot(table["epoch"], table["extracted_vs_base"], "--s", color="#c44e52", ms=3,

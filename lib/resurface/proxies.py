@@ -233,7 +233,7 @@ def nll(corpus: str | Path, model: str, *, max_tokens: int = 1024, max_samples: 
     from .artifacts import run_stage
     from .decontam import corpus_key
     from .device import resolve_device, resolve_dtype
-    from .models import load_tokenizer, local_path, unconditional_prompt
+    from .models import local_path, prompt_of
 
     if not isinstance(model, str) or not model:
         raise ParameterError("model", f"expected a model alias, folder or Hub id, got {model!r}")
@@ -246,7 +246,7 @@ def nll(corpus: str | Path, model: str, *, max_tokens: int = 1024, max_samples: 
     dev = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, dev)
     path = local_path(model, allow_hub=allow_hub)
-    prompt = unconditional_prompt(load_tokenizer(str(path)))
+    prompt = prompt_of(path)
     input_key = corpus_key(src_dir)
     config = {"scorer": model, "scorer_identity": _identity(model, path), "prompt_ids": list(prompt.ids),
               "max_tokens": max_tokens, "max_samples": max_samples, "seed": seed if max_samples else None,

@@ -242,17 +242,18 @@ def _token_counter(tokenizer):
     """``(count(text) -> int, description)``: the tokenizer's count, or the chars/4 estimate."""
     if tokenizer is None:
         return (lambda text: int(len(text) / 4)), "chars/4 estimate (no tokenizer given)"
-    if isinstance(tokenizer, str):
+    if isinstance(tokenizer, str):  # loaded on first use: a cached artifact needs only the description
         from .models import load_tokenizer
 
-        name = tokenizer
-        tokenizer = load_tokenizer(name)
+        name, loaded = tokenizer, []
     else:
         name = str(getattr(tokenizer, "name_or_path", type(tokenizer).__name__))
-    tok = tokenizer
+        loaded = [tokenizer]
 
     def count(text: str) -> int:
-        return len(tok(text, add_special_tokens=False)["input_ids"])
+        if not loaded:
+            loaded.append(load_tokenizer(name))
+        return len(loaded[0](text, add_special_tokens=False)["input_ids"])
 
     return count, f"tokenizer {name}"
 

@@ -492,7 +492,7 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
     from .artifacts import Store
     from .device import resolve_device, resolve_dtype
     from .diskspace import check_free_space, sampling_bytes
-    from .models import load_model, load_tokenizer, local_path, unconditional_prompt
+    from .models import load_model, local_path, prompt_of
 
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
     engine = _check_engine(engine)
@@ -501,7 +501,7 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
     dev = resolve_device(device) if engine == "hf" else "cuda"
     torch_dtype = resolve_dtype(dtype, dev)
     path = local_path(model, allow_hub=allow_hub)
-    prompt = unconditional_prompt(load_tokenizer(str(path)))
+    prompt = prompt_of(path)
     config = {
         "model": model, "model_identity": model_identity(model, path),
         "prompt_text": prompt.text, "prompt_ids": list(prompt.ids), "prompt_rule": prompt.rule,
