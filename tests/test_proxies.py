@@ -312,3 +312,16 @@ def test_split_summary_compares_the_sides_within_their_spread():
     assert proxies.describe_split(pd.DataFrame(rows), info, "acc").endswith("this run matches that.")
     rows[2]["delta"] = rows[3]["delta"] = -0.5
     assert "does not match" in proxies.describe_split(pd.DataFrame(rows), info, "acc")
+
+
+def test_split_summary_with_one_subset_compares_the_sides_with_one_item():
+    info = {"task": "m", "temperature": 1.25, "threshold": 0.2, "rule": "median", "sizes": {"below": 3, "above": 3}}
+
+    def text(below: float, above: float) -> str:
+        rows = [{"condition": f"{side}@1.25", "subset": 0, "epoch": 2, "task": "m", "metric": "acc", "delta": d,
+                 "n": 8} for side, d in (("below", below), ("above", above))]
+        return proxies.describe_split(pd.DataFrame(rows), info, "acc")
+
+    one_item = text(0.25, 0.125)  # 1/8 apart: one answer
+    assert "no spread" in one_item and "within one item" in one_item and one_item.endswith("matches that.")
+    assert "larger than one item" in text(0.25, 0.0) and "does not match" in text(0.25, 0.0)

@@ -761,15 +761,24 @@ def describe_nll(df: pd.DataFrame, scorer: str, rel_equal: float = 0.05) -> str:
 
 def describe_split(results: pd.DataFrame, info: dict, metric: str) -> str:
     """Markdown: final-epoch Δ of the split task for the below and above sides, and whether they
-    are about the same (difference within the sum of their across-subset stds)."""
+    are about the same: the difference within the sum of their across-subset stds or, with one
+    subset per side (no spread), within one benchmark item (1/items)."""
     d = results[(results["task"] == info["task"]) & (results["metric"] == metric)]
     last = d[d["epoch"] == d["epoch"].max()]
-    stats = {}
+    stats, counts = {}, []
     for side in SIDES:
         v = last.loc[last["condition"].str.startswith(side + "@"), "delta"]
         stats[side] = (float(v.mean()), float(v.std(ddof=0)) if len(v) > 1 else 0.0)
+        counts.append(len(v))
     (mb, sb), (ma, sa) = stats["below"], stats["above"]
-    same = abs(mb - ma) <= sb + sa
+    items = int(last["n"].max()) if "n" in last.columns and last["n"].notna().any() else 0
+    if min(counts) > 1 or not items:
+        same = abs(mb - ma) <= sb + sa
+        spread = "(mean ± std over subsets)", "the spread across subsets"
+    else:
+        same = abs(mb - ma) <= 1 / items + 1e-9
+        spread = (f"(one subset per side, so no spread; the task has {items} items, one item = "
+                  f"{1 / items:.3f})", "one item")
     gained = [side for side, (m, _) in stats.items() if m > 0]
     how = "the median max-cosine of this corpus" if info["rule"] == "median" else "the fixed threshold"
     if same and len(gained) == 2:
@@ -782,8 +791,8 @@ def describe_split(results: pd.DataFrame, info: dict, metric: str) -> str:
     return (f"The τ = {info['temperature']:g} corpus was split at max-cosine {info['threshold']:.3f} ({how}) "
             f"to the {info['task']} items: {info['sizes']['below']} samples below, {info['sizes']['above']} "
             f"at or above. After the last epoch the {info['task']} Δ is {mb:+.3f} ± {sb:.3f} for the "
-            f"below side and {ma:+.3f} ± {sa:.3f} for the above side (mean ± std over subsets): the "
-            f"difference ({ma - mb:+.3f}) is {'within' if same else 'larger than'} the spread across subsets, "
+            f"below side and {ma:+.3f} ± {sa:.3f} for the above side {spread[0]}: the "
+            f"difference ({ma - mb:+.3f}) is {'within' if same else 'larger than'} {spread[1]}, "
             f"and {' and '.join(gained) + ' gained' if gained else 'neither side gained'}. The paper finds "
             f"both sides give about the same GSM8K gain: this run {verdict}.")
 
