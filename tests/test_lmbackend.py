@@ -144,8 +144,8 @@ def test_course_suite_on_smollm2_equals_stock():
     from resurface.models import load_model
 
     model, tok = load_model("smollm2-135m", device="cpu")
-    a = evaluate_lm(HFLM(pretrained=model, tokenizer=tok, batch_size=16), "course", limit=12, seed=3, model=model)
-    b = evaluate_lm(ResurfaceHFLM(pretrained=model, tokenizer=tok, batch_size=16), "course", limit=12, seed=3,
+    a = evaluate_lm(HFLM(pretrained=model, tokenizer=tok, batch_size=16), "course", limit=6, seed=3, model=model)
+    b = evaluate_lm(ResurfaceHFLM(pretrained=model, tokenizer=tok, batch_size=16), "course", limit=6, seed=3,
                     model=model)
     assert b.set_index(["task", "metric"]).value.to_dict() == pytest.approx(
         a.set_index(["task", "metric"]).value.to_dict(), abs=1e-9)
