@@ -31,20 +31,11 @@ from typing import Sequence
 
 from lm_eval.models.huggingface import HFLM
 
+from .decoding import drop_stopped, forward_last
+
 Request = tuple[tuple[str, str] | None, list[int], list[int]]
 
 DEFAULT_ROWS = 32  # continuations per forward pass when the batch size is "auto"
-
-
-def _model_forward(model, **kwargs):
-    """``model(**kwargs)``, dropping ``logits_to_keep`` for architectures that do not accept it."""
-    try:
-        return model(**kwargs)
-    except TypeError:
-        if "logits_to_keep" not in kwargs:
-            raise
-        kwargs.pop("logits_to_keep")
-        return model(**kwargs)
 
 
 def score_shared_prefix(model, contexts: Sequence[Sequence[int]], continuations: Sequence[Sequence[Sequence[int]]],
@@ -65,8 +56,7 @@ def score_shared_prefix(model, contexts: Sequence[Sequence[int]], continuations:
         ids[g, L - len(c):] = torch.tensor(list(c), dtype=torch.long)
         mask[g, L - len(c):] = 1
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
-    out = _model_forward(model, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
-                         logits_to_keep=1)
+    out = forward_last(model, input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
     first = torch.log_softmax(out.logits[:, -1, :].to(sm_dtype), dim=-1)  # predicts each continuation's 1st token
 
     rows = [(g, list(k)) for g, ks in enumerate(continuations) for k in ks]
@@ -83,8 +73,8 @@ def score_shared_prefix(model, contexts: Sequence[Sequence[int]], continuations:
                 cids[r, :len(k) - 1] = torch.tensor(k[:-1], dtype=torch.long)
                 cmask[r, :len(k) - 1] = 1
         cpos = pos[src, -1:] + 1 + torch.arange(tail, device=dev)[None, :]
-        out2 = _model_forward(model, input_ids=cids, attention_mask=torch.cat([mask[src], cmask], dim=1),
-                              position_ids=cpos, past_key_values=cache, use_cache=True)
+        out2 = model(input_ids=cids, attention_mask=torch.cat([mask[src], cmask], dim=1),
+                     position_ids=cpos, past_key_values=cache, use_cache=True)
         rest = out2.logits
 
     results: list[list[tuple[float, bool]]] = [[] for _ in contexts]
@@ -135,8 +125,7 @@ def greedy_generate(model, tokenizer, input_ids, attention_mask, max_new_tokens:
     B, L = input_ids.shape
     eos = {int(i) for i in eos_ids}
     pos = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    out = _model_forward(model, input_ids=input_ids, attention_mask=attention_mask, position_ids=pos,
-                         use_cache=True, logits_to_keep=1)
+    out = forward_last(model, input_ids=input_ids, attention_mask=attention_mask, position_ids=pos, use_cache=True)
     cache, logits = out.past_key_values, out.logits[:, -1, :]
     mask, last = attention_mask, pos[:, -1:]
     gen: list[list[int]] = [[] for _ in range(B)]
@@ -153,11 +142,7 @@ def greedy_generate(model, tokenizer, input_ids, attention_mask, max_new_tokens:
         if not live or step == max_new_tokens - 1:
             break
         feed = [nxt[i] if slots[i] is not None else pad_id for i in range(len(slots))]
-        if len(slots) - len(live) >= max(1, len(slots) // 4):
-            keep = torch.tensor(live, dtype=torch.long, device=dev)
-            cache.batch_select_indices(keep)
-            mask, last = mask[keep], last[keep]
-            slots, feed = [slots[i] for i in live], [feed[i] for i in live]
+        slots, feed, (mask, last) = drop_stopped(cache, slots, feed, dev, (mask, last))
         mask = torch.cat([mask, mask.new_ones((len(slots), 1))], dim=1)
         last = last + 1
         out = model(input_ids=torch.tensor(feed, dtype=torch.long, device=dev)[:, None], attention_mask=mask,

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .corpus import CORPUS_FILE, META_FILE, CorpusError, iter_jsonl, write_corpus
+from .decoding import drop_stopped, forward_last
 from .errors import ParameterError
 
 STAGE = "sample"
@@ -170,10 +171,7 @@ def sample_batch(model, prompt_ids: Iterable[int], num_rows: int, *, temperature
 
     with torch.inference_mode():
         input_ids = torch.tensor([prompt] * num_rows, dtype=torch.long, device=device)
-        try:
-            out = model(input_ids=input_ids, use_cache=True, logits_to_keep=1)
-        except TypeError:  # an architecture without logits_to_keep
-            out = model(input_ids=input_ids, use_cache=True)
+        out = forward_last(model, input_ids=input_ids, use_cache=True)
         cache = out.past_key_values
         logits = out.logits[:, -1, :]
         for step in range(max_new_tokens):
@@ -202,11 +200,7 @@ def sample_batch(model, prompt_ids: Iterable[int], num_rows: int, *, temperature
             if not alive or step == max_new_tokens - 1:
                 break
             feed = [nxt_l[s] if slot_rows[s] is not None else filler for s in range(len(slot_rows))]
-            if len(slot_rows) - len(alive) >= max(1, len(slot_rows) // 4):
-                keep = torch.tensor(alive, dtype=torch.long, device=device)
-                cache.batch_select_indices(keep)
-                slot_rows = [slot_rows[s] for s in alive]
-                feed = [feed[s] for s in alive]
+            slot_rows, feed, _ = drop_stopped(cache, slot_rows, feed, device)
             step_ids = torch.tensor(feed, dtype=torch.long, device=device)[:, None]
             out = model(input_ids=step_ids, past_key_values=cache, use_cache=True)
             logits = out.logits[:, -1, :]
