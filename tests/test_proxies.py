@@ -110,7 +110,12 @@ def test_nll_stage_is_cached_and_subsamples_deterministically(tmp_path, store, m
     monkeypatch.setattr(proxies, "_scorer", boom)
     assert proxies.nll(corpus, "tiny-llama", device="cpu", store=store, progress=False) == full
     assert proxies.nll(corpus, "tiny-llama", device="cpu", max_samples=99, store=store, progress=False) == full
+    twin = write_corpus(tmp_path / "twin", [{"id": i, "text": t, "num_tokens": 1} for i, t in enumerate(TEXTS)],
+                        {"model": "other", "note": "same records, another folder and meta"})
+    assert proxies.nll(twin, "tiny-llama", device="cpu", store=store, progress=False) == full
     monkeypatch.undo()
+    edited = _corpus(tmp_path / "edited", TEXTS[:-1] + [TEXTS[-1] + "!"])
+    assert proxies.nll(edited, "tiny-llama", device="cpu", store=store, progress=False) != full
     part = proxies.nll(corpus, "tiny-llama", device="cpu", max_samples=2, seed=3, store=store, progress=False)
     sub = proxies.read_nll(part)
     assert part != full and len(sub) == 2
@@ -190,6 +195,12 @@ def test_a_benchmark_item_has_cosine_one_with_itself_and_items_are_embedded_once
     proxies.similarity(_corpus(tmp_path / "c", TEXTS[:2]), "smoke", "minilm", device="cpu", store=store,
                        progress=False)
     assert [c for e in counting for c in e.calls][len(calls):] == [TEXTS[:2]]
+    # another folder with the records of b (the replay pool of another student): nothing is embedded
+    n = len([c for e in counting for c in e.calls])
+    twin = proxies.similarity(_corpus(tmp_path / "b2", TEXTS), "smoke", "minilm", device="cpu", store=store,
+                              progress=False)
+    assert len([c for e in counting for c in e.calls]) == n
+    assert twin == proxies.similarity(b, "smoke", "minilm", device="cpu", store=store, progress=False)
 
 
 def test_split_by_similarity_partitions_the_corpus(tmp_path, store):

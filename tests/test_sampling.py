@@ -87,6 +87,66 @@ def test_raw_logprobs_are_temperature_one(small_vocab_model):
         assert lps[0] == pytest.approx(float(raw[ids[0]]), abs=1e-5)
 
 
+def _zipf_logits(vocab: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    ranks = torch.randperm(vocab, generator=g).double() + 1
+    return (-1.1 * ranks.log() + 0.5 * torch.randn(vocab, generator=g, dtype=torch.float64)).float()
+
+
+def _mass_bins_p(counts: torch.Tensor, probs: torch.Tensor, bins: int = 20) -> float:
+    """Chi-square p-value of the draws grouped into ``bins`` runs of consecutive ids of about equal mass:
+    tests the whole cumulative distribution, tail included, not only the frequent tokens."""
+    from scipy.stats import chisquare
+
+    edges = torch.searchsorted(probs.cumsum(0), torch.linspace(0, 1, bins + 1)[1:-1].double())
+    group = torch.bucketize(torch.arange(len(probs)), edges, right=True)
+    obs = torch.zeros(bins, dtype=torch.float64).index_add_(0, group, counts)
+    exp = torch.zeros(bins, dtype=torch.float64).index_add_(0, group, probs * counts.sum())
+    keep = exp > 0
+    return float(chisquare(obs[keep].tolist(), exp[keep].tolist()).pvalue)
+
+
+@pytest.mark.parametrize("temperature", [0.75, 1.25])
+def test_draw_tokens_matches_a_large_vocabulary_distribution(temperature):
+    """The inverse-CDF draw over a 49,152-token Zipf-like vocabulary (SmolLM2's size), with two ids
+    banned: the frequencies fit the renormalised softmax over the whole vocabulary, banned ids never
+    come up, and the returned log-probabilities are the raw (temperature 1, unbanned) ones."""
+    vocab, rows, chunks = 49152, 250, 24
+    logits = _zipf_logits(vocab)
+    banned = torch.tensor([int(logits.argmax()), vocab - 1])
+    gen = torch.Generator().manual_seed(7)
+    counts = torch.zeros(vocab, dtype=torch.float64)
+    raw = torch.log_softmax(logits.double(), -1)
+    for _ in range(chunks):
+        ids, lps = sampling.draw_tokens(logits.expand(rows, -1), temperature, gen, banned=banned)
+        counts += torch.bincount(ids, minlength=vocab).double()
+        assert torch.allclose(lps.double(), raw[ids], atol=1e-5)
+    assert counts[banned].sum() == 0
+    scaled = logits.double() / temperature
+    scaled[banned] = float("-inf")
+    probs = torch.softmax(scaled, -1)
+    assert _chisquare_p(counts, probs) > 0.001
+    assert _mass_bins_p(counts, probs) > 0.001
+    wrong = torch.softmax(logits.double() / 1.0, -1)  # the test has power: temperature 1 is rejected
+    assert _mass_bins_p(counts, wrong) < 0.001
+
+
+def test_draw_tokens_never_overruns_to_a_banned_last_id(monkeypatch):
+    """A uniform number rounding up to the total weight still lands on the last id of non-zero weight."""
+    logits = torch.zeros(3, 10)
+    banned = torch.tensor([8, 9])
+    monkeypatch.setattr(torch, "rand", lambda shape, **kw: torch.full(shape, 1.0, dtype=torch.float64))
+    ids, _ = sampling.draw_tokens(logits, 1.0, banned=banned)
+    assert ids.tolist() == [7, 7, 7]
+
+
+def test_draw_tokens_refuses_nan_logits():
+    logits = torch.zeros(2, 5)
+    logits[1, 2] = float("nan")
+    with pytest.raises(RuntimeError, match="NaN"):
+        sampling.draw_tokens(logits, 1.0)
+
+
 def test_min_new_tokens_holds_when_eos_is_very_likely(tiny, tmp_path):
     model, tok = tiny
     eos = tok.eos_token_id

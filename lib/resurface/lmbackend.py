@@ -14,7 +14,7 @@ positions reach the vocabulary projection (:func:`score_shared_prefix`).
 
 **Greedy generation that drops finished rows.** ``model.generate`` keeps computing every row of a
 batch until the last one meets a stop sequence. :func:`greedy_generate` removes rows from the batch
-(and from the KV cache) once a quarter of them have stopped, and stops a row as soon as its decoded
+(and from the KV cache) once an eighth of them have stopped, and stops a row as soon as its decoded
 text holds a stop sequence or it emits an end-of-sequence id. lm-eval cuts the text at the first stop
 sequence either way, so the answers are the same. Sampling (``do_sample``), non-causal models and
 generation configs with active logits processors (repetition penalty and the like) use stock code.
@@ -31,7 +31,7 @@ from typing import Sequence
 
 from lm_eval.models.huggingface import HFLM
 
-from .decoding import drop_stopped, forward_last
+from .decoding import drop_stopped, forward_last, preallocated_cache
 
 Request = tuple[tuple[str, str] | None, list[int], list[int]]
 
@@ -114,7 +114,7 @@ def plain_greedy(generation_config, kwargs: dict) -> bool:
 def greedy_generate(model, tokenizer, input_ids, attention_mask, max_new_tokens: int, stop: Sequence[str],
                     eos_ids: Sequence[int], pad_id: int):
     """Greedy continuations of a left-padded batch; rows stop at an EOS id or once their decoded text
-    holds a ``stop`` string, and leave the batch (and the KV cache) once a quarter have stopped.
+    holds a ``stop`` string, and leave the batch (and the KV cache) once an eighth have stopped.
 
     Returns ``[batch, prompt + longest continuation]`` token ids like ``model.generate``: the prompt,
     then each row's tokens, then ``pad_id``.
@@ -125,7 +125,9 @@ def greedy_generate(model, tokenizer, input_ids, attention_mask, max_new_tokens:
     B, L = input_ids.shape
     eos = {int(i) for i in eos_ids}
     pos = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    out = forward_last(model, input_ids=input_ids, attention_mask=attention_mask, position_ids=pos, use_cache=True)
+    cache = preallocated_cache(model, L + max_new_tokens)
+    out = forward_last(model, input_ids=input_ids, attention_mask=attention_mask, position_ids=pos, use_cache=True,
+                       **({"past_key_values": cache} if cache is not None else {}))
     cache, logits = out.past_key_values, out.logits[:, -1, :]
     mask, last = attention_mask, pos[:, -1:]
     gen: list[list[int]] = [[] for _ in range(B)]

@@ -32,6 +32,7 @@ produced, with rank correlations and a computed verdict.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -92,6 +93,17 @@ def _read_records(corpus: str | Path) -> tuple[Path, list[dict]]:
     if not records:
         raise CorpusError(f"{src}: the corpus is empty, so there is nothing to score")
     return src.parent, records
+
+
+def records_key(records: Sequence[dict]) -> str:
+    """Identity of a corpus's content for the proxy stages: sha256 over every record's id and text.
+
+    The proxies depend on nothing else, so two folders holding the same records share one artifact
+    (the replay pool is one artifact per student tokenizer, with identical texts)."""
+    h = hashlib.sha256()
+    for i, r in enumerate(records):
+        h.update(json.dumps([r.get("id", i), r["text"]], ensure_ascii=False).encode() + b"\n")
+    return "records:sha256:" + h.hexdigest()
 
 
 def chosen_indices(n: int, max_samples: int | None, seed: int) -> list[int]:
@@ -227,11 +239,11 @@ def nll(corpus: str | Path, model: str, *, max_tokens: int = 1024, max_samples: 
     """Score every sample of a corpus folder (or a seeded subset of ``max_samples``) under ``model``.
 
     Writes ``nll.csv`` (index, id, mean_nll, num_tokens, truncated; one row per scored sample) and
-    ``summary.json``. An artifact of stage ``nll`` keyed on the corpus, the scorer's identity, its
+    ``summary.json``. An artifact of stage ``nll`` keyed on the corpus records (:func:`records_key`: a
+    folder with the same records reuses it), the scorer's identity, its
     prompt ids, ``max_tokens``, the subset and the precision; with ``out``, written into that folder.
     """
     from .artifacts import run_stage
-    from .decontam import corpus_key
     from .device import resolve_device, resolve_dtype
     from .models import local_path, prompt_of
 
@@ -247,7 +259,7 @@ def nll(corpus: str | Path, model: str, *, max_tokens: int = 1024, max_samples: 
     torch_dtype = resolve_dtype(dtype, dev)
     path = local_path(model, allow_hub=allow_hub)
     prompt = prompt_of(path)
-    input_key = corpus_key(src_dir)
+    input_key = records_key(records)
     config = {"scorer": model, "scorer_identity": _identity(model, path), "prompt_ids": list(prompt.ids),
               "max_tokens": max_tokens, "max_samples": max_samples, "seed": seed if max_samples else None,
               "dtype": str(torch_dtype).replace("torch.", ""),
@@ -262,7 +274,7 @@ def nll(corpus: str | Path, model: str, *, max_tokens: int = 1024, max_samples: 
         df.to_csv(Path(work) / NLL_FILE, index=False)
         vals = df["mean_nll"].dropna()
         src_meta = read_meta(src_dir)
-        summary = {"scorer": model, "corpus": str(src_dir.resolve()), "corpus_key": input_key,
+        summary = {"scorer": model, "corpus": str(src_dir.resolve()), "records_key": input_key,
                    "corpus_model": src_meta.get("model"), "corpus_temperature": src_meta.get("temperature"),
                    "records": len(records), "scored": len(df), "mean_nll": float(vals.mean()),
                    "median_nll": float(vals.median()), "std_nll": float(vals.std(ddof=0)),
@@ -370,11 +382,11 @@ def similarity(corpus: str | Path, suite: str, embedder: str = "minilm", *, max_
 
     Writes ``similarity.csv`` (tidy: index, id, task, max_cos, nearest_item) and ``summary.json``.
     The item embeddings come from :func:`item_embeddings` (computed once per suite and embedder).
-    An artifact of stage ``similarity`` keyed on the corpus and the item embeddings' artifact; with
+    An artifact of stage ``similarity`` keyed on the corpus records (:func:`records_key`) and the item
+    embeddings' artifact; with
     ``out``, written into that folder (the item embeddings still go to the store).
     """
     from .artifacts import run_stage
-    from .decontam import corpus_key
     from .device import resolve_device
 
     if not isinstance(suite, str) or not suite:
@@ -392,7 +404,7 @@ def similarity(corpus: str | Path, suite: str, embedder: str = "minilm", *, max_
         max_samples = None
     items_dir = item_embeddings(suite, embedder, max_tokens=max_tokens, batch_size=batch_size, device=device,
                                 allow_hub=allow_hub, store=store, progress=progress)
-    input_key = corpus_key(src_dir)
+    input_key = records_key(records)
     config = {"suite": suite, "embedder": embedder, "max_tokens": max_tokens, "max_samples": max_samples,
               "seed": seed if max_samples else None, "convention": SIM_CONVENTION}
     dev = resolve_device(device)
@@ -413,7 +425,7 @@ def similarity(corpus: str | Path, suite: str, embedder: str = "minilm", *, max_
         pd.concat(frames, ignore_index=True).to_csv(Path(work) / SIM_FILE, index=False)
         src_meta = read_meta(src_dir)
         summary = {"suite": suite, "embedder": embedder, "corpus": str(src_dir.resolve()),
-                   "corpus_key": input_key, "corpus_model": src_meta.get("model"),
+                   "records_key": input_key, "corpus_model": src_meta.get("model"),
                    "corpus_temperature": src_meta.get("temperature"), "records": len(records),
                    "scored": len(idx), "tasks": per_task, "convention": SIM_CONVENTION}
         (Path(work) / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
