@@ -133,3 +133,14 @@ def test_toc_pages_follow_the_toc_and_spot_figure_pages(tmp_path):
     assert pages == ["book/intro.html", "book/_generated/fig02_self_training.html", "book/notes.html",
                      "book/methods.html"]
     assert [browser.is_figure_page(p) for p in pages] == [False, True, False, False]
+
+
+@pytest.mark.slow
+def test_figure_pages_show_no_logs(built, pages):
+    """Store messages, progress bars and warnings go to stderr, which the book leaves out: a published
+    page shows neither logs nor the builder's local paths."""
+    figures = [p for p in pages if browser.is_figure_page(p)]
+    assert figures
+    for page in figures:
+        html = (Path(built["html"]) / page).read_text(encoding="utf-8")
+        assert "output stderr" not in html and "[store]" not in html, page

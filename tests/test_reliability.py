@@ -274,7 +274,7 @@ def _finish(procs: list[subprocess.Popen], root: Path, key: str) -> list[tuple[f
         stdout, stderr = p.communicate()
         assert p.returncode == 0, stderr[-3000:]
         entered, sha = stdout.strip().splitlines()[-1].split()
-        out.append((float(entered), sha, stdout))
+        out.append((float(entered), sha, stderr))  # the store reports on stderr
     return out
 
 
@@ -342,7 +342,7 @@ def test_damaged_artifact_is_reported_by_name_quarantined_and_recomputed(store, 
     capsys.readouterr()
     calls: list = []
     b = store.get_or_compute("sample", 1, {"x": 1}, _write(calls), verbose=False)
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err  # store messages are logs: stderr
     assert f"[store] WARNING: artifact sample/{a.key}: {report}" in out and "recomputing" in out
     assert len(calls) == 1 and (b.path / "corpus.jsonl").read_text() == CONTENT
     kept = list((store.root / ".corrupt").iterdir())
@@ -361,7 +361,7 @@ def test_quarantine_tolerates_another_process_moving_the_artifact_first(store, m
 
     monkeypatch.setattr(os, "replace", other_process_first)
     assert store._load_or_quarantine("sample", a.key) is None
-    assert "already moved aside by another process" in capsys.readouterr().out
+    assert "already moved aside by another process" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------

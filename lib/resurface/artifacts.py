@@ -21,6 +21,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,7 +164,7 @@ class Store:
         art = self._load_or_quarantine(stage, key)
         if art is not None:
             if verbose:
-                print(f"[store] {stage}/{key}: cached", flush=True)
+                print(f"[store] {stage}/{key}: cached", file=sys.stderr, flush=True)
             return art
         with self._lock(stage, key):
             art = self._load_or_quarantine(stage, key)  # another process may have finished it
@@ -176,7 +177,7 @@ class Store:
             resumed = work.exists()
             work.mkdir(parents=True, exist_ok=True)
             if verbose:
-                print(f"[store] {stage}/{key}: {'resuming' if resumed else 'computing'} in {work}", flush=True)
+                print(f"[store] {stage}/{key}: {'resuming' if resumed else 'computing'} in {work}", file=sys.stderr, flush=True)
             t0 = time.time()
             extra = compute(work) or {}
             meta = {
@@ -192,7 +193,7 @@ class Store:
             os.replace(work, final)
             (final / DONE).write_text(meta["created"])
             if verbose:
-                print(f"[store] {stage}/{key}: done in {meta['wall_seconds']} s", flush=True)
+                print(f"[store] {stage}/{key}: done in {meta['wall_seconds']} s", file=sys.stderr, flush=True)
             return Artifact(stage, key, final, meta)
 
     def _load_or_quarantine(self, stage: str, key: str) -> Artifact | None:
@@ -205,9 +206,9 @@ class Store:
             try:
                 os.replace(self.final_dir(stage, key), dest)
             except FileNotFoundError:  # another process moved it aside first
-                print(f"[store] WARNING: {exc}; already moved aside by another process", flush=True)
+                print(f"[store] WARNING: {exc}; already moved aside by another process", file=sys.stderr, flush=True)
                 return None
-            print(f"[store] WARNING: {exc}; moved to {dest} and recomputing", flush=True)
+            print(f"[store] WARNING: {exc}; moved to {dest} and recomputing", file=sys.stderr, flush=True)
             return None
 
     # -- maintenance -----------------------------------------------------------------------
