@@ -89,8 +89,8 @@ def test_in_process_equals_cli_smollm2(tmp_path):
         TaskSpec("rs_math", 0, ("exact_match,strict-match", "exact_match,flexible-extract"),
                  "exact_match,flexible-extract", "Math", "math"),
     ), unsafe_code=False, description="", offline=True)
-    df = evaluate_model(model, tok, suite, seed=42, batch_size=16)
-    _compare(df, _cli_results(path, suite.task_names, tmp_path, seed=42))
+    df = evaluate_model(model, tok, suite, seed=42, batch_size=16, limit=16)  # the first 16 items of each
+    _compare(df, _cli_results(path, suite.task_names, tmp_path, seed=42, extra=["--limit", "16"]))
 
 
 def test_smoke_suite_is_deterministic_and_tidy(tiny):
@@ -210,9 +210,18 @@ def test_paper_humaneval_variant_config_and_scoring(monkeypatch):
 
 
 @pytest.mark.slow
-def test_paper_humaneval_variant_runs_end_to_end(tiny):
+def test_paper_humaneval_variant_runs_end_to_end(tiny, monkeypatch):
+    import lm_eval
+
     from resurface.suites import SUITES as S
 
+    real = lm_eval.simple_evaluate
+
+    def shorter(*args, **kwargs):  # 10 samples of 48 tokens, not 512: the length is not under test
+        kwargs["gen_kwargs"] = {**(kwargs.get("gen_kwargs") or {}), "max_gen_toks": 48}
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lm_eval, "simple_evaluate", shorter)
     _, model, tok = tiny
     spec = S["paper-zero-shot"].spec("rs_humaneval_paper")
     suite = Suite("he", (spec,), unsafe_code=True, description="", offline=True)
