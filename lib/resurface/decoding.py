@@ -37,8 +37,9 @@ def _preallocated_layer_class():
             if not self.is_initialized:
                 self.lazy_initialization(key_states, value_states)
             n = key_states.shape[-2]
-            if self._k is None or self._n + n > self._k.shape[-2]:
-                self._grow(key_states, max(self.capacity, self._n + n))
+            if self._k is None or self._n + n > self._k.shape[-2]:  # first use, or full: double
+                room = self.capacity if self._k is None else 2 * self._k.shape[-2]
+                self._grow(key_states, max(room, self._n + n))
             self._k[:, :, self._n:self._n + n].copy_(key_states)
             self._v[:, :, self._n:self._n + n].copy_(value_states)
             self._n += n
@@ -89,10 +90,10 @@ def _preallocated_layer_class():
 
 def preallocated_cache(model, capacity: int):
     """A transformers ``DynamicCache`` for ``model`` whose full-attention layers write into buffers of
-    ``capacity`` positions (grown if ever exceeded) instead of concatenating a new cache every step.
+    ``capacity`` positions (doubled if ever exceeded) instead of concatenating a new cache every step.
 
     Sliding-window and other special layers keep transformers' own implementation. Returns ``None``
-    (the caller then lets the model build its default cache) for a model whose config cannot build a
+    (passed as ``past_key_values``, the model then builds its default cache) for a model whose config cannot build a
     ``DynamicCache``. The keys and values seen by attention are exactly those of the default cache.
     """
     try:

@@ -125,9 +125,8 @@ def greedy_generate(model, tokenizer, input_ids, attention_mask, max_new_tokens:
     B, L = input_ids.shape
     eos = {int(i) for i in eos_ids}
     pos = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    cache = preallocated_cache(model, L + max_new_tokens)
     out = forward_last(model, input_ids=input_ids, attention_mask=attention_mask, position_ids=pos, use_cache=True,
-                       **({"past_key_values": cache} if cache is not None else {}))
+                       past_key_values=preallocated_cache(model, L + max_new_tokens))
     cache, logits = out.past_key_values, out.logits[:, -1, :]
     mask, last = attention_mask, pos[:, -1:]
     gen: list[list[int]] = [[] for _ in range(B)]

@@ -210,9 +210,8 @@ def sample_batch(model, prompt_ids: Iterable[int], num_rows: int, *, temperature
 
     with torch.inference_mode():
         input_ids = torch.tensor([prompt] * num_rows, dtype=torch.long, device=device)
-        cache = preallocated_cache(model, len(prompt) + max_new_tokens)
         out = forward_last(model, input_ids=input_ids, use_cache=True,
-                           **({"past_key_values": cache} if cache is not None else {}))
+                           past_key_values=preallocated_cache(model, len(prompt) + max_new_tokens))
         cache = out.past_key_values
         logits = out.logits[:, -1, :]
         for step in range(max_new_tokens):
