@@ -37,7 +37,7 @@ from typing import Iterable, Sequence
 from .errors import ParameterError
 
 STAGE = "extract"
-STAGE_VERSION = 1
+STAGE_VERSION = 2  # 2: content identity of model folders, no paths in keys
 SCORE_COLUMNS = ["id", "domain", "group", "extracted", "leading_matches", "token_matches", "logprob_sum"]
 
 
@@ -243,8 +243,8 @@ def extract(model: str, pool: str | Path, *, prefix_tokens: int = 32, suffix_tok
     from .artifacts import run_stage
     from .device import DTYPES, resolve_device
     from .models import load_model, local_path
+    from .identity import key_name, model_identity
     from .pools import pool_key, read_pool
-    from .sampling import model_identity
 
     check_lengths(prefix_tokens, suffix_tokens)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -256,7 +256,7 @@ def extract(model: str, pool: str | Path, *, prefix_tokens: int = 32, suffix_tok
     records = read_pool(pool, domains)  # ParameterError for unknown domains, before loading a model
     dev = resolve_device(device)
     path = local_path(model, allow_hub=allow_hub)
-    config = {"model": model, "model_identity": model_identity(model, path), "pool": pool_key(pool),
+    config = {"model": key_name(model), "model_identity": model_identity(model, path), "pool": pool_key(pool),
               "domains": sorted(domains) if domains else None, "prefix_tokens": prefix_tokens,
               "suffix_tokens": suffix_tokens, "dtype": dtype, "device": "cuda" if dev.startswith("cuda") else "cpu",
               "tokenization": "first prefix+suffix tokens, no special tokens",

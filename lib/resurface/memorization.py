@@ -34,7 +34,7 @@ from .artifacts import Store
 from .errors import ParameterError, ResurfaceError
 
 PLANT_STAGE = "plant"
-PLANT_VERSION = 1
+PLANT_VERSION = 2  # 2: content identity of model folders, no paths in keys
 EXCLUDE_STAGE = "exclude-pool"
 EXCLUDE_VERSION = 1
 MODEL_DIR = "model"
@@ -92,8 +92,8 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     from .artifacts import run_stage
     from .device import resolve_device
     from .models import load_model, local_path
+    from .identity import key_name, model_identity
     from .pools import pool_key, read_pool
-    from .sampling import model_identity
     from .training import LOSS_COLUMNS, pack_blocks, train
 
     for name, v in (("plant_epochs", epochs), ("plant_block_size", block_size), ("plant_batch_size", batch_size)):
@@ -105,7 +105,7 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     dev = resolve_device(device)
     cuda = dev.startswith("cuda")
     path = local_path(model, allow_hub=allow_hub)
-    config = {"model": model, "model_identity": model_identity(model, path), "pool": pool_key(pool),
+    config = {"model": key_name(model), "model_identity": model_identity(model, path), "pool": pool_key(pool),
               "epochs": epochs, "lr": float(lr), "block_size": block_size, "batch_size": batch_size,
               "warmup_ratio": float(warmup_ratio), "seed": seed, "device": "cuda" if cuda else "cpu",
               "dtype": dtype, "passes": "each pass its own seeded order; packed once; one epoch over the blocks"}

@@ -330,9 +330,15 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
         raise ParameterError("tokenizer", "a tokenizer is needed to count tokens", "an alias, folder or tokenizer")
     max_chars = max_chars or 32 * min_tokens
     count, tok_name = _token_counter(tokenizer)
-    config: dict[str, Any] = {"source": source, "source_identity": _source_identity(source), "domains": domains,
+    from .identity import name_or_identity
+
+    # no paths in the key: a local file is pinned by its sha256 (source_identity), a tokenizer folder
+    # by its content
+    local = source != PLANTED and Path(source).expanduser().exists()
+    config: dict[str, Any] = {"source": "<local file>" if local else source,
+                              "source_identity": _source_identity(source), "domains": domains,
                               "per_domain": per_domain, "min_tokens": min_tokens, "seed": seed,
-                              "tokenizer": tokenizer_id or tok_name, "max_chars": max_chars}
+                              "tokenizer": name_or_identity(tokenizer_id or tok_name), "max_chars": max_chars}
     if source != PLANTED:
         config.update(split=split, layout=layout, shuffle_buffer=shuffle_buffer)
 
@@ -362,7 +368,7 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
             counts[r["domain"]] = counts.get(r["domain"], 0) + 1
         write_corpus(work, records, {"kind": "pool", "source": source, "description": desc, "domains": domains,
                                      "per_domain": per_domain, "min_tokens": min_tokens, "seed": seed,
-                                     "tokenizer": config["tokenizer"], "counts": counts,
+                                     "tokenizer": tokenizer_id or tok_name, "counts": counts,
                                      "groups": {d: DOMAIN_GROUPS[d] for d in domains}})
         return {"counts": counts}
 

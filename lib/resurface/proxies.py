@@ -48,9 +48,9 @@ from .corpus import CorpusError, corpus_path, iter_jsonl, read_meta, write_corpu
 from .errors import ParameterError
 
 NLL_STAGE = "nll"
-NLL_VERSION = 1
+NLL_VERSION = 2  # 2: content identity of model folders, no paths in keys
 ITEMS_STAGE = "item-embeddings"
-ITEMS_VERSION = 1
+ITEMS_VERSION = 2  # 2: content identity of model folders, no paths in keys
 SIM_STAGE = "similarity"
 SIM_VERSION = 1
 SPLIT_STAGE = "similarity-split"
@@ -114,15 +114,11 @@ def chosen_indices(n: int, max_samples: int | None, seed: int) -> list[int]:
 
 
 def artifact_id(folder: str | Path) -> str:
-    """``stage/key`` of an artifact folder (from its artifact.json), or ``path:<absolute path>``."""
-    from .artifacts import META
+    """``stage/key`` of an artifact folder (from its artifact.json), or ``sha256:`` of its files
+    (:func:`resurface.identity.folder_id`; never a path, so keys survive moving the folder)."""
+    from .identity import folder_id
 
-    meta = Path(folder) / META
-    if meta.exists():
-        info = json.loads(meta.read_text())
-        if info.get("key"):
-            return f"{info.get('stage', '')}/{info['key']}"
-    return f"path:{Path(folder).resolve()}"
+    return folder_id(folder)
 
 
 # One loaded scorer and one loaded embedder are kept per process, so scoring many corpora with the
@@ -135,20 +131,21 @@ def clear_loaded() -> None:
     _LOADED.clear()
 
 
-def _scorer(path: Path, device: str, dtype: str):
+def _scorer(path: Path, device: str, dtype: str, ident: str = ""):
+    """The scorer at ``path``, kept loaded; ``ident`` (its identity) reloads it after a rewrite."""
     from .models import load_model
 
-    key = (str(path), device, dtype)
+    key = (str(path), device, dtype, ident)
     if _LOADED.get("lm", (None,))[0] != key:
         _LOADED.pop("lm", None)
         _LOADED["lm"] = (key, load_model(str(path), device=device, dtype=dtype))
     return _LOADED["lm"][1]
 
 
-def _embedder(name: str, device: str, allow_hub: bool):
+def _embedder(name: str, device: str, allow_hub: bool, ident: str = ""):
     from . import models
 
-    key = (name, device, allow_hub)
+    key = (name, device, allow_hub, ident)
     if _LOADED.get("embedder", (None,))[0] != key:
         _LOADED.pop("embedder", None)
         _LOADED["embedder"] = (key, models.load_embedder(name, device=device, allow_hub=allow_hub))
@@ -156,9 +153,10 @@ def _embedder(name: str, device: str, allow_hub: bool):
 
 
 def _identity(name: str, path: Path) -> dict:
-    """What pins a model's weights in an artifact key (the package version for embedder aliases)."""
+    """What pins a model's weights in an artifact key (:func:`resurface.identity.model_identity`; plus
+    the package version for embedder aliases)."""
+    from .identity import model_identity
     from .models import ALIASES, _package_version
-    from .sampling import model_identity
 
     ident = model_identity(name, path)
     spec = ALIASES.get(name)
@@ -245,6 +243,7 @@ def nll(corpus: str | Path, model: str, *, max_tokens: int = 1024, max_samples: 
     """
     from .artifacts import run_stage
     from .device import resolve_device, resolve_dtype
+    from .identity import identity_string, key_name
     from .models import local_path, prompt_of
 
     if not isinstance(model, str) or not model:
@@ -260,13 +259,13 @@ def nll(corpus: str | Path, model: str, *, max_tokens: int = 1024, max_samples: 
     path = local_path(model, allow_hub=allow_hub)
     prompt = prompt_of(path)
     input_key = records_key(records)
-    config = {"scorer": model, "scorer_identity": _identity(model, path), "prompt_ids": list(prompt.ids),
+    config = {"scorer": key_name(model), "scorer_identity": _identity(model, path), "prompt_ids": list(prompt.ids),
               "max_tokens": max_tokens, "max_samples": max_samples, "seed": seed if max_samples else None,
               "dtype": str(torch_dtype).replace("torch.", ""),
               "device": "cuda" if str(dev).startswith("cuda") else "cpu", "convention": NLL_CONVENTION}
 
     def compute(work: Path) -> dict:
-        m, tok = _scorer(path, dev, dtype)
+        m, tok = _scorer(path, dev, dtype, identity_string(config["scorer_identity"]))
         idx = chosen_indices(len(records), max_samples, seed)
         scores = text_nll(m, tok, [records[i]["text"] for i in idx], max_tokens=max_tokens,
                           batch_size=batch_size, progress=progress)
@@ -342,6 +341,7 @@ def item_embeddings(suite: str, embedder: str = "minilm", *, max_tokens: int | N
     from .artifacts import Store
     from .decontam import texts_digest
     from .device import resolve_device
+    from .identity import identity_string, key_name
     from .models import local_path
     from .suites import benchmark_texts
 
@@ -351,12 +351,12 @@ def item_embeddings(suite: str, embedder: str = "minilm", *, max_tokens: int | N
         raise ParameterError("suite", f"suite {suite!r} has no benchmark items to compare with")
     dev = resolve_device(device)
     path = local_path(embedder, allow_hub=allow_hub)
-    config = {"suite": suite, "embedder": embedder, "embedder_identity": _identity(embedder, path),
+    config = {"suite": suite, "embedder": key_name(embedder), "embedder_identity": _identity(embedder, path),
               "max_tokens": max_tokens, "tasks": sorted(texts), "benchmark_texts_sha256": texts_digest(texts),
               "normalize": "l2", "convention": SIM_CONVENTION}
 
     def compute(work: Path) -> dict:
-        model = _embedder(embedder, dev, allow_hub)
+        model = _embedder(embedder, dev, allow_hub, identity_string(config["embedder_identity"]))
         _set_max_tokens(model, max_tokens)
         counts = {}
         for task, items in texts.items():
@@ -388,6 +388,7 @@ def similarity(corpus: str | Path, suite: str, embedder: str = "minilm", *, max_
     """
     from .artifacts import run_stage
     from .device import resolve_device
+    from .identity import key_name
 
     if not isinstance(suite, str) or not suite:
         raise ParameterError("suite", f"expected a suite name, got {suite!r}")
@@ -405,13 +406,13 @@ def similarity(corpus: str | Path, suite: str, embedder: str = "minilm", *, max_
     items_dir = item_embeddings(suite, embedder, max_tokens=max_tokens, batch_size=batch_size, device=device,
                                 allow_hub=allow_hub, store=store, progress=progress)
     input_key = records_key(records)
-    config = {"suite": suite, "embedder": embedder, "max_tokens": max_tokens, "max_samples": max_samples,
+    config = {"suite": suite, "embedder": key_name(embedder), "max_tokens": max_tokens, "max_samples": max_samples,
               "seed": seed if max_samples else None, "convention": SIM_CONVENTION}
     dev = resolve_device(device)
 
     def compute(work: Path) -> dict:
         items = load_item_embeddings(items_dir)
-        model = _embedder(embedder, dev, allow_hub)
+        model = _embedder(embedder, dev, allow_hub, Path(items_dir).name)  # the items key pins the embedder
         _set_max_tokens(model, max_tokens)
         idx = chosen_indices(len(records), max_samples, seed)
         emb = embed_texts(model, [records[i]["text"] for i in idx], batch_size, progress=progress)

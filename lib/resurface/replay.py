@@ -255,7 +255,9 @@ def _token_counter(tokenizer):
             loaded.append(load_tokenizer(name))
         return len(loaded[0](text, add_special_tokens=False)["input_ids"])
 
-    return count, f"tokenizer {name}"
+    from .identity import name_or_identity
+
+    return count, f"tokenizer {name_or_identity(name)}"  # a folder by its content, never its path
 
 
 def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokenizer=None, store=None,

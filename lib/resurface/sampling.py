@@ -48,7 +48,8 @@ from .decoding import drop_stopped, forward_last, preallocated_cache
 from .errors import ParameterError
 
 STAGE = "sample"
-STAGE_VERSION = 2  # 2: inverse-CDF draw (draw_tokens) instead of torch.multinomial: other random stream
+STAGE_VERSION = 3  # 2: inverse-CDF draw (draw_tokens) instead of torch.multinomial: other random stream
+# 3: content identity of model folders, no paths in keys
 ENGINES = ("hf", "vllm")
 SHARD_DIR = "shards"
 RUN_FILE = "run.json"  # inside SHARD_DIR: the settings the shards were drawn with
@@ -481,25 +482,11 @@ def _version(dist: str) -> str:
 
 
 # -- the stage -----------------------------------------------------------------------------
-def model_identity(name: str, path: Path) -> dict[str, str]:
-    """What pins a model's weights: the alias's cache folder (it encodes the shipping package's
-    version), the Hub snapshot revision, or a local folder's absolute path plus a cheap fingerprint
-    (sha256 of config.json and the sizes of the weight files)."""
-    from .models import ALIASES
+def model_identity(name: str, path: Path) -> dict:
+    """What pins a model's weights in an artifact key: :func:`resurface.identity.model_identity`."""
+    from .identity import model_identity as identity
 
-    path = Path(path)
-    spec = ALIASES.get(name)
-    if spec is not None and spec.kind != "hub":
-        return {"kind": f"alias:{spec.kind}", "folder": path.name}
-    if spec is not None or (not Path(name).expanduser().is_dir() and "/" in name):
-        repo = spec.hub_id if spec is not None else name
-        return {"kind": "hub", "repo": str(repo), "revision": path.name}
-    cfg = path / "config.json"
-    weights = sorted((f.name, f.stat().st_size) for f in path.iterdir()
-                     if f.suffix in (".safetensors", ".bin", ".gguf") and f.is_file())
-    return {"kind": "folder", "path": str(path.resolve()),
-            "config_sha256": hashlib.sha256(cfg.read_bytes()).hexdigest() if cfg.exists() else "",
-            "weights": json.dumps(weights)}
+    return identity(name, path)
 
 
 def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: int,
@@ -515,6 +502,7 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
     from .artifacts import Store
     from .device import resolve_device, resolve_dtype
     from .diskspace import check_free_space, sampling_bytes
+    from .identity import key_name
     from .models import load_model, local_path, prompt_of
 
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
@@ -526,7 +514,7 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
     path = local_path(model, allow_hub=allow_hub)
     prompt = prompt_of(path)
     config = {
-        "model": model, "model_identity": model_identity(model, path),
+        "model": key_name(model), "model_identity": model_identity(model, path),
         "prompt_text": prompt.text, "prompt_ids": list(prompt.ids), "prompt_rule": prompt.rule,
         **p, "top_k": 0, "top_p": 1.0, "engine": engine,
         "device": "cuda" if str(dev).startswith("cuda") else "cpu",
