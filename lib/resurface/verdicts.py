@@ -1,0 +1,247 @@
+"""Verdicts on the paper's claims from intervals (computation and labels only; page prose lives in
+:mod:`resurface.findings`).
+
+Three kinds of claim (:class:`Claim`):
+
+- ``"direction"``: the paper predicts a sign (a contrast oriented so the paper expects ``> threshold``,
+  usually 0). *agrees* when the interval excludes the threshold on the paper's side, *contradicts*
+  when it excludes it on the other side, else *inconclusive* with the minimum detectable effect
+  (:func:`resurface.stats.mde`, t quantiles when the estimate has finite df).
+- ``"equivalence"`` ("no difference"): *agrees* only when the whole interval lies within
+  ``threshold ± margin``, *contradicts* when the interval excludes the threshold, else *inconclusive*.
+  A small but non-zero effect whose interval lies inside the margin *agrees* (the margin defines
+  what counts as no difference). The estimate's own interval is used (95%: a stricter test than TOST's
+  90% interval).
+- ``"noninferiority"`` ("preserved or improved"): *agrees* when the interval's lower end is above
+  ``threshold - margin``; *contradicts* when the interval lies wholly below the threshold (a real
+  loss not shown to lie within the margin); else *inconclusive*. An improvement never counts against.
+
+Multiplicity (:func:`verdict_table`): Holm's step-down adjusted p-values over the rows of one page. By
+default (``adjust=True``) a verdict that rests on the interval excluding the null (*agrees* for
+direction claims, *contradicts* for any kind) also needs ``p_holm < 1 - level``; otherwise it becomes
+*inconclusive* with a note. Equivalence/non-inferiority *agrees* rest on the margin, not on a p-value,
+and are left as they are. ``adjust=False`` gives per-claim verdicts (then say the intervals are
+per-claim).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError
+from .stats import Estimate, holm, mde
+
+AGREES = "agrees with the paper"
+CONTRADICTS = "contradicts the paper"
+INCONCLUSIVE = "inconclusive"
+NOT_TESTABLE = "not testable here"
+LABELS = (AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE)
+KINDS = ("direction", "equivalence", "noninferiority")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the paper as a test. ``direction`` is the sign the paper predicts for the
+    statistic minus ``threshold`` (+1 or -1). ``margin``: for equivalence / non-inferiority claims, in
+    the statistic's units; None means the caller must pass one (its units depend on the metric),
+    ``margin_note`` says how to choose it. ``statistic`` says what to compute."""
+
+    id: str
+    text: str
+    figure: str
+    kind: str
+    statistic: str
+    direction: int = 1
+    threshold: float = 0.0
+    margin: float | None = None
+    margin_note: str = ""
+
+
+CLAIMS: dict[str, Claim] = {c.id: c for c in [
+    Claim("self_gt_replay",
+          "Self-generated data gives transient gains on reasoning, math and code; generic replay does not.",
+          "Fig 2", "direction", "Δ(self corpus) − Δ(Common Corpus replay), paired on items"),
+    Claim("self_gt_lineage",
+          "Transfer follows student–source compatibility: self > same-lineage.",
+          "Fig 5", "direction", "Δ(self corpus) − Δ(Qwen2.5-7B corpus), paired on items"),
+    Claim("self_gt_cross",
+          "Transfer follows student–source compatibility: self > cross-family.",
+          "Fig 5", "direction", "Δ(self corpus) − Δ(Llama-3.2-1B corpus), paired on items"),
+    Claim("own_gt_cross_student",
+          "Qwen data is not a generic upgrade: Llama trained on Qwen data does not beat Llama trained on "
+          "its own data.",
+          "Fig 10", "direction", "Δ(Llama on its own corpus) − Δ(Llama on Qwen corpus), paired on items"),
+    Claim("similarity_equivalent",
+          "Subsets built only from samples below vs at or above max-cos 0.35 give about the same GSM8K "
+          "gain, so the gain is not benchmark contamination.",
+          "Fig 4", "equivalence", "Δ(below 0.35) − Δ(at or above 0.35), paired on items",
+          margin=None,
+          margin_note="half the below-threshold arm's own gain (relative_margin(Δ_below, 0.5)): a "
+                      "difference smaller than half the effect itself leaves the effect in place"),
+    Claim("nll_not_predictive",
+          "Intrinsic proxies (mean likelihood under the student) fail to predict utility: corpora with "
+          "almost the same mean NLL differ in downstream effect.",
+          "Figs 6, 11", "equivalence", "Spearman ρ over corpora of mean NLL under the student vs Δ",
+          margin=0.5,
+          margin_note="|ρ| < 0.5: the NLL order explains less than a quarter of the utility order; with "
+                      "a handful of corpora the interval is wide, so expect 'inconclusive'"),
+    Claim("capability_kept",
+          "Pythia capability under self-training: scores are preserved or improved.",
+          "Fig 7", "noninferiority", "Δ against the base model (final epoch)",
+          margin=None,
+          margin_note="in the metric's units: one point (0.01) on accuracy, the resolution of a "
+                      "100-item benchmark; for a continuous metric choose it before looking"),
+    Claim("extraction_drop_95",
+          "Held-out exact-match extraction falls by more than 95% without a forget set or an "
+          "unlearning objective.",
+          "Fig 8", "direction", "relative drop (k0 − k1)/k0 on the same sequences",
+          threshold=0.95),
+]}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A label (one of :data:`LABELS`) and a short note (the MDE for an inconclusive one)."""
+
+    label: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def relative_margin(reference: Estimate | float, fraction: float = 0.5) -> float:
+    """An equivalence margin as a fraction of a reference effect's size (e.g. half the gain)."""
+    x = reference.estimate if isinstance(reference, Estimate) else reference
+    if not np.isfinite(x) or not 0 < fraction:
+        raise ParameterError("reference" if not np.isfinite(x) else "fraction", "must be finite / positive")
+    return abs(float(x)) * fraction
+
+
+def _mde_of(est: Estimate, alpha: float) -> float:
+    if not np.isfinite(est.se):
+        return math.nan
+    return mde(est.se, alpha=alpha, df=est.df if np.isfinite(est.df) else None)
+
+
+def verdict(est: Estimate, direction: int = 1, *, kind: str = "direction", threshold: float | None = None,
+            margin: float | None = None) -> Verdict:
+    """The verdict of one estimate on one claim (see the module docstring). ``threshold`` defaults to
+    the estimate's ``null``; when given it must equal it (the p-value tests that value)."""
+    if not isinstance(est, Estimate):
+        raise ParameterError("est", f"must be a resurface.stats.Estimate, got {type(est).__name__}")
+    if direction not in (1, -1):
+        raise ParameterError("direction", f"must be +1 or -1, got {direction!r}")
+    if kind not in KINDS:
+        raise ParameterError("kind", f"unknown kind {kind!r}", ", ".join(KINDS))
+    t = est.null if threshold is None else float(threshold)
+    if not math.isclose(t, est.null, abs_tol=1e-12):
+        raise ParameterError("threshold", f"{t} differs from the estimate's null ({est.null}); compute the "
+                                          "estimate with null=threshold so its p-value tests the same value")
+    if kind != "direction":
+        if margin is None or not np.isfinite(margin) or margin <= 0:
+            raise ParameterError("margin", f"a {kind} claim needs a positive margin, got {margin!r}")
+    if not (np.isfinite(est.lo) and np.isfinite(est.hi)):
+        return Verdict(NOT_TESTABLE, est.note or "no interval could be computed")
+    alpha = 1 - est.level
+    hide = _mde_of(est, alpha)
+    hide_note = f"an effect smaller than {hide:.3g} could still hide here" if np.isfinite(hide) else ""
+    above, below = est.lo > t, est.hi < t
+    if kind == "direction":
+        if (above and direction == 1) or (below and direction == -1):
+            return Verdict(AGREES, f"the interval excludes {t:g} in the paper's direction")
+        if above or below:
+            return Verdict(CONTRADICTS, f"the interval excludes {t:g} in the other direction")
+        return Verdict(INCONCLUSIVE, f"the interval covers {t:g}; {hide_note}")
+    if kind == "equivalence":
+        if est.lo > t - margin and est.hi < t + margin:
+            return Verdict(AGREES, f"the whole interval lies within {t:g} ± {margin:.3g}")
+        if above or below:
+            return Verdict(CONTRADICTS, f"the interval excludes {t:g}")
+        return Verdict(INCONCLUSIVE, f"the interval covers {t:g} but reaches beyond ± {margin:.3g}; {hide_note}")
+    # non-inferiority, oriented by direction
+    lo_side = est.lo if direction == 1 else -est.hi
+    hi_side = est.hi if direction == 1 else -est.lo
+    tt = t if direction == 1 else -t
+    if lo_side > tt - margin:
+        return Verdict(AGREES, f"the interval stays above {t - direction * margin:g} (margin {margin:.3g})")
+    if hi_side < tt:
+        return Verdict(CONTRADICTS, f"the interval lies wholly on the losing side of {t:g}")
+    return Verdict(INCONCLUSIVE, f"the interval reaches below the margin ({margin:.3g}); {hide_note}")
+
+
+@dataclass(frozen=True)
+class VerdictRow:
+    """One row of a page's verdict table."""
+
+    claim_id: str
+    claim: str
+    figure: str
+    metric: str
+    estimate: float
+    lo: float
+    hi: float
+    mde: float
+    n_items: int
+    n_subsets: int
+    p: float
+    p_holm: float
+    verdict: str
+    note: str = ""
+    kind: str = "direction"
+    direction: int = 1
+    threshold: float = 0.0
+    margin: float | None = None
+    level: float = 0.95
+    item_noise_only: bool = False
+
+
+def make_row(claim: str | Claim, est: Estimate, metric: str, *, margin: float | None = None) -> VerdictRow:
+    """A :class:`VerdictRow` for a registered claim (id or :class:`Claim`) and its estimate; ``margin``
+    overrides the claim's. The verdict here is per-claim; :func:`verdict_table` applies Holm."""
+    if isinstance(claim, str):
+        if claim not in CLAIMS:
+            raise ParameterError("claim", f"unknown claim id {claim!r}", ", ".join(CLAIMS))
+        claim = CLAIMS[claim]
+    m = claim.margin if margin is None else margin
+    v = verdict(est, claim.direction, kind=claim.kind, threshold=claim.threshold, margin=m)
+    note = v.note + ("; one training subset: the interval reflects item noise only" if est.item_noise_only else "")
+    return VerdictRow(claim.id, claim.text, claim.figure, metric, est.estimate, est.lo, est.hi,
+                      _mde_of(est, 1 - est.level), est.n_items, est.n_subsets, est.p, est.p, v.label, note,
+                      claim.kind, claim.direction, claim.threshold, m, est.level, est.item_noise_only)
+
+
+def verdict_table(rows: list[VerdictRow], *, adjust: bool = True) -> pd.DataFrame:
+    """The rows of one page as a DataFrame, with Holm-adjusted p-values over the rows (``p_holm``). With
+    ``adjust`` (default) a verdict resting on excluding the null must also survive Holm (see the
+    module docstring); ``adjust=False`` keeps per-claim verdicts."""
+    if not isinstance(rows, (list, tuple)) or not all(isinstance(r, VerdictRow) for r in rows):
+        raise ParameterError("rows", "must be a list of VerdictRow")
+    df = pd.DataFrame([asdict(r) for r in rows], columns=[f.name for f in VerdictRow.__dataclass_fields__.values()])
+    if df.empty:
+        return df
+    df["p_holm"] = holm(df["p"].to_numpy(dtype=float))
+    if adjust:
+        m = int(df["p"].notna().sum())
+        for i, r in df.iterrows():
+            rests_on_null = r["verdict"] == CONTRADICTS or (r["verdict"] == AGREES and r["kind"] == "direction")
+            if rests_on_null and not (r["p_holm"] < 1 - r["level"]):
+                df.at[i, "verdict"] = INCONCLUSIVE
+                df.at[i, "note"] = (f"the interval excludes {r['threshold']:g}, but not after Holm's correction "
+                                    f"over {m} claims (p_holm = {r['p_holm']:.3g})")
+    return df
+
+
+def format_interval(est: Estimate, digits: int = 3) -> str:
+    """``+0.012 [−0.004, +0.028]`` with the level, and a marker when runs are missing from it."""
+    if not np.isfinite(est.estimate):
+        return "n/a"
+    f = f"{{:+.{digits}f}}"
+    s = f"{f.format(est.estimate)} [{f.format(est.lo)}, {f.format(est.hi)}] ({100 * est.level:g}%)"
+    if est.item_noise_only:
+        s += " (one subset: item noise only)"
+    return s

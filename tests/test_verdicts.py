@@ -1,0 +1,125 @@
+"""Verdict logic (resurface.verdicts): direction, equivalence, non-inferiority and threshold claims,
+Holm across a page, and the claim registry. Fast: hand-made Estimates only."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from resurface.stats import Estimate, mde, relative_drop_ci
+from resurface.verdicts import (AGREES, CLAIMS, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, Claim, VerdictRow,
+                                format_interval, make_row, relative_margin, verdict, verdict_table)
+
+
+def est(e, lo, hi, *, se=None, p=0.5, null=0.0, df=math.inf, n_subsets=3, **kw):
+    se = (hi - lo) / 3.92 if se is None else se
+    return Estimate(e, lo, hi, se, p, 60, n_subsets, 0.95, "t", df=df, null=null, **kw)
+
+
+def test_direction_claims():
+    assert verdict(est(0.3, 0.1, 0.5), +1).label == AGREES
+    assert verdict(est(-0.3, -0.5, -0.1), +1).label == CONTRADICTS
+    assert verdict(est(-0.3, -0.5, -0.1), -1).label == AGREES
+    v = verdict(est(0.1, -0.1, 0.3, se=0.1), +1)
+    assert v.label == INCONCLUSIVE and f"{mde(0.1):.3g}" in v.note and "could still hide" in v.note
+    v4 = verdict(est(0.1, -0.1, 0.3, se=0.1, df=4), +1)
+    assert f"{mde(0.1, df=4):.3g}" in v4.note  # the MDE uses the estimate's df
+    assert str(verdict(est(0.3, 0.1, 0.5), +1)) == AGREES
+
+
+def test_equivalence_claims():
+    assert verdict(est(0.01, -0.05, 0.07), kind="equivalence", margin=0.1).label == AGREES
+    # small but non-zero, inside the margin: the margin defines "no difference"
+    assert verdict(est(0.05, 0.02, 0.08), kind="equivalence", margin=0.1).label == AGREES
+    assert verdict(est(0.3, 0.2, 0.4), kind="equivalence", margin=0.1).label == CONTRADICTS
+    assert verdict(est(-0.3, -0.4, -0.2), kind="equivalence", margin=0.1).label == CONTRADICTS
+    assert verdict(est(0.0, -0.3, 0.3), kind="equivalence", margin=0.1).label == INCONCLUSIVE
+    with pytest.raises(ValueError, match="margin"):
+        verdict(est(0.0, -0.3, 0.3), kind="equivalence")
+
+
+def test_noninferiority_claims():
+    assert verdict(est(0.5, 0.3, 0.7), kind="noninferiority", margin=0.01).label == AGREES  # improved
+    assert verdict(est(-0.002, -0.008, 0.004), kind="noninferiority", margin=0.01).label == AGREES  # kept
+    assert verdict(est(-0.1, -0.2, -0.05), kind="noninferiority", margin=0.01).label == CONTRADICTS
+    assert verdict(est(0.0, -0.05, 0.05), kind="noninferiority", margin=0.01).label == INCONCLUSIVE
+
+
+def test_extraction_drop_threshold_claim():
+    c = CLAIMS["extraction_drop_95"]
+    assert c.threshold == 0.95 and c.kind == "direction" and c.direction == 1
+    ok = verdict(est(0.98, 0.96, 0.99, null=0.95), c.direction, threshold=c.threshold)
+    assert ok.label == AGREES
+    assert verdict(est(0.8, 0.7, 0.9, null=0.95), threshold=0.95).label == CONTRADICTS
+    assert verdict(est(0.96, 0.93, 0.98, null=0.95), threshold=0.95).label == INCONCLUSIVE
+    with pytest.raises(ValueError, match="threshold"):  # the p-value must test the same value
+        verdict(est(0.98, 0.96, 0.99), threshold=0.95)
+    # end to end from per-sequence booleans
+    before = np.zeros(2000, bool)
+    before[:600] = True
+    after = before.copy()
+    after[:600] = np.arange(600) < 6  # 1% left: a 99% drop
+    row = make_row("extraction_drop_95", relative_drop_ci(before, after, null=0.95, B=500), "extracted")
+    assert row.verdict == AGREES and row.estimate == pytest.approx(0.99)
+    undefined = relative_drop_ci(np.zeros(10, bool), np.zeros(10, bool), null=0.95)
+    assert verdict(undefined, threshold=0.95).label == NOT_TESTABLE
+
+
+def test_registry():
+    need = {"self_gt_replay", "self_gt_cross", "own_gt_cross_student", "similarity_equivalent",
+            "nll_not_predictive", "capability_kept", "extraction_drop_95"}
+    assert need <= set(CLAIMS)
+    for c in CLAIMS.values():
+        assert isinstance(c, Claim) and c.text and c.figure.startswith("Fig") and c.direction in (1, -1)
+        assert c.kind in ("direction", "equivalence", "noninferiority")
+        if c.kind != "direction":
+            assert c.margin_note  # every margin is explained
+    assert CLAIMS["similarity_equivalent"].kind == "equivalence"
+    assert CLAIMS["capability_kept"].kind == "noninferiority"
+    assert CLAIMS["nll_not_predictive"].margin == 0.5
+    with pytest.raises(ValueError, match="margin"):  # metric-dependent margins must be passed
+        make_row("capability_kept", est(0.0, -0.01, 0.01), "acc")
+    assert make_row("capability_kept", est(0.0, -0.005, 0.01), "acc", margin=0.01).verdict == AGREES
+    assert relative_margin(est(0.2, 0.1, 0.3)) == pytest.approx(0.1)
+
+
+def test_holm_on_a_page():
+    rows = [make_row("self_gt_replay", est(0.3, 0.01, 0.6, p=0.04), "logp"),
+            make_row("self_gt_cross", est(0.3, 0.2, 0.4, p=0.001), "logp"),
+            make_row("own_gt_cross_student", est(-0.3, -0.5, -0.02, p=0.03), "logp"),
+            make_row("similarity_equivalent", est(0.01, -0.02, 0.04, p=0.6), "logp", margin=0.05)]
+    assert [r.verdict for r in rows] == [AGREES, AGREES, CONTRADICTS, AGREES]
+    t = verdict_table(rows)
+    assert list(t["p_holm"]) == pytest.approx([0.09, 0.004, 0.09, 0.6])
+    assert list(t["verdict"]) == [INCONCLUSIVE, AGREES, INCONCLUSIVE, AGREES]
+    assert "Holm" in t.loc[0, "note"]
+    per_claim = verdict_table(rows, adjust=False)
+    assert list(per_claim["verdict"]) == [AGREES, AGREES, CONTRADICTS, AGREES]
+    for col in ("claim_id", "claim", "figure", "metric", "estimate", "lo", "hi", "mde", "n_items",
+                "n_subsets", "p", "p_holm", "verdict"):
+        assert col in t.columns
+    assert verdict_table([]).empty
+
+
+def test_format_interval_and_flags():
+    s = format_interval(est(0.012, -0.004, 0.028))
+    assert s == "+0.012 [-0.004, +0.028] (95%)"
+    one = est(0.012, -0.004, 0.028, n_subsets=1, item_noise_only=True)
+    assert "item noise only" in format_interval(one)
+    assert "item noise only" in make_row("self_gt_replay", one, "logp").note
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="direction"):
+        verdict(est(0.1, 0.0, 0.2), 0)
+    with pytest.raises(ValueError, match="kind"):
+        verdict(est(0.1, 0.0, 0.2), kind="superiority")
+    with pytest.raises(ValueError, match="est"):
+        verdict((0.1, 0.0, 0.2))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="claim"):
+        make_row("no_such_claim", est(0.1, 0.0, 0.2), "acc")
+    with pytest.raises(ValueError, match="rows"):
+        verdict_table([{"claim_id": "x"}])  # type: ignore[list-item]
+    assert isinstance(make_row("self_gt_replay", est(0.1, 0.0, 0.2), "acc"), VerdictRow)
