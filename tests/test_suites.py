@@ -35,7 +35,10 @@ def test_suite_definitions_match_the_paper():
         has_code = any(t.role == "code" for t in s.tasks)
         assert s.unsafe_code == has_code, s.name
         assert all(t.role in ROLES for t in s.tasks)
-    assert [t.role for t in SUITES["course"].tasks] == ["math", "reasoning", "commonsense", "code"]
+    assert [t.role for t in SUITES["course"].tasks] == ["math", "math", "reasoning", "commonsense", "code", "code"]
+    assert [t.task for t in SUITES["course"].tasks if t.task.endswith("_bpb")] == ["rs_math_bpb", "rs_code_bpb"]
+    assert all(t.primary == "neg_bpb,none" for t in SUITES["smoke"].tasks if "_bpb" in t.task)
+    assert all("logp_gold_norm,none" in t.metrics for t in SUITES["course"].tasks if t.task in ("rs_mc", "rs_completion"))
 
 
 def test_get_suite_unknown_lists_names():
@@ -67,7 +70,9 @@ def test_math_items_recompute_and_regenerate(tmp_path):
     rows = ct.load_items("rs_math") + ct.load_items("rs_math", "train")
     for r in rows:
         assert ct.recompute_math_answer(r) == r["target"]
-    ct.regenerate_math_files(tmp_path)  # the shipped files are exactly the generator's output
+    from resurface.itemgen import regenerate_math_files
+
+    regenerate_math_files(tmp_path)  # the shipped files are exactly the generator's output
     assert (tmp_path / "math.jsonl").read_bytes() == (ct.DATA / "math.jsonl").read_bytes()
     assert (tmp_path / "math_train.jsonl").read_bytes() == (ct.DATA / "math_train.jsonl").read_bytes()
     test_q = {r["question"] for r in ct.load_items("rs_math")}
@@ -115,7 +120,7 @@ def test_task_dir_is_rendered_with_absolute_paths():
 # ------------------------------------------------------------------------------ benchmark texts
 def test_benchmark_texts_course_and_smoke():
     texts = benchmark_texts("course")
-    assert set(texts) == {"rs_math", "rs_mc", "rs_completion", "rs_code"}
+    assert set(texts) == {"rs_math", "rs_mc", "rs_completion", "rs_code"}  # the *_bpb companions reuse items
     for task, items in texts.items():
         assert items and all(isinstance(t, str) and t.strip() for t in items), task
     q = ct.load_items("rs_mc")[0]

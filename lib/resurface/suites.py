@@ -13,8 +13,10 @@ Paper suites (need the Hub for their data; METHODS.md c.5):
 Course suites (offline; items of the project's own, :mod:`resurface.coursetasks`):
 
 - ``course``: ``rs_math``, ``rs_mc``, ``rs_completion``, ``rs_code``, all 0-shot (the paper-zero-shot
-  roles); ``course-few-shot``: math 3, MC 3, completion 2 shots (the Fig 9 roles);
-  ``smoke``: the first few items of each course task (tests and CI).
+  roles), plus the continuous companions ``rs_math_bpb`` and ``rs_code_bpb`` (the gold answer's
+  bits per byte under teacher forcing, reported as ``neg_bpb``, higher is better); the choice tasks
+  also report ``logp_gold_norm`` (``resurface.tasks.metrics``); ``course-few-shot``: math 3, MC 3,
+  completion 2 shots (the Fig 9 roles); ``smoke``: the first few items of each course task (tests and CI).
 
 GSM8K-style tasks report both the strict (``#### N``) and flexible (last number) extraction; the
 figures plot the flexible one at 0-shot, where a base model rarely writes ``#### N`` (METHODS.md
@@ -84,6 +86,9 @@ class Suite:
 # ------------------------------------------------------------------------------ building blocks
 _MC = ("acc,none", "acc_norm,none")
 _GSM = ("exact_match,strict-match", "exact_match,flexible-extract")
+# course choice tasks also report the continuous per-item metric (resurface.tasks.metrics.choice_metrics)
+_MC_COURSE = (*_MC, "logp_gold_norm,none")
+_BPB = ("neg_bpb,none",)  # the *_bpb companions: minus the gold answer's bits per byte (higher is better)
 
 
 def _arc_c(shots: int) -> TaskSpec:
@@ -110,16 +115,25 @@ def _course(shots: dict[str, int], suffix: str = "") -> tuple[TaskSpec, ...]:
         primary = "exact_match,flexible-extract" if shots["math"] == 0 else "exact_match,strict-match"
         out.append(TaskSpec(f"rs_math{suffix}", shots["math"], _GSM, primary, "Math word problems (GSM8K)",
                             "math"))
+    if "math_bpb" in shots:
+        out.append(TaskSpec(f"rs_math_bpb{suffix}", shots["math_bpb"], _BPB, "neg_bpb,none",
+                            "Math word problems (GSM8K), gold answer -bits/byte", "math"))
     if "mc" in shots:
-        out.append(TaskSpec(f"rs_mc{suffix}", shots["mc"], _MC, "acc_norm,none",
+        out.append(TaskSpec(f"rs_mc{suffix}", shots["mc"], _MC_COURSE, "acc_norm,none",
                             "Multiple choice (ARC/MMLU)", "reasoning"))
     if "completion" in shots:
-        out.append(TaskSpec(f"rs_completion{suffix}", shots["completion"], _MC, "acc_norm,none",
+        out.append(TaskSpec(f"rs_completion{suffix}", shots["completion"], _MC_COURSE, "acc_norm,none",
                             "Sentence completion (HellaSwag)", "commonsense"))
     if "code" in shots:
         out.append(TaskSpec(f"rs_code{suffix}", shots["code"], ("pass@1,create_test",), "pass@1,create_test",
                             "Code (HumanEval)", "code"))
+    if "code_bpb" in shots:
+        out.append(TaskSpec(f"rs_code_bpb{suffix}", shots["code_bpb"], _BPB, "neg_bpb,none",
+                            "Code (HumanEval), reference solution -bits/byte", "code"))
     return tuple(out)
+
+
+_COURSE_ZERO = {"math": 0, "math_bpb": 0, "mc": 0, "completion": 0, "code": 0, "code_bpb": 0}
 
 
 SUITES: dict[str, Suite] = {s.name: s for s in [
@@ -141,11 +155,11 @@ SUITES: dict[str, Suite] = {s.name: s for s in [
         TaskSpec("winogrande", 5, ("acc,none",), "acc,none", "WinoGrande", "commonsense"),
     ), unsafe_code=False, offline=False,
         description="Pythia capability benchmarks: ARC-C 25, HellaSwag 5, ARC-E 0, WinoGrande 5 (Fig 7)"),
-    Suite("course", _course({"math": 0, "mc": 0, "completion": 0, "code": 0}), unsafe_code=True, offline=True,
+    Suite("course", _course(_COURSE_ZERO), unsafe_code=True, offline=True,
           description="offline course stand-ins for the paper-zero-shot roles (math, MC, completion, code), 0-shot"),
     Suite("course-few-shot", _course({"math": 3, "mc": 3, "completion": 2}), unsafe_code=False, offline=True,
           description="the course math/MC/completion tasks with few-shot examples (stands in for Fig 9's suite)"),
-    Suite("smoke", _course({"math": 0, "mc": 0, "completion": 0, "code": 0}, suffix="_smoke"), unsafe_code=True,
+    Suite("smoke", _course(_COURSE_ZERO, suffix="_smoke"), unsafe_code=True,
           offline=True, description="the first few items of each course task, 0-shot (tests, CI; seconds)"),
 ]}
 
@@ -270,9 +284,11 @@ def benchmark_texts(suite: str, allow_hub: bool = False, timeout: float = 10.0) 
     """
     s = get_suite(suite)
     if s.offline:
-        from .coursetasks import item_texts
+        from .coursetasks import SMOKE_TASKS, VARIANT_OF, item_texts
 
-        return {t.task: item_texts(t.task) for t in s.tasks}
+        # the *_bpb companions score the items of their base task: fingerprint those once
+        return {t.task: item_texts(t.task) for t in s.tasks
+                if SMOKE_TASKS.get(t.task, t.task) not in VARIANT_OF}
     if not allow_hub:
         raise ParameterError("allow_hub", f"suite {suite!r} fingerprints the paper benchmarks' Hugging Face "
                              "datasets, which needs Hub access: pass allow_hub=True (CLI: --allow-hub), or "
@@ -349,7 +365,7 @@ def check_suite(suite: "str | Suite", task_manager=None) -> list[str]:
     """
     s = suite if isinstance(suite, Suite) else get_suite(suite)
     if task_manager is None:
-        from .evaluation import get_task_manager
+        from .taskindex import get_task_manager
 
         task_manager = get_task_manager(s.offline)
     problems = []

@@ -32,7 +32,7 @@ def offline_tokenizer(alias: str):
     from transformers import AutoTokenizer
 
     from .artifacts import build_once
-    from .models import converted_dir, gguf_file
+    from .aliases import converted_dir, gguf_file
 
     if (converted_dir(alias) / "DONE").exists():
         return AutoTokenizer.from_pretrained(str(converted_dir(alias)))

@@ -59,3 +59,81 @@ def process_code(doc: dict[str, Any], results: list[Any]) -> dict[str, float]:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             passed = list(pool.map(run, samples))
     return {"pass@1": sum(passed) / len(passed)}
+
+
+# --------------------------------------------------------------------------- continuous metrics
+# Computed by lm-eval itself (``process_results`` of the course task YAMLs), one value per item, and
+# averaged by lm-eval (``aggregation: mean``). See tasks/README.md, "Continuous metrics".
+LN2 = 0.6931471805599453
+
+
+def _logsumexp(xs: list[float]) -> float:
+    import math
+
+    m = max(xs)
+    return m + math.log(sum(math.exp(x - m) for x in xs))
+
+
+def choice_metrics(lls: list[float], choices: list[str], gold: int) -> dict[str, float]:
+    """acc, acc_norm (exactly as lm-eval computes them) and ``logp_gold_norm`` of one item.
+
+    ``lls[j]`` is lm-eval's log-likelihood (natural log) of choice ``j`` after the context (with the
+    target delimiter). ``logp_gold_norm = s_gold - logsumexp_j s_j`` with ``s_j = lls[j] /
+    bytes(choices[j])`` (UTF-8 bytes of the choice text without the delimiter, lm-eval's
+    ``acc_bytes`` normalisation; for ASCII choices the per-character normalisation of ``acc_norm``):
+    the log-probability of the gold choice when the per-byte scores are renormalised over the
+    choices. It is <= 0, higher is better, and 0 when the gold takes all the mass; its argmax rule
+    is acc_norm's (for ASCII choices).
+    """
+    import numpy as np
+
+    lls = [float(x) for x in lls]
+    chars = np.array([float(len(c)) for c in choices])
+    nbytes = [float(len(c.encode("utf-8"))) for c in choices]
+    pred = int(np.argmax(lls))
+    pred_norm = int(np.argmax(np.array(lls) / chars))
+    scores = [ll / b for ll, b in zip(lls, nbytes)]
+    return {"acc": float(pred == gold), "acc_norm": float(pred_norm == gold),
+            "logp_gold_norm": scores[gold] - _logsumexp(scores)}
+
+
+def _lls(results) -> list[float]:
+    return [float(r[0]) for r in results]
+
+
+def process_mc(doc: dict[str, Any], results) -> dict[str, float]:
+    """``rs_mc``: acc, acc_norm, logp_gold_norm (choices ``doc["choices"]``, gold ``doc["answer"]``)."""
+    return choice_metrics(_lls(results), doc["choices"], int(doc["answer"]))
+
+
+def process_completion(doc: dict[str, Any], results) -> dict[str, float]:
+    """``rs_completion``: acc, acc_norm, logp_gold_norm (``doc["endings"]``, gold ``doc["label"]``)."""
+    return choice_metrics(_lls(results), doc["endings"], int(doc["label"]))
+
+
+def neg_bits_per_byte(ll: float, continuation: str) -> float:
+    """``ll / (ln 2 * bytes(continuation))``: minus the bits per UTF-8 byte of a teacher-forced
+    continuation (higher is better; 0 would be a certain prediction)."""
+    return float(ll) / (LN2 * len(continuation.encode("utf-8")))
+
+
+# The continuation each bpb task scores (what its YAML's doc_to_target renders; lm-eval adds no
+# target delimiter to loglikelihood requests).
+def math_gold(doc: dict[str, Any]) -> str:
+    """The scored continuation of ``rs_math_bpb``: a space, then the worked answer ending in ``#### N``."""
+    return " " + doc["answer"]
+
+
+def code_gold(doc: dict[str, Any]) -> str:
+    """The scored continuation of ``rs_code_bpb``: the reference solution (function body)."""
+    return doc["canonical_solution"]
+
+
+def process_math_bpb(doc: dict[str, Any], results) -> dict[str, float]:
+    """``rs_math_bpb``: ``neg_bpb`` of the gold worked answer given the prompt."""
+    return {"neg_bpb": neg_bits_per_byte(results[0][0], math_gold(doc))}
+
+
+def process_code_bpb(doc: dict[str, Any], results) -> dict[str, float]:
+    """``rs_code_bpb``: ``neg_bpb`` of the reference solution given the prompt."""
+    return {"neg_bpb": neg_bits_per_byte(results[0][0], code_gold(doc))}
