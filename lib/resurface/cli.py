@@ -112,6 +112,9 @@ def build_parser() -> _Parser:
     t.add_argument("--weight-decay", type=float, default=0.0)
     t.add_argument("--seed", type=int, default=42)
     t.add_argument("--save-checkpoints", action="store_true", help="keep a checkpoint per epoch")
+    t.add_argument("--eval-engine", default="hf", choices=["hf", "vllm", "hf-process"],
+                   help="hf: in this process; vllm: a checkpoint per epoch scored by lm-eval's vLLM backend in "
+                        "its own process (falls back to hf without vllm); hf-process: the same with hf [hf]")
     _common(t)
 
     e = p["evaluate"]
@@ -166,6 +169,8 @@ def build_parser() -> _Parser:
         f.add_argument("--only", default=None, help="comma-separated figures, e.g. fig02,fig09")
         f.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
                        help="override a notebook parameter (YAML value), e.g. -p epochs 2")
+    p["figures"].add_argument("--estimate", action="store_true",
+                              help="print the estimated H100 GPU-hours of each figure and exit (runs nothing)")
     return parser
 
 

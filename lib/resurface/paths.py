@@ -43,6 +43,13 @@ def notebooks_dir() -> Path:
     return repo_root() / "notebooks"
 
 
+def figure_notebooks() -> dict[str, Path]:
+    """``{"fig02": notebooks/fig02_<slug>.ipynb, ...}`` in run order: figure order, except Figure 1
+    (the overview, made from the other figures' runs) last."""
+    paths = sorted(notebooks_dir().glob("fig[0-9][0-9]_*.ipynb"), key=lambda p: (p.name.startswith("fig01_"), p.name))
+    return {p.name.split("_", 1)[0]: p for p in paths}
+
+
 def generated_dir() -> Path:
     """Executed notebooks and figure files rendered by the book (``RESURFACE_GENERATED``, default
     ``<repo>/book/_generated``, git-ignored)."""

@@ -1,0 +1,333 @@
+"""What each figure costs on one H100, estimated from the profile's parameters before anything runs.
+
+``resurface figures --profile paper --estimate`` prints the table and exits; ``book/reproducing.md``
+includes the same table, written by :func:`write_estimate_table` into ``book/_generated/`` (one source
+of truth: the profile files, the parameter counts below and :data:`THROUGHPUT`).
+
+The model of the work, per figure (the same plans the notebooks run: :func:`resurface.experiments.figure_conditions`
+for the transfer figures, the proxy and memorization plans for the others):
+
+- **sampling**: ``num_samples`` x the mean sample length (``max_new_tokens`` x :data:`SAMPLE_LENGTH_FRACTION`)
+  tokens per (source, τ) corpus, at ``2N`` FLOPs per token, with the project's sampler (hf);
+- **training**: runs = conditions x ``num_subsets``; each ``epochs`` x ``tokens_per_subset`` tokens at
+  ``6N`` FLOPs per token (attention adds about 10% at 2048 tokens for these models; not counted);
+- **evaluation**: every run's ``epochs`` evaluated epochs of its suites (epoch 0 once per student and
+  suite set, shared), each the items x choices x tokens of the suite's tasks (:data:`TASKS`; every item
+  unless ``eval_limit``) at ``2N`` FLOPs per token, prefill (log-likelihoods) and decode (generation)
+  apart, plus one process start per evaluated epoch for the checkpoint engines;
+- **proxies**: per-sample NLL (``2N`` per scored token) and embeddings (``2N`` of the embedder);
+- **memorization** (Figs 7, 8): the self-training runs of the Pythia model, each evaluated epoch adding
+  the extraction attack on ``pool_size`` x domains sequences (32-token prompt, 32 greedy tokens).
+
+``N`` is each model's total parameter count (:data:`PARAMS`: embedding and LM head included, which is
+right for the tied small models and a few percent high for the untied 7-8B ones). Time = FLOPs /
+(H100 bf16 peak x model-FLOP utilisation), decode capped at a tokens-per-second ceiling, because
+small models decode at a rate their per-step overhead sets, not their FLOPs. Those utilisations and
+ceilings are **assumed** (:data:`THROUGHPUT`), until ``benchmarks/gpu_check.sh`` measures them on a
+GPU and writes ``benchmarks/gpu_measured.json``, which this module then reads (each value it holds
+replaces the assumed one, and the table says "measured"). Decontamination, replay download and
+n-gram audits run on the CPU and are not counted.
+
+The table has two figure columns: *alone* (everything the figure needs, as if nothing were cached)
+and *new* (what it adds when the figures run in the book's order, the artifact store sharing runs
+between figures: Figures 9 and 5 reuse Figure 2's runs). The total is the sum of *new*.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ParameterError
+
+#: H100 SXM dense bf16 peak, FLOP/s
+H100_PEAK = 989e12
+
+#: model-FLOP utilisation (fraction of H100_PEAK) per activity and engine, and decode ceilings in
+#: tokens/s; ASSUMED until benchmarks/gpu_measured.json says otherwise (see the module docstring)
+THROUGHPUT: dict[str, dict[str, float]] = {
+    "train": {"hf": 0.30},  # accelerate loop, bf16 autocast, fp32 master weights, 2048-token blocks
+    "prefill": {"hf": 0.25, "vllm": 0.35},  # log-likelihood requests, NLL scoring, embeddings
+    "decode": {"hf": 0.03, "vllm": 0.12},  # generation: sampling and generate_until tasks
+    "decode_max_tokens_per_s": {"hf": 6000.0, "vllm": 30000.0},  # per-step overhead bound (small models)
+    "process_start_s": {"hf": 0.0, "vllm": 90.0, "hf-process": 20.0},  # per evaluated epoch (load, CUDA graphs)
+}
+#: mean generated length of a BOS-only sample as a fraction of max_new_tokens (assumed)
+SAMPLE_LENGTH_FRACTION = 0.8
+MEASURED_FILE = Path("benchmarks") / "gpu_measured.json"
+
+#: total parameters of the models the profiles name (config.json of each Hub model)
+PARAMS: dict[str, float] = {
+    "qwen2.5-0.5b": 0.494e9, "llama-3.2-1b": 1.236e9, "qwen2.5-7b": 7.616e9, "qwen3-8b-base": 8.191e9,
+    "pythia-1.4b": 1.415e9, "nemotron-embed-8b": 7.505e9,
+    "smollm2-135m": 0.1345e9, "gemma3-270m": 0.268e9, "minilm": 0.0227e9,
+}
+
+
+@dataclass(frozen=True)
+class TaskCost:
+    """Token counts of one lm-eval task (test split sizes; token lengths are estimates)."""
+
+    items: int  # documents in the evaluated split
+    subtasks: int  # eval_limit applies per subtask (MMLU: 57, Minerva-MATH: 7)
+    choices: int  # log-likelihood requests per item (0: a generation task)
+    context: int  # tokens of a 0-shot prompt
+    per_shot: int  # tokens each few-shot example adds
+    continuation: int  # tokens of a choice
+    generated: int = 0  # mean generated tokens per sample (generation tasks)
+    repeats: int = 1  # samples per item
+
+
+TASKS: dict[str, TaskCost] = {
+    "arc_challenge": TaskCost(1172, 1, 4, 40, 60, 8),
+    "arc_easy": TaskCost(2376, 1, 4, 40, 60, 8),
+    "hellaswag": TaskCost(10042, 1, 4, 60, 100, 25),
+    "winogrande": TaskCost(1267, 1, 2, 25, 30, 10),
+    "mmlu": TaskCost(14042, 57, 4, 120, 120, 1),
+    "truthfulqa_mc2": TaskCost(817, 1, 8, 300, 0, 15),  # lm-eval's 6-QA preamble; ~8 answers per item
+    "gsm8k": TaskCost(1319, 1, 0, 100, 150, 0, generated=150),
+    "minerva_math": TaskCost(5000, 7, 0, 100, 250, 0, generated=250),
+    "rs_humaneval_paper": TaskCost(164, 1, 0, 150, 0, 0, generated=200, repeats=10),
+}
+
+
+def measured(path: Path | None = None) -> dict:
+    """The values benchmarks/gpu_check.sh measured ({} when it has not run)."""
+    from .paths import repo_root
+
+    f = Path(path) if path else repo_root() / MEASURED_FILE
+    try:
+        return json.loads(f.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def throughput(path: Path | None = None) -> tuple[dict[str, dict[str, float]], str]:
+    """THROUGHPUT with the measured values applied, and "assumed", "measured" or "partly measured"."""
+    got = measured(path).get("throughput", {})
+    table = {k: dict(v) for k, v in THROUGHPUT.items()}
+    n = 0
+    for activity, engines in got.items():
+        for engine, value in (engines or {}).items():
+            if activity in table and isinstance(value, (int, float)) and value > 0:
+                table[activity][engine] = float(value)
+                n += 1
+    total = sum(len(v) for v in THROUGHPUT.values())
+    return table, "assumed" if n == 0 else ("measured" if n >= total else "partly measured")
+
+
+def n_params(model: str) -> float:
+    if model not in PARAMS:
+        raise ParameterError("model", f"no parameter count for {model!r} in resurface.costs.PARAMS",
+                             ", ".join(PARAMS))
+    return PARAMS[model]
+
+
+# ------------------------------------------------------------------------------ seconds per activity
+def _prefill_s(tokens: float, n: float, engine: str, tp: dict) -> float:
+    return tokens * 2 * n / (H100_PEAK * tp["prefill"][engine])
+
+
+def _decode_s(tokens: float, n: float, engine: str, tp: dict) -> float:
+    rate = min(H100_PEAK * tp["decode"][engine] / (2 * n), tp["decode_max_tokens_per_s"][engine])
+    return tokens / rate
+
+
+def suite_tokens(suite: str, limit: int | None = None) -> tuple[float, float]:
+    """(prefill tokens, generated tokens) of one evaluation of a suite."""
+    from .suites import get_suite
+
+    pre = gen = 0.0
+    for spec in get_suite(suite).tasks:
+        t = TASKS.get(spec.task)
+        if t is None:
+            raise ParameterError("suite", f"task {spec.task!r} of {suite!r} has no entry in resurface.costs.TASKS",
+                                 ", ".join(TASKS))
+        items = min(t.items, limit * t.subtasks) if limit else t.items
+        ctx = t.context + spec.num_fewshot * t.per_shot
+        if t.choices:
+            pre += items * t.choices * (ctx + t.continuation)
+        else:
+            pre += items * ctx
+            gen += items * t.repeats * t.generated
+    return pre, gen
+
+
+def eval_seconds(model: str, suites: list[str], limit: int | None, engine: str, tp: dict) -> float:
+    n = n_params(model)
+    dec_engine = "vllm" if engine == "vllm" else "hf"
+    s = tp["process_start_s"].get(engine, 0.0)
+    for suite in suites:
+        pre, gen = suite_tokens(suite, limit)
+        s += _prefill_s(pre, n, dec_engine, tp) + _decode_s(gen, n, dec_engine, tp)
+    return s
+
+
+# ------------------------------------------------------------------------------ jobs per figure
+@dataclass
+class Plan:
+    """The jobs of one figure: key -> (kind, seconds); keys are shared between figures."""
+
+    jobs: dict[tuple, tuple[str, float]] = field(default_factory=dict)
+    runs: set = field(default_factory=set)
+
+    def add(self, key: tuple, kind: str, seconds: float) -> None:
+        self.jobs.setdefault(key, (kind, seconds))
+
+
+def _sample_tokens(P: dict) -> float:
+    return P["num_samples"] * P["max_new_tokens"] * SAMPLE_LENGTH_FRACTION
+
+
+def _sample(plan: Plan, P: dict, source: str, t: float, tp: dict) -> tuple:
+    key = ("sample", source, float(t), P["num_samples"], P["max_new_tokens"])
+    plan.add(key, "sampling", _decode_s(_sample_tokens(P), n_params(source), "hf", tp))
+    return key
+
+
+def _train(plan: Plan, P: dict, student: str, corpus: tuple, suites: list[str], tp: dict,
+           engine: str, extra_eval_s: float = 0.0, tag: str = "") -> None:
+    n = n_params(student)
+    limit = P["eval_limit"] or None
+    base = ("base-eval", student, tuple(suites), limit, engine, tag)
+    plan.add(base, "evaluation", eval_seconds(student, suites, limit, engine, tp) + extra_eval_s)
+    for i in range(P["num_subsets"]):
+        key = ("train", student, corpus, i, tuple(suites), P["epochs"], P["tokens_per_subset"], tag)
+        plan.runs.add(key)
+        plan.add(key, "training", P["epochs"] * P["tokens_per_subset"] * 6 * n / (H100_PEAK * tp["train"]["hf"]))
+        plan.add(("eval",) + key, "evaluation",
+                 P["epochs"] * (eval_seconds(student, suites, limit, engine, tp) + extra_eval_s))
+
+
+def _nll(plan: Plan, P: dict, scorer: str, corpus: tuple, tp: dict) -> None:
+    samples = P["nll_max_samples"] or P["num_samples"]
+    tokens = samples * min(P["max_new_tokens"] * SAMPLE_LENGTH_FRACTION, P["nll_max_tokens"])
+    plan.add(("nll", scorer, corpus, samples), "proxies", _prefill_s(tokens, n_params(scorer), "hf", tp))
+
+
+def _embed(plan: Plan, P: dict, corpus: tuple, tp: dict) -> None:
+    tokens = P["num_samples"] * min(P["max_new_tokens"] * SAMPLE_LENGTH_FRACTION, P["embed_max_tokens"])
+    plan.add(("embed", P["embedder"], corpus), "proxies", _prefill_s(tokens, n_params(P["embedder"]), "hf", tp))
+
+
+def _engine(P: dict) -> str:
+    return P.get("eval_engine", "hf")
+
+
+def _transfer(plan: Plan, P: dict, fig: str, tp: dict) -> None:
+    from .experiments import figure_conditions, suites_for
+
+    q, conds = figure_conditions(P, fig)
+    for c in conds:
+        corpus = _sample(plan, q, c.source, c.temperature, tp) if c.source else ("replay", c.student)
+        _train(plan, q, c.student, corpus, suites_for(q, c), tp, _engine(q))
+
+
+def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict | None = None) -> Plan:
+    """The jobs figure ``fig`` needs in ``profile`` with ``overrides`` (see the module docstring)."""
+    from . import profiles
+    from .experiments import TRANSFER_FIGURES, figure_conditions
+
+    tp = tp or throughput()[0]
+    P = profiles.resolve(profile, fig, overrides or {})
+    P["fig"] = fig
+    plan = Plan()
+    if fig in TRANSFER_FIGURES:
+        _transfer(plan, P, fig, tp)
+    elif fig == "fig04":
+        for t in P["temperatures"]:
+            _embed(plan, P, _sample(plan, P, P["student"], t, tp), tp)
+        split = _sample(plan, P, P["student"], P["split_temperature"], tp)
+        _embed(plan, P, split, tp)
+        for side in ("below", "above"):
+            _train(plan, P, P["student"], ("split", side, split), [P["eval_suite"]], tp, _engine(P))
+    elif fig in ("fig06", "fig11"):
+        scorer, other = (P["student"], P["second_student"]) if fig == "fig06" else (P["second_student"], P["student"])
+        for t in P["temperatures"]:
+            for src in (scorer, other):
+                _nll(plan, P, scorer, _sample(plan, P, src, t, tp), tp)
+        if fig == "fig11":  # the proxy table: proximity and likelihood of every trained corpus
+            for uf in P["utility_figures"]:
+                q, conds = figure_conditions({**P, "profile": profile}, uf)
+                for c in conds:
+                    if c.source:
+                        corpus = _sample(plan, q, c.source, c.temperature, tp)
+                        _embed(plan, P, corpus, tp)
+                        _nll(plan, P, c.student, corpus, tp)
+    elif fig in ("fig07", "fig08"):
+        model = P["memorization_model"]
+        pool_seqs = P["pool_size"] * len(P["pool_domains"])
+        n = n_params(model)
+        extract = _prefill_s(pool_seqs * P["prefix_tokens"], n, "hf", tp) + \
+            _decode_s(pool_seqs * P["suffix_tokens"], n, "hf", tp)
+        if P["plant_epochs"]:
+            plan.add(("plant", model), "training",
+                     P["plant_epochs"] * pool_seqs * 2048 * 6 * n / (H100_PEAK * tp["train"]["hf"]))
+        for t in P["temperatures"]:  # the memorization hook scores in process (it runs the attack too)
+            _train(plan, P, model, _sample(plan, P, model, t, tp), [P["eval_suite"]], tp, "hf",
+                   extra_eval_s=extract, tag="memorization")
+    return plan
+
+
+KINDS = ("sampling", "training", "evaluation", "proxies")
+
+
+def estimate(profile: str = "paper", measured_file: Path | None = None,
+             overrides: dict | None = None) -> tuple[list[dict], str]:
+    """One row per figure (run order) plus a total; and whether the throughputs are assumed or measured."""
+    from .paths import figure_notebooks
+
+    tp, status = throughput(measured_file)
+    seen: set = set()
+    rows = []
+    for fig in figure_notebooks():
+        plan = figure_plan(profile, fig, tp, overrides)
+        new = {k: v for k, v in plan.jobs.items() if k not in seen}
+        seen |= set(plan.jobs)
+        row: dict[str, Any] = {"figure": fig, "runs": len(plan.runs),
+                               "alone_h": sum(s for _, s in plan.jobs.values()) / 3600,
+                               "new_h": sum(s for _, s in new.values()) / 3600}
+        for kind in KINDS:
+            row[kind + "_h"] = sum(s for k, s in new.values() if k == kind) / 3600
+        row["new_runs"] = len([k for k in new if k in plan.runs])
+        rows.append(row)
+    total = {"figure": "total", "runs": sum(r["new_runs"] for r in rows), "alone_h": None,
+             "new_h": sum(r["new_h"] for r in rows), "new_runs": sum(r["new_runs"] for r in rows),
+             **{k + "_h": sum(r[k + "_h"] for r in rows) for k in KINDS}}
+    return rows + [total], status
+
+
+def _h(v) -> str:
+    return "" if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:.1f}")
+
+
+def markdown_table(profile: str = "paper", measured_file: Path | None = None, overrides: dict | None = None) -> str:
+    """The estimate as a markdown table with a line saying where the throughputs come from."""
+    rows, status = estimate(profile, measured_file, overrides)
+    lines = ["| figure | training runs (new) | GPU-h alone | GPU-h new | sampling | training | evaluation | proxies |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        name = "**total**" if r["figure"] == "total" else r["figure"].replace("fig", "Figure ").replace(" 0", " ")
+        runs = str(r["new_runs"]) if r["figure"] == "total" else f"{r['runs']} ({r['new_runs']})"
+        lines.append(f"| {name} | {runs} | {_h(r['alone_h'])} | {_h(r['new_h'])} | "
+                     + " | ".join(_h(r[k + "_h"]) for k in KINDS) + " |")
+    P = {**__import__("resurface.profiles", fromlist=["load"]).load(profile), **(overrides or {})}
+    given = "".join(f" `-p {k} {v}`" for k, v in (overrides or {}).items())
+    lines += ["", f"Estimated H100 GPU-hours, profile `{profile}`{given} (evaluation engine `{P.get('eval_engine', 'hf')}`); "
+              f"throughputs **{status}** (`resurface.costs.THROUGHPUT`"
+              + (", `benchmarks/gpu_measured.json`" if status != "assumed" else "") + "). *Alone*: everything the "
+              "figure needs with an empty store; *new*: what it adds in the book's run order (the columns "
+              "after it split *new*). Figures 7 and 8 evaluate in the training process (their hook runs the "
+              "extraction attack on the in-memory model)."]
+    return "\n".join(lines) + "\n"
+
+
+def write_estimate_table(path: Path | None = None, profile: str = "paper") -> Path:
+    """``book/_generated/cost_estimate.md``, included by book/reproducing.md."""
+    from .paths import generated_dir
+
+    path = path or generated_dir() / "cost_estimate.md"
+    path.write_text(markdown_table(profile))
+    return path
