@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from . import progress
 from .errors import ArtifactError
 from .paths import repo_root, store_dir
 
@@ -178,6 +179,7 @@ class Store:
             work.mkdir(parents=True, exist_ok=True)
             if verbose:
                 print(f"[store] {stage}/{key}: {'resuming' if resumed else 'computing'} in {work}", file=sys.stderr, flush=True)
+                progress.report(f"{stage}: {'resuming' if resumed else 'computing'} {key[:8]}")
             t0 = time.time()
             extra = compute(work) or {}
             meta = {

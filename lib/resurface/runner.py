@@ -2,7 +2,10 @@
 
 ``resurface figures --profile P [--only fig02,fig09] [-p name value]`` validates every override
 against the profile's declared parameters *before* starting a kernel, then executes each notebook
-into ``book/_generated/``. ``resurface book`` does the same for every figure, writes the generated
+into ``book/_generated/<P>/`` (each profile keeps its own executed pages) and, when it succeeded,
+copies it to ``book/_generated/``, the page the book renders: a failed run (e.g. the paper profile
+without Hub access) never replaces a page that another profile executed successfully.
+``--estimate`` prints the GPU-hours each figure would cost (:mod:`resurface.costs`) and runs nothing. ``resurface book`` does the same for every figure, writes the generated
 pages (methods table, build report) and runs ``jupyter-book build`` with warnings as errors.
 """
 
@@ -16,16 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from . import profiles
+from . import profiles, progress
 from .errors import ParameterError, ResurfaceError
-from .paths import generated_dir, notebooks_dir, repo_root
-
-
-def figure_notebooks() -> dict[str, Path]:
-    """``{"fig02": notebooks/fig02_<slug>.ipynb, ...}`` in run order: figure order, except Figure 1
-    (the overview, made from the other figures' runs) last."""
-    paths = sorted(notebooks_dir().glob("fig[0-9][0-9]_*.ipynb"), key=lambda p: (p.name.startswith("fig01_"), p.name))
-    return {p.name.split("_", 1)[0]: p for p in paths}
+from .paths import figure_notebooks, generated_dir, repo_root  # noqa: F401 (figure_notebooks: re-exported)
 
 
 def toc_figures(source: Path | None = None) -> list[str]:
@@ -57,9 +53,13 @@ def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = 
     """Execute one figure notebook with papermill; return a build-report row."""
     import papermill as pm
 
+    import shutil
+
     overrides = overrides or {}
     profiles.resolve(profile, fig, overrides)  # fail before starting a kernel
-    out_dir = out_dir or generated_dir()
+    page = None if out_dir is not None else generated_dir() / notebook.name  # what the book renders
+    out_dir = out_dir or profile_pages(profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / notebook.name
     t0 = time.time()
     status = "ok"
@@ -72,14 +72,44 @@ def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = 
     row = {"figure": fig, "notebook": notebook.name, "profile": profile, "status": status,
            "seconds": round(time.time() - t0, 1), "overrides": overrides}
     print(f"[figures] {fig}: {status} in {row['seconds']} s -> {out}", flush=True)
+    if page is not None and status == "ok":
+        shutil.copy2(out, page)
+    elif page is not None:
+        print(f"[figures] {fig}: the book's page {page} is left as it was", flush=True)
     return row
+
+
+def profile_pages(profile: str) -> Path:
+    """``book/_generated/<profile>/``: the notebooks a profile executed (its own pages, kept apart)."""
+    return generated_dir() / profile
+
+
+def use_profile_pages(profile: str, figs: list[str]) -> None:
+    """Make the book render ``profile``'s executed pages of ``figs`` (copied into ``book/_generated/``)."""
+    import shutil
+
+    nbs = figure_notebooks()
+    missing = [f for f in figs if not (profile_pages(profile) / nbs[f].name).exists()]
+    if missing:
+        raise ResurfaceError(f"no executed {profile} page for {', '.join(missing)}: run "
+                             f"`resurface figures --profile {profile} --only {','.join(missing)}`")
+    for f in figs:
+        shutil.copy2(profile_pages(profile) / nbs[f].name, generated_dir() / nbs[f].name)
 
 
 def run_figures(profile: str, only: str | None = None, overrides: dict | None = None) -> list[dict]:
     nbs = select(only)
     for fig in nbs:  # validate every notebook's parameters before running any of them
         profiles.resolve(profile, fig, overrides or {})
-    return [run_figure(fig, nb, profile, overrides) for fig, nb in nbs.items()]
+    # live progress: the kernels report stages and runs (resurface.progress); the time left comes
+    # from the last build report of this profile
+    previous = progress.previous_seconds(generated_dir() / "build_report.json", profile)
+    rows = []
+    with progress.Watcher(generated_dir() / ".progress.jsonl", list(nbs), previous) as watch:
+        for k, (fig, nb) in enumerate(nbs.items()):
+            watch.start_figure(k)
+            rows.append(run_figure(fig, nb, profile, overrides))
+    return rows
 
 
 def _params_table(values: dict[str, dict], names: list[str]) -> list[str]:
@@ -136,6 +166,11 @@ def build_book(strict: bool = True, source: Path | None = None, path_output: Pat
 
 
 def cli_figures(args) -> int:
+    if getattr(args, "estimate", False):
+        from .costs import markdown_table
+
+        print(markdown_table(args.profile, overrides=parse_overrides(args.param)), end="")
+        return 0
     rows = run_figures(args.profile, args.only, parse_overrides(args.param))
     write_build_report(rows)
     failed = [r for r in rows if r["status"] != "ok"]
@@ -171,9 +206,13 @@ def make_book(profile: str, only: str | None = None, overrides: dict | None = No
     rows = run_figures(profile, only, overrides) if only else []
     write_methods_table()
     write_build_report(rows)
+    from .costs import write_estimate_table
+
+    write_estimate_table()
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
         raise ResurfaceError(f"{len(failed)} notebook(s) failed: " + ", ".join(r["figure"] for r in failed))
+    use_profile_pages(profile, toc_figures(source))  # the book shows this profile's pages only
     return build_book(source=source, path_output=path_output)
 
 
