@@ -138,14 +138,15 @@ def test_training_killed_in_its_second_epoch_resumes_and_equals_an_uninterrupted
                     pass
         return -1
 
-    _kill_when(cmd, _env(store), lambda: saved_epoch() >= 1, tmp_path / "killed.log")
+    env = _env(store, RESURFACE_STATE_EVERY_S="0")  # epochs of a second: save the state after each
+    _kill_when(cmd, env, lambda: saved_epoch() >= 1, tmp_path / "killed.log")
     epoch = saved_epoch()
     assert 1 <= epoch < 3
     partial = next(store.glob("train/.partial-*"))
     finished_ckpt = {e: (partial / f"checkpoints/epoch_{e:02d}/model.safetensors").stat().st_mtime_ns
                      for e in range(1, epoch + 1)}
 
-    resumed = _run(cmd, _env(store))
+    resumed = _run(cmd, env)
     assert f"[train] resuming after epoch {epoch} " in resumed.stdout
     a = _folder(resumed)
     for e, mtime in finished_ckpt.items():  # finished epochs were not trained (or saved) again

@@ -13,7 +13,8 @@ from resurface.errors import ParameterError, ResurfaceError
 from resurface.models import load_model, load_tokenizer
 
 TEXTS = [f"The quick brown fox number {i} jumps over the lazy dog, then rests by tree {i * 7}." for i in range(13)]
-HP = dict(lr=3e-3, warmup_ratio=0.1, batch_size=4, effective_batch=8, seed=0, progress=False)
+HP = dict(lr=3e-3, warmup_ratio=0.1, batch_size=4, effective_batch=8, seed=0, progress=False,
+          state_every_s=0.0)  # save the state after every epoch: the resume tests need saved epochs
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -476,3 +477,48 @@ def test_base_evaluation_is_shared_by_runs_of_the_same_student(corpus_dir, store
     ra, rb = pd.read_csv(a / "results.csv"), pd.read_csv(b / "results.csv")
     assert ra[ra.epoch == 0]["value"].tolist() == rb[rb.epoch == 0]["value"].tolist() == [0.25]
     assert bool(rb[rb.epoch == 0]["primary"].iloc[0]) is True
+
+
+def test_state_is_saved_only_when_the_unsaved_work_is_worth_a_save():
+    assert not training.state_due(10.0, None, every_s=300.0)  # a course run: never worth 1.6 GB
+    assert training.state_due(301.0, None, every_s=300.0)  # first save: its cost is unknown yet
+    assert not training.state_due(301.0, 40.0, every_s=300.0)  # saves take 40 s: wait for 400 s of work
+    assert training.state_due(400.0, 40.0, every_s=300.0)
+    assert training.state_due(0.0, None, every_s=0.0) and training.state_due(0.1, 5.0, every_s=0.0)  # 0: always
+
+
+def test_a_quick_run_writes_no_state_and_says_so(blocks, tok, tmp_path):
+    hp = {**HP, "state_every_s": 3600.0}
+    res = training.train(fresh(), tok, blocks, epochs=2, workdir=tmp_path / "w", **hp)
+    assert not (tmp_path / "w" / "state").exists() and res.summary["state_saves"] == 0
+    every = training.train(fresh(), tok, blocks, epochs=2, workdir=tmp_path / "e", **HP)
+    assert (tmp_path / "e" / "state").exists() and every.summary["state_saves"] == 3  # epochs 0, 1, 2
+    pd.testing.assert_frame_equal(steps_only(res.losses), steps_only(every.losses), check_exact=True)
+
+
+def test_the_state_interval_is_checked_before_any_work(monkeypatch, blocks, tok):
+    with pytest.raises(ParameterError, match="state_every_s"):
+        training.train(fresh(), tok, blocks, epochs=1, **{**HP, "state_every_s": -1})
+    monkeypatch.setenv("RESURFACE_STATE_EVERY_S", "soon")
+    with pytest.raises(ParameterError, match="RESURFACE_STATE_EVERY_S"):
+        training.train(fresh(), tok, blocks, epochs=1, **{**HP, "state_every_s": None})
+    monkeypatch.setenv("RESURFACE_STATE_EVERY_S", "0")
+    assert training.state_every_seconds() == 0.0
+
+
+def test_per_item_rows_of_the_eval_hook_are_written_per_epoch(blocks, tok, tmp_path):
+    """A hook's ``items[epoch]`` (make_eval_hook keeps lm-eval's per-item values there) lands in
+    ``items/epoch_XX.csv.gz``, readable with resurface.evaluation.read_items."""
+    from resurface.evaluation import read_items
+
+    def hook(model, tokenizer, epoch):
+        hook.items[epoch] = [{"run": "", "epoch": epoch, "suite": "s", "task": "t", "item": i, "metric": "m,none",
+                              "value": float(epoch + i)} for i in range(3)]
+        return [{"suite": "s", "task": "t", "metric": "m,none", "value": float(epoch), "primary": True}]
+
+    hook.items = {}
+    training.train(fresh(), tok, blocks, epochs=2, workdir=tmp_path / "w", eval_hook=hook, **HP)
+    files = sorted(p.name for p in (tmp_path / "w" / "items").iterdir())
+    assert files == ["epoch_00.csv.gz", "epoch_01.csv.gz", "epoch_02.csv.gz"] and hook.items == {}
+    df = read_items(tmp_path / "w")
+    assert df.groupby("epoch").value.sum().tolist() == [3.0, 6.0, 9.0]

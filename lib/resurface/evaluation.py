@@ -37,39 +37,24 @@ from typing import Any, Callable
 from .errors import ParameterError
 from .quiet import quiet_logger
 from .suites import SUITES, Suite, get_suite
+from .taskindex import get_task_manager  # noqa: F401 (the lm-eval task index, used here and re-exported)
 
 STAGE = "evaluate"
-STAGE_VERSION = 2  # 2: one simple_evaluate call per task (resumable per task)
+STAGE_VERSION = 4  # 2: one simple_evaluate call per task (resumable per task)
+# 3: content identity of model folders, no paths in keys
+# 4: items.csv.gz (per-item values), 480-item course pools, logp_gold_norm and *_bpb companion tasks
 RESUME_DIR = "tasks"  # inside the stage's work folder: one JSON file of rows per finished task
 RUN_FILE = "run.json"  # inside RESUME_DIR: the config the finished tasks were evaluated with
 COLUMNS = ["run", "epoch", "suite", "task", "label", "role", "num_fewshot", "metric", "value", "stderr", "n",
            "primary"]
+ITEM_COLUMNS = ["run", "epoch", "suite", "task", "item", "metric", "value"]
+ITEMS_FILE = "items.csv.gz"  # per-item values of every metric (lm-eval's logged samples), beside results.csv
 ENGINES = ("hf", "vllm")
 BOOTSTRAP_ITERS = 100  # closed-form stderr for mean metrics; bootstraps only non-mean ones
 # METHODS.md c.5: lm-eval's vllm backend as the reference code's evaluate.sh calls it
 VLLM_ARGS = {"dtype": "bfloat16", "max_model_len": 4096, "gpu_memory_utilization": 0.75}
 
-_TASK_MANAGERS: dict[tuple[bool, str], Any] = {}
-
-
 # ------------------------------------------------------------------------------ lm-eval plumbing
-def get_task_manager(offline: bool = True):
-    """lm-eval's TaskManager over the project's task folder, built once per process.
-
-    ``offline=True`` indexes only the project's tasks (milliseconds); ``False`` also indexes
-    lm-eval's ~14k built-in YAMLs (about 7 s), which the paper suites need.
-    """
-    from lm_eval.tasks import TaskManager
-
-    from .coursetasks import task_dir
-
-    folder = str(task_dir())
-    key = (bool(offline), folder)
-    if key not in _TASK_MANAGERS:
-        _TASK_MANAGERS[key] = TaskManager(include_path=folder, include_defaults=not offline)
-    return _TASK_MANAGERS[key]
-
-
 def default_batch_size(model) -> int | str:
     """``"auto"`` on an accelerator (lm-eval probes the largest batch); on CPU 32, or 16 for a
     vocabulary above 100k tokens.
@@ -117,6 +102,14 @@ def hf_lm(model, tokenizer, batch_size: int | str | None = None):
     return cache[key]
 
 
+def vllm_model_args(path: str | Path, seed: int = 42, batch_size: int | str = "auto") -> dict:
+    """The keyword arguments of lm-eval's ``VLLM`` class for a model folder (c.5: ``pretrained=<ckpt>,
+    dtype=bfloat16,max_model_len=4096,gpu_memory_utilization=0.75,seed=42``, ``batch_size auto``).
+    ``gpu_memory_utilization`` is not a parameter of ``VLLM.__init__``: it reaches ``vllm.LLM`` through
+    its ``**kwargs`` (tests/test_epocheval.py checks both against lm-eval's source)."""
+    return {"pretrained": str(path), "seed": seed, "batch_size": batch_size, **VLLM_ARGS}
+
+
 def vllm_lm(path: str | Path, seed: int = 42, batch_size: int | str = "auto"):
     """lm-eval's vLLM backend for a model folder, with the reference code's arguments (c.5)."""
     if importlib.util.find_spec("vllm") is None:
@@ -124,7 +117,7 @@ def vllm_lm(path: str | Path, seed: int = 42, batch_size: int | str = "auto"):
                              "(pip install 'resurface[vllm]' on a CUDA machine)", "hf")
     from lm_eval.api.registry import get_model
 
-    return get_model("vllm")(pretrained=str(path), seed=seed, batch_size=batch_size, **VLLM_ARGS)
+    return get_model("vllm")(**vllm_model_args(path, seed, batch_size))
 
 
 @contextlib.contextmanager
@@ -229,6 +222,57 @@ def tidy_results(res: dict, suite: Suite, specs, *, run: str = "", epoch: int | 
     return rows
 
 
+def item_rows(res: dict, suite: Suite, specs, *, run: str = "", epoch: int | None = None) -> list[dict]:
+    """Per-item rows of one ``simple_evaluate(..., log_samples=True)`` result: one row per (task,
+    item, metric) with the metric keys of ``specs`` (``<metric>,<filter>``, as in the tidy rows).
+
+    ``item`` is lm-eval's ``doc_id``: the item's index in the task's test file (the same index at
+    every epoch and in every run, so per-item values pair across runs).
+    """
+    rows = []
+    samples = res.get("samples") or {}
+    for spec in specs:
+        wanted = set(spec.metrics)
+        for smp in samples.get(spec.task, []):
+            flt = smp.get("filter", "none")
+            for m in smp.get("metrics", []):
+                key = f"{m},{flt}"
+                if key in wanted:
+                    rows.append({"run": run, "epoch": epoch, "suite": suite.name, "task": spec.task,
+                                 "item": int(smp["doc_id"]), "metric": key, "value": _float(smp.get(m))})
+    return rows
+
+
+def write_items(path: str | Path, rows) -> Path:
+    """Write per-item rows (dicts or a DataFrame with :data:`ITEM_COLUMNS`) as a gzipped CSV, atomically."""
+    import pandas as pd
+
+    path = Path(path)
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=ITEM_COLUMNS)
+    tmp = path.with_name(path.name + ".tmp")
+    df.reindex(columns=ITEM_COLUMNS).to_csv(tmp, index=False, compression="gzip")
+    os.replace(tmp, path)
+    return path
+
+
+def read_items(folder: str | Path) -> "pandas.DataFrame":  # noqa: F821
+    """The per-item values of an evaluation or training artifact folder.
+
+    Reads ``items.csv.gz`` (``resurface evaluate``) and ``items/epoch_XX.csv.gz`` (training runs, one
+    file per evaluated epoch). Columns :data:`ITEM_COLUMNS`: run, epoch, suite, task, item (lm-eval's
+    doc_id, the index in the task's test file), metric (``<metric>,<filter>``) and value.
+    """
+    import pandas as pd
+
+    folder = Path(folder)
+    files = ([folder / ITEMS_FILE] if (folder / ITEMS_FILE).exists() else []) + \
+        sorted((folder / "items").glob("epoch_*.csv.gz"))
+    if not files:
+        return pd.DataFrame(columns=ITEM_COLUMNS)
+    df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    return df.reindex(columns=ITEM_COLUMNS)
+
+
 # ------------------------------------------------------------------------------ evaluation
 def _as_suite(suite: "str | Suite") -> Suite:
     if isinstance(suite, Suite):
@@ -257,8 +301,12 @@ def _write_task_rows(path: Path, rows: list[dict]) -> None:
 
 def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int = 42, run: str = "",
                 epoch: int | None = None, bootstrap_iters: int = BOOTSTRAP_ITERS,
-                model=None, resume_dir: str | Path | None = None) -> "pandas.DataFrame":  # noqa: F821
+                model=None, resume_dir: str | Path | None = None,
+                items: list | None = None) -> "pandas.DataFrame":  # noqa: F821
     """Evaluate any lm-eval LM (HFLM, vLLM) on a suite (a name or a Suite); a tidy DataFrame.
+
+    ``items``: a list that receives the per-item rows (:func:`item_rows`, from lm-eval's logged
+    samples); None: samples are not logged.
 
     ``model``, when given, is put in eval mode for the run and its train/eval mode restored after.
     Without ``resume_dir`` the tasks are grouped by shot count (one ``simple_evaluate`` call each).
@@ -300,17 +348,24 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
             for saved, specs in groups:
                 if saved is not None and (old := _read_task_rows(saved)) is not None:
                     rows += old
+                    if items is not None:
+                        items += _read_task_rows(saved.with_suffix(".items.json")) or []
                     continue
                 res = simple_evaluate(
                     model=lm, tasks=[t.task for t in specs], num_fewshot=specs[0].num_fewshot, limit=limit,
-                    bootstrap_iters=bootstrap_iters, log_samples=False, task_manager=tm,
+                    bootstrap_iters=bootstrap_iters, log_samples=items is not None, task_manager=tm,
                     random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
                     fewshot_random_seed=seed, confirm_run_unsafe_code=s.unsafe_code, gen_kwargs=gen_kwargs)
                 new = tidy_results(res, s, specs, run=run, epoch=epoch)
+                new_items = item_rows(res, s, specs, run=run, epoch=epoch) if items is not None else []
                 if saved is not None:
+                    if items is not None:  # before the rows file, which marks the task done
+                        _write_task_rows(saved.with_suffix(".items.json"), new_items)
                     _write_task_rows(saved, new)
                     print(f"[evaluate] task {specs[0].task} done", flush=True)
                 rows += new
+                if items is not None:
+                    items += new_items
     finally:
         if model is not None:
             model.train(was_training)
@@ -319,18 +374,18 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
 
 def evaluate_model(model, tokenizer, suite: "str | Suite", *, limit: int | None = None, seed: int = 42,
                    batch_size: int | str | None = None, run: str = "", epoch: int | None = None,
-                   resume_dir: str | Path | None = None) -> "pandas.DataFrame":  # noqa: F821
+                   resume_dir: str | Path | None = None, items: list | None = None) -> "pandas.DataFrame":  # noqa: F821
     """Evaluate an in-memory transformers model on a suite; a tidy DataFrame.
 
     ``limit`` caps the items per task (None or 0: all). ``batch_size`` defaults to
     :func:`default_batch_size` (32 or 16 on CPU, "auto" on GPU). The model's train/eval mode is restored
-    afterwards. ``resume_dir``: see :func:`evaluate_lm`.
+    afterwards. ``resume_dir``, ``items``: see :func:`evaluate_lm`.
     """
     _as_suite(suite)
     _validate(limit, seed)
     lm = hf_lm(model, tokenizer, batch_size)
     return evaluate_lm(lm, suite, limit=limit, seed=seed, run=run, epoch=epoch, model=model,
-                       resume_dir=resume_dir)
+                       resume_dir=resume_dir, items=items)
 
 
 def make_eval_hook(suites: list[str], *, limit: int | None = None, seed: int = 42,
@@ -339,7 +394,9 @@ def make_eval_hook(suites: list[str], *, limit: int | None = None, seed: int = 4
     """A per-epoch hook for the training loop: ``hook(model, tokenizer, epoch) -> rows``.
 
     Suite names and parameters are checked now, before any training. Each call evaluates the
-    in-memory model on every suite and returns the tidy rows as dicts.
+    in-memory model on every suite and returns the tidy rows as dicts; the per-item rows of that
+    call are kept in ``hook.items[epoch]`` (a list of dicts, :data:`ITEM_COLUMNS`), which the
+    training loop writes to ``items/epoch_XX.csv.gz`` and removes.
     """
     if isinstance(suites, str):
         suites = [suites]
@@ -352,24 +409,25 @@ def make_eval_hook(suites: list[str], *, limit: int | None = None, seed: int = 4
 
     def hook(model, tokenizer, epoch: int) -> list[dict]:
         rows: list[dict] = []
+        items: list[dict] = []
         for name in suites:
             df = evaluate_model(model, tokenizer, name, limit=limit, seed=seed, batch_size=batch_size,
-                                run=run, epoch=epoch)
+                                run=run, epoch=epoch, items=items)
             rows += df.to_dict("records")
+        hook.items[epoch] = items
         return rows
 
+    hook.items = {}
     return hook
 
 
 # ------------------------------------------------------------------------------ store-backed stage
 def _model_identity(name: str, path: Path) -> dict:
-    """What identifies the evaluated weights in the artifact key: alias/id, folder, file sizes+mtimes."""
-    files = {}
-    for p in sorted(path.glob("*")):
-        if p.is_file() and p.suffix in (".safetensors", ".bin", ".json", ".model", ".gguf"):
-            st = p.stat()
-            files[p.name] = [st.st_size, st.st_mtime_ns]
-    return {"model": name, "path": str(path), "files": files}
+    """What identifies the evaluated weights in the artifact key: the alias or Hub id (never a folder's
+    path) and :func:`resurface.identity.model_identity`."""
+    from .identity import key_name, model_identity
+
+    return {"model": key_name(name), "identity": model_identity(name, path)}
 
 
 def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int = 42, device: str = "auto",
@@ -414,14 +472,16 @@ def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int
             shutil.rmtree(resume)  # tasks of another model or suite (an --out folder reused): redo
         resume.mkdir(parents=True, exist_ok=True)
         stamp.write_text(canonical_json(config))
+        items: list[dict] = []  # per-item rows -> items.csv.gz
         if engine == "vllm":
             df = evaluate_lm(vllm_lm(path, seed=seed), suite, limit=limit, seed=seed, run=model_name,
-                             resume_dir=resume)
+                             resume_dir=resume, items=items)
         else:
             model, tok = load_model(str(path), device=device, dtype=dtype)
             df = evaluate_model(model, tok, suite, limit=limit, seed=seed, batch_size=batch_size, run=model_name,
-                                resume_dir=resume)
+                                resume_dir=resume, items=items)
         df.to_csv(work / "results.csv", index=False)
+        write_items(work / ITEMS_FILE, items)
         shutil.rmtree(resume, ignore_errors=True)
         return {"eval_seconds": round(time.time() - t0, 2)}
 

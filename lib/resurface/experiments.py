@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import progress
 from .artifacts import Store
 
 
@@ -90,18 +91,22 @@ def train_corpus(P: dict, name: str, student: str, corpus: Path, source: str | N
 
     subsets = make_subsets(corpus, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store)
     frames = []
-    for i, d in enumerate(subset_dirs(subsets)):
+    dirs = subset_dirs(subsets)
+    for i, d in enumerate(dirs):
+        progress.report(f"{name} on {student}: training run {i + 1} of {len(dirs)}")
         run = train_run(student, d, epochs=P["epochs"], lr=P["lr"], warmup_ratio=P["warmup_ratio"],
                         block_size=P["block_size"], batch_size=P["batch_size"],
                         effective_batch=P["effective_batch"], weight_decay=P["weight_decay"], seed=P["seed"],
                         eval_suites=[] if eval_hook else suites, eval_hook=eval_hook,
                         eval_limit=P["eval_limit"] or None,
                         device=P["device"], dtype=P["dtype"], allow_hub=allow_hub(P),
-                        save_checkpoints=P["save_checkpoints"], store=store)
+                        save_checkpoints=P["save_checkpoints"], store=store,
+                        eval_engine=P.get("eval_engine", "hf"))
         df = pd.read_csv(Path(run) / "results.csv")
         df["condition"], df["subset"], df["student"] = name, i, student
         df["source"] = source or "replay"
         df["run_artifact"] = Path(run).name
+        df["run_path"] = str(run)  # where evidence.run_items finds the run's per-item values
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
 
@@ -116,7 +121,11 @@ def run_conditions(P: dict, conditions: list[Condition], store: Store | None = N
     """Train every condition and return one tidy table with a ``delta`` column (vs epoch 0)."""
     from .plots import deltas
 
-    df = pd.concat([train_condition(P, c, store) for c in conditions], ignore_index=True)
+    frames = []
+    for k, c in enumerate(conditions):
+        progress.report(f"condition {k + 1} of {len(conditions)}: {c.name}")
+        frames.append(train_condition(P, c, store))
+    df = pd.concat(frames, ignore_index=True)
     return deltas(df)
 
 

@@ -1,22 +1,29 @@
 """Plain-words summaries computed from results, for the end of each figure notebook.
 
-Nothing here states a result that was not computed: every sentence is built from the table it
-describes, and the comparison with the paper says "matches" or "does not match" from the numbers.
+The one place that writes page prose. Nothing here states a result that was not computed: every
+sentence is built from the table it describes, and a sentence that compares a run with the paper
+comes from a verdict row (:mod:`resurface.verdicts`: an estimate, its 95% interval and the rule that
+labels it), never from a point estimate alone.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .plots import condition_label
+from .verdicts import CLAIMS, LABELS
 
 
 def primary_rows(df: pd.DataFrame, suite: str) -> pd.DataFrame:
-    """The rows of ``suite``'s primary metrics (the ones the figures plot)."""
+    """The rows of ``suite``'s primary paper metrics (accuracy, exact match, pass@1: the tables'
+    metrics; the continuous ones are the figures' and the verdicts', see :mod:`resurface.evidence`)."""
+    from .evidence import CONTINUOUS_METRICS
+
     d = df[df["suite"] == suite]
     if "primary" in d.columns:
         d = d[d["primary"].astype(str).str.lower() == "true"]
-    return d
+    return d[~d["metric"].isin(CONTINUOUS_METRICS)]
 
 
 def panels_for(df: pd.DataFrame, suite: str) -> list[tuple[str, str, str]]:
@@ -69,7 +76,7 @@ def describe_transfer(df: pd.DataFrame, suite: str, group_a: list[str], group_b:
     """Markdown: per benchmark, which condition ended highest, and whether the best of ``group_a``
     ended above the best of ``group_b`` (final epoch, mean over subsets)."""
     t = outcome_table(df, suite)
-    lines, wins, compared = [], 0, 0
+    lines = []
     for task, g in t.groupby("task", sort=False):
         g = g.set_index("condition")
         top = g["final_delta"].idxmax()
@@ -79,14 +86,9 @@ def describe_transfer(df: pd.DataFrame, suite: str, group_a: list[str], group_b:
         a = g.loc[g.index.intersection(group_a), "final_delta"]
         b = g.loc[g.index.intersection(group_b), "final_delta"]
         if len(a) and len(b):
-            compared += 1
-            wins += int(a.max() > b.max())
             line += f" Best {name_a}: {_fmt(a.max())}; best {name_b}: {_fmt(b.max())}."
         lines.append(line)
-    head = ""
-    if compared:
-        head = (f"On **{wins} of {compared}** benchmarks the best {name_a} corpus ended above the best "
-                f"{name_b} corpus after the last epoch.\n\n")
+    head = "**The paper's metrics** (accuracy, exact match, pass@1; final epoch, mean over subsets):\n\n"
     if resolution := item_resolution(primary_rows(df, suite)):
         head += resolution + "\n\n"
     return head + "\n".join(lines)
@@ -102,32 +104,6 @@ def kind_means(df: pd.DataFrame, suite: str) -> pd.Series:
     return t.groupby("kind")["final_delta"].mean().sort_values(ascending=False)
 
 
-def describe_ranking(df: pd.DataFrame, suite: str, paper_order: list[str]) -> str:
-    """Markdown: the source kinds ranked by mean final Δ, compared with the paper's order.
-
-    ``paper_order`` lists kinds best first (e.g. ``["self", "lineage", "recipe", "cross"]``); kinds
-    without runs here are named as missing, and only the kinds present are compared.
-    """
-    from .plots import SOURCE_NAMES
-
-    means = kind_means(df, suite)
-    present = [k for k in paper_order if k in means.index]
-    missing = [SOURCE_NAMES.get(k, k) for k in paper_order if k not in means.index]
-    ranked = ", ".join(f"{SOURCE_NAMES.get(k, k)} {_fmt(v)}" for k, v in means.items())
-    observed = [k for k in means.index if k in present]
-    agree = observed == present
-    text = (f"Mean final Δ over the benchmarks (and over each source's temperatures): {ranked}. "
-            f"The paper ranks {' > '.join(SOURCE_NAMES.get(k, k) for k in paper_order)}. ")
-    if len(present) < 2:
-        text += "Fewer than two of those sources ran here, so the order cannot be compared."
-    else:
-        text += (f"Among the sources that ran here the observed order "
-                 f"{'**matches**' if agree else '**does not match**'} the paper's.")
-    if missing:
-        text += f" Not run in this profile: {', '.join(missing)}."
-    return text
-
-
 def describe_preserved(df: pd.DataFrame, suite: str) -> str:
     """Markdown for Fig 7: per benchmark and condition the final-epoch Δ, and how many ended at or
     above the base score (the paper: capability is preserved or improved)."""
@@ -137,10 +113,9 @@ def describe_preserved(df: pd.DataFrame, suite: str) -> str:
              for r in t.itertuples()]
     kept = int((t["final_delta"] >= 0).sum())
     worst = t.loc[t["final_delta"].idxmin()]
-    verdict = "**matches**" if kept == len(t) else "**does not fully match**"
-    return (f"**{kept} of {len(t)}** benchmark × temperature results ended at or above the base score after the "
-            f"last epoch (largest drop: {_fmt(worst['final_delta'])} on {worst['benchmark']}). The paper reports "
-            f"scores preserved or improved; this run {verdict} that.\n\n" + "\n".join(lines))
+    return (f"**The paper's metrics**, final epoch: {kept} of {len(t)} benchmark × temperature results ended at "
+            f"or above the base score (largest drop: {_fmt(worst['final_delta'])} on {worst['benchmark']}). "
+            "Whether that is a loss beyond noise is what the verdict rows above decide.\n\n" + "\n".join(lines))
 
 
 def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
@@ -169,8 +144,169 @@ def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
                          "drop cannot be compared with the paper's.")
             continue
         drop = (first - final) / first
-        verdict = "**matches**" if drop > paper_drop else "**does not match**"
         heads.append(f"With {condition_label(cond)}, extraction over text and code together fell from {first:g} "
-                     f"to {final:g} sequences, a relative drop of **{100 * drop:.0f}%**. The paper reports a drop "
-                     f"of more than {100 * paper_drop:.0f}%: this run {verdict} that figure.")
+                     f"to {final:g} sequences (mean over runs), a relative drop of {100 * drop:.0f}%; the paper "
+                     f"reports more than {100 * paper_drop:.0f}%, and the verdict rows above say whether this "
+                     "run's interval settles which side of that it lies.")
     return "\n\n".join(heads) + "\n\n" + "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ verdict rows
+VERDICT_COLUMNS = ("Figure", "Claim", "Benchmark (metric)", "Estimate [95% CI]", "MDE", "Items × runs", "Verdict")
+
+
+def _num(x: float) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:+.3f}"
+
+
+def verdict_markdown(table: pd.DataFrame, with_figure: bool = False) -> str:
+    """Markdown table of verdict rows (:func:`resurface.verdicts.verdict_table`): estimate with its
+    95% interval, the minimum detectable effect (80% power), the items and training runs it rests
+    on, and the computed verdict with its note. Empty table -> a sentence that says so."""
+    if table is None or table.empty:
+        return "_No claim of the paper could be tested with the runs of this profile._"
+    cols = list(VERDICT_COLUMNS) if with_figure else list(VERDICT_COLUMNS[1:])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in table.itertuples(index=False):
+        interval = (f"{_num(r.estimate)} [{_num(r.lo)}, {_num(r.hi)}]" if np.isfinite(r.estimate) else "n/a")
+        runs = f"{int(r.n_items)} × {int(r.n_subsets)}" if r.n_subsets else f"{int(r.n_items)}"
+        mde = f"{r.mde:.3f}" if r.mde is not None and np.isfinite(r.mde) else "n/a"
+        verdict = f"**{r.verdict}**" + (f" ({r.note})" if r.note else "")
+        cells = [r.claim_id.replace("_", " "), r.metric, interval, mde, runs, verdict]
+        if with_figure:
+            cells.insert(0, r.figure)
+        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def verdict_summary(table: pd.DataFrame) -> str:
+    """One sentence counting the verdicts of a page (computed, never typed in)."""
+    if table is None or table.empty:
+        return "No claim of the paper could be tested with the runs of this profile."
+    counts = table["verdict"].value_counts()
+    parts = [f"{int(counts[label])} {label}" for label in LABELS if label in counts]
+    claims = ", ".join(dict.fromkeys(CLAIMS[c].text if c in CLAIMS else c for c in table["claim_id"]))
+    held = ("Holm's correction is applied over the rows of this page; a row that excludes zero only "
+            "before it is reported as inconclusive.")
+    noise = (" Some rows rest on one training run per condition, so their interval reflects item "
+             "noise only." if table["item_noise_only"].any() else "")
+    return (f"The paper's claim — {claims} — tested on {len(table)} row(s): {'; '.join(parts)}. {held}{noise}")
+
+
+def verdict_section(table: pd.DataFrame, with_figure: bool = False) -> str:
+    """The end of a figure page: the summary sentence and the verdict rows."""
+    return verdict_summary(table) + "\n\n" + verdict_markdown(table, with_figure)
+
+
+# ------------------------------------------------------------------------------ Figures 4, 6 and 11
+def _interval(est: float, lo: float, hi: float, digits: int = 3) -> str:
+    if est is None or not np.isfinite(est):
+        return "n/a"
+    f = f"{{:+.{digits}f}}"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{f.format(est)} (no interval)"
+    return f"{f.format(est)} [{f.format(lo)}, {f.format(hi)}]"
+
+
+def _row_verdict(r) -> str:
+    return f"**{r.verdict}**" + (f" ({r.note})" if r.note else "")
+
+
+def _verdict_counts(rows: pd.DataFrame) -> str:
+    counts = rows["verdict"].value_counts()
+    return "; ".join(f"{int(counts[label])} {label}" for label in LABELS if label in counts)
+
+
+def describe_split(table: pd.DataFrame, info: dict) -> str:
+    """Markdown for Fig 4 (right): the split (threshold, sizes), and per split panel the contrast
+    Δ(below) − Δ(above) with its interval and the verdict row that compares it with the paper
+    (claim ``similarity_equivalent``, :func:`resurface.proxytables.split_rows`)."""
+    how = "the median max-cosine of this corpus" if info["rule"] == "median" else "the fixed threshold"
+    text = (f"The τ = {info['temperature']:g} corpus was split at max-cosine {info['threshold']:.3f} ({how}) to "
+            f"the {info['task']} items: {info['sizes']['below']} samples below, {info['sizes']['above']} at or "
+            "above. ")
+    rows = table[table["claim_id"] == "similarity_equivalent"] if table is not None and not table.empty else None
+    if rows is None or rows.empty:
+        return text + ("No split benchmark has per-item values in this run, so the paper's claim that both "
+                       "sides give about the same gain could not be tested here.")
+    parts = []
+    for r in rows.itertuples(index=False):
+        parts.append(f"On {r.metric}, Δ(below) − Δ(above) after the last epoch is "
+                     f"{_interval(r.estimate, r.lo, r.hi)} (95%, paired on items"
+                     f"{', over training subsets' if r.n_subsets > 1 else ''}). The paper finds both sides give "
+                     f"about the same GSM8K gain; tested as equivalence within half the below side's gain, "
+                     f"this run {_row_verdict(r)}.")
+    return text + " ".join(parts)
+
+
+def describe_nll(gaps: pd.DataFrame, scorer: str, table: pd.DataFrame) -> str:
+    """Markdown for Figs 6/11: own vs cross-family mean NLL at every τ with the gap's 95% Welch
+    interval (descriptive), and the comparison with the paper from the ``nll_means_close`` verdict
+    row (:func:`resurface.proxytables.nll_gap_rows`)."""
+    lines = []
+    for r in gaps.itertuples(index=False):
+        rel = f", {100 * r.rel_gap:+.1f}% of the own mean" if np.isfinite(r.rel_gap) else ""
+        lines.append(f"- τ = {r.temperature:g}: own corpora {r.own_mean:.3f}, cross-family corpora "
+                     f"{r.cross_mean:.3f}; gap cross − own {_interval(r.gap, r.lo, r.hi)} nats/token "
+                     f"(95% Welch interval over {r.n_own} + {r.n_cross} scored samples{rel})")
+    text = f"Mean per-token NLL under **{scorer}**:\n\n" + "\n".join(lines) + "\n\n"
+    if len(gaps) > 1:
+        lo, hi = gaps.iloc[0], gaps.iloc[-1]
+        text += (f"From τ = {lo['temperature']:g} to τ = {hi['temperature']:g} the gap's point estimate goes "
+                 f"from {abs(lo['gap']):.3f} to {abs(hi['gap']):.3f} nats/token in size. This is descriptive: "
+                 "the intervals above show how well each τ's gap is pinned down, and no verdict row tests the "
+                 "trend. ")
+    else:
+        text += (f"This profile samples at τ = {gaps['temperature'].iloc[0]:g} only, so whether the gap "
+                 "shrinks with τ is not shown. ")
+    rows = table[table["claim_id"] == "nll_means_close"] if table is not None and not table.empty else None
+    if rows is None or rows.empty:
+        return text + "No verdict row compares the means with the paper in this run."
+    for r in rows.itertuples(index=False):
+        margin = f"± {r.margin:.3f} nats" if r.margin is not None and np.isfinite(r.margin) else "a margin"
+        text += (f"The paper finds the two means almost equal at τ = 1.25 (about 9.10 vs 9.01 nats, 1%). "
+                 f"Tested as equivalence of the gap at the highest τ with 0 within {margin} (5% of the own "
+                 f"mean), this run {_row_verdict(r)}.")
+    return text
+
+
+def describe_proxy_utility(corr: pd.DataFrame, table: pd.DataFrame) -> str:
+    """Markdown for the proxy table: Spearman ρ of each proxy with Δ across corpora with its 95%
+    interval (descriptive), and per proxy the count of the verdict rows that compare it with the
+    paper (claims ``nll_not_predictive``, ``similarity_not_predictive``: |ρ| < 0.5)."""
+    from .proxytables import OUTCOMES, PROXY_CLAIMS, PROXY_NAMES, PROXY_SIGNS
+
+    if corr.empty:
+        return "_No training corpus could be ranked in this run._"
+    n_min, n_max = int(corr["n"].min()), int(corr["n"].max())
+    span = f"{n_min}" if n_min == n_max else f"{n_min}–{n_max}"
+    head = (f"Each correlation ranks the training corpora of one benchmark (n = {span} corpora; ρ with its 95% "
+            "bootstrap interval over corpora, p from a permutation test of ρ = 0). With a handful of corpora "
+            "the intervals are wide.\n\n")
+    lines = []
+    for proxy, name in PROXY_NAMES.items():
+        sign = "higher" if PROXY_SIGNS[proxy] > 0 else "lower"
+        c = corr[corr["proxy"] == proxy]
+        parts = []
+        for (group, label), g in c.groupby(["students", "label"], sort=False):
+            cells = []
+            for outcome, oname in OUTCOMES.items():
+                o = g[g["outcome"] == outcome]
+                if o.empty:
+                    continue
+                o = o.iloc[0]
+                cells.append(f"{oname} ρ = {_interval(o['rho'], o['lo'], o['hi'], 2)}, n = {int(o['n'])}"
+                             + (f", p = {o['p']:.3g}" if np.isfinite(o["p"]) else ""))
+            parts.append(f"  - {label} ({group}): " + "; ".join(cells))
+        lines.append(f"- **{name}** ({sign} would mean more useful):\n" + "\n".join(parts))
+    tail = []
+    for proxy, claim in PROXY_CLAIMS.items():
+        name = PROXY_NAMES[proxy]
+        rows = table[table["claim_id"] == claim] if table is not None and not table.empty else pd.DataFrame()
+        if rows.empty:
+            tail.append(f"No verdict row tests the {name} in this run.")
+            continue
+        tail.append(f"Against the paper's finding that the {name} does not predict utility (tested as |ρ| < "
+                    f"0.5 on the final-epoch Δ, per student and benchmark), the {len(rows)} verdict row(s) "
+                    f"give: {_verdict_counts(rows)}.")
+    return head + "\n".join(lines) + "\n\n" + " ".join(tail)

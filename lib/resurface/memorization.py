@@ -235,7 +235,10 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
     def hook(model, tokenizer, epoch: int) -> list[dict]:
         rows = suite_hook(model, tokenizer, epoch)
         scores = score_pool(model, tokenizer, records, prefix, suffix, bs)
+        hook.items[epoch] = suite_hook.items.pop(epoch, []) + sequence_items(scores, base_scores)
         return rows + summarize(scores, suffix, base_scores)
+
+    hook.items = {}
 
     config: dict[str, Any] = {
         "student_id": student_identity(base, _allow_hub(P))[1], "eval_suite": P["eval_suite"],
@@ -246,6 +249,20 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
     wrapped.__module__ = __name__
     wrapped.__qualname__ = f"memorization_hook[{make_key('memorization-hook', 1, config)}]"
     return wrapped
+
+
+def sequence_items(scores: pd.DataFrame, base: pd.DataFrame) -> list[dict]:
+    """Per-sequence rows for the training run's per-item file (suite ``memorization``, task = the
+    sequence's group, item = its index in the pool): ``extracted`` (1/0) and ``logprob_shift`` (the
+    summed log-prob of the true suffix minus the base's), so extraction can be paired on sequences."""
+    shift = scores["logprob_sum"].to_numpy() - base["logprob_sum"].to_numpy()
+    rows = []
+    for i, (group, extracted) in enumerate(zip(scores["group"], scores["extracted"])):
+        rows.append({"suite": "memorization", "task": group, "item": i, "metric": "extracted",
+                     "value": float(bool(extracted))})
+        rows.append({"suite": "memorization", "task": group, "item": i, "metric": "logprob_shift",
+                     "value": float(shift[i])})
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,14 +33,20 @@ def transfer_runs(P: dict, store=None) -> dict[str, pd.DataFrame]:
             for role, conds in by_student.items()}
 
 
-def transfer_table(runs: dict[str, pd.DataFrame], suite: str) -> pd.DataFrame:
+def transfer_table(runs: dict[str, pd.DataFrame], suite: str, mode: str = "paper") -> pd.DataFrame:
     """Mean final-epoch Δ over the suite's benchmarks and each source's temperatures, per student
-    role and source kind (rows), with the number of conditions it averages."""
+    role and source kind (rows), in the metrics the figures plot in ``mode`` (``evidence_metric``),
+    with the number of conditions it averages."""
+    from .evidence import kind_of, metric_rows
+    from .experiments import summary_table
+
     rows = []
     for role, df in runs.items():
-        for kind, value in findings.kind_means(df, suite).items():
-            n = df.loc[df["condition"].str.split("@").str[0] == kind, "condition"].nunique()
-            rows.append({"student": role, "source": kind, "mean_final_delta": value, "conditions": n})
+        t = summary_table(metric_rows(df, suite, mode))
+        t["kind"] = [kind_of(c) for c in t["condition"]]
+        for kind, g in t.groupby("kind"):
+            rows.append({"student": role, "source": kind, "mean_final_delta": float(g["final_delta"].mean()),
+                         "conditions": int(g["condition"].nunique())})
     t = pd.DataFrame(rows)
     t["order"] = t["source"].map({k: i for i, k in enumerate(KIND_ORDER)})
     return t.sort_values(["student", "order"]).drop(columns="order").reset_index(drop=True)
@@ -60,7 +66,7 @@ def transfer_panel(ax, table: pd.DataFrame, names: dict[str, str]) -> None:
                        color=color, label=SOURCE_NAMES[kind])
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(range(len(students)), [names.get(s, s) for s in students])
-    ax.set_ylabel("mean final Δ (primary metrics)")
+    ax.set_ylabel("mean final Δ (the figures' metric)")
     ax.set_title("A  transfer depends on who wrote the data", fontsize=10, loc="left")
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles))

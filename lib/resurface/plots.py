@@ -65,24 +65,32 @@ def deltas(results: pd.DataFrame, keys=("condition", "subset", "suite", "task", 
 
 def delta_panels(df: pd.DataFrame, panels: list[tuple[str, str, str]], conditions: list[str],
                  reference: str | None = None, title: str = "", profile: str = "",
-                 ncols: int | None = None, column: str = "delta", ylabels: dict[str, str] | None = None):
-    """Δ vs epoch, mean ± 1 std across subsets; one panel per ``(task, metric, panel title)``.
+                 ncols: int | None = None, column: str = "delta", ylabels: dict[str, str] | None = None,
+                 bands: pd.DataFrame | None = None):
+    """Δ vs epoch; one panel per ``(task, metric, panel title)``, at most two panels a row (readable
+    at a book page's width).
 
-    ``df`` is tidy with columns condition, subset, epoch, task, metric, delta. ``reference`` (e.g. the
-    student's own data) is drawn dashed, as in the paper's Figs 5 and 10. ``column`` plots another
-    column (e.g. ``value``: raw counts, Fig 8) and ``ylabels`` maps a metric to its axis label.
+    With ``bands`` (:func:`resurface.evidence.delta_bands`: per task, metric, condition and epoch an
+    ``estimate`` and its 95% interval ``lo``–``hi``) each curve is the estimate with its interval
+    shaded. Without, ``df`` (tidy: condition, subset, epoch, task, metric, delta) gives the mean over
+    subsets with a ±1 std band. ``reference`` (e.g. the student's own data) is drawn dashed, as in the
+    paper's Figs 5 and 10. ``column`` plots another column (e.g. ``value``: raw counts, Fig 8) and
+    ``ylabels`` maps a metric to its axis label.
     """
     n = len(panels)
-    ncols = ncols or min(n, 4)
+    ncols = ncols or min(n, 2)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.2 * nrows), squeeze=False)
     for ax, (task, metric, name) in zip(axes.flat, panels):
-        delta_axis(ax, df, task, metric, conditions, name, reference, column, (ylabels or {}).get(metric))
+        if bands is not None:
+            band_axis(ax, bands, task, metric, conditions, name, reference, (ylabels or {}).get(metric))
+        else:
+            delta_axis(ax, df, task, metric, conditions, name, reference, column, (ylabels or {}).get(metric))
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False,
-               bbox_to_anchor=(0.5, -0.02 - 0.04 * ((len(labels) - 1) // 4)))
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False,
+               bbox_to_anchor=(0.5, -0.02 - 0.04 * ((len(labels) - 1) // 3)))
     sup = title + (f"  [{profile} profile]" if profile else "")
     fig.suptitle(sup, fontsize=11)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
@@ -111,6 +119,28 @@ def delta_axis(ax, df: pd.DataFrame, task: str, metric: str, conditions: list[st
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel or f"Δ {metric.split(',')[0]}")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def band_axis(ax, bands: pd.DataFrame, task: str, metric: str, conditions: list[str], title: str = "",
+              reference: str | None = None, ylabel: str | None = None):
+    """One Δ-vs-epoch panel from :func:`resurface.evidence.delta_bands`: per condition the estimate
+    and its 95% interval (paired over items, and over training subsets when there are several)."""
+    sub = bands[(bands["task"] == task) & (bands["metric"] == metric)]
+    for cond in conditions:
+        c = sub[sub["condition"] == cond].sort_values("epoch")
+        if c.empty:
+            continue
+        color = condition_color(cond)
+        ax.plot(c["epoch"], c["estimate"], "--" if cond == reference else "-", color=color,
+                label=condition_label(cond), lw=1.8, marker="o", ms=3)
+        ax.fill_between(c["epoch"], c["lo"], c["hi"], color=color, alpha=0.16, lw=0)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel or f"Δ {metric.split(',')[0]}", fontsize=9)
     ax.grid(alpha=0.3)
     return ax
 

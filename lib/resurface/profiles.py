@@ -108,7 +108,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "decontam_suite": _SUITE,
     "eval_suite": _SUITE,
     "eval_suite_few_shot": _SUITE,
+    "eval_engine": (lambda x: x in ("hf", "vllm", "hf-process"), "hf, vllm, hf-process"),
     "replay": (lambda x: x in REPLAY_NAMES, ", ".join(REPLAY_NAMES)),
+    "evidence_metric": (lambda x: x in ("continuous", "paper"), "continuous, paper"),
     # memorization study (Figs 7, 8)
     "pool_size": (_positive, "an integer > 0 (sequences per domain)"),
     "pool_domains": (lambda xs: len(xs) > 0 and len(set(xs)) == len(xs) and set(xs) <= _pool_domains(),

@@ -30,10 +30,15 @@ on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
 - **Evaluation**: ``eval_hook(model, tokenizer, epoch)`` runs at epoch 0 (the base model, before any
   step) and after every epoch, on the main process; its rows are kept with an ``epoch`` column.
 - **Resume**: with a ``workdir``, the full state (weights, optimizer, scheduler, RNG states, results and
-  losses so far) is saved after every epoch's evaluation into ``workdir/state`` (written to
-  ``state.tmp`` then renamed, so a kill never leaves a half state). A later call with the same workdir
-  continues with the next epoch without re-evaluating finished ones and produces the same results and
-  losses as an uninterrupted run (bit-identical on CPU).
+  losses so far) is saved after an epoch's evaluation into ``workdir/state`` (written to
+  ``state.tmp`` then renamed, so a kill never leaves a half state) when it is worth it
+  (:func:`state_due`): when the work since the last save (training and evaluation, wall time) is at
+  least ``state_every_s`` seconds and at least :data:`STATE_COST_RATIO` times what the last save took.
+  A save of SmolLM2-135M's state writes ~1.6 GB; a course run (about a minute and a half) then writes
+  none, and a killed one redoes at most ``state_every_s`` of work, while a paper run, whose epochs
+  take minutes to hours, saves after every epoch. A later call with the same workdir continues after
+  the last saved epoch without re-evaluating it and produces the same results and losses as an
+  uninterrupted run (bit-identical on CPU).
 
 :func:`train_run` is the stage entry point: it reads a corpus or subset folder, trains a student
 through the artifact store and writes ``results.csv``, ``losses.csv`` and ``train.json``.
@@ -48,15 +53,17 @@ import math
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .errors import ParameterError, ResurfaceError
 from .quiet import quiet_logger
+from .runstate import PROGRESS, STATE_DIR, STATE_PREV, STATE_TMP, TrainResult, _find_state, _rows_from_hook
 
 STAGE = "train"
-STAGE_VERSION = 1
+STAGE_VERSION = 3  # 2: content identity of model folders, no paths in keys (also base-eval)
+# 3: 480-item course pools and new course metrics/tasks; per-item files items/epoch_XX.csv.gz
 
 #: column order of the per-step loss table
 LOSS_COLUMNS = ["step", "epoch", "loss", "lr", "grad_norm", "tokens_seen", "seconds"]
@@ -267,43 +274,14 @@ def _param_groups(model, weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def _plain(v):
-    """JSON-safe plain Python value (numpy/torch scalars -> Python numbers)."""
-    if hasattr(v, "item") and callable(v.item) and getattr(v, "ndim", 0) == 0:
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, (str, int, float, bool)) or v is None:
-        return v
-    return str(v)
-
-
-def _rows_from_hook(rows, epoch: int) -> list[dict]:
-    """The hook's rows as plain-Python dicts, epoch first (the loop's epoch and run labels win)."""
-    if rows is None:
-        return []
-    if not isinstance(rows, (list, tuple)) or not all(isinstance(r, dict) for r in rows):
-        raise ResurfaceError(f"eval_hook must return a list of dicts (tidy rows), got {type(rows).__name__}")
-    return [{"epoch": epoch, **{str(k): _plain(v) for k, v in r.items() if k not in ("epoch", "run")}}
-            for r in rows]
-
-
 # ---------------------------------------------------------------------------------------------
 # resumable state
 # ---------------------------------------------------------------------------------------------
-STATE_DIR, STATE_TMP, STATE_PREV, PROGRESS = "state", "state.tmp", "state.prev", "progress.json"
 
 
 def _quiet_accelerate():
     """Silence accelerate's per-save notice about tied (shared) weights, which is expected here."""
     return quiet_logger("accelerate")
-
-
-def _find_state(workdir: Path) -> Path | None:
-    for name in (STATE_DIR, STATE_PREV):  # state.prev: killed between the two renames
-        if (workdir / name / PROGRESS).exists():
-            return workdir / name
-    return None
 
 
 def _save_state(accelerator, workdir: Path, progress: dict) -> None:
@@ -325,6 +303,44 @@ def _save_state(accelerator, workdir: Path, progress: dict) -> None:
     accelerator.wait_for_everyone()
 
 
+STATE_EVERY_S = 300.0  # default minimum work (seconds) between two state saves; env RESURFACE_STATE_EVERY_S
+STATE_COST_RATIO = 10.0  # and at least this many times the duration of the previous save
+
+
+def state_every_seconds(value: float | None = None) -> float:
+    """The save interval in force: ``value``, else ``$RESURFACE_STATE_EVERY_S``, else :data:`STATE_EVERY_S`."""
+    if value is None:
+        raw = os.environ.get("RESURFACE_STATE_EVERY_S")
+        if raw is None or raw.strip() == "":
+            return STATE_EVERY_S
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ParameterError("RESURFACE_STATE_EVERY_S", f"is not a number: {raw!r}",
+                                 "seconds >= 0 (0 saves after every epoch)") from None
+        name = "RESURFACE_STATE_EVERY_S"
+    else:
+        name = "state_every_s"
+    if not _is_num(value) or not math.isfinite(value) or value < 0:
+        raise ParameterError(name, f"got {value!r}", "seconds >= 0 (0 saves after every epoch)")
+    return float(value)
+
+
+def state_due(work_since_save: float, last_save_seconds: float | None, every_s: float) -> bool:
+    """Whether the work since the last save (seconds) is worth a new save of the training state.
+
+    A save costs its own duration and its bytes (the full weights and optimizer state); losing work
+    costs its redo time. Save when the unsaved work is at least ``every_s`` seconds and at least
+    :data:`STATE_COST_RATIO` times what the previous save took (unknown before the first save).
+    ``every_s == 0`` saves every time.
+    """
+    if every_s == 0:
+        return True
+    if work_since_save < every_s:
+        return False
+    return last_save_seconds is None or work_since_save >= STATE_COST_RATIO * last_save_seconds
+
+
 def _fingerprint(blocks, **hparams) -> dict:
     h = hashlib.sha256(blocks.detach().cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
     return {"blocks_sha256": h, "blocks_shape": list(blocks.shape), **hparams}
@@ -333,20 +349,12 @@ def _fingerprint(blocks, **hparams) -> dict:
 # ---------------------------------------------------------------------------------------------
 # the loop
 # ---------------------------------------------------------------------------------------------
-@dataclass
-class TrainResult:
-    """What :func:`train` returns: tidy evaluation rows, per-step losses, and a run summary."""
-
-    results: Any  # pandas.DataFrame: epoch + the eval hook's columns
-    losses: Any  # pandas.DataFrame: LOSS_COLUMNS
-    summary: dict = field(default_factory=dict)
-
-
 def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: float = 0.1,
           batch_size: int = 8, effective_batch: int = 64, weight_decay: float = 0.0,
           max_grad_norm: float | None = 1.0, seed: int = 42, eval_hook: EvalHook | None = None,
           workdir: str | Path | None = None, save_checkpoints: bool = False, progress: bool = True,
-          shuffle: bool = True, device: str = "auto", mixed_precision: str = "auto") -> TrainResult:
+          shuffle: bool = True, device: str = "auto", mixed_precision: str = "auto",
+          state_every_s: float | None = None) -> TrainResult:
     """Fully fine-tune ``model`` (in place) on packed ``blocks`` with a causal LM loss.
 
     ``blocks``: LongTensor [n_blocks, block_size] from :func:`pack_blocks`. ``eval_hook(model,
@@ -354,7 +362,9 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     ``workdir`` makes the run resumable (see the module docstring) and holds ``checkpoints/epoch_XX``
     when ``save_checkpoints``. ``shuffle=False`` keeps the blocks in their given order every epoch.
     ``device``: auto (accelerate's choice: the GPU of this rank if any) or cpu. ``mixed_precision``:
-    auto (bf16 on CUDA, none on CPU), no, or bf16. Returns a :class:`TrainResult`; ``losses`` has one
+    auto (bf16 on CUDA, none on CPU), no, or bf16. ``state_every_s``: the least work between two
+    state saves (:func:`state_due`; default :func:`state_every_seconds`; 0 saves after every epoch).
+    Returns a :class:`TrainResult`; ``losses`` has one
     row per optimizer step (``seconds``: cumulative training time without evaluation and saving).
     """
     import pandas as pd
@@ -365,6 +375,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
 
     # ---- validation, before any heavy work
     _validate_hparams(epochs, lr, warmup_ratio, weight_decay, max_grad_norm, seed)
+    every_s = state_every_seconds(state_every_s)
     if not (isinstance(blocks, torch.Tensor) and blocks.ndim == 2 and blocks.shape[0] > 0
             and blocks.shape[1] > 1 and not blocks.is_floating_point()):
         raise ParameterError("blocks", f"expected an integer tensor [n_blocks>0, block_size>1], got "
@@ -443,6 +454,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
                     rows = eval_hook(inner, tokenizer, epoch)
                 inner.train()
                 results.extend(_rows_from_hook(rows, epoch))
+                _write_epoch_items(eval_hook, epoch, workdir)
             accelerator.wait_for_everyone()
 
     def checkpoint(epoch: int) -> None:
@@ -457,11 +469,20 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
             os.replace(tmp, out)
         accelerator.wait_for_everyone()
 
+    saves = {"since": time.perf_counter(), "last_seconds": None, "count": 0}
+
     def save(epoch: int) -> None:
-        if workdir is not None:
+        # the flag is the main process's decision, so every rank saves or skips together
+        due = state_due(time.perf_counter() - saves["since"], saves["last_seconds"], every_s)
+        due = bool(accelerator.gather(torch.tensor([int(due)], device=accelerator.device))[0].item()) \
+            if nproc > 1 else due
+        if workdir is not None and due:
+            t0 = time.perf_counter()
             _save_state(accelerator, workdir, {
                 "epoch": epoch, "step": step, "tokens_seen": tokens_seen, "train_seconds": train_seconds,
                 "results": results, "losses": losses, "fingerprint": fingerprint})
+            saves.update(since=time.perf_counter(), last_seconds=time.perf_counter() - t0,
+                         count=saves["count"] + 1)
 
     wall0 = time.perf_counter()
     if done_epoch < 0:
@@ -525,7 +546,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
         "warmup_steps": n_warmup, "num_processes": nproc, "device": accelerator.device.type,
         "mixed_precision": mp, "resumed_after_epoch": resumed_from,
         "train_seconds": round(train_seconds, 3), "wall_seconds_this_call": round(time.perf_counter() - wall0, 3),
-        "tokens_seen": tokens_seen,
+        "tokens_seen": tokens_seen, "state_saves": saves["count"], "state_every_s": every_s,
         "tokens_per_second": round(tokens_seen / train_seconds, 2) if train_seconds > 0 else None,
     }
     del optimizer, scheduler
@@ -563,25 +584,19 @@ def data_key(data: str | Path) -> str:
 def student_identity(student: str, allow_hub: bool = False) -> tuple[Path, str]:
     """The student's local folder and a string that changes whenever its weights can change.
 
-    Aliases: the resolved folder name (it encodes the shipping package's version, or the tiny-model
-    seed and version); Hub ids: ``id@<snapshot commit>``; local folders: the absolute path plus the
-    size and modification time of its weight files.
+    The one-line form of :func:`resurface.identity.model_identity`: aliases, the resolved folder name
+    (it encodes the shipping package's version, or the tiny-model seed and version); Hub ids,
+    ``id@<snapshot commit>``; a folder in the artifact store, ``artifact:<stage>/<key>/<sub>``;
+    other local folders, ``sha256:`` of their content (never their path).
     """
-    from .models import ALIASES, local_path
+    from .identity import identity_string, model_identity
+    from .models import local_path
 
     try:
         path = local_path(student, allow_hub=allow_hub)
     except ParameterError as exc:
         raise exc.renamed("student") from None
-    if student in ALIASES and ALIASES[student].kind != "hub":
-        return path, path.name
-    if student in ALIASES or not Path(student).expanduser().is_dir():
-        hub_id = ALIASES[student].hub_id if student in ALIASES else student
-        return path, f"{hub_id}@{path.name}"
-    weights = sorted(p for p in path.iterdir() if p.suffix in (".safetensors", ".bin", ".json"))
-    sig = hashlib.sha256(json.dumps([(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in weights])
-                         .encode()).hexdigest()[:16]
-    return path, f"{path.resolve()}#{sig}"
+    return path, identity_string(model_identity(student, path))
 
 
 def _hook_name(hook) -> str:
@@ -591,6 +606,21 @@ def _hook_name(hook) -> str:
 
 
 BASE_EVAL_STAGE = "base-eval"
+
+
+def _write_epoch_items(eval_hook, epoch: int, workdir) -> None:
+    """Write the per-item rows a hook kept for ``epoch`` (``hook.items[epoch]``, see
+    :func:`resurface.evaluation.make_eval_hook`) to ``workdir/items/epoch_XX.csv.gz``."""
+    items = getattr(eval_hook, "items", None)
+    if not isinstance(items, dict) or epoch not in items:
+        return
+    rows = items.pop(epoch)
+    if workdir is None:
+        return
+    from .evaluation import write_items
+
+    (Path(workdir) / "items").mkdir(parents=True, exist_ok=True)
+    write_items(Path(workdir) / "items" / f"epoch_{epoch:02d}.csv.gz", [{**r, "epoch": epoch} for r in rows])
 
 
 def _shared_base_eval(hook: EvalHook, store, config: dict) -> EvalHook:
@@ -607,12 +637,19 @@ def _shared_base_eval(hook: EvalHook, store, config: dict) -> EvalHook:
 
         def compute(work: Path) -> dict:
             pd.DataFrame(hook(model, tokenizer, 0)).to_csv(work / "results.csv", index=False)
+            if isinstance(getattr(hook, "items", None), dict) and 0 in hook.items:
+                from .evaluation import write_items
+
+                write_items(work / "items.csv.gz", hook.items.pop(0))
             return {}
 
         art = store.get_or_compute(BASE_EVAL_STAGE, STAGE_VERSION, config, compute, verbose=False)
+        if art.path.joinpath("items.csv.gz").exists():  # the base model's per-item rows, shared too
+            wrapped.items[0] = pd.read_csv(art.path / "items.csv.gz").to_dict("records")
         df = pd.read_csv(art.file("results.csv"))
         return df.astype(object).where(df.notna(), None).to_dict("records")
 
+    wrapped.items = hook.items if isinstance(getattr(hook, "items", None), dict) else {}
     wrapped.__name__ = getattr(hook, "__name__", "eval_hook")
     return wrapped
 
@@ -623,7 +660,7 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
               eval_limit: int | None = None, device: str = "auto", dtype: str = "auto",
               allow_hub: bool = False, save_checkpoints: bool = False, store=None,
               out: str | Path | None = None, run_name: str | None = None,
-              eval_hook: EvalHook | None = None, progress: bool = True) -> Path:
+              eval_hook: EvalHook | None = None, progress: bool = True, eval_engine: str = "hf") -> Path:
     """Train ``student`` on a corpus or subset folder, evaluating every epoch; return the artifact folder.
 
     The folder holds ``results.csv`` (tidy: run, epoch, suite, task, metric, value, stderr, ...),
@@ -635,7 +672,9 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     callable ``(model, tokenizer, epoch) -> rows``) replaces them, e.g. in tests. ``dtype`` is the compute
     precision: auto (bf16 autocast on CUDA, fp32 on CPU), float32, or bfloat16 (autocast); weights are
     always trained in fp32. ``run_name`` labels the rows (default: the artifact key) and is part of the
-    cache key when given.
+    cache key when given. ``eval_engine`` scores ``eval_suites``: ``hf`` in this process, ``vllm`` (or
+    ``hf-process``) from a checkpoint per epoch in a process of its own (:mod:`resurface.epocheval`;
+    part of the cache key when not ``hf``).
     """
     from .artifacts import Store, make_key
     from .device import DTYPES, resolve_device
@@ -669,6 +708,8 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         import torch
 
         torch.cuda.set_device(int(dev.split(":")[1]))  # accelerate uses the current CUDA device
+    from .identity import key_name
+
     dkey = data_key(data)  # CorpusError when the folder is missing or not a corpus
     model_path, student_id = student_identity(student, allow_hub)
     hook = eval_hook
@@ -680,9 +721,13 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
                                  f"imported here ({exc}); train without suites or fix the evaluation "
                                  "module") from exc
         hook = make_eval_hook(eval_suites, limit=eval_limit, seed=seed)  # validates the suite names
+    from . import epocheval  # the engine: vllm without the package or a GPU falls back to hf, saying so
+
+    engine = epocheval.resolve_engine(eval_engine, dev_class, has_suites=bool(eval_suites),
+                                      say=epocheval._say if progress and rank == 0 else None)
 
     config = {
-        "student": student, "student_id": student_id, "epochs": epochs, "lr": float(lr),
+        "student": key_name(student), "student_id": student_id, "epochs": epochs, "lr": float(lr),
         "warmup_ratio": float(warmup_ratio), "block_size": block_size, "batch_size": batch_size,
         "effective_batch": effective_batch, "weight_decay": float(weight_decay), "max_grad_norm": 1.0,
         "seed": seed, "eval_suites": eval_suites, "eval_limit": eval_limit, "dtype": dtype,
@@ -694,14 +739,19 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         config["eval_hook"] = _hook_name(eval_hook)
     if run_name is not None:
         config["run_name"] = run_name
+    if engine != "hf":  # vLLM's numbers differ slightly from the in-process path's
+        config["eval_engine"] = engine
     inputs = [dkey]
     key = make_key(STAGE, STAGE_VERSION, config, inputs)
     run = run_name or key
     main = rank == 0
+    base_cfg = {  # the store's base-eval artifact: epoch 0, shared by every run of the student
+        "student": key_name(student), "student_id": student_id, "eval_suites": eval_suites,
+        "eval_limit": eval_limit,
+        "seed": seed, "dtype": dtype, "device": dev_class,
+        **({"eval_engine": engine} if engine != "hf" else {})}
     if eval_suites:
-        hook = _shared_base_eval(hook, store, {
-            "student": student, "student_id": student_id, "eval_suites": eval_suites, "eval_limit": eval_limit,
-            "seed": seed, "dtype": dtype, "device": dev_class})
+        hook = _shared_base_eval(hook, store, base_cfg)
 
     def compute(work: Path) -> dict:
         from .corpus import read_corpus
@@ -717,11 +767,23 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         blocks, n_tokens = _pack(texts, tokenizer, block_size, progress=progress and main)
         # fp32 master weights on CPU; the Accelerator moves them to this rank's device
         model, _ = load_model(str(model_path), device="cpu", dtype="float32")
-        result = train(model, tokenizer, blocks, epochs=epochs, lr=lr, warmup_ratio=warmup_ratio,
-                       batch_size=batch_size, effective_batch=effective_batch, weight_decay=weight_decay,
-                       max_grad_norm=1.0, seed=seed, eval_hook=hook, workdir=work,
-                       save_checkpoints=save_checkpoints, progress=progress,
-                       device="cpu" if dev_class == "cpu" else "auto", mixed_precision=mp)
+        evaluator = None if engine == "hf" else epocheval.for_run(
+            work, eval_suites, engine=engine, model_path=model_path, epochs=epochs, limit=eval_limit, seed=seed,
+            device_class=dev_class, keep_checkpoints=save_checkpoints, main=main, world=world, progress=progress,
+            base_eval=lambda h: _shared_base_eval(h, store, base_cfg), config={"key": key})
+        result = evaluator.trained_result() if evaluator is not None else None  # killed while scoring
+        if result is None:
+            result = train(model, tokenizer, blocks, epochs=epochs, lr=lr, warmup_ratio=warmup_ratio,
+                           batch_size=batch_size, effective_batch=effective_batch, weight_decay=weight_decay,
+                           max_grad_norm=1.0, seed=seed, eval_hook=evaluator.hook if evaluator else hook,
+                           workdir=work, save_checkpoints=save_checkpoints and evaluator is None,
+                           progress=progress, device="cpu" if dev_class == "cpu" else "auto", mixed_precision=mp)
+            if evaluator is not None:
+                evaluator.mark_trained(result, model, tokenizer, final_model=save_checkpoints)
+        if evaluator is not None:
+            import pandas as pd
+
+            result.results = pd.DataFrame(evaluator.finish())
         summary = {"run": run, "key": key, "student": student, "student_id": student_id, "data": str(data),
                    "data_key": dkey, "texts": len(texts), "tokens_total": n_tokens,
                    "tokens_dropped": n_tokens - blocks.numel(), **result.summary,
@@ -730,16 +792,22 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
             res = result.results.drop(columns=["run"], errors="ignore")  # hooks may label rows themselves
             res.insert(0, "run", run)
             res.to_csv(work / "results.csv", index=False)
+            for f in sorted((work / "items").glob("epoch_*.csv.gz")):  # label the per-item rows too
+                import pandas
+
+                from .evaluation import write_items
+
+                write_items(f, pandas.read_csv(f).assign(run=run))
             los = result.losses.copy()
             los.insert(0, "run", run)
             los.to_csv(work / "losses.csv", index=False)
             (work / "train.json").write_text(json.dumps(summary, indent=2, default=str))
-            if save_checkpoints:
+            if save_checkpoints and evaluator is None:  # the evaluator wrote it before scoring
                 final = work / "final_model"
                 shutil.rmtree(final, ignore_errors=True)
                 model.save_pretrained(final)
                 tokenizer.save_pretrained(final)
-            for name in (STATE_DIR, STATE_PREV, STATE_TMP):
+            for name in (STATE_DIR, STATE_PREV, STATE_TMP, epocheval.DIR):
                 shutil.rmtree(work / name, ignore_errors=True)
         return {"summary": {k: v for k, v in summary.items() if k != "config"}}
 
@@ -810,7 +878,7 @@ def cli(args) -> int:
         weight_decay=args.weight_decay, seed=args.seed, eval_suites=args.eval_suite or [],
         eval_limit=getattr(args, "eval_limit", None), device=args.device, dtype=args.dtype,
         allow_hub=args.allow_hub, save_checkpoints=args.save_checkpoints, out=args.out,
-        run_name=getattr(args, "run_name", None))
+        run_name=getattr(args, "run_name", None), eval_engine=getattr(args, "eval_engine", "hf"))
     if _world()[1] == 0:
         info = json.loads((Path(path) / "train.json").read_text())
         print(f"student {info['student']} | {info['blocks']} blocks x {info['block_size']} tokens | "
