@@ -315,3 +315,14 @@ def test_estimate_is_frozen():
     assert isinstance(e, Estimate) and e.method == "t" and e.n_items == 60 and e.n_subsets == 3
     with pytest.raises(Exception):
         e.lo = 0  # type: ignore[misc]
+
+
+def test_a_nearly_cancelling_item_term_keeps_the_interval_finite():
+    """Seen in a pilot on a tiny model: one condition's two runs did not move at all, the other's moved
+    in one run only, by rounding noise. Satterthwaite's df for the item term fell to 0.02 and the
+    interval reached ±3e55; the df floor keeps it finite and of the size of the noise."""
+    rng = np.random.default_rng(6)  # without the floor: df 0.011, hi 1e98
+    item = rng.normal(-1.38, 0.01, 40).astype(np.float32).astype(float)
+    mats = {"a": np.vstack([item, item]), "b": np.vstack([item, item + rng.normal(0, 1e-12, 40)])}
+    est = contrast_arrays(mats, {"a": 1.0, "b": -1.0})
+    assert est.df >= 1 and np.isfinite(est.hi) and est.hi - est.lo < 1e-9

@@ -278,6 +278,11 @@ def _t_interval(mats: dict[str, np.ndarray], w: dict[str, float], level: float, 
         p = 1.0 if est == null else 0.0
         return est, est, est, 0.0, p, math.inf
     df = var ** 2 / half_var if half_var > 0 else math.inf
+    # The item term is a difference of mean squares: when it nearly cancels, Satterthwaite's df can
+    # fall towards 0 and the interval explode (seen with two runs whose items barely move). Floor the
+    # df at the smallest df of a term present (n_c - 1 of a run term, else n_i - 1).
+    floors = [mats[c].shape[0] - 1 for c in w if mats[c].shape[0] >= 2] or [n_i - 1]
+    df = max(df, float(max(min(floors), 1)))
     q = _st.t.ppf(0.5 + level / 2, df)
     p = float(2 * _st.t.sf(abs(est - null) / se, df))
     return est, est - q * se, est + q * se, se, p, float(df)
