@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from resurface import cli, proxies
+from resurface import cli, evidence, findings, proxies, proxytables
 from resurface.corpus import CorpusError, write_corpus
 from resurface.errors import ParameterError
 from resurface.models import load_model, unconditional_prompt
@@ -266,35 +266,49 @@ def test_bad_inputs_raise_clear_errors(tmp_path, store, capsys):
 
 
 # ------------------------------------------------------------------------------ proxies vs utility
-def test_correlations_and_their_verdict_follow_the_numbers():
-    n = 6
-    rows = []
-    for student in ("a", "b"):
-        for i in range(n):
-            rows.append({"student": student, "condition": f"c{i}", "task": "t", "benchmark": "T",
-                         "max_cos_mean": 0.1 * i, "nll_mean": 5.0 + i, "final_delta": 0.01 * i,
-                         "best_delta": 0.02})
-    corr = proxies.proxy_correlations(pd.DataFrame(rows))
-    assert set(corr["students"]) == {"a", "b", "all students"}
-    final = corr[corr["outcome"] == "final_delta"].set_index(["students", "proxy"])
-    assert final.loc[("a", "max_cos_mean"), "rho"] == pytest.approx(1.0)
-    assert final.loc[("a", "max_cos_mean"), "predicts"]  # closer -> larger Δ: predictive direction
-    assert final.loc[("a", "nll_mean"), "rho"] == pytest.approx(1.0)
-    assert not final.loc[("a", "nll_mean"), "predicts"]  # likelier -> smaller Δ: the wrong direction
-    assert corr[corr["outcome"] == "best_delta"]["rho"].isna().all()  # constant Δ: undefined
-    text = proxies.describe_proxy_utility(corr)
-    assert "3 of 3 tests" in text and "0 of 3 tests" in text and "0 of 0 tests" in text
-    assert "max-cosine to the benchmark **predicted**" in text and "the student **did not predict**" in text
-    flat = pd.DataFrame(rows).assign(final_delta=0.0)
-    assert text.count("could not be tested") == 0
-    assert proxies.describe_proxy_utility(proxies.proxy_correlations(flat)).count("could not be tested") == 2
+def _proxy_table(nll, delta, max_cos=None, student="a") -> pd.DataFrame:
+    n = len(nll)
+    max_cos = np.linspace(0.1, 0.2, n) if max_cos is None else max_cos
+    return pd.DataFrame({"student": student, "condition": [f"c{i}" for i in range(n)], "task": "t_bpb",
+                         "metric": "neg_bpb,none", "benchmark": "t", "label": "T", "max_cos_mean": max_cos,
+                         "nll_mean": nll, "final_delta": delta, "best_delta": 0.02})
+
+
+def test_a_monotone_nll_delta_relation_contradicts_the_paper_and_unrelated_values_do_not():
+    nll = 5.0 + np.arange(8.0)
+    monotone = proxytables.proxy_correlations(_proxy_table(nll, -0.01 * np.arange(8.0)))
+    final = monotone[monotone["outcome"] == "final_delta"].set_index("proxy")
+    assert final.loc["nll_mean", "rho"] == pytest.approx(-1.0) and final.loc["nll_mean", "n"] == 8
+    assert final.loc["nll_mean", "p"] < 0.01 and final.loc["nll_mean", "hi"] < 0
+    assert monotone[monotone["outcome"] == "best_delta"]["rho"].isna().all()  # constant Δ: undefined
+    table = evidence.page_verdicts(proxytables.proxy_rows(monotone))
+    assert set(table["claim_id"]) == {"nll_not_predictive", "similarity_not_predictive"}
+    v = table.set_index("claim_id")["verdict"]
+    assert v["nll_not_predictive"] == "contradicts the paper"
+    assert v["similarity_not_predictive"] == "contradicts the paper"  # max-cos rises with the index too
+    unrelated = _proxy_table(nll, 0.01 * np.array([3, 6, 0, 5, 2, 7, 1, 4.0]),
+                             max_cos=np.array([0.3, 0.1, 0.5, 0.2, 0.8, 0.4, 0.6, 0.7]))
+    t2 = evidence.page_verdicts(proxytables.proxy_rows(proxytables.proxy_correlations(unrelated)))
+    assert len(t2) == 2 and (t2["verdict"] != "contradicts the paper").all()
+    text = findings.describe_proxy_utility(monotone, table)
+    assert "n = 8 corpora" in text and "2 contradicts the paper" not in text
+    assert text.count("1 contradicts the paper") == 2 and "ρ = -1.00" in text
+
+
+def test_too_few_corpora_give_a_not_testable_row_and_students_are_not_pooled_in_verdicts():
+    two = pd.concat([_proxy_table([5.0, 6.0], [0.1, 0.0]), _proxy_table([5.0, 6.0], [0.0, 0.1], student="b")])
+    corr = proxytables.proxy_correlations(two)
+    assert set(corr["students"]) == {"a", "b", proxytables.POOLED} and corr["rho"].isna().sum() > 0
+    rows = proxytables.proxy_rows(corr)
+    assert {r.metric.split("(")[-1] for r in rows} == {"a)", "b)"}  # one row per student, no pooled row
+    assert all(r.verdict == "not testable here" for r in rows) and "at least 3" in rows[0].note
 
 
 def test_trained_conditions_are_those_of_the_figure_notebooks():
     from resurface import experiments, profiles
 
     P = profiles.resolve("smoke", "fig11")
-    plans = proxies.trained_conditions(P, ["fig02", "fig03", "fig05", "fig10"])
+    plans = proxytables.trained_conditions(P, ["fig02", "fig03", "fig05", "fig10"])
     names = {f: [c.name for c in conds] for f, (_, conds) in plans.items()}
     assert names["fig02"] == [f"self@{t:g}" for t in P["temperatures"]] + ["replay"]
     assert {c.student for c in plans["fig03"][1]} == {P["second_student"]}
@@ -302,37 +316,117 @@ def test_trained_conditions_are_those_of_the_figure_notebooks():
     assert plans["fig05"][1] == experiments.source_swap_conditions(q05, P["student"])
     assert {c.source for c in plans["fig10"][1]} == {P["student"], P["second_student"]}
     with pytest.raises(ParameterError, match="utility_figures"):
-        proxies.trained_conditions(P, ["fig07"])
+        proxytables.trained_conditions(P, ["fig07"])
 
 
-def _nll_means(own_hi: float, cross_hi: float) -> pd.DataFrame:
-    vals = [("own", 0.75, 2.0), ("cross", 0.75, 2.7), ("own", 1.25, own_hi), ("cross", 1.25, cross_hi)]
-    return pd.DataFrame([{"panel": p, "temperature": t, "mean_nll": v + d} for p, t, v in vals for d in (-0.1, 0.1)])
+def test_utility_is_the_evidence_metric_delta_mean_over_subsets():
+    rows = []
+    for task, metric in (("rs_math_bpb", "neg_bpb,none"), ("rs_math", "exact_match,flexible-extract")):
+        for s, (d1, d2) in enumerate(((0.1, 0.3), (0.3, 0.1))):
+            for e, d in ((0, 0.0), (1, d1), (2, d2)):
+                rows.append({"suite": "course", "condition": "self@1", "student": "a", "subset": s, "epoch": e,
+                             "task": task, "metric": metric, "delta": d if task == "rs_math_bpb" else 9.0})
+    out = proxytables.utility_outcomes(pd.DataFrame(rows), "course", "continuous")
+    assert list(out["task"]) == ["rs_math_bpb"] and list(out["benchmark"]) == ["rs_math"]
+    assert out["final_delta"].iloc[0] == pytest.approx(0.2) and out["best_delta"].iloc[0] == pytest.approx(0.2)
+    paper = proxytables.utility_outcomes(pd.DataFrame(rows), "course", "paper")
+    assert list(paper["task"]) == ["rs_math"] and paper["final_delta"].iloc[0] == pytest.approx(9.0)
 
 
-def test_nll_summary_says_what_the_numbers_say():
-    assert proxies.describe_nll(_nll_means(9.10, 9.01), "s").endswith("this run matches that.")
-    text = proxies.describe_nll(_nll_means(7.0, 6.1), "s")
-    assert "does not shrink (0.700 → 0.900)" in text and "(no convergence, a larger gap)" in text
+# ------------------------------------------------------------------------------ own vs cross NLL
+def test_nll_gap_is_welchs_interval():
+    from scipy.stats import ttest_ind
+
+    rng = np.random.default_rng(0)
+    own, cross = rng.normal(9.1, 1.0, 40), rng.normal(9.0, 1.5, 25)
+    est = proxytables.nll_gap(own, cross)
+    ref = ttest_ind(cross, own, equal_var=False)
+    ci = ref.confidence_interval(0.95)
+    assert est.estimate == pytest.approx(cross.mean() - own.mean())
+    assert (est.lo, est.hi) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert est.p == pytest.approx(ref.pvalue) and est.n_items == 65 and est.df == pytest.approx(ref.df)
+    assert np.isnan(proxytables.nll_gap([1.0], [2.0, 3.0]).lo)
 
 
-def test_split_summary_compares_the_sides_within_their_spread():
-    rows = [{"condition": f"{side}@1.25", "subset": s, "epoch": 2, "task": "m", "metric": "acc", "delta": d}
-            for side, ds in (("below", (0.1, 0.2)), ("above", (0.12, 0.18))) for s, d in enumerate(ds)]
-    info = {"task": "m", "temperature": 1.25, "threshold": 0.2, "rule": "median", "sizes": {"below": 3, "above": 3}}
-    assert proxies.describe_split(pd.DataFrame(rows), info, "acc").endswith("this run matches that.")
-    rows[2]["delta"] = rows[3]["delta"] = -0.5
-    assert "does not match" in proxies.describe_split(pd.DataFrame(rows), info, "acc")
+def _nll_scores(own_hi: float, cross_hi: float, n: int = 200, sd: float = 0.5) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    rows = []
+    for panel, t, mu in (("own", 0.75, 2.0), ("cross", 0.75, 2.7), ("own", 1.25, own_hi), ("cross", 1.25, cross_hi)):
+        z = rng.normal(0, 1, n)
+        for v in mu + sd * (z - z.mean()) / z.std(ddof=1):  # exact means
+            rows.append({"panel": panel, "temperature": t, "mean_nll": v})
+    return pd.DataFrame(rows)
 
 
-def test_split_summary_with_one_subset_compares_the_sides_with_one_item():
-    info = {"task": "m", "temperature": 1.25, "threshold": 0.2, "rule": "median", "sizes": {"below": 3, "above": 3}}
+def test_nll_means_close_is_an_equivalence_verdict_with_a_five_percent_margin():
+    close = _nll_scores(9.10, 9.01)
+    gaps = proxytables.nll_gaps(close)
+    assert list(gaps["temperature"]) == [0.75, 1.25]
+    assert gaps["gap"].tolist() == [pytest.approx(0.7), pytest.approx(-0.09)]
+    assert (gaps["lo"] < gaps["gap"]).all() and (gaps["gap"] < gaps["hi"]).all()
+    rows = proxytables.nll_gap_rows(close, "s", "Fig 6")
+    assert len(rows) == 1 and rows[0].margin == pytest.approx(0.05 * 9.10) and rows[0].figure == "Fig 6"
+    assert rows[0].verdict == "agrees with the paper" and "τ=1.25" in rows[0].metric
+    table = evidence.page_verdicts(rows)
+    text = findings.describe_nll(gaps, "s", table)
+    assert "**agrees with the paper**" in text and "descriptive" in text and "± 0.455 nats" in text
+    far = proxytables.nll_gap_rows(_nll_scores(7.0, 6.1), "s", "Fig 6")
+    assert far[0].verdict == "contradicts the paper"
+    noisy = proxytables.nll_gap_rows(_nll_scores(9.10, 9.01, n=4, sd=2.0), "s", "Fig 6")
+    assert noisy[0].verdict == "inconclusive"
 
-    def text(below: float, above: float) -> str:
-        rows = [{"condition": f"{side}@1.25", "subset": 0, "epoch": 2, "task": "m", "metric": "acc", "delta": d,
-                 "n": 8} for side, d in (("below", below), ("above", above))]
-        return proxies.describe_split(pd.DataFrame(rows), info, "acc")
 
-    one_item = text(0.25, 0.125)  # 1/8 apart: one answer
-    assert "no spread" in one_item and "within one item" in one_item and one_item.endswith("matches that.")
-    assert "larger than one item" in text(0.25, 0.0) and "does not match" in text(0.25, 0.0)
+# ------------------------------------------------------------------------------ Fig 4: the split
+SPLIT = [("rs_math_bpb", "neg_bpb,none", "Math (0-shot)")]
+
+
+def _split_runs(tmp_path, effect: dict[str, float], n_items=150, subsets=3, epochs=2, seed=0) -> pd.DataFrame:
+    """Fake split runs in the pattern of tests/test_evidence.py: per-item files and tidy results."""
+    from resurface.evaluation import write_items
+
+    rng = np.random.default_rng(seed)
+    base = rng.normal(-1.0, 0.5, n_items)
+    rows = []
+    for cond, eff in effect.items():
+        for s in range(subsets):
+            folder = tmp_path / f"{cond}-{s}"
+            (folder / "items").mkdir(parents=True)
+            run_shift = rng.normal(0, 0.002)
+            for e in range(epochs + 1):
+                move = 0.0 if e == 0 else eff * e / epochs + run_shift
+                vals = base + move + (rng.normal(0, 0.02, n_items) if e else 0)
+                write_items(folder / "items" / f"epoch_{e:02d}.csv.gz",
+                            [{"run": f"{cond}-{s}", "epoch": e, "suite": "course", "task": SPLIT[0][0], "item": i,
+                              "metric": SPLIT[0][1], "value": v} for i, v in enumerate(vals)])
+                rows.append({"condition": cond, "subset": s, "student": "smollm2-135m", "epoch": e,
+                             "run_path": str(folder)})
+    return pd.DataFrame(rows)
+
+
+def _split_table(tmp_path, below: float, above: float):
+    items = evidence.run_items(_split_runs(tmp_path, {"below@1.25": below, "above@1.25": above}))
+    return evidence.page_verdicts(proxytables.split_rows(items, "course", SPLIT, 1.25))
+
+
+def test_the_split_equivalence_row_follows_the_per_item_values(tmp_path):
+    same = _split_table(tmp_path / "same", 0.05, 0.05)
+    assert len(same) == 1 and same["verdict"].iloc[0] == "agrees with the paper"
+    assert same["margin"].iloc[0] == pytest.approx(0.025, rel=0.1) and same["figure"].iloc[0] == "Fig 4"
+    assert abs(same["estimate"].iloc[0]) < 0.01 and same["n_subsets"].iloc[0] == 3
+    differ = _split_table(tmp_path / "differ", 0.05, 0.0)
+    assert differ["verdict"].iloc[0] == "contradicts the paper"
+    none = _split_table(tmp_path / "none", 0.0, 0.0)
+    assert none["verdict"].iloc[0] == "not testable here" and "no gain" in none["note"].iloc[0]
+    info = {"task": "rs_math", "temperature": 1.25, "threshold": 0.2, "rule": "median",
+            "sizes": {"below": 3, "above": 4}}
+    text = findings.describe_split(same, info)
+    assert "3 samples below, 4 at or above" in text and "**agrees with the paper**" in text
+    assert "could not be tested" in findings.describe_split(same.iloc[:0], info)
+
+
+def test_the_split_benchmark_follows_the_evidence_metric():
+    assert [p[:2] for p in proxytables.split_pairs("course", "continuous", "rs_math")] == [SPLIT[0][:2]]
+    assert [p[:2] for p in proxytables.split_pairs("course", "paper", "rs_math")] == [
+        ("rs_math", "exact_match,flexible-extract")]
+    assert [p[0] for p in proxytables.split_pairs("smoke", "continuous", "rs_math_smoke")] == ["rs_math_bpb_smoke"]
+    assert proxytables.benchmark_of("rs_code_bpb_smoke") == "rs_code_smoke"

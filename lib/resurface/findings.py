@@ -235,7 +235,7 @@ def describe_split(table: pd.DataFrame, info: dict) -> str:
                      f"{_interval(r.estimate, r.lo, r.hi)} (95%, paired on items"
                      f"{', over training subsets' if r.n_subsets > 1 else ''}). The paper finds both sides give "
                      f"about the same GSM8K gain; tested as equivalence within half the below side's gain, "
-                     f"this run {_row_verdict(r)}.")
+                     f"the verdict is {_row_verdict(r)}.")
     return text + " ".join(parts)
 
 
@@ -266,7 +266,7 @@ def describe_nll(gaps: pd.DataFrame, scorer: str, table: pd.DataFrame) -> str:
         margin = f"± {r.margin:.3f} nats" if r.margin is not None and np.isfinite(r.margin) else "a margin"
         text += (f"The paper finds the two means almost equal at τ = 1.25 (about 9.10 vs 9.01 nats, 1%). "
                  f"Tested as equivalence of the gap at the highest τ with 0 within {margin} (5% of the own "
-                 f"mean), this run {_row_verdict(r)}.")
+                 f"mean), the verdict is {_row_verdict(r)}.")
     return text
 
 

@@ -1,0 +1,467 @@
+"""The figure-level tables of Figures 4, 6 and 11: proxy scores per τ, the threshold split, the
+proxies of every trained corpus next to its Δ, and their verdict rows (computation only; the page
+prose is :mod:`resurface.findings`).
+
+The stages themselves (per-sample NLL and max-cosine, item embeddings, the split corpora) are in
+:mod:`resurface.proxies`; this module runs them on a profile's parameters ``P``.
+
+**Figure 4 (right).** The student's τ = ``split_temperature`` corpus is split at the threshold on
+``split_task`` and the student trains on subsets of each side (conditions ``below@τ``, ``above@τ``).
+The split benchmark is read in the profile's ``evidence_metric``: in ``continuous`` mode the maths
+task's continuous metric lives on its companion task (``rs_math_bpb``: ``neg_bpb``), so a panel task
+maps to its benchmark by ``task.replace("_bpb", "")``. The verdict row (claim
+``similarity_equivalent``, equivalence) is the contrast Δ(below) − Δ(above) at the last epoch, paired
+on items (:func:`resurface.evidence.contrast`), with margin half the below side's own gain
+(:func:`resurface.verdicts.relative_margin`). A relative margin needs a gain to be relative to: when
+the below side's interval reaches 0 (no demonstrated gain), "about the same gain" has no scale and
+the row is *not testable here*, unless the two sides differ (the contrast's interval excludes 0),
+which contradicts the paper whatever the margin.
+
+**Figures 6 and 11 (own vs cross mean NLL).** The gap mean NLL(cross) − mean NLL(own) per τ gets a
+Welch t interval over the scored samples (the two corpora are independent samples). At the highest
+τ of the profile (the paper's τ = 1.25) it is one equivalence row (claim ``nll_means_close``) with
+margin ``NLL_GAP_FRACTION`` (5%) of the own mean; the trend over τ is descriptive only.
+
+**The proxy table (Figure 11).** One row per (student, trained corpus, benchmark): the corpus's mean
+max-cosine to the benchmark, its mean NLL under the student that trained on it, and the Δ it
+produced in the profile's ``evidence_metric`` (last-epoch and best-epoch mean over subsets).
+:func:`proxy_correlations` gives Spearman ρ with a bootstrap interval over corpora and a permutation
+p-value (:func:`resurface.stats.spearman_ci`). The verdict rows (claims ``nll_not_predictive`` and
+``similarity_not_predictive``: equivalence of ρ with 0, margin 0.5) are per student, benchmark and
+proxy on the final-epoch Δ: NLLs under two students are on different scales (different
+tokenizers), so a pooled ranking would rank scorers, not corpora.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import evidence, stats, verdicts
+from .errors import ParameterError
+from .proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll, read_nll, read_similarity, similarity,
+                      split_by_similarity)
+
+# equivalence margins (fixed before any run; see verdicts.CLAIMS for the reasons)
+SPLIT_MARGIN_FRACTION = 0.5  # Fig 4: half the below side's gain
+NLL_GAP_FRACTION = 0.05  # Figs 6/11: 5% of the own corpus's mean NLL
+
+
+# ------------------------------------------------------------------------------ profile settings
+def _allow_hub(P: dict) -> bool:
+    from .experiments import allow_hub
+
+    return allow_hub(P)
+
+
+def corpus_nll(P: dict, scorer: str, corpus: str | Path, store=None) -> Path:
+    """:func:`resurface.proxies.nll` of a corpus under ``scorer`` with the profile's settings."""
+    return nll(corpus, scorer, max_tokens=P["nll_max_tokens"], max_samples=P["nll_max_samples"] or None,
+               seed=P["seed"], device=P["device"], dtype=P["dtype"], allow_hub=_allow_hub(P), store=store)
+
+
+def corpus_similarity(P: dict, corpus: str | Path, store=None) -> Path:
+    """:func:`resurface.proxies.similarity` of every sample of a corpus to the profile's evaluation
+    suite (the benchmarks whose Δ the figures plot)."""
+    return similarity(corpus, P["eval_suite"], P["embedder"], max_tokens=P["embed_max_tokens"] or None,
+                      seed=P["seed"], device=P["device"], allow_hub=_allow_hub(P), store=store)
+
+
+def check_tasks(P: dict, names: Iterable[str], parameter: str) -> None:
+    """ParameterError unless every task is in the profile's evaluation suite."""
+    from .suites import get_suite
+
+    known = get_suite(P["eval_suite"]).task_names
+    for t in names:
+        if t not in known:
+            raise ParameterError(parameter, f"{t!r} is not a task of eval_suite {P['eval_suite']!r}",
+                                 ", ".join(known))
+
+
+def benchmark_of(task: str) -> str:
+    """The benchmark a panel task measures: ``rs_math_bpb`` -> ``rs_math`` (``rs_math_bpb_smoke`` ->
+    ``rs_math_smoke``); other tasks are their own benchmark."""
+    return task.replace("_bpb", "")
+
+
+# ------------------------------------------------------------------------------ per-τ score tables
+def nll_table(P: dict, scorer: str, other: str, store=None) -> pd.DataFrame:
+    """Figs 6/11: per-sample NLL under ``scorer`` of its own corpora (panel ``own``, conditions
+    ``self@τ``) and of ``other``'s corpora (panel ``cross``, ``cross@τ``), at every τ of the profile."""
+    from .experiments import sampled_corpus
+
+    frames = []
+    for panel, source, kind in (("own", scorer, "self"), ("cross", other, "cross")):
+        for t in P["temperatures"]:
+            folder = corpus_nll(P, scorer, sampled_corpus(P, source, t, store), store)
+            df = read_nll(folder)
+            df.insert(0, "panel", panel)
+            df.insert(1, "condition", f"{kind}@{t:g}")
+            df.insert(2, "source", source)
+            df.insert(3, "temperature", t)
+            df["scorer"] = scorer
+            df["artifact"] = artifact_id(folder)
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def similarity_table(P: dict, student: str, store=None) -> pd.DataFrame:
+    """Fig 4 (left): per-sample max-cosines of ``student``'s own corpora (``self@τ``) at every τ."""
+    from .experiments import sampled_corpus
+
+    frames = []
+    for t in P["temperatures"]:
+        folder = corpus_similarity(P, sampled_corpus(P, student, t, store), store)
+        df = read_similarity(folder)
+        df.insert(0, "condition", f"self@{t:g}")
+        df.insert(1, "temperature", t)
+        df["artifact"] = artifact_id(folder)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def similarity_panels(P: dict, sim: pd.DataFrame) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """Fig 4 (left): per benchmark of ``similarity_tasks``, the max-cosines by condition (τ)."""
+    from .suites import get_suite
+
+    suite = get_suite(P["eval_suite"])
+    out = []
+    for task in P["similarity_tasks"]:
+        d = sim[sim["task"] == task]
+        out.append((suite.spec(task).label, {c: g["max_cos"].to_numpy() for c, g in d.groupby("condition", sort=False)}))
+    return out
+
+
+def nll_panels(df: pd.DataFrame) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """Figs 6/11: the own and the cross-family panel, NLLs by condition (τ)."""
+    out = []
+    for panel in ("own", "cross"):
+        d = df[df["panel"] == panel]
+        source = d["source"].iloc[0]
+        title = f"{'own' if panel == 'own' else 'cross-family'} corpora ({source}'s samples)"
+        out.append((title, {c: g["mean_nll"].to_numpy() for c, g in d.groupby("condition", sort=False)}))
+    return out
+
+
+def similarity_means(sim: pd.DataFrame, P: dict) -> pd.DataFrame:
+    """Mean max-cosine per benchmark (rows) and τ (columns), benchmarks labelled as in the figure."""
+    from .suites import get_suite
+
+    suite = get_suite(P["eval_suite"])
+    t = sim.groupby(["task", "temperature"])["max_cos"].mean().unstack("temperature")
+    t.index = [suite.spec(task).label for task in t.index]
+    t.columns = [f"τ={c:g}" for c in t.columns]
+    return t
+
+
+# ------------------------------------------------------------------------------ Fig 4: the split
+def split_threshold(P: dict, values: np.ndarray) -> float:
+    """The Fig 4 threshold: ``similarity_threshold`` (rule ``fixed``) or the median of ``values``."""
+    rule = P["similarity_threshold_rule"]
+    if rule not in THRESHOLD_RULES:
+        raise ParameterError("similarity_threshold_rule", f"unknown rule {rule!r}", ", ".join(THRESHOLD_RULES))
+    return float(P["similarity_threshold"]) if rule == "fixed" else float(np.median(values))
+
+
+def split_conditions(temperature: float) -> list[str]:
+    """The condition names of the two sides: ``below@τ``, ``above@τ``."""
+    return [f"{side}@{temperature:g}" for side in SIDES]
+
+
+def similarity_split_runs(P: dict, store=None) -> tuple[pd.DataFrame, dict]:
+    """Fig 4 (right): split the student's τ = ``split_temperature`` corpus at the threshold on
+    ``split_task`` and train the student on every subset of each side (evaluating ``eval_suite``).
+
+    Returns the tidy results of all runs (with ``delta`` and ``run_path``) and a record of the split.
+    """
+    from .experiments import sampled_corpus, train_corpus
+    from .plots import deltas
+
+    check_tasks(P, [P["split_task"]], "split_task")
+    t, task, student = P["split_temperature"], P["split_task"], P["student"]
+    corpus = sampled_corpus(P, student, t, store)
+    sim_dir = corpus_similarity(P, corpus, store)
+    sim = read_similarity(sim_dir)
+    values = sim.loc[sim["task"] == task, "max_cos"].to_numpy()
+    threshold = split_threshold(P, values)
+    sides = split_by_similarity(corpus, sim_dir, task, threshold, store)
+    frames = [train_corpus(P, f"{side}@{t:g}", student, sides[side], student, [P["eval_suite"]], store)
+              for side in SIDES]
+    info = {"task": task, "temperature": t, "threshold": threshold, "rule": P["similarity_threshold_rule"],
+            "corpus": artifact_id(Path(corpus)), "similarity": artifact_id(sim_dir),
+            "split_artifacts": {s: artifact_id(p) for s, p in sides.items()},
+            "sizes": {s: int(v) for s, v in (("below", (values < threshold).sum()),
+                                             ("above", (values >= threshold).sum()))}}
+    return deltas(pd.concat(frames, ignore_index=True)), info
+
+
+def split_pairs(suite: str, mode: str, task: str, items: pd.DataFrame | None = None) -> list[tuple[str, str, str]]:
+    """``(task, metric, title)`` of the split benchmark ``task`` in ``mode`` (its companion ``_bpb``
+    task in continuous mode); with ``items``, only the pairs that have per-item values there."""
+    return [p for p in evidence.panels(suite, mode, items) if benchmark_of(p[0]) == task]
+
+
+def _nan_estimate(n: int, method: str, note: str, level: float = 0.95) -> stats.Estimate:
+    nan = math.nan
+    return stats.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, note=note)
+
+
+def split_rows(items: pd.DataFrame, suite: str, pairs: Sequence[tuple[str, str, str]], temperature: float,
+               figure: str = "Fig 4", level: float = 0.95,
+               fraction: float = SPLIT_MARGIN_FRACTION) -> list[verdicts.VerdictRow]:
+    """One ``similarity_equivalent`` row per split panel: Δ(below) − Δ(above) at the last epoch, paired
+    on items, margin ``fraction`` × Δ(below). Without a demonstrated gain on the below side (its
+    interval reaches 0) the row is *not testable here*, unless the sides differ (contradicts)."""
+    below, above = split_conditions(temperature)
+    have = set(items["condition"])
+    if below not in have or above not in have:
+        return []
+    rows = []
+    for task, metric, title in pairs:
+        sel = items[(items["suite"] == suite) & (items["task"] == task) & (items["metric"] == metric)]
+        if sel.empty:
+            continue
+        est = evidence.contrast(items, suite, task, metric, [below], [above], level=level)
+        gain = evidence.contrast(items, suite, task, metric, [below], level=level)
+        label = f"{title}: {metric.split(',')[0]}, τ={temperature:g} split"
+        gain_text = f"Δ(below) = {gain.estimate:+.3f} [{gain.lo:+.3f}, {gain.hi:+.3f}]"
+        testable = bool(np.isfinite(gain.lo) and gain.lo > 0)
+        margin = (verdicts.relative_margin(gain, fraction) if np.isfinite(gain.estimate) else math.nan)
+        usable = margin if np.isfinite(margin) and margin > 0 else 1e-12
+        row = verdicts.make_row("similarity_equivalent", est, label, margin=usable)
+        if testable:
+            row = replace(row, note=f"{row.note}; margin = {fraction:g} × {gain_text}")
+        elif row.verdict != verdicts.CONTRADICTS:
+            row = replace(row, verdict=verdicts.NOT_TESTABLE, margin=margin,
+                          note=f"the below side shows no gain, {gain_text}, so 'about the same gain' has "
+                               "no scale to set a margin with")
+        else:
+            row = replace(row, margin=margin, note=f"{row.note}: the two sides differ; {gain_text}")
+        rows.append(replace(row, figure=figure))
+    return rows
+
+
+def split_evidence(P: dict, results: pd.DataFrame, info: dict, level: float = 0.95) -> evidence.FigureEvidence:
+    """Fig 4 (right): Δ bands of the split benchmark for both sides and the equivalence verdict rows,
+    from the split runs' per-item values."""
+    suite = P["eval_suite"]
+    items = evidence.run_items(results)
+    items = items[items["suite"] == suite]
+    pairs = split_pairs(suite, P.get("evidence_metric", "continuous"), info["task"], items)
+    conds = split_conditions(info["temperature"])
+    bands = evidence.delta_bands(items, suite, [(t, m) for t, m, _ in pairs], conds, level=level)
+    rows = split_rows(items, suite, pairs, info["temperature"], level=level)
+    return evidence.FigureEvidence("fig04", suite, pairs, bands, evidence.page_verdicts(rows), items)
+
+
+# ------------------------------------------------------------------------------ Figs 6/11: own vs cross NLL
+def nll_gap(own, cross, level: float = 0.95) -> stats.Estimate:
+    """mean(cross) − mean(own) of per-sample NLLs with a Welch t interval (two independent samples;
+    Welch–Satterthwaite df) and the matching two-sided p-value of a zero gap. ``n_items`` counts the
+    samples of both corpora; fewer than two finite values on a side give an all-NaN estimate."""
+    from scipy import stats as st
+
+    a = np.asarray(own, dtype=float)
+    b = np.asarray(cross, dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    method = "Welch t over samples"
+    if not 0 < level < 1:
+        raise ParameterError("level", f"must lie in (0, 1), got {level!r}")
+    if len(a) < 2 or len(b) < 2:
+        return _nan_estimate(len(a) + len(b), method, "fewer than two scored samples on a side", level)
+    gap = float(b.mean() - a.mean())
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return stats.Estimate(gap, gap, gap, 0.0, 1.0 if gap == 0 else 0.0, len(a) + len(b), 0, level, method,
+                              df=math.inf)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    q = float(st.t.ppf(0.5 + level / 2, df))
+    p = float(2 * st.t.sf(abs(gap) / se, df))
+    return stats.Estimate(gap, gap - q * se, gap + q * se, se, p, len(a) + len(b), 0, level, method, df=float(df))
+
+
+def nll_gaps(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per τ: own and cross-family mean NLL, the gap cross − own with its Welch interval, the gap
+    relative to the own mean, and how many samples each side scored."""
+    rows = []
+    for t, g in df.groupby("temperature"):
+        own = g.loc[g["panel"] == "own", "mean_nll"].to_numpy(float)
+        cross = g.loc[g["panel"] == "cross", "mean_nll"].to_numpy(float)
+        est = nll_gap(own, cross, level)
+        own_mean = float(np.nanmean(own)) if len(own) else math.nan
+        rows.append({"temperature": float(t), "own_mean": own_mean,
+                     "cross_mean": float(np.nanmean(cross)) if len(cross) else math.nan,
+                     "gap": est.estimate, "lo": est.lo, "hi": est.hi, "se": est.se, "df": est.df, "p": est.p,
+                     "rel_gap": est.estimate / abs(own_mean) if own_mean else math.nan,
+                     "n_own": int(np.isfinite(own).sum()), "n_cross": int(np.isfinite(cross).sum())})
+    return pd.DataFrame(rows)
+
+
+def nll_gap_rows(df: pd.DataFrame, scorer: str, figure: str, level: float = 0.95,
+                 fraction: float = NLL_GAP_FRACTION) -> list[verdicts.VerdictRow]:
+    """The ``nll_means_close`` row: the gap at the profile's highest τ (the paper's τ = 1.25), margin
+    ``fraction`` × the own corpus's mean NLL."""
+    if df.empty:
+        return []
+    t = float(df["temperature"].max())
+    g = df[df["temperature"] == t]
+    own = g.loc[g["panel"] == "own", "mean_nll"].to_numpy(float)
+    cross = g.loc[g["panel"] == "cross", "mean_nll"].to_numpy(float)
+    est = nll_gap(own, cross, level)
+    own_mean = float(np.nanmean(own)) if np.isfinite(own).any() else math.nan
+    margin = fraction * abs(own_mean) if np.isfinite(own_mean) and own_mean != 0 else 1e-12
+    label = f"mean NLL under {scorer}, τ={t:g}: cross − own (nats/token)"
+    row = verdicts.make_row("nll_means_close", est, label, margin=margin)
+    return [replace(row, figure=figure, note=f"{row.note}; margin = {100 * fraction:g}% of the own mean "
+                                             f"({own_mean:.3f})")]
+
+
+# ------------------------------------------------------------------------------ proxies vs utility
+UTILITY_FIGURES = ("fig02", "fig03", "fig05", "fig10")
+
+
+def trained_conditions(P: dict, figures: Sequence[str] | None = None) -> dict[str, tuple[dict, list]]:
+    """Figure -> (its parameters, the training conditions its notebook runs), for Figs 2, 3, 5, 10
+    (:func:`resurface.experiments.figure_conditions`, the definition the notebooks use)."""
+    from .experiments import figure_conditions
+
+    figures = list(UTILITY_FIGURES if figures is None else figures)
+    unknown = [f for f in figures if f not in UTILITY_FIGURES]
+    if unknown or not figures:
+        raise ParameterError("utility_figures", f"unknown or no figures {unknown or figures!r}",
+                             ", ".join(UTILITY_FIGURES))
+    return {f: figure_conditions(P, f) for f in figures}
+
+
+def utility_outcomes(results: pd.DataFrame, suite: str, mode: str) -> pd.DataFrame:
+    """Per condition, student and benchmark: the last-epoch and best-epoch mean Δ over subsets of
+    the metric that :func:`resurface.evidence.panels` gives for that benchmark in ``mode`` (columns
+    condition, student, task, metric, benchmark, label, final_delta, best_delta, best_epoch)."""
+    d = results[results["suite"] == suite] if "suite" in results.columns else results
+    rows = []
+    for task, metric, title in evidence.panels(suite, mode, d):
+        dm = d[(d["task"] == task) & (d["metric"] == metric) & (d["epoch"] > 0)]
+        for (cond, student), g in dm.groupby(["condition", "student"], sort=False):
+            per_epoch = g.groupby("epoch")["delta"].mean()
+            rows.append({"condition": cond, "student": student, "task": task, "metric": metric,
+                         "benchmark": benchmark_of(task), "label": title,
+                         "final_delta": float(per_epoch.loc[per_epoch.index.max()]),
+                         "best_delta": float(per_epoch.max()), "best_epoch": int(per_epoch.idxmax())})
+    return pd.DataFrame(rows, columns=["condition", "student", "task", "metric", "benchmark", "label",
+                                       "final_delta", "best_delta", "best_epoch"])
+
+
+def proxy_utility_table(P: dict, figures: Sequence[str] | None = None, store=None) -> pd.DataFrame:
+    """One row per (student, training corpus, benchmark): the corpus's mean max-cosine to that
+    benchmark, its mean NLL under the student that trained on it, and the Δ it produced (final and
+    best epoch, mean over subsets) in the profile's ``evidence_metric`` (:func:`utility_outcomes`).
+
+    The training results come from :func:`resurface.experiments.run_conditions` on the conditions
+    each figure's notebook runs (:func:`trained_conditions`), so in the book they are read from the
+    store; replay corpora are included.
+    """
+    from .experiments import corpus_for, run_conditions
+
+    suite, mode = P["eval_suite"], P.get("evidence_metric", "continuous")
+    rows, seen = [], set()
+    for fig, (q, conds) in trained_conditions(P, figures).items():
+        outcome = utility_outcomes(run_conditions(q, conds, store), suite, mode)
+        for cond in conds:
+            if (cond.student, cond.name) in seen:
+                continue
+            seen.add((cond.student, cond.name))
+            corpus = corpus_for(q, cond, store)
+            nll_mean = float(read_nll(corpus_nll(P, cond.student, corpus, store))["mean_nll"].mean())
+            sim = read_similarity(corpus_similarity(P, corpus, store)).groupby("task")["max_cos"].mean()
+            mine = outcome[(outcome["condition"] == cond.name) & (outcome["student"] == cond.student)]
+            for o in mine.itertuples(index=False):
+                rows.append({"figure": fig, "student": cond.student, "condition": cond.name,
+                             "source": cond.source or "replay", "temperature": cond.temperature,
+                             "task": o.task, "metric": o.metric, "benchmark": o.benchmark, "label": o.label,
+                             "max_cos_mean": float(sim.get(o.benchmark, np.nan)), "nll_mean": nll_mean,
+                             "final_delta": o.final_delta, "best_delta": o.best_delta,
+                             "best_epoch": o.best_epoch, "corpus": artifact_id(corpus)})
+    if not rows:
+        raise ParameterError("utility_figures", "no training results to compare with")
+    return pd.DataFrame(rows)
+
+
+# the direction in which a proxy would "predict" utility: closer to the benchmark -> larger Δ;
+# more likely under the student (lower NLL) -> larger Δ
+PROXY_SIGNS = {"max_cos_mean": 1, "nll_mean": -1}
+PROXY_NAMES = {"max_cos_mean": "mean max-cosine to the benchmark", "nll_mean": "mean NLL under the student"}
+PROXY_CLAIMS = {"max_cos_mean": "similarity_not_predictive", "nll_mean": "nll_not_predictive"}
+OUTCOMES = {"final_delta": "final-epoch Δ", "best_delta": "best-epoch Δ"}
+POOLED = "all students"
+
+
+def proxy_correlations(table: pd.DataFrame, level: float = 0.95, B: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Spearman ρ of each proxy with each Δ across corpora, per benchmark, for each student and for
+    both students pooled (descriptive: NLLs of two scorers are on different scales), with a bootstrap
+    interval over corpora and a permutation p-value (:func:`resurface.stats.spearman_ci`). Columns:
+    students, task, metric, benchmark, label, proxy, outcome, n, rho, lo, hi, se, p, note."""
+    groups = [(s, table[table["student"] == s]) for s in table["student"].unique()]
+    if len(groups) > 1:
+        groups.append((POOLED, table))
+    rows = []
+    for group, g in groups:
+        for (task, metric), gt in g.groupby(["task", "metric"], sort=False):
+            for proxy in PROXY_SIGNS:
+                for outcome in OUTCOMES:
+                    x, y = gt[proxy].to_numpy(float), gt[outcome].to_numpy(float)
+                    ok = np.isfinite(x) & np.isfinite(y)
+                    if ok.sum() < 3:
+                        est = _nan_estimate(int(ok.sum()), "Spearman", f"{int(ok.sum())} corpora: a rank "
+                                            "correlation needs at least 3", level)
+                    else:
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            est = stats.spearman_ci(x[ok], y[ok], B=B, level=level, seed=seed)
+                    rows.append({"students": group, "task": task, "metric": metric,
+                                 "benchmark": gt["benchmark"].iloc[0],
+                                 "label": gt["label"].iloc[0] if "label" in gt.columns else gt["benchmark"].iloc[0],
+                                 "proxy": proxy, "outcome": outcome, "n": int(ok.sum()), "rho": est.estimate,
+                                 "lo": est.lo, "hi": est.hi, "se": est.se, "p": est.p, "level": est.level,
+                                 "note": est.note})
+    return pd.DataFrame(rows)
+
+
+def proxy_rows(corr: pd.DataFrame, figure: str = "Fig 11", outcome: str = "final_delta") -> list[verdicts.VerdictRow]:
+    """Verdict rows of the proxy table: per student, benchmark and proxy, the equivalence of ρ with 0
+    (margin 0.5 from the registry; claims :data:`PROXY_CLAIMS`) on ``outcome``. The pooled group is
+    left out (two scorers' NLLs do not rank on one scale)."""
+    rows = []
+    d = corr[(corr["students"] != POOLED) & (corr["outcome"] == outcome)]
+    for r in d.itertuples(index=False):
+        est = stats.Estimate(r.rho, r.lo, r.hi, r.se, r.p, int(r.n), 0, r.level, "Spearman, bootstrap over pairs",
+                             note=r.note if isinstance(r.note, str) else "")
+        label = f"{r.label}: {r.metric.split(',')[0]}, {PROXY_NAMES[r.proxy]} vs {OUTCOMES[outcome]} ({r.students})"
+        row = verdicts.make_row(PROXY_CLAIMS[r.proxy], est, label)
+        rows.append(replace(row, figure=figure))
+    return rows
+
+
+def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
+    """The verdict tables of Figures 4, 6 and 11 as their pages compute them (for Figure 1; every run
+    and score is read from the store when the pages ran first)."""
+    from .evidence import page_verdicts as holm_table
+    from .experiments import figure_params
+
+    q4 = figure_params(P, "fig04")
+    results, split = similarity_split_runs(q4, store)
+    tables = [split_evidence(q4, results, split).verdicts]
+    q6 = figure_params(P, "fig06")
+    tables.append(holm_table(nll_gap_rows(nll_table(q6, q6["student"], q6["second_student"], store),
+                                          q6["student"], "Fig 6")))
+    q11 = figure_params(P, "fig11")
+    nll11 = nll_table(q11, q11["second_student"], q11["student"], store)
+    corr = proxy_correlations(proxy_utility_table(q11, q11["utility_figures"], store))
+    tables.append(holm_table(nll_gap_rows(nll11, q11["second_student"], "Fig 11") + proxy_rows(corr)))
+    return tables
