@@ -144,3 +144,16 @@ def test_figure_pages_show_no_logs(built, pages):
     for page in figures:
         html = (Path(built["html"]) / page).read_text(encoding="utf-8")
         assert "output stderr" not in html and "[store]" not in html, page
+
+
+@pytest.mark.slow
+def test_figure_pages_fold_their_code_and_end_with_verdict_rows(built, pages):
+    """The setup code is folded (the figure comes first), the settings that differ from the paper sit
+    in a collapsible block, and every figure page ends with its computed verdict rows."""
+    figures = [p for p in pages if browser.is_figure_page(p)]
+    for page in figures:
+        html = (Path(built["html"]) / page).read_text(encoding="utf-8")
+        assert "tag_hide-input" in html and "tag_hide-cell" in html, page
+        assert "<details>" in html and "Settings that differ from the paper" in html, page
+        assert "Estimate [95% CI]" in html and "MDE" in html, page
+        assert html.rfind("Estimate [95% CI]") > html.find("<img"), page  # the figure comes first

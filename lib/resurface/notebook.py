@@ -51,7 +51,7 @@ _ROLE_NOTES = {
                "benchmarks are the project's own small lm-eval tasks in the same roles (maths word "
                "problems, multiple choice, sentence completion, code). The models are far smaller and the "
                "runs far shorter than the paper's, so this is a teaching-scale experiment: read the curves "
-               "for their direction, and compare with the paper's finding in the summary at the end."),
+               "for their direction, and read the verdict rows at the end for what the intervals allow one to say."),
     "smoke": ("**Smoke profile.** Tiny randomly initialised models: the numbers below test the code path "
               "and mean nothing about the paper's findings."),
     "paper": "**Paper profile.** The paper's models and settings.",
@@ -59,18 +59,20 @@ _ROLE_NOTES = {
 
 
 def profile_note(P: dict) -> str:
-    """Markdown: which profile produced the page and every setting where it differs from the paper."""
+    """Markdown: which profile produced the page, and (folded) every setting where it differs from
+    the paper's."""
     note = _ROLE_NOTES[P["profile"]]
     if P["profile"] == "paper":
         return note
     paper = profiles.load("paper", P.get("fig"))
-    diffs = [f"`{k}` = {P[k]!r} (paper: {paper[k]!r})" for k in paper
+    diffs = [(k, P[k], paper[k]) for k in paper
              if k not in ("profile", "device", "dtype") and k in P and P[k] != paper[k]]
-    note += "\n\nSettings that differ from the paper's: " + "; ".join(diffs) + "."
     if P.get("num_subsets") == 1:
-        note += (" With one training subset per condition the curves have no ±1 std band: a difference "
-                 "between two curves here may be noise (rerun with `num_subsets` of 2 or more to see it).")
-    return note
+        note += (" With one training subset per condition the intervals cover item noise only, not the "
+                 "spread between training runs (rerun with `num_subsets` of 3 or more for that).")
+    rows = "\n".join(f"| `{k}` | `{v!r}` | `{p!r}` |" for k, v, p in diffs)
+    return (note + f"\n\n<details><summary>Settings that differ from the paper's ({len(diffs)})</summary>\n\n"
+            "| parameter | this page | the paper |\n|---|---|---|\n" + rows + "\n\n</details>")
 
 
 def provenance(P: dict, results=None, **extra) -> dict:

@@ -94,7 +94,7 @@ def proxy_panel(ax, table: pd.DataFrame, proxy: str = "nll_mean") -> float:
     benchmarks; returns the Spearman ρ across corpora (NaN when undefined)."""
     from scipy.stats import spearmanr
 
-    from .proxies import PROXY_NAMES
+    from .proxytables import PROXY_NAMES
 
     per = table.groupby(["student", "condition"]).agg(x=(proxy, "mean"), y=("final_delta", "mean")).reset_index()
     students = list(dict.fromkeys(per["student"]))

@@ -69,6 +69,8 @@ def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = 
                             log_output=False, report_mode=False)
     except pm.PapermillExecutionError as exc:
         status = f"failed: {exc.ename}: {exc.evalue}"
+    if out.exists():
+        fold_code(out)
     row = {"figure": fig, "notebook": notebook.name, "profile": profile, "status": status,
            "seconds": round(time.time() - t0, 1), "overrides": overrides}
     print(f"[figures] {fig}: {status} in {row['seconds']} s -> {out}", flush=True)
@@ -77,6 +79,21 @@ def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = 
     elif page is not None:
         print(f"[figures] {fig}: the book's page {page} is left as it was", flush=True)
     return row
+
+
+def fold_code(path: Path) -> None:
+    """Fold the code of an executed page so its figure and text come first: the parameter cells
+    (``parameters``, papermill's ``injected-parameters``) fold whole (``hide-cell``), every other code
+    cell keeps its output and folds its input (``hide-input``); a reader opens either with one click."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        fold = "hide-cell" if {"parameters", "injected-parameters"} & set(tags) else "hide-input"
+        if fold not in tags:
+            tags.append(fold)
+    Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def profile_pages(profile: str) -> Path:
