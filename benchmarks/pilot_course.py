@@ -78,7 +78,8 @@ def main() -> None:
     lrs = [float(x) for x in a.lrs.split(",") if x]
     need = max(doses + [a.subset_tokens]) * 2  # with-replacement subsets: draw from twice the budget
     P = course(num_samples=max(64, need // 48), student=a.student)
-    report: dict = {"student": a.student, "items": a.items, "suite": SUITE, "started": time.strftime("%F %T")}
+    report: dict = {"student": a.student, "items": a.items, "suite": SUITE, "subsets": a.subsets,
+                    "subset_tokens": a.subset_tokens, "subset_lr": a.lr, "started": time.strftime("%F %T")}
 
     # 1. one evaluation of the suite, timed (the base model)
     model, tok = load_model(a.student, device="cpu", dtype="float32")

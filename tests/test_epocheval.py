@@ -23,6 +23,7 @@ import pytest
 
 from resurface import epocheval
 from resurface.errors import ParameterError
+from fakes import cli_env
 
 BIN = str(Path(sys.executable).with_name("resurface"))
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -37,14 +38,6 @@ def _corpus(folder: Path) -> Path:
     words = "the quick brown fox jumps over a lazy dog while seven wizards quietly hex zebras".split()
     return write_corpus(folder, [{"text": " ".join(rng.choice(words) for _ in range(40)), "num_tokens": 40}
                                  for _ in range(45)], {})
-
-
-def _env(store: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ, RESURFACE_STORE=str(store), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1",
-               HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
-               PYTHONUNBUFFERED="1")
-    env.update(extra)
-    return env
 
 
 def _train_cmd(data: Path, engine: str, epochs: int = 2) -> list[str]:
@@ -239,7 +232,7 @@ def test_killed_between_training_and_scoring_resumes_without_training_again(tmp_
     keeps the scored epochs' rows, scores the rest, and ends with the in-process run's rows."""
     data = _corpus(tmp_path / "corpus")
     store = tmp_path / "killed"
-    env = _env(store, RESURFACE_EVAL_OVERLAP="0")  # score after training: a window between the two
+    env = cli_env(store, RESURFACE_EVAL_OVERLAP="0")  # score after training: a window between the two
     work = lambda: next(store.glob("train/.partial-*"), None)  # noqa: E731
 
     def trained_and_one_scored() -> bool:
@@ -256,7 +249,7 @@ def test_killed_between_training_and_scoring_resumes_without_training_again(tmp_
     assert "checkpoint(s) of a killed run still to score: epochs 2" in resumed.stderr
     assert "checkpoint written" not in resumed.stderr and "resuming after epoch" not in resumed.stdout
     a = _folder(resumed)
-    reference = _folder(_run(_train_cmd(data, "hf"), _env(tmp_path / "reference")))
+    reference = _folder(_run(_train_cmd(data, "hf"), cli_env(tmp_path / "reference")))
     assert (a / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
     assert [r.split(",")[1:5] for r in (a / "losses.csv").read_text().splitlines()] == \
         [r.split(",")[1:5] for r in (reference / "losses.csv").read_text().splitlines()]
@@ -269,7 +262,7 @@ def test_killed_while_training_keeps_scored_epochs_and_trains_only_the_rest(tmp_
     again."""
     data = _corpus(tmp_path / "corpus")
     store = tmp_path / "killed"
-    env = _env(store, RESURFACE_EVAL_OVERLAP="1", RESURFACE_STATE_EVERY_S="0")
+    env = cli_env(store, RESURFACE_EVAL_OVERLAP="1", RESURFACE_STATE_EVERY_S="0")
     cmd = _train_cmd(data, "hf-process", epochs=6)  # training outlasts the scoring of epoch 1
     work = lambda: next(store.glob("train/.partial-*"), None)  # noqa: E731
 
@@ -285,6 +278,6 @@ def test_killed_while_training_keeps_scored_epochs_and_trains_only_the_rest(tmp_
     assert "[train] epoch 1: checkpoint written" not in resumed.stderr
     assert "resuming after epoch" in resumed.stdout
     a = _folder(resumed)
-    reference = _folder(_run(_train_cmd(data, "hf", epochs=6), _env(tmp_path / "reference")))
+    reference = _folder(_run(_train_cmd(data, "hf", epochs=6), cli_env(tmp_path / "reference")))
     assert (a / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
     assert rows1 > 0

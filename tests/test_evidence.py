@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from resurface import evidence, findings
 from resurface.errors import ParameterError
-from resurface.evaluation import write_items
+from fakes import item_runs
 
 TASKS = [("rs_mc", "logp_gold_norm,none", "Multiple choice (0-shot)"), ("rs_math_bpb", "neg_bpb,none", "Math (0-shot)")]
 
 
-def _runs(tmp_path, effect: dict[str, float], n_items=120, subsets=3, epochs=2, seed=0) -> pd.DataFrame:
-    """Fake training runs: per-item files as training writes them, and the tidy results that point
-    at them. Condition c moves every item by ``effect[c] * epoch / epochs`` plus run and item noise."""
-    rng = np.random.default_rng(seed)
-    base = {t: rng.normal(-1.0, 0.5, n_items) for t, _, _ in TASKS}
-    rows = []
-    for cond, eff in effect.items():
-        for s in range(subsets):
-            folder = tmp_path / f"{cond}-{s}"
-            (folder / "items").mkdir(parents=True)
-            run_shift = rng.normal(0, 0.01)
-            for e in range(epochs + 1):
-                items = []
-                for task, metric, _ in TASKS:
-                    move = 0.0 if e == 0 else eff * e / epochs + run_shift
-                    vals = base[task] + move + (rng.normal(0, 0.05, n_items) if e else 0)
-                    items += [{"run": f"{cond}-{s}", "epoch": e, "suite": "course", "task": task, "item": i,
-                               "metric": metric, "value": v} for i, v in enumerate(vals)]
-                write_items(folder / "items" / f"epoch_{e:02d}.csv.gz", items)
-                rows.append({"condition": cond, "subset": s, "student": "smollm2-135m", "epoch": e,
-                             "run_path": str(folder)})
-    return pd.DataFrame(rows)
+def _runs(tmp_path, effect: dict[str, float], **kw) -> pd.DataFrame:
+    return item_runs(tmp_path, effect, TASKS, **kw)
 
 
 def test_a_planted_gain_agrees_and_no_gain_is_inconclusive(tmp_path):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from fakes import item_runs
 import pytest
 import torch
 
@@ -380,27 +381,9 @@ def test_nll_means_close_is_an_equivalence_verdict_with_a_five_percent_margin():
 SPLIT = [("rs_math_bpb", "neg_bpb,none", "Math (0-shot)")]
 
 
-def _split_runs(tmp_path, effect: dict[str, float], n_items=150, subsets=3, epochs=2, seed=0) -> pd.DataFrame:
-    """Fake split runs in the pattern of tests/test_evidence.py: per-item files and tidy results."""
-    from resurface.evaluation import write_items
-
-    rng = np.random.default_rng(seed)
-    base = rng.normal(-1.0, 0.5, n_items)
-    rows = []
-    for cond, eff in effect.items():
-        for s in range(subsets):
-            folder = tmp_path / f"{cond}-{s}"
-            (folder / "items").mkdir(parents=True)
-            run_shift = rng.normal(0, 0.002)
-            for e in range(epochs + 1):
-                move = 0.0 if e == 0 else eff * e / epochs + run_shift
-                vals = base + move + (rng.normal(0, 0.02, n_items) if e else 0)
-                write_items(folder / "items" / f"epoch_{e:02d}.csv.gz",
-                            [{"run": f"{cond}-{s}", "epoch": e, "suite": "course", "task": SPLIT[0][0], "item": i,
-                              "metric": SPLIT[0][1], "value": v} for i, v in enumerate(vals)])
-                rows.append({"condition": cond, "subset": s, "student": "smollm2-135m", "epoch": e,
-                             "run_path": str(folder)})
-    return pd.DataFrame(rows)
+def _split_runs(tmp_path, effect: dict[str, float], **kw) -> pd.DataFrame:
+    """Fake split runs (per-item files and tidy results; see tests/fakes.py)."""
+    return item_runs(tmp_path, effect, SPLIT, n_items=150, run_sd=0.002, noise_sd=0.02, **kw)
 
 
 def _split_table(tmp_path, below: float, above: float):

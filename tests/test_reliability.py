@@ -29,6 +29,7 @@ from resurface.artifacts import Store, make_key
 from resurface.corpus import CorpusError, iter_jsonl, read_corpus, write_corpus
 from resurface.decontam import fingerprints, hits, ngrams, normalize
 from resurface.errors import ArtifactError, DiskSpaceError, ParameterError
+from fakes import cli_env
 
 BIN = str(Path(sys.executable).with_name("resurface"))
 POLL = 0.02  # seconds between checks of a condition
@@ -37,15 +38,6 @@ POLL = 0.02  # seconds between checks of a condition
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def _env(store: Path, **extra: str) -> dict[str, str]:
-    """The environment of a CLI run: its own store, one thread, no Hub."""
-    env = dict(os.environ, RESURFACE_STORE=str(store), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1",
-               HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
-               PYTHONUNBUFFERED="1")
-    env.update(extra)
-    return env
-
-
 def _run(cmd: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, f"{cmd[1]} failed ({r.returncode}):\n{r.stderr[-3000:]}"
@@ -96,13 +88,13 @@ def test_killed_sampling_resumes_from_its_shards_and_equals_an_uninterrupted_run
     def shards() -> list[Path]:
         return sorted(store.glob("sample/.partial-*/shards/batch_*.jsonl"))
 
-    _kill_when(SAMPLE, _env(store), lambda: len(shards()) >= 1, tmp_path / "killed.log")
+    _kill_when(SAMPLE, cli_env(store), lambda: len(shards()) >= 1, tmp_path / "killed.log")
     finished = len(shards())
     assert 1 <= finished < 30 and not list(store.glob("sample/*/DONE"))
 
-    resumed = _run(SAMPLE, _env(store))
+    resumed = _run(SAMPLE, cli_env(store))
     assert f"[sample] resuming: {finished} of 30 batches already sampled" in resumed.stderr
-    reference = _run(SAMPLE, _env(tmp_path / "reference"))
+    reference = _run(SAMPLE, cli_env(tmp_path / "reference"))
     a, b = _folder(resumed), _folder(reference)
     assert a.name == b.name  # the same artifact key
     assert (a / "corpus.jsonl").read_bytes() == (b / "corpus.jsonl").read_bytes()
@@ -138,7 +130,7 @@ def test_training_killed_in_its_second_epoch_resumes_and_equals_an_uninterrupted
                     pass
         return -1
 
-    env = _env(store, RESURFACE_STATE_EVERY_S="0")  # epochs of a second: save the state after each
+    env = cli_env(store, RESURFACE_STATE_EVERY_S="0")  # epochs of a second: save the state after each
     _kill_when(cmd, env, lambda: saved_epoch() >= 1, tmp_path / "killed.log")
     epoch = saved_epoch()
     assert 1 <= epoch < 3
@@ -153,7 +145,7 @@ def test_training_killed_in_its_second_epoch_resumes_and_equals_an_uninterrupted
         assert (a / f"checkpoints/epoch_{e:02d}/model.safetensors").stat().st_mtime_ns == mtime
     assert json.loads((a / "train.json").read_text())["resumed_after_epoch"] == epoch
 
-    b = _folder(_run(cmd, _env(tmp_path / "reference")))
+    b = _folder(_run(cmd, cli_env(tmp_path / "reference")))
     assert a.name == b.name
     assert _csv_rows(a / "losses.csv", drop=("seconds",)) == _csv_rows(b / "losses.csv", drop=("seconds",))
     assert len(_csv_rows(a / "losses.csv")) == json.loads((a / "train.json").read_text())["steps"] > 0
@@ -173,18 +165,18 @@ def test_killed_evaluation_resumes_after_its_finished_tasks_and_equals_an_uninte
     def finished() -> list[Path]:
         return sorted(store.glob("evaluate/.partial-*/tasks/[0-9]*.json"))
 
-    _kill_when(cmd, _env(store), lambda: len(finished()) >= 1, tmp_path / "killed.log")
+    _kill_when(cmd, cli_env(store), lambda: len(finished()) >= 1, tmp_path / "killed.log")
     done = [f.stem.split("-", 1)[1] for f in finished()]
     assert 1 <= len(done) < len(tasks) and not list(store.glob("evaluate/*/DONE"))
 
-    resumed = _run(cmd, _env(store))
+    resumed = _run(cmd, cli_env(store))
     assert f"[evaluate] resuming: {len(done)} of {len(tasks)} tasks already done" in resumed.stdout
     redone = [line.split()[2] for line in resumed.stdout.splitlines() if line.startswith("[evaluate] task ")]
     assert redone == [t for t in tasks if t not in done]  # finished tasks were not evaluated again
     a = _folder(resumed)
     assert not (a / "tasks").exists()  # the per-task files are not part of the artifact
 
-    b = _folder(_run(cmd, _env(tmp_path / "reference")))
+    b = _folder(_run(cmd, cli_env(tmp_path / "reference")))
     assert a.name == b.name
     assert (a / "results.csv").read_bytes() == (b / "results.csv").read_bytes()
     assert {r["task"] for r in _csv_rows(a / "results.csv")} == set(tasks)
@@ -246,7 +238,7 @@ def _start_together(tmp_path: Path, root: Path, n: int = 2) -> tuple[list[subpro
     script = tmp_path / "worker.py"
     script.write_text(_WORKER)
     counter, go = tmp_path / "counter.txt", tmp_path / "go"
-    env = _env(root)
+    env = cli_env(root)
     procs = [subprocess.Popen([sys.executable, str(script), str(root), str(counter), str(go), str(i)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(n)]
     deadline = time.monotonic() + 60
@@ -411,7 +403,7 @@ CLI_CASES = [
 def test_bad_cli_parameters_fail_fast_with_one_line_naming_them(args, needles, tiny_corpus, tmp_path):
     cmd = [BIN] + [a.replace("{corpus}", str(tiny_corpus)) for a in args]
     t0 = time.monotonic()
-    r = subprocess.run(cmd, env=_env(tmp_path / "store"), capture_output=True, text=True, timeout=60)
+    r = subprocess.run(cmd, env=cli_env(tmp_path / "store"), capture_output=True, text=True, timeout=60)
     elapsed = time.monotonic() - t0
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
@@ -467,7 +459,7 @@ PAPER_SAMPLE = [BIN, "sample", "--model", "qwen2.5-0.5b", "--allow-hub", "--temp
 
 def test_paper_model_with_hub_access_off_fails_in_seconds_saying_what_is_missing(tmp_path):
     t0 = time.monotonic()
-    r = subprocess.run(PAPER_SAMPLE, env=_env(tmp_path / "store", HF_HOME=str(tmp_path / "hf")),
+    r = subprocess.run(PAPER_SAMPLE, env=cli_env(tmp_path / "store", HF_HOME=str(tmp_path / "hf")),
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and time.monotonic() - t0 < 15
     msg = r.stderr.strip()
@@ -479,7 +471,7 @@ def test_paper_model_with_hub_access_off_fails_in_seconds_saying_what_is_missing
 
 @needs_netns
 def test_paper_model_without_any_network_fails_in_seconds_saying_what_is_missing(tmp_path):
-    env = _env(tmp_path / "store", HF_HOME=str(tmp_path / "hf"))
+    env = cli_env(tmp_path / "store", HF_HOME=str(tmp_path / "hf"))
     for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         env.pop(var)  # the Hub is allowed, but there is no network at all
     t0 = time.monotonic()
@@ -500,7 +492,7 @@ def test_offline_profiles_run_with_the_network_unavailable(tmp_path, model):
     from resurface import profiles
 
     alias = profiles.load("course")["student"] if model == "course" else model
-    env = _env(tmp_path / "store")
+    env = cli_env(tmp_path / "store")
     for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         env.pop(var)  # nothing forbids the Hub: only the missing network would stop a download
     cmd = ["unshare", "-r", "-n", BIN, "sample", "--model", alias, "--temperature", "1", "--num-samples", "2",
@@ -515,7 +507,7 @@ def test_cuda_requested_on_a_machine_without_one_is_a_clear_error(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     r = subprocess.run([BIN, "train", "--student", "tiny-llama", "--data", str(tmp_path), "--epochs", "1",
-                        "--lr", "1e-3", "--device", "cuda"], env=_env(tmp_path / "store"),
+                        "--lr", "1e-3", "--device", "cuda"], env=cli_env(tmp_path / "store"),
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     msg = r.stderr.strip()
@@ -731,7 +723,7 @@ def test_cli_names_the_bad_corpus_file_and_line(tmp_path):
     folder.mkdir()
     (folder / "corpus.jsonl").write_text('{"text": "fine"}\n{"text": "broken\n')
     r = subprocess.run([BIN, "subsets", "--corpus", str(folder), "--num-subsets", "1", "--tokens-per-subset", "2",
-                        "--out", str(tmp_path / "out")], env=_env(tmp_path / "store"), capture_output=True,
+                        "--out", str(tmp_path / "out")], env=cli_env(tmp_path / "store"), capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2
     assert r.stderr.strip() == (f"resurface subsets: error: {folder / 'corpus.jsonl'}:2: invalid JSON "

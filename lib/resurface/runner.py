@@ -221,10 +221,12 @@ def make_book(profile: str, only: str | None = None, overrides: dict | None = No
         raise ResurfaceError(f"set RESURFACE_GENERATED={Path(source) / 'book' / '_generated'} to build {source}")
     only = only if only else ",".join(toc_figures(source))
     rows = run_figures(profile, only, overrides) if only else []
+    from .costs import write_estimate_table
+    from .pilotreport import write_tables
+
+    write_tables()
     write_methods_table()
     write_build_report(rows)
-    from .costs import write_estimate_table
-
     write_estimate_table()
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:

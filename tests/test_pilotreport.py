@@ -1,0 +1,37 @@
+"""The course-study page shows the pilot's measurements, from the one file the pilot writes."""
+
+from __future__ import annotations
+
+import json
+
+from resurface import pilotreport
+
+
+def _report() -> dict:
+    designs = [{"task": "rs_mc", "metric": "logp_gold_norm,none", "design_subsets": s, "design_items": i,
+                "se": 0.01 / s / i ** 0.5, "mde": 0.028 / s / i ** 0.5} for s in (1, 3) for i in (32, 96)]
+    return {"student": "smollm2-135m", "items": 96, "suite": "course-continuous", "subsets": 3,
+            "subset_tokens": 8192, "started": "a", "finished": "b", "eval_seconds": 60.0,
+            "eval_items_per_s": 6.4, "sample_seconds": 120.0, "run_seconds_mean": 110.0,
+            "dose_response": [{"tokens": 4096, "lr": 1e-4, "seconds": 90.0,
+                               "tasks": [{"task": "rs_mc", "delta": 0.01, "lo": 0.002, "hi": 0.018}]}],
+            "variance_components": [{"task": "rs_mc", "sigma2_subset": 1e-5, "sigma2_item": 2e-3,
+                                     "sigma2_residual": 1e-4}],
+            "self_vs_replay": [{"task": "rs_mc", "self_minus_replay": 0.02, "lo": 0.01, "hi": 0.03,
+                                "self_delta": 0.01, "self_lo": 0.0, "self_hi": 0.02}],
+            "designs": designs}
+
+
+def test_tables_show_what_was_measured(tmp_path):
+    src = tmp_path / "pilot.json"
+    src.write_text(json.dumps(_report()))
+    text = pilotreport.write_tables(tmp_path / "out.md", src).read_text()
+    assert "| 4096 | 0.0001 | 90 | `rs_mc` | +0.0100 [+0.0020, +0.0180] |" in text
+    assert "3 subsets each of self and replay, 8192 tokens each" in text
+    assert "| 3 | 0.0016 | 0.0010 |" in text  # the MDE row of 3 subsets: 0.028 / 3 / sqrt(32), / sqrt(96)
+    assert "+0.0200 [+0.0100, +0.0300]" in text
+
+
+def test_a_missing_pilot_is_said_plainly(tmp_path):
+    text = pilotreport.write_tables(tmp_path / "out.md", tmp_path / "none.json").read_text()
+    assert "has not been run" in text
