@@ -76,6 +76,21 @@ def test_too_long_requests_use_lm_eval_truncation():
         assert lg == pytest.approx(lw, abs=2e-4) and gg == gw
 
 
+CONTINUOUS = ("logp_gold_norm,none", "neg_bpb,none")
+
+
+def _assert_same_metrics(ours, stock) -> None:
+    """Accuracies and pass rates equal exactly (the same decisions); the continuous metrics are sums of
+    float32 log-probabilities, which the two backends batch differently: equal to 1e-5."""
+    b = ours.set_index(["task", "metric"]).value.to_dict()
+    a = stock.set_index(["task", "metric"]).value.to_dict()
+    assert b.keys() == a.keys()
+    exact = {k: v for k, v in a.items() if k[1] not in CONTINUOUS}
+    close = {k: v for k, v in a.items() if k[1] in CONTINUOUS}
+    assert {k: b[k] for k in exact} == pytest.approx(exact, abs=1e-9)
+    assert {k: b[k] for k in close} == pytest.approx(close, abs=1e-5)
+
+
 def test_course_multiple_choice_metrics_equal_stock(tmp_path):
     """The course MC and completion tasks through lm-eval end to end: same metrics with either backend."""
     from resurface.evaluation import evaluate_lm
@@ -83,10 +98,9 @@ def test_course_multiple_choice_metrics_equal_stock(tmp_path):
     stock, ours = _pair("tiny-gemma3")
     a = evaluate_lm(stock, "course-few-shot", limit=4, seed=1)
     b = evaluate_lm(ours, "course-few-shot", limit=4, seed=1)
-    a = a[a.task != "rs_math"].set_index(["task", "metric"]).value
-    b = b[b.task != "rs_math"].set_index(["task", "metric"]).value
-    assert len(a) >= 4
-    assert b.to_dict() == pytest.approx(a.to_dict(), abs=1e-9)
+    a, b = a[a.task != "rs_math"], b[b.task != "rs_math"]
+    assert len(a) >= 4 and a.metric.isin(CONTINUOUS).any()
+    _assert_same_metrics(b, a)
 
 
 def _generate(lm, prompts: list[str], until: list[str], max_gen_toks: int) -> list[str]:
@@ -147,5 +161,4 @@ def test_course_suite_on_smollm2_equals_stock():
     a = evaluate_lm(HFLM(pretrained=model, tokenizer=tok, batch_size=16), "course", limit=6, seed=3, model=model)
     b = evaluate_lm(ResurfaceHFLM(pretrained=model, tokenizer=tok, batch_size=16), "course", limit=6, seed=3,
                     model=model)
-    assert b.set_index(["task", "metric"]).value.to_dict() == pytest.approx(
-        a.set_index(["task", "metric"]).value.to_dict(), abs=1e-9)
+    _assert_same_metrics(b, a)
