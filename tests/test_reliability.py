@@ -162,8 +162,9 @@ def test_killed_evaluation_resumes_after_its_finished_tasks_and_equals_an_uninte
     store = tmp_path / "killed"
     tasks = SUITES["smoke"].task_names
 
-    def finished() -> list[Path]:
-        return sorted(store.glob("evaluate/.partial-*/tasks/[0-9]*.json"))
+    def finished() -> list[Path]:  # a task's rows file (its per-item file beside it is written first)
+        return sorted(f for f in store.glob("evaluate/.partial-*/tasks/[0-9]*.json")
+                      if not f.name.endswith(".items.json"))
 
     _kill_when(cmd, cli_env(store), lambda: len(finished()) >= 1, tmp_path / "killed.log")
     done = [f.stem.split("-", 1)[1] for f in finished()]

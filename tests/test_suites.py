@@ -30,9 +30,10 @@ def test_suite_definitions_match_the_paper():
     assert set(gsm.metrics) == {"exact_match,strict-match", "exact_match,flexible-extract"}
     assert get_suite("paper-zero-shot").spec("rs_humaneval_paper").primary == "pass@1,create_test"
     assert get_suite("pythia").spec("winogrande").primary == "acc,none"
-    # only suites with a code task execute code
+    # only suites with a task that runs model-written code (a pass@k metric) execute code; the code role's
+    # log-likelihood companion (rs_code_bpb) runs nothing
     for s in SUITES.values():
-        has_code = any(t.role == "code" for t in s.tasks)
+        has_code = any(t.role == "code" and any(m.startswith("pass@") for m in t.metrics) for t in s.tasks)
         assert s.unsafe_code == has_code, s.name
         assert all(t.role in ROLES for t in s.tasks)
     assert [t.role for t in SUITES["course"].tasks] == ["math", "math", "reasoning", "commonsense", "code", "code"]
