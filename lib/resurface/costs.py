@@ -225,6 +225,44 @@ def _transfer(plan: Plan, P: dict, fig: str, tp: dict) -> None:
         _train(plan, q, c.student, corpus, suites_for(q, c), tp, _engine(q))
 
 
+def _relational(plan: Plan, P: dict, tp: dict) -> None:
+    """Figure 12: Figures 2 and 5's runs (shared), the cross-family source at ``cross_temperatures``, the
+    sibling fine-tunes, their samples and runs, and the NLL of every corpus under the student and under
+    its source, plus the embeddings of the max-cosine proxy (:mod:`resurface.relational`)."""
+    from .experiments import figure_conditions, figure_params
+
+    student, engine = P["student"], _engine(P)
+    corpora = []  # (corpus key, scorer model or None, scorer parameter count)
+    for uf in ("fig02", "fig05"):
+        _transfer(plan, P, uf, tp)
+        q, conds = figure_conditions(P, uf)
+        for c in conds:
+            key = _sample(plan, q, c.source, c.temperature, tp) if c.source else ("replay", c.student)
+            corpora.append((key, c.source))
+    cross = figure_params(P, "fig05")["sources"].get("cross")
+    for t in (P["cross_temperatures"] if cross else []):
+        key = _sample(plan, P, cross, t, tp)
+        _train(plan, P, student, key, [P["eval_suite"]], tp, engine)
+        corpora.append((key, cross))
+    n, t = n_params(student), P["sibling_temperature"]
+    for r in P["siblings"]:
+        recipe = ("sibling", student, r["name"], r["data"], r["tokens"], r["epochs"], r["lr"])
+        plan.add(recipe, "training", r["epochs"] * r["tokens"] * 6 * n / (H100_PEAK * tp["train"]["hf"]))
+        key = ("sample", recipe, float(t), P["num_samples"], P["max_new_tokens"])
+        plan.add(key, "sampling", _decode_s(_sample_tokens(P), n, "hf", tp))
+        _train(plan, P, student, key, [P["eval_suite"]], tp, engine)
+        corpora.append((key, recipe))
+    samples = P["nll_max_samples"] or P["num_samples"]
+    tokens = samples * min(P["max_new_tokens"] * SAMPLE_LENGTH_FRACTION, P["nll_max_tokens"])
+    for key, source in corpora:
+        _embed(plan, P, key, tp)
+        _nll(plan, P, student, key, tp)
+        if isinstance(source, tuple):  # a sibling: the student's size
+            plan.add(("nll", source, key, samples), "proxies", _prefill_s(tokens, n, "hf", tp))
+        elif source and source != student:
+            _nll(plan, P, source, key, tp)
+
+
 def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict | None = None) -> Plan:
     """The jobs figure ``fig`` needs in ``profile`` with ``overrides`` (see the module docstring)."""
     from . import profiles
@@ -256,6 +294,8 @@ def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict 
                         corpus = _sample(plan, q, c.source, c.temperature, tp)
                         _embed(plan, P, corpus, tp)
                         _nll(plan, P, c.student, corpus, tp)
+    elif fig == "fig12":
+        _relational(plan, {**P, "profile": profile}, tp)
     elif fig in ("fig07", "fig08"):
         model = P["memorization_model"]
         pool_seqs = P["pool_size"] * len(P["pool_domains"])

@@ -310,3 +310,57 @@ def describe_proxy_utility(corr: pd.DataFrame, table: pd.DataFrame) -> str:
                     f"0.5 on the final-epoch Δ, per student and benchmark), the {len(rows)} verdict row(s) "
                     f"give: {_verdict_counts(rows)}.")
     return head + "\n".join(lines) + "\n\n" + " ".join(tail)
+
+
+# ------------------------------------------------------------------------------ Figure 12
+def describe_relational(table: pd.DataFrame, corr: pd.DataFrame, verdicts_table: pd.DataFrame) -> str:
+    """Markdown for Figure 12: the corpora, each measure's Spearman ρ with the final-epoch Δ per
+    benchmark (descriptive, with its 95% bootstrap interval), and what the ``relational_beats_intrinsic``
+    rows conclude, with the largest difference that could still hide when they are inconclusive."""
+    from .relational import INTRINSIC, RELATIONAL, SHORT
+
+    if table.empty:
+        return "_No corpus with a measured utility in this run._"
+    corpora = table.drop_duplicates("condition")
+    undefined = corpora[~np.isfinite(corpora["ce_gap"].astype(float))]["condition"].tolist()
+    text = (f"{len(corpora)} corpora were trained on by {corpora['student'].iloc[0]} and scored here "
+            f"({', '.join(condition_label(c) for c in corpora['condition'])}). ")
+    if undefined:
+        text += (f"The relational measures are not defined for {', '.join(condition_label(c) for c in undefined)} "
+                 "(no source model), which is left out of their correlations and of the paired comparisons; "
+                 "the intrinsic proxies' ρ below include it. ")
+    text += ("Spearman ρ with the final-epoch Δ (95% bootstrap interval over corpora); a useful measure has "
+             "ρ < 0 for the relational measures and the NLL (lower means more useful), ρ > 0 for the "
+             "max-cosine:\n\n")
+    lines = []
+    for (_, metric), g in corr.groupby(["task", "metric"], sort=False):
+        cells = []
+        for r in g.itertuples(index=False):
+            cells.append(f"{SHORT[r.measure]} {_interval(r.rho, r.lo, r.hi, 2)} (n = {r.n})")
+        lines.append(f"- **{g['label'].iloc[0]}** ({metric.split(',')[0]}): " + "; ".join(cells))
+    text += "\n".join(lines) + "\n\n"
+    if verdicts_table is None or verdicts_table.empty:
+        return text + "No comparison of the measures could be computed in this run."
+    counts = _verdict_counts(verdicts_table)
+    text += (f"Does a relational measure order the corpora by utility better than an intrinsic proxy? Tested as "
+             f"|ρ_relational| − |ρ_intrinsic| > 0 on the same corpora ({len(RELATIONAL)} relational × "
+             f"{len(INTRINSIC)} intrinsic measures per benchmark, {len(verdicts_table)} rows, Holm's correction "
+             f"over them): {counts}. ")
+    agrees = verdicts_table[verdicts_table["verdict"] == "agrees with the paper"]
+    if len(agrees) == 0:
+        mde = verdicts_table["mde"].astype(float)
+        mde = mde[np.isfinite(mde) & (mde > 0)]
+        text += ("No row shows a relational measure ranking the corpora better than the intrinsic proxies, "
+                 "so this run does not support the claim that a measure of compatibility predicts utility "
+                 "where the proxies fail")
+        if len(mde):
+            text += (f"; nor does it show the opposite: with {int(verdicts_table['n_items'].max())} corpora, a "
+                     f"difference in |ρ| smaller than {mde.min():.2f} to {mde.max():.2f} (the rows' minimum "
+                     "detectable effects, 80% power) could hide here, and |ρ| lies between 0 and 1")
+        text += ". More corpora (more temperatures, sources or siblings) narrow these intervals."
+    else:
+        best = agrees.sort_values("estimate", ascending=False).iloc[0]
+        text += (f"{len(agrees)} row(s) show a relational measure ranking the corpora better than an intrinsic "
+                 f"proxy; the largest difference is {_interval(best['estimate'], best['lo'], best['hi'], 2)} "
+                 f"({best['metric']}).")
+    return text

@@ -21,12 +21,14 @@ from .paths import generated_dir
 
 # source kind -> seaborn palette name; shades are picked by temperature rank
 _SOURCE_PALETTES = {"self": "Blues", "lineage": "Greens", "recipe": "Purples", "cross": "Oranges",
-                    "below": "Blues", "above": "Reds", "own": "Blues"}
+                    "below": "Blues", "above": "Reds", "own": "Blues",
+                    "sib-human": "BuGn", "sib-cross": "RdPu"}  # Figure 12's same-lineage siblings
 _FIXED = {"replay": "#6b6b6b", "base": "#000000"}
 TEMPERATURES = (0.75, 1.0, 1.25)
 SOURCE_NAMES = {"self": "self-generated", "lineage": "same lineage", "recipe": "different recipe",
                 "cross": "cross-family", "replay": "human-text replay", "below": "max-cos below threshold",
-                "above": "max-cos at/above threshold"}
+                "above": "max-cos at/above threshold", "sib-human": "sibling tuned on human text",
+                "sib-cross": "sibling tuned on cross-family text"}
 
 
 def parse_condition(cond: str) -> tuple[str, float | None]:
@@ -42,7 +44,8 @@ def condition_color(cond: str):
     src, t = parse_condition(cond)
     if src in _FIXED:
         return _FIXED[src]
-    shades = sns.color_palette(_SOURCE_PALETTES.get(src, "Greys"), 6)
+    palette = _SOURCE_PALETTES.get(src, "PuBuGn" if src.startswith("sib-") else "Greys")
+    shades = sns.color_palette(palette, 6)
     rank = {0.75: 2, 1.0: 3, 1.25: 5}.get(t, 4)
     return shades[rank]
 

@@ -10,6 +10,7 @@ ParameterError that names the parameter and the accepted values.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -130,6 +131,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "similarity_threshold": (lambda x: -1 <= x <= 1, "a cosine in [-1, 1]"),
     "similarity_threshold_rule": (lambda x: x in ("fixed", "median"), "fixed, median"),
     "split_temperature": (_positive, "a number > 0"),
+    "cross_temperatures": (lambda xs: _all_positive(xs), "a list of numbers > 0 (may be empty)"),
+    "sibling_temperature": (_positive, "a number > 0"),
+    "siblings": (lambda xs: True, "a list of recipes {name, data, tokens, epochs, lr} (Figure 12)"),
     "utility_figures": (lambda xs: len(xs) > 0 and set(xs) <= {"fig02", "fig03", "fig05", "fig10"},
                         "a non-empty list of fig02, fig03, fig05, fig10"),
 }
@@ -162,6 +166,53 @@ def _same_type(value: Any, ref: Any) -> bool:
     return tv == tr
 
 
+# Figure 12's same-lineage siblings: the student after a short fine-tune (resurface.relational)
+SIBLING_KEYS = {"name": str, "data": str, "tokens": int, "epochs": int, "lr": float}
+SIBLING_DATA = ("replay", "cross")
+_SIBLING_NAME = re.compile(r"^sib-[a-z0-9][a-z0-9-]*$")
+
+
+def check_siblings(value: Any) -> list[dict]:
+    """Validate Figure 12's ``siblings`` parameter: a list of recipes ``{name, data, tokens, epochs,
+    lr}``. Raises ParameterError naming ``siblings``, the recipe, what is wrong and the fix."""
+    fix = ("a list of recipes like {name: sib-human, data: replay, tokens: 4000, epochs: 1, lr: 1.0e-4}: "
+           "a distinct name 'sib-' + lower-case letters, digits or '-'; data " + " or ".join(SIBLING_DATA)
+           + "; tokens, epochs (integers) and lr (a number) all > 0")
+    if not isinstance(value, list):
+        raise ParameterError("siblings", f"expected a list of recipes, got {_type_name(value)} {value!r}", fix)
+    out, names = [], set()
+    for i, r in enumerate(value):
+        where = f"recipe {i + 1}"
+        if not isinstance(r, dict):
+            raise ParameterError("siblings", f"{where} is {r!r}, not a mapping", fix)
+        where += f" ({r['name']!r})" if "name" in r else ""
+        unknown = sorted(set(r) - set(SIBLING_KEYS))
+        missing = [k for k in SIBLING_KEYS if k not in r]
+        if unknown:
+            raise ParameterError("siblings", f"{where}: unknown key {unknown[0]!r}", fix)
+        if missing:
+            raise ParameterError("siblings", f"{where}: missing key {missing[0]!r}", fix)
+        for k, t in SIBLING_KEYS.items():
+            v = r[k]
+            ok = not isinstance(v, bool) and (isinstance(v, (int, float)) if t is float else isinstance(v, t))
+            if not ok:
+                want = {float: "a number", int: "an integer", str: "a string"}[t]
+                raise ParameterError("siblings", f"{where}: {k} must be {want}, got {v!r}", fix)
+        if not _SIBLING_NAME.match(r["name"]):
+            raise ParameterError("siblings", f"{where}: the name must start with 'sib-' and hold only lower-case "
+                                             "letters, digits and '-'", fix)
+        if r["name"] in names:
+            raise ParameterError("siblings", f"{where}: the name is used twice", fix)
+        if r["data"] not in SIBLING_DATA:
+            raise ParameterError("siblings", f"{where}: unknown data {r['data']!r}", fix)
+        for k in ("tokens", "epochs", "lr"):
+            if not r[k] > 0:
+                raise ParameterError("siblings", f"{where}: {k} must be > 0, got {r[k]!r}", fix)
+        names.add(r["name"])
+        out.append({**r, "lr": float(r["lr"])})
+    return out
+
+
 def validate(values: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
     """Check ``values`` against ``reference`` (the declared parameters with their default values).
 
@@ -187,6 +238,8 @@ def validate(values: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any
         rule = RULES.get(name)
         if rule and value is not None and not rule[0](value):
             raise ParameterError(name, f"invalid value {value!r}", rule[1])
+    if "siblings" in out:
+        out["siblings"] = check_siblings(out["siblings"])
     if "min_new_tokens" in out and "max_new_tokens" in out and out["min_new_tokens"] > out["max_new_tokens"]:
         raise ParameterError("min_new_tokens", f"{out['min_new_tokens']} is larger than max_new_tokens "
                              f"{out['max_new_tokens']}", "an integer <= max_new_tokens")
