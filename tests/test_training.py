@@ -335,6 +335,15 @@ def test_train_run_writes_tidy_tables_and_is_cached(corpus_dir, store):
     assert other != path and calls == [0, 1, 2, 0, 1]
 
 
+def test_final_model_is_the_last_checkpoint_linked_not_written_again(corpus_dir, store):
+    path = training.train_run("tiny-llama", corpus_dir, store=store, save_checkpoints=True, **STAGE_HP)
+    final, last = path / "final_model" / "model.safetensors", path / "checkpoints" / "epoch_02" / "model.safetensors"
+    assert final.read_bytes() == last.read_bytes()
+    assert os.stat(final).st_ino == os.stat(last).st_ino  # one copy on disk
+    model, _ = load_model(str(path / "final_model"), device="cpu", dtype="float32")
+    assert model.config.model_type == "llama"
+
+
 def test_train_run_validates_before_loading_anything(corpus_dir, store, tmp_path):
     bad = [(dict(effective_batch=6), "effective_batch"), (dict(dtype="float16"), "dtype"),
            (dict(eval_limit=0), "eval_limit"), (dict(block_size=1), "block_size")]

@@ -654,6 +654,19 @@ def _shared_base_eval(hook: EvalHook, store, config: dict) -> EvalHook:
     return wrapped
 
 
+def _link_tree(src: Path, dst: Path) -> bool:
+    """Hard-link every file of folder ``src`` into a new folder ``dst``; False (and nothing left at
+    ``dst``) when ``src`` is missing or the file system cannot link."""
+    if not src.is_dir():
+        return False
+    try:
+        shutil.copytree(src, dst, copy_function=os.link)
+        return True
+    except OSError:
+        shutil.rmtree(dst, ignore_errors=True)
+        return False
+
+
 def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_ratio: float = 0.1,
               block_size: int = 2048, batch_size: int = 8, effective_batch: int = 64,
               weight_decay: float = 0.0, seed: int = 42, eval_suites: Sequence[str] = (),
@@ -805,8 +818,10 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
             if save_checkpoints and evaluator is None:  # the evaluator wrote it before scoring
                 final = work / "final_model"
                 shutil.rmtree(final, ignore_errors=True)
-                model.save_pretrained(final)
-                tokenizer.save_pretrained(final)
+                last = work / "checkpoints" / f"epoch_{epochs:02d}"
+                if not _link_tree(last, final):  # the last checkpoint holds the same weights: no second write
+                    model.save_pretrained(final)
+                    tokenizer.save_pretrained(final)
             for name in (STATE_DIR, STATE_PREV, STATE_TMP, epocheval.DIR):
                 shutil.rmtree(work / name, ignore_errors=True)
         return {"summary": {k: v for k, v in summary.items() if k != "config"}}
