@@ -13,6 +13,12 @@ export HF_DATASETS_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+# pytest-xdist workers for `make test`: one per core, at most 4 (a worker may hold a course model, a few
+# GB); TEST_WORKERS=0 runs in this process. Tests that share an expensive fixture stay on one worker
+# (tests/conftest.py, XDIST_SCOPES).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -gt 4 ] && n=4; echo $$n)
+XDIST := -n $(TEST_WORKERS) --dist load
+
 .PHONY: setup test test-fast book figures figure clean clean-store
 
 setup: $(STAMP)
@@ -34,10 +40,10 @@ $(STAMP): pyproject.toml Makefile
 	@touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q $(XDIST) tests
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not browser" tests
+	$(BIN)/python -m pytest -q $(XDIST) -m "not slow and not browser" tests
 
 figures: $(STAMP)
 	$(BIN)/resurface figures --profile $(PROFILE)

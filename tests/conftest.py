@@ -1,4 +1,4 @@
-"""Shared test setup: offline Hub, an isolated artifact store per test."""
+"""Shared test setup: offline Hub, an isolated artifact store per test, pytest-xdist workers."""
 
 import os
 
@@ -7,7 +7,54 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+
+def _worker_threads() -> int | None:
+    """Torch threads for one pytest-xdist worker: the cores divided among the workers (at least one),
+    so that `make test`'s workers do not oversubscribe the cores; None outside xdist."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
+    if not os.environ.get("PYTEST_XDIST_WORKER") or workers < 1:
+        return None
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+if _worker_threads() is not None:  # before torch is imported; children (CLI runs, kernels) inherit it
+    os.environ.setdefault("OMP_NUM_THREADS", str(_worker_threads()))
+
 import pytest  # noqa: E402
+
+# pytest-xdist (`make test` runs `-n N`): tests that share an expensive module- or session-scoped
+# fixture run on one worker, so the fixture is built once; every other test is balanced on its own.
+# Test file -> its scope. (xdist's own `--dist loadgroup` cannot do this with pytest 9: its worker sets
+# ``item._nodeid``, which pytest 9's ``Node.nodeid`` no longer reads, so xdist_group marks are ignored.)
+XDIST_SCOPES = {
+    "test_browser.py": "smoke-store",  # the browser test's book build and the figure notebooks share
+    "test_notebooks.py": "smoke-store",  # the session's smoke store (conftest.shared_smoke_store)
+    "test_attacks.py": "test_attacks.py",  # memorized: a tiny model overfit in 300 steps
+    "test_replay.py": "test_replay.py",  # stdlib_pair: the stdlib corpus built three times
+    "test_suites.py": "test_suites.py",  # full_task_manager: lm-eval's whole task index
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist load`` (xdist's default for ``-n``): :data:`XDIST_SCOPES`, other tests one by one."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return XDIST_SCOPES.get(nodeid.split("::", 1)[0].rsplit("/", 1)[-1], nodeid)
+
+    return SharedFixtureScheduling(config, log)
+
+
+def pytest_configure(config):
+    threads = _worker_threads()
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -16,6 +20,28 @@ def cli_env(store: Path, **extra: str) -> dict[str, str]:
                PYTHONUNBUFFERED="1")
     env.update(extra)
     return env
+
+
+def kill_when(cmd: list[str], env: dict[str, str], ready: Callable[[], bool], log: Path,
+              timeout: float = 600, poll: float = 0.02) -> None:
+    """Start ``cmd`` (output to ``log``), wait until ``ready()``, then SIGKILL it; fail if it ended
+    before that point or the point was not reached within ``timeout`` seconds."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready():
+            assert proc.poll() is None, f"ended (rc {proc.returncode}) before the kill point:\n" \
+                                        f"{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, "the kill point was never reached"
+            time.sleep(poll)
+        assert proc.poll() is None, "the run had already finished when the kill point was seen"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
 
 
 def item_runs(tmp_path: Path, effect: dict[str, float], tasks, *, n_items: int = 120, subsets: int = 3,

@@ -12,18 +12,15 @@ import ast
 import importlib.util
 import inspect
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from resurface import epocheval
 from resurface.errors import ParameterError
-from fakes import cli_env
+from fakes import cli_env, kill_when
 
 BIN = str(Path(sys.executable).with_name("resurface"))
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -209,23 +206,6 @@ def test_out_of_process_rows_equal_in_process_rows(tmp_path, store, monkeypatch)
     assert (kept / "results.csv").read_bytes() == (inproc / "results.csv").read_bytes()
 
 
-def _kill_when(cmd, env, ready, log: Path, timeout: float = 600) -> None:
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + timeout
-    try:
-        while not ready():
-            assert proc.poll() is None, f"ended (rc {proc.returncode}) before the kill point:\n{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, "the kill point was never reached"
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-
-
 @pytest.mark.slow
 def test_killed_between_training_and_scoring_resumes_without_training_again(tmp_path):
     """kill -9 after the last epoch trained, with an epoch still unscored: the rerun trains nothing,
@@ -240,7 +220,7 @@ def test_killed_between_training_and_scoring_resumes_without_training_again(tmp_
         return w is not None and (w / "epocheval/trained/summary.json").exists() and \
             (w / "epocheval/rows/epoch_01.json").exists()
 
-    _kill_when(_train_cmd(data, "hf-process"), env, trained_and_one_scored, tmp_path / "killed.log")
+    kill_when(_train_cmd(data, "hf-process"), env, trained_and_one_scored, tmp_path / "killed.log")
     w = work()
     assert (w / "checkpoints/epoch_02").is_dir() and not (w / "epocheval/rows/epoch_02.json").exists()
     kept = (w / "epocheval/rows/epoch_01.json").stat().st_mtime_ns
@@ -271,7 +251,7 @@ def test_killed_while_training_keeps_scored_epochs_and_trains_only_the_rest(tmp_
         return w is not None and (w / "epocheval/rows/epoch_01.json").exists() and \
             not (w / "epocheval/trained").exists()
 
-    _kill_when(cmd, env, epoch1_scored_not_trained, tmp_path / "killed.log")
+    kill_when(cmd, env, epoch1_scored_not_trained, tmp_path / "killed.log")
     w = work()
     rows1 = (w / "epocheval/rows/epoch_01.json").stat().st_mtime_ns
     resumed = _run(cmd, env)

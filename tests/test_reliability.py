@@ -14,12 +14,10 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +27,7 @@ from resurface.artifacts import Store, make_key
 from resurface.corpus import CorpusError, iter_jsonl, read_corpus, write_corpus
 from resurface.decontam import fingerprints, hits, ngrams, normalize
 from resurface.errors import ArtifactError, DiskSpaceError, ParameterError
-from fakes import cli_env
+from fakes import cli_env, kill_when
 
 BIN = str(Path(sys.executable).with_name("resurface"))
 POLL = 0.02  # seconds between checks of a condition
@@ -42,27 +40,6 @@ def _run(cmd: list[str], env: dict[str, str], timeout: float = 300) -> subproces
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, f"{cmd[1]} failed ({r.returncode}):\n{r.stderr[-3000:]}"
     return r
-
-
-def _kill_when(cmd: list[str], env: dict[str, str], ready: Callable[[], bool], log: Path,
-               timeout: float = 300) -> None:
-    """Start ``cmd``, wait until ``ready()``, then SIGKILL it; fail if it ended before that point."""
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + timeout
-    try:
-        while not ready():
-            assert proc.poll() is None, f"ended (rc {proc.returncode}) before the kill point:\n" \
-                                        f"{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, "the kill point was never reached"
-            time.sleep(POLL)
-        assert proc.poll() is None, "the run had already finished when the kill point was seen"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
 
 
 def _folder(r: subprocess.CompletedProcess) -> Path:
@@ -88,7 +65,7 @@ def test_killed_sampling_resumes_from_its_shards_and_equals_an_uninterrupted_run
     def shards() -> list[Path]:
         return sorted(store.glob("sample/.partial-*/shards/batch_*.jsonl"))
 
-    _kill_when(SAMPLE, cli_env(store), lambda: len(shards()) >= 1, tmp_path / "killed.log")
+    kill_when(SAMPLE, cli_env(store), lambda: len(shards()) >= 1, tmp_path / "killed.log")
     finished = len(shards())
     assert 1 <= finished < 30 and not list(store.glob("sample/*/DONE"))
 
@@ -131,7 +108,7 @@ def test_training_killed_in_its_second_epoch_resumes_and_equals_an_uninterrupted
         return -1
 
     env = cli_env(store, RESURFACE_STATE_EVERY_S="0")  # epochs of a second: save the state after each
-    _kill_when(cmd, env, lambda: saved_epoch() >= 1, tmp_path / "killed.log")
+    kill_when(cmd, env, lambda: saved_epoch() >= 1, tmp_path / "killed.log")
     epoch = saved_epoch()
     assert 1 <= epoch < 3
     partial = next(store.glob("train/.partial-*"))
@@ -166,7 +143,7 @@ def test_killed_evaluation_resumes_after_its_finished_tasks_and_equals_an_uninte
         return sorted(f for f in store.glob("evaluate/.partial-*/tasks/[0-9]*.json")
                       if not f.name.endswith(".items.json"))
 
-    _kill_when(cmd, cli_env(store), lambda: len(finished()) >= 1, tmp_path / "killed.log")
+    kill_when(cmd, cli_env(store), lambda: len(finished()) >= 1, tmp_path / "killed.log")
     done = [f.stem.split("-", 1)[1] for f in finished()]
     assert 1 <= len(done) < len(tasks) and not list(store.glob("evaluate/*/DONE"))
 
