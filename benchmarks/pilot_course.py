@@ -48,6 +48,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--subset-tokens", type=int, default=8192, help="tokens of each of those subsets")
     p.add_argument("--lr", type=float, default=1e-4, help="learning rate of the subset runs")
     p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--conditions", default="", help="how the machine was shared while the pilot ran (printed with "
+                   "its timings on the page)")
     p.add_argument("--out", default="benchmarks/pilot_course.json")
     return p.parse_args()
 
@@ -58,11 +60,13 @@ def course(**over) -> dict:
 
 
 def run(P: dict, student: str, subset: Path, lr: float, items: int) -> tuple[Path, float]:
-    t0 = time.perf_counter()
+    """Train and evaluate one run (cached in the store); its folder and the wall seconds it took when it
+    was computed (``train.json``; a cached run reports the time of the computation, not of the look-up)."""
     folder = train_run(student, subset, epochs=1, lr=lr, warmup_ratio=P["warmup_ratio"], block_size=P["block_size"],
                        batch_size=P["batch_size"], effective_batch=P["effective_batch"], seed=P["seed"],
                        eval_suites=[SUITE], eval_limit=items, device=P["device"], dtype=P["dtype"], progress=False)
-    return Path(folder), time.perf_counter() - t0
+    info = json.loads((Path(folder) / "train.json").read_text())
+    return Path(folder), float(info["wall_seconds"])
 
 
 def per_item(folder: Path, condition: str, subset: int) -> pd.DataFrame:
@@ -79,7 +83,8 @@ def main() -> None:
     need = max(doses + [a.subset_tokens]) * 2  # with-replacement subsets: draw from twice the budget
     P = course(num_samples=max(64, need // 48), student=a.student)
     report: dict = {"student": a.student, "items": a.items, "suite": SUITE, "subsets": a.subsets,
-                    "subset_tokens": a.subset_tokens, "subset_lr": a.lr, "started": time.strftime("%F %T")}
+                    "subset_tokens": a.subset_tokens, "subset_lr": a.lr, "conditions": a.conditions,
+                    "started": time.strftime("%F %T")}
 
     # 1. one evaluation of the suite, timed (the base model)
     model, tok = load_model(a.student, device="cpu", dtype="float32")

@@ -26,7 +26,7 @@ def test_tables_show_what_was_measured(tmp_path):
     src = tmp_path / "pilot.json"
     src.write_text(json.dumps(_report()))
     text = pilotreport.write_tables(tmp_path / "out.md", src).read_text()
-    assert "| 4096 | 0.0001 | 90 | `rs_mc` | +0.0100 [+0.0020, +0.0180] |" in text
+    assert "| 4096 | 0.0001 | +0.0100 [+0.0020, +0.0180] |" in text
     assert "3 subsets each of self and replay, 8192 tokens each" in text
     assert "| 3 | 0.0016 | 0.0010 |" in text  # the MDE row of 3 subsets: 0.028 / 3 / sqrt(32), / sqrt(96)
     assert "+0.0200 [+0.0100, +0.0300]" in text
@@ -35,3 +35,16 @@ def test_tables_show_what_was_measured(tmp_path):
 def test_a_missing_pilot_is_said_plainly(tmp_path):
     text = pilotreport.write_tables(tmp_path / "out.md", tmp_path / "none.json").read_text()
     assert "has not been run" in text
+
+
+def test_the_course_design_is_projected_from_the_components():
+    design = {"num_subsets": 3, "eval_limit": 32, "tokens_per_subset": 2048, "epochs": 1, "lr": 3e-4}
+    text = pilotreport.design_table(_report(), design)
+    se = (1e-5 / 3 + 2e-3 / 32 + 1e-4 / 96) ** 0.5
+    assert f"| `rs_mc` | {se:.4f} |" in text
+    assert "t with 4 df" in text
+    # the measured +0.02 is below the projected MDE (about 3.7 se = 0.03), so it is not called resolvable
+    assert "no: smaller than the MDE" in text
+    big = _report()
+    big["self_vs_replay"][0]["self_minus_replay"] = 0.5
+    assert "| yes |" in pilotreport.design_table(big, design)

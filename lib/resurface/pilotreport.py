@@ -8,6 +8,7 @@ includes, so the page shows exactly what was measured.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from .paths import generated_dir, repo_root
@@ -23,17 +24,19 @@ def tables(report: dict) -> str:
     """Markdown: evaluation cost, dose-response, subset spread and the candidate designs."""
     out = [f"Measured on `{report['student']}`, {report['items']} items per task of the suite "
            f"`{report['suite']}` ({report['started']} to {report['finished']}).", "",
-           f"**One evaluation** of the suite: {report['eval_seconds']:.0f} s "
-           f"({report['eval_items_per_s']:.1f} items/s); sampling the pilot's corpus: "
-           f"{report['sample_seconds']:.0f} s; one training run with its evaluation: "
-           f"{report['run_seconds_mean']:.0f} s on average.", "",
-           "**Dose-response** (one epoch on the student's own τ = 1 samples; Δ against the base with its "
-           "95% interval over items):", "",
-           "| tokens | learning rate | run (s) | benchmark | Δ [95% CI] |", "|---|---|---|---|---|"]
-    for run in report["dose_response"]:
-        for t in run["tasks"]:
-            out.append(f"| {run['tokens']} | {run['lr']:g} | {run['seconds']:.0f} | `{t['task']}` "
-                       f"| {_f(t['delta'])} [{_f(t['lo'])}, {_f(t['hi'])}] |")
+           f"**One evaluation** of the suite (the base model, computed afresh in every pilot run): "
+           f"{report['eval_seconds']:.0f} s ({report['eval_items_per_s']:.1f} items/s)"
+           + (f"; {report['conditions']}" if report.get("conditions") else "") + ".", "",
+           "**Dose-response** (one epoch on the student's own τ = 1 samples, one run per row; Δ against the "
+           "base with its 95% interval over items):", ""]
+    runs = report["dose_response"]
+    tasks = list(dict.fromkeys(t["task"] for r in runs for t in r["tasks"]))
+    out += ["| tokens | learning rate | " + " | ".join(f"`{t}`" for t in tasks) + " |",
+            "|---|---|" + "---|" * len(tasks)]
+    for run in sorted(runs, key=lambda r: (r["lr"], r["tokens"])):
+        by = {t["task"]: t for t in run["tasks"]}
+        cells = [f"{_f(by[t]['delta'])} [{_f(by[t]['lo'])}, {_f(by[t]['hi'])}]" if t in by else "" for t in tasks]
+        out.append(f"| {run['tokens']} | {run['lr']:g} | " + " | ".join(cells) + " |")
     n = report.get("subsets", "several")
     tok = report.get("subset_tokens")
     out += ["", f"**Between training subsets** ({n} subsets each of self and replay"
@@ -64,6 +67,51 @@ def tables(report: dict) -> str:
     return "\n".join(out)
 
 
+def projected_se(component: dict, subsets: int, items: int) -> float:
+    """The self − replay contrast's SE at ``subsets`` runs per condition and ``items`` items per task,
+    from the pilot's variance components (the formula on the page; a NaN component counts as 0)."""
+    def c(k: str) -> float:
+        v = component.get(k)
+        return 0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+    return math.sqrt(c("sigma2_subset") / subsets + c("sigma2_item") / items
+                     + c("sigma2_residual") / (subsets * items))
+
+
+def design_table(report: dict, design: dict) -> str:
+    """Markdown: the projected SE and MDE of the self − replay contrast at the course's own design
+    (``design``: the course profile's ``num_subsets`` and ``eval_limit``), next to what the pilot
+    measured for that contrast. The MDE uses t quantiles with 2(n − 1) degrees of freedom (two
+    conditions of n runs each), the conservative case where the subset term dominates."""
+    from .itemgen import POOL_SIZE
+    from .stats import mde
+
+    n_s, n_i = int(design["num_subsets"]), int(design["eval_limit"] or POOL_SIZE)
+    df = max(2 * (n_s - 1), 1)
+    measured = {c["task"]: c for c in report["self_vs_replay"]}
+    out = [f"**The course's design** ({n_s} subsets per condition, {n_i} items per task; "
+           f"{design['tokens_per_subset']} tokens per subset, {design['epochs']} epoch(s) at learning rate "
+           f"{design['lr']:g}): the self − replay contrast's projected standard error and minimum detectable "
+           f"effect (80% power, 5% level, t with {df} df), beside the contrast the pilot measured:", "",
+           "| benchmark | projected SE | projected MDE | pilot self − replay | resolvable? |", "|---|---|---|---|---|"]
+    for comp in report["variance_components"]:
+        se = projected_se(comp, n_s, n_i)
+        m = mde(se, df=df)
+        got = measured.get(comp["task"])
+        shown = f"{_f(got['self_minus_replay'])}" if got else "n/a"
+        ok = "yes" if got and abs(got["self_minus_replay"]) >= m else "no: smaller than the MDE"
+        out.append(f"| `{comp['task']}` | {se:.4f} | {m:.4f} | {shown} | {ok} |")
+    return "\n".join(out)
+
+
+def course_design() -> dict:
+    """The course profile's values that set the study's size (one source: its parameter files)."""
+    from .profiles import load
+
+    P = load("course", "fig02")
+    return {k: P[k] for k in ("num_subsets", "eval_limit", "tokens_per_subset", "epochs", "lr")}
+
+
 def write_tables(path: Path | None = None, source: Path | None = None) -> Path:
     """Write the pilot's tables for the book (a note instead when the pilot has not been run)."""
     source = Path(source or repo_root() / PILOT_FILE)
@@ -73,5 +121,6 @@ def write_tables(path: Path | None = None, source: Path | None = None) -> Path:
         path.write_text(f"_The pilot has not been run in this checkout: `{PILOT_FILE}` is missing (see "
                         "`benchmarks/pilot_course.py`)._\n")
         return path
-    path.write_text(tables(json.loads(source.read_text())) + "\n")
+    report = json.loads(source.read_text())
+    path.write_text(tables(report) + "\n\n" + design_table(report, course_design()) + "\n")
     return path

@@ -39,7 +39,7 @@ from .corpus import CorpusError, corpus_path, iter_jsonl, write_corpus
 from .errors import ParameterError, ResurfaceError
 
 STAGE = "pool"
-STAGE_VERSION = 1
+STAGE_VERSION = 2  # 2: code openings name project and service; first-line dedup
 
 #: domain -> group ("text" or "code"): the paper's Pile domains and the planted ones
 DOMAIN_GROUPS: dict[str, str] = {
@@ -237,8 +237,8 @@ def _prose(r: random.Random) -> str:
 
 
 def _code(r: random.Random) -> str:
-    noun = r.choice(_NOUNS)
-    return (f"# settings of the {noun} service\n{noun.upper()}_HOST = \"{r.choice(_CITIES).lower()}."
+    noun = r.choice(_NOUNS)  # the first line names project and service: 100 distinct openings
+    return (f"# {r.choice(_PROJECTS)} {noun} service settings\n{noun.upper()}_HOST = \"{r.choice(_CITIES).lower()}."
             f"{r.choice(_ORGS)}.net\"\n{noun.upper()}_PORT = {r.randint(1024, 9999)}\n"
             f"{r.choice(_ARGS).upper()}_LIMIT = {r.randint(2, 99)}")
 
@@ -249,8 +249,10 @@ _GENERATORS = {"email": _email, "prose": _prose, "code": _code}
 def planted_records(per_domain: int, seed: int, domains: Iterable[str] = PLANTED_DOMAINS) -> list[dict]:
     """``per_domain`` distinct generated texts per planted domain, deterministic in ``seed``.
 
-    Records ``{id, text, domain, group}``, interleaved across domains. Texts whose first 40
-    characters repeat an earlier one are redrawn, so no two sequences share a prefix.
+    Records ``{id, text, domain, group}``, interleaved across domains. Texts whose first line (or
+    first 40 characters, if shorter) repeats an earlier one are redrawn, so no two sequences share the
+    opening an extraction prefix is cut from. A domain whose generator cannot give ``per_domain``
+    distinct openings is an error that names ``pool_size``.
     """
     domains = check_domains(domains)
     bad = [d for d in domains if d not in _GENERATORS]
@@ -268,10 +270,14 @@ def planted_records(per_domain: int, seed: int, domains: Iterable[str] = PLANTED
             if len(recs) == per_domain:
                 break
             text = _GENERATORS[d](r)
-            if text[:40] in heads:
+            head = text.split("\n", 1)[0] if "\n" in text[:40] else text[:40]
+            if head in heads:
                 continue
-            heads.add(text[:40])
+            heads.add(head)
             recs.append({"id": f"{d}-{len(recs):05d}", "text": text, "domain": d, "group": DOMAIN_GROUPS[d]})
+        if len(recs) < per_domain:
+            raise ParameterError("pool_size", f"the planted {d!r} generator gave only {len(recs)} distinct openings "
+                                 f"(wanted {per_domain})", f"pool_size <= {len(recs)}")
         by_domain[d] = recs
     return [by_domain[d][i] for i in range(per_domain) for d in domains]
 

@@ -159,9 +159,12 @@ SUITES: dict[str, Suite] = {s.name: s for s in [
           description="offline course stand-ins for the paper-zero-shot roles (math, MC, completion, code), 0-shot"),
     Suite("course-continuous", _course({"math_bpb": 0, "mc": 0, "completion": 0, "code_bpb": 0}), unsafe_code=False,
           offline=True, description="the course roles by log-likelihood alone (no generation): minus bits per byte "
-                                    "of the maths and code answers, choice log-probabilities and accuracies (pilot)"),
+                                    "of the maths and code answers, choice log-probabilities and accuracies (the course default)"),
     Suite("course-few-shot", _course({"math": 3, "mc": 3, "completion": 2}), unsafe_code=False, offline=True,
           description="the course math/MC/completion tasks with few-shot examples (stands in for Fig 9's suite)"),
+    Suite("course-few-shot-continuous", _course({"math_bpb": 3, "mc": 3, "completion": 2}), unsafe_code=False,
+          offline=True, description="Fig 9's course roles by log-likelihood alone: the few-shot maths answer's minus "
+                                    "bits per byte, choice log-probabilities and accuracies (the course default)"),
     Suite("smoke", _course(_COURSE_ZERO, suffix="_smoke"), unsafe_code=True,
           offline=True, description="the first few items of each course task, 0-shot (tests, CI; seconds)"),
 ]}

@@ -1,0 +1,57 @@
+"""How many planting passes make the course's planted pool extractable? (Figures 7 and 8.)
+
+Plants the course memorization model with the course pool at ``--pool-size`` sequences per domain
+for each ``--passes`` value (the ``plant`` stage, cached in the artifact store), runs the greedy
+extraction attack on the planted model (the ``extract`` stage) and prints, per value, the wall time
+and the extractable fraction per group with its exact (Clopper–Pearson) 95% interval. The course
+needs at least 80% of the pool extractable before self-training, so that a >95% drop is testable.
+
+    .venv/bin/python benchmarks/plant_pool.py --pool-size 50 --passes 8,12
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from resurface import profiles, stats
+from resurface.attacks import extract, read_scores
+from resurface.memorization import plant, pool_for
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pool-size", type=int, default=50, help="sequences per domain (email, prose, code)")
+    ap.add_argument("--passes", default="8,12", help="comma-separated planting passes to try")
+    ap.add_argument("--lr", type=float, default=None, help="planting learning rate (default: the profile's)")
+    ap.add_argument("--batch-size", type=int, default=None, help="blocks per optimizer step (default: the profile's)")
+    a = ap.parse_args()
+    over = {"pool_size": a.pool_size}
+    if a.batch_size:
+        over["plant_batch_size"] = a.batch_size
+    P = profiles.resolve("course", "fig08", over)
+    pool = pool_for(P)
+    for passes in [int(x) for x in a.passes.split(",") if x]:
+        t0 = time.perf_counter()
+        model = plant(P["memorization_model"], pool, epochs=passes, lr=a.lr or P["plant_lr"],
+                      block_size=P["plant_block_size"], batch_size=P["plant_batch_size"], seed=P["seed"],
+                      warmup_ratio=P["warmup_ratio"], device="cpu", dtype=P["dtype"], progress=False)
+        t_plant = time.perf_counter() - t0
+        scores = read_scores(extract(str(model), pool, prefix_tokens=P["prefix_tokens"],
+                                     suffix_tokens=P["suffix_tokens"], batch_size=P["extract_batch_size"],
+                                     device="cpu", dtype="float32"))
+        t_all = time.perf_counter() - t0
+        parts = []
+        for group, g in scores.groupby("group"):
+            k, n = int(g["extracted"].sum()), len(g)
+            lo, hi = stats.clopper_pearson(k, n)
+            parts.append(f"{group} {k}/{n} = {k / n:.0%} [{lo:.0%}, {hi:.0%}]")
+        k, n = int(scores["extracted"].sum()), len(scores)
+        print(f"[plant] pool {a.pool_size}/domain, {passes} passes, batch {P['plant_batch_size']}, "
+              f"lr {a.lr or P['plant_lr']:g}: "
+              f"planting {t_plant:.0f} s, with extraction {t_all:.0f} s; extractable {k}/{n} = {k / n:.0%} "
+              f"({'; '.join(parts)})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
