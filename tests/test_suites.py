@@ -210,3 +210,9 @@ def test_course_tasks_resolve_without_builtin_index():
     assert len(tm.all_tasks) < 50  # only the project's tasks: no 7 s scan of lm-eval's YAMLs
     for name in ("course", "course-few-shot", "smoke"):
         assert check_suite(name, tm) == []
+
+
+def test_a_log_likelihood_suite_still_fingerprints_maths_and_code_under_their_benchmark_names():
+    got = benchmark_texts("course-continuous")
+    assert list(got) == ["rs_math", "rs_mc", "rs_completion", "rs_code"]
+    assert got == {k: v for k, v in benchmark_texts("course").items() if k in got}

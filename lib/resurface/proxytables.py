@@ -74,10 +74,12 @@ def corpus_similarity(P: dict, corpus: str | Path, store=None) -> Path:
 
 
 def check_tasks(P: dict, names: Iterable[str], parameter: str) -> None:
-    """ParameterError unless every task is in the profile's evaluation suite."""
+    """ParameterError unless every task is in the profile's evaluation suite, or is the benchmark a
+    ``_bpb`` companion of it scores (``rs_math`` for ``rs_math_bpb``)."""
     from .suites import get_suite
 
-    known = get_suite(P["eval_suite"]).task_names
+    names = get_suite(P["eval_suite"]).task_names
+    known = list(dict.fromkeys(list(names) + [benchmark_of(t) for t in names]))
     for t in names:
         if t not in known:
             raise ParameterError(parameter, f"{t!r} is not a task of eval_suite {P['eval_suite']!r}",

@@ -292,9 +292,14 @@ def benchmark_texts(suite: str, allow_hub: bool = False, timeout: float = 10.0) 
     if s.offline:
         from .coursetasks import SMOKE_TASKS, VARIANT_OF, item_texts
 
-        # the *_bpb companions score the items of their base task: fingerprint those once
-        return {t.task: item_texts(t.task) for t in s.tasks
-                if SMOKE_TASKS.get(t.task, t.task) not in VARIANT_OF}
+        # the *_bpb companions score the items of their base task: fingerprint those once, under the base
+        # task's name (a log-likelihood-only suite such as course-continuous still covers maths and code)
+        out = {}
+        for t in s.tasks:
+            name = t.task.replace("_bpb", "") if SMOKE_TASKS.get(t.task, t.task) in VARIANT_OF else t.task
+            if name not in out:
+                out[name] = item_texts(name)
+        return out
     if not allow_hub:
         raise ParameterError("allow_hub", f"suite {suite!r} fingerprints the paper benchmarks' Hugging Face "
                              "datasets, which needs Hub access: pass allow_hub=True (CLI: --allow-hub), or "
