@@ -33,3 +33,7 @@ def test_summary_counts_subsets_and_the_text_says_when_there_is_no_spread():
     t = findings.outcome_table(two, "course")
     assert int(t["subsets"].iloc[0]) == 2 and t["final_delta"].iloc[0] == pytest.approx(0.125)
     assert "std over 2 subsets" in findings.describe_transfer(two, "course", ["self@1"], [], "self", "none")
+
+
+def test_sequence_counts_are_whole_or_one_decimal():
+    assert findings._count(36.0) == "36" and findings._count(21.666667) == "21.7"

@@ -118,6 +118,11 @@ def describe_preserved(df: pd.DataFrame, suite: str) -> str:
             "Whether that is a loss beyond noise is what the verdict rows above decide.\n\n" + "\n".join(lines))
 
 
+def _count(x: float) -> str:
+    """A sequence count, or a mean of counts over runs (one decimal)."""
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+
+
 def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
     """Markdown for Fig 8: extracted sequences at the base and after the last epoch, the relative drop
     per group and in total, and the last epoch's log-prob shift, next to the paper's >95% drop."""
@@ -133,7 +138,7 @@ def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
         drop = ("no sequence was extractable at the base, so there is nothing to drop" if r.base_extracted == 0
                 else f"a relative drop of **{100 * r.relative_drop:.0f}%**")
         lines.append(f"- **{r.group}**, {condition_label(r.condition)} ({r.sequences} sequences): "
-                     f"{r.base_extracted:g} extracted at the base, {r.last_extracted:g} after epoch {r.last_epoch} "
+                     f"{_count(r.base_extracted)} extracted at the base, {_count(r.last_extracted)} after epoch {r.last_epoch} "
                      f"(mean over subsets): {drop}. Mean log-prob shift of the true continuations after epoch "
                      f"{r.last_epoch}: {shift.get((r.condition, r.group), float('nan')):+.2f} nats.")
     heads = []
@@ -144,8 +149,8 @@ def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
                          "drop cannot be compared with the paper's.")
             continue
         drop = (first - final) / first
-        heads.append(f"With {condition_label(cond)}, extraction over text and code together fell from {first:g} "
-                     f"to {final:g} sequences (mean over runs), a relative drop of {100 * drop:.0f}%; the paper "
+        heads.append(f"With {condition_label(cond)}, extraction over text and code together fell from {_count(first)} "
+                     f"to {_count(final)} sequences (mean over runs), a relative drop of {100 * drop:.0f}%; the paper "
                      f"reports more than {100 * paper_drop:.0f}%, and the verdict rows above say whether this "
                      "run's interval settles which side of that it lies.")
     return "\n\n".join(heads) + "\n\n" + "\n".join(lines)
