@@ -216,3 +216,14 @@ def test_a_log_likelihood_suite_still_fingerprints_maths_and_code_under_their_be
     got = benchmark_texts("course-continuous")
     assert list(got) == ["rs_math", "rs_mc", "rs_completion", "rs_code"]
     assert got == {k: v for k, v in benchmark_texts("course").items() if k in got}
+
+
+def test_a_benchmark_scored_only_by_its_bpb_companion_is_labelled_by_it():
+    from resurface.proxytables import benchmark_label
+    from resurface.suites import get_suite
+
+    suite = get_suite("course-continuous")
+    assert benchmark_label(suite, "rs_math") == "Math word problems (GSM8K)"
+    assert benchmark_label(suite, "rs_mc") == suite.spec("rs_mc").label
+    with pytest.raises(ParameterError):
+        benchmark_label(suite, "rs_nothing")

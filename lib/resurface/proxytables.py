@@ -92,6 +92,17 @@ def benchmark_of(task: str) -> str:
     return task.replace("_bpb", "")
 
 
+def benchmark_label(suite, task: str) -> str:
+    """The label of benchmark ``task`` in ``suite``: its own, or that of the ``_bpb`` companion that scores
+    its items (cut before the metric's description) when the suite has only the companion."""
+    if task in suite.task_names:
+        return suite.spec(task).label
+    for t in suite.tasks:
+        if benchmark_of(t.task) == task:
+            return t.label.split(",")[0]
+    return suite.spec(task).label  # ParameterError naming the suite's tasks
+
+
 # ------------------------------------------------------------------------------ per-τ score tables
 def nll_table(P: dict, scorer: str, other: str, store=None) -> pd.DataFrame:
     """Figs 6/11: per-sample NLL under ``scorer`` of its own corpora (panel ``own``, conditions
@@ -136,7 +147,7 @@ def similarity_panels(P: dict, sim: pd.DataFrame) -> list[tuple[str, dict[str, n
     out = []
     for task in P["similarity_tasks"]:
         d = sim[sim["task"] == task]
-        out.append((suite.spec(task).label, {c: g["max_cos"].to_numpy() for c, g in d.groupby("condition", sort=False)}))
+        out.append((benchmark_label(suite, task), {c: g["max_cos"].to_numpy() for c, g in d.groupby("condition", sort=False)}))
     return out
 
 
@@ -157,7 +168,7 @@ def similarity_means(sim: pd.DataFrame, P: dict) -> pd.DataFrame:
 
     suite = get_suite(P["eval_suite"])
     t = sim.groupby(["task", "temperature"])["max_cos"].mean().unstack("temperature")
-    t.index = [suite.spec(task).label for task in t.index]
+    t.index = [benchmark_label(suite, task) for task in t.index]
     t.columns = [f"τ={c:g}" for c in t.columns]
     return t
 
