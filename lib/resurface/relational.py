@@ -275,20 +275,6 @@ def measure_table(P: dict, corpora: Sequence[Corpus], results: pd.DataFrame, sto
 
 
 # ------------------------------------------------------------------------------ correlations
-def _ranks(a: np.ndarray) -> np.ndarray:
-    return pd.DataFrame(a.T).rank().to_numpy().T
-
-
-def _rho_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman ρ per row of ``x`` and ``y`` (B x n); NaN for constant rows."""
-    rx, ry = _ranks(x), _ranks(y)
-    rx = rx - rx.mean(axis=1, keepdims=True)
-    ry = ry - ry.mean(axis=1, keepdims=True)
-    den = np.sqrt((rx ** 2).sum(axis=1) * (ry ** 2).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (rx * ry).sum(axis=1) / den, np.nan)
-
-
 def correlations(table: pd.DataFrame, outcome: str = "final_delta", level: float = 0.95, B: int = 2000,
                  seed: int = 0) -> pd.DataFrame:
     """Spearman ρ of every measure with ``outcome`` across corpora, per benchmark, with its bootstrap
@@ -325,13 +311,13 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
     if n < 3:
         return stats.Estimate(nan, nan, nan, nan, nan, n, 0, level, method,
                               note=f"{n} corpora: a rank correlation needs at least 3")
-    point = _rho_rows(x[None], y[None])[0], _rho_rows(z[None], y[None])[0]
+    point = stats.spearman_rows(x[None], y[None])[0], stats.spearman_rows(z[None], y[None])[0]
     if not np.all(np.isfinite(point)):
         return stats.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, note="a measure or Δ is constant")
     d0 = float(abs(point[0]) - abs(point[1]))
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(B, n))
-    d = np.abs(_rho_rows(x[idx], y[idx])) - np.abs(_rho_rows(z[idx], y[idx]))
+    d = np.abs(stats.spearman_rows(x[idx], y[idx])) - np.abs(stats.spearman_rows(z[idx], y[idx]))
     good = np.isfinite(d)
     d = d[good]
     if d.size < 2:

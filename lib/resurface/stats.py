@@ -567,6 +567,12 @@ def _row_corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(den > 1e-12, r, np.nan)
 
 
+def spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman ρ of each row of ``x`` with the same row of ``y`` (B x n arrays; average ranks for ties);
+    NaN where a row is constant."""
+    return _row_corr(_rank_rows(np.asarray(x, float)), _rank_rows(np.asarray(y, float)))
+
+
 def spearman_ci(x, y, *, B: int = 2000, level: float = 0.95, seed=0, permutations: int = 10000) -> Estimate:
     """Spearman ρ of ``x`` and ``y`` (one pair per corpus) with a percentile bootstrap interval over
     pairs; resamples whose ranks are constant in x or y have no ρ and are dropped
