@@ -16,7 +16,7 @@ import time
 
 from resurface import profiles, stats
 from resurface.attacks import extract, read_scores
-from resurface.memorization import plant, pool_for
+from resurface.memorization import memorization_base, pool_for
 
 
 def main() -> None:
@@ -29,13 +29,14 @@ def main() -> None:
     over = {"pool_size": a.pool_size}
     if a.batch_size:
         over["plant_batch_size"] = a.batch_size
-    P = profiles.resolve("course", "fig08", over)
-    pool = pool_for(P)
+    if a.lr:
+        over["plant_lr"] = a.lr
+    P0 = profiles.resolve("course", "fig08", over)
+    pool = pool_for(P0)
     for passes in [int(x) for x in a.passes.split(",") if x]:
+        P = profiles.resolve("course", "fig08", {**over, "plant_epochs": passes})
         t0 = time.perf_counter()
-        model = plant(P["memorization_model"], pool, epochs=passes, lr=a.lr or P["plant_lr"],
-                      block_size=P["plant_block_size"], batch_size=P["plant_batch_size"], seed=P["seed"],
-                      warmup_ratio=P["warmup_ratio"], device="cpu", dtype=P["dtype"], progress=False)
+        model = memorization_base(P, pool)  # the plant stage exactly as Figures 7-8 call it
         t_plant = time.perf_counter() - t0
         scores = read_scores(extract(str(model), pool, prefix_tokens=P["prefix_tokens"],
                                      suffix_tokens=P["suffix_tokens"], batch_size=P["extract_batch_size"],
@@ -48,7 +49,7 @@ def main() -> None:
             parts.append(f"{group} {k}/{n} = {k / n:.0%} [{lo:.0%}, {hi:.0%}]")
         k, n = int(scores["extracted"].sum()), len(scores)
         print(f"[plant] pool {a.pool_size}/domain, {passes} passes, batch {P['plant_batch_size']}, "
-              f"lr {a.lr or P['plant_lr']:g}: "
+              f"lr {P['plant_lr']:g}: "
               f"planting {t_plant:.0f} s, with extraction {t_all:.0f} s; extractable {k}/{n} = {k / n:.0%} "
               f"({'; '.join(parts)})", flush=True)
 
