@@ -358,21 +358,23 @@ def verdict_table(table: pd.DataFrame, outcome: str = "final_delta", level: floa
 
 # ------------------------------------------------------------------------------ the figure
 def scatter_panels(table: pd.DataFrame, corr: pd.DataFrame, title: str = "", profile: str = ""):
-    """Utility (Δ with its 95% interval) against each measure: one row per benchmark, one column per
-    measure (relational first); one point per corpus in its condition's colour; ρ in each title."""
+    """Utility (Δ with its 95% interval) against each measure, one panel per benchmark and measure
+    (relational first), two panels a row so that each stays readable at a book page's width; one point
+    per corpus in its condition's colour; ρ in each title."""
     import matplotlib.pyplot as plt
 
     from .plots import condition_color, condition_label
 
     pairs = list(table.groupby(["task", "metric"], sort=False).groups)
     measures = list(MEASURES)
-    fig, axes = plt.subplots(len(pairs), len(measures), figsize=(3.6 * len(measures), 2.9 * len(pairs)),
-                             squeeze=False)
+    cols = 2
+    rows = math.ceil(len(pairs) * len(measures) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.1 * rows), squeeze=False)
     handles = {}
     for i, (task, metric) in enumerate(pairs):
         g = table[(table["task"] == task) & (table["metric"] == metric)]
         for j, m in enumerate(measures):
-            ax = axes[i, j]
+            ax = axes.flat[i * len(measures) + j]
             for r in g.itertuples(index=False):
                 x = getattr(r, m)
                 if not np.isfinite(x):
@@ -388,11 +390,14 @@ def scatter_panels(table: pd.DataFrame, corr: pd.DataFrame, title: str = "", pro
             ax.set_title(f"{g['label'].iloc[0]}\n{rho}", fontsize=8)
             ax.axhline(0, color="black", lw=0.8)
             ax.set_xlabel(MEASURES[m], fontsize=8)
-            if j == 0:
+            if (i * len(measures) + j) % cols == 0:
                 ax.set_ylabel(f"Δ {metric.split(',')[0]}", fontsize=8)
             ax.grid(alpha=0.3)
-    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=min(len(handles), 4),
-               frameon=False, fontsize=8, bbox_to_anchor=(0.5, -0.02 - 0.03 * ((len(handles) - 1) // 4)))
-    fig.suptitle(title + (f"  [{profile} profile]" if profile else ""), fontsize=11)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    for ax in list(axes.flat)[len(pairs) * len(measures):]:
+        ax.set_visible(False)
+    fig.legend(list(handles.values()), list(handles), loc="upper center", ncol=min(len(handles), 2),
+               frameon=False, fontsize=8, bbox_to_anchor=(0.5, 1.0))
+    fig.suptitle(title + (f"  [{profile} profile]" if profile else ""), fontsize=11, y=1.0 + 0.012 *
+                 (1 + (len(handles) + 1) // 2))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.012 * (1 + (len(handles) + 1) // 2)))
     return fig
