@@ -395,9 +395,9 @@ def scatter_panels(table: pd.DataFrame, corr: pd.DataFrame, title: str = "", pro
             ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(pairs) * len(measures):]:
         ax.set_visible(False)
+    h = fig.get_figheight()  # title and legend above the panels, sized in inches
+    fig.suptitle(title + (f"  [{profile} profile]" if profile else ""), fontsize=11, y=1 - 0.05 / h, va="top")
     fig.legend(list(handles.values()), list(handles), loc="upper center", ncol=min(len(handles), 2),
-               frameon=False, fontsize=8, bbox_to_anchor=(0.5, 1.0))
-    fig.suptitle(title + (f"  [{profile} profile]" if profile else ""), fontsize=11, y=1.0 + 0.012 *
-                 (1 + (len(handles) + 1) // 2))
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.012 * (1 + (len(handles) + 1) // 2)))
+               frameon=False, fontsize=8, bbox_to_anchor=(0.5, 1 - 0.35 / h))
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.45 + 0.2 * ((len(handles) + 1) // 2)) / h))
     return fig
