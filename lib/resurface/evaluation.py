@@ -131,6 +131,21 @@ def _quiet_lm_eval():
 
 
 @contextlib.contextmanager
+def _no_env_info():
+    """Skip lm-eval's environment report: ``simple_evaluate`` runs ``pip list`` and torch's
+    ``collect_env`` in subprocesses for every call (about 0.6 s each on 2 cores, three calls per course
+    run); the store records the package versions of every artifact instead (:mod:`resurface.artifacts`)."""
+    import lm_eval.evaluator as ev
+
+    saved = ev.add_env_info
+    ev.add_env_info = lambda results: None
+    try:
+        yield
+    finally:
+        ev.add_env_info = saved
+
+
+@contextlib.contextmanager
 def _code_eval_env(allowed: bool):
     """Set HF_ALLOW_CODE_EVAL=1 only for suites that opt in; restore the previous value after."""
     old = os.environ.get("HF_ALLOW_CODE_EVAL")
@@ -344,7 +359,7 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
         model.eval()
     rows: list[dict] = []
     try:
-        with _code_eval_env(s.unsafe_code), _quiet_lm_eval(), torch.no_grad():
+        with _code_eval_env(s.unsafe_code), _quiet_lm_eval(), _no_env_info(), torch.no_grad():
             for saved, specs in groups:
                 if saved is not None and (old := _read_task_rows(saved)) is not None:
                     rows += old
