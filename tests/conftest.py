@@ -26,9 +26,10 @@ import pytest  # noqa: E402
 # fixture run on one worker, so the fixture is built once; every other test is balanced on its own.
 # Test file -> its scope. (xdist's own `--dist loadgroup` cannot do this with pytest 9: its worker sets
 # ``item._nodeid``, which pytest 9's ``Node.nodeid`` no longer reads, so xdist_group marks are ignored.)
+# The figure notebooks and the browser test's book build share one smoke store across workers
+# (shared_smoke_store), so they need no common worker: each notebook test is balanced on its own.
 XDIST_SCOPES = {
-    "test_browser.py": "smoke-store",  # the browser test's book build and the figure notebooks share
-    "test_notebooks.py": "smoke-store",  # the session's smoke store (conftest.shared_smoke_store)
+    "test_browser.py": "test_browser.py",  # built: the smoke book, built once
     "test_attacks.py": "test_attacks.py",  # memorized: a tiny model overfit in 300 steps
     "test_replay.py": "test_replay.py",  # stdlib_pair: the stdlib corpus built three times
     "test_suites.py": "test_suites.py",  # full_task_manager: lm-eval's whole task index
@@ -81,7 +82,13 @@ def one_thread():
 def shared_smoke_store(tmp_path_factory):
     """One artifact store for every smoke-profile notebook run of the session (figure notebooks and
     the browser test's book build): runs that several figures share are computed once, as in the
-    book."""
+    book. Under pytest-xdist the workers share it too (a folder in the session's temporary root, above
+    each worker's own): a worker that asks for an artifact another worker is computing waits on the
+    store's file lock and then reads it (``resurface.artifacts``), so notebooks can run on any worker."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        path = tmp_path_factory.getbasetemp().parent / "smoke-store"
+        path.mkdir(exist_ok=True)
+        return path
     return tmp_path_factory.mktemp("smoke-store")
 
 

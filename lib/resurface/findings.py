@@ -123,6 +123,20 @@ def _count(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
 
+def describe_held_out(overlap: dict[str, dict[str, int]], ngram: int) -> str:
+    """Markdown for Figs 7-8: whether each self-training corpus is free of the planted pool
+    (``overlap``: corpus -> :func:`resurface.memorization.pool_overlap`)."""
+    total = sum(o["samples"] for o in overlap.values())
+    leaked = {name: o for name, o in overlap.items() if o["sharing_ngram"] or o["containing_sequence"]}
+    if not leaked:
+        return (f"**Held out.** None of the {total} samples of the self-training corpora "
+                f"({', '.join(overlap)}) shares a {ngram}-word sequence with a planted text, so whatever the "
+                "student forgets or keeps of the pool, it did not see the pool again.")
+    parts = [f"{name}: {o['sharing_ngram']} of {o['samples']} samples share a {ngram}-word sequence with the "
+             f"pool, {o['containing_sequence']} contain a whole planted text" for name, o in leaked.items()]
+    return "**Not held out.** " + "; ".join(parts) + "."
+
+
 def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
     """Markdown for Fig 8: extracted sequences at the base and after the last epoch, the relative drop
     per group and in total, and the last epoch's log-prob shift, next to the paper's >95% drop."""
