@@ -32,6 +32,19 @@ def test_tables_show_what_was_measured(tmp_path):
     assert "+0.0200 [+0.0100, +0.0300]" in text
 
 
+def test_the_seed_spread_is_shown_only_when_measured(tmp_path):
+    src = tmp_path / "pilot.json"
+    src.write_text(json.dumps(_report()))
+    assert "Seeds against subsets" not in pilotreport.write_tables(tmp_path / "a.md", src).read_text()
+    spread = {"condition": "self@1", "subsets": 3, "seeds": [42, 43, 44], "items": 12, "tokens_per_subset": 1024,
+              "lr": 3e-4, "tasks": [{"suite": "course-continuous", "task": "rs_mc", "sigma2_seed": 0.0004,
+                                     "sigma2_subset": 0.0009, "f": 3.25, "p": 0.11}]}
+    src.write_text(json.dumps({**_report(), "seed_spread": spread}))
+    text = pilotreport.write_tables(tmp_path / "b.md", src).read_text()
+    assert "3 subsets x 3 seeds, 12 items per task" in text
+    assert "| `course-continuous` | `rs_mc` | 0.0200 | 0.0300 | 3.25 | 0.110 |" in text
+
+
 def test_a_missing_pilot_is_said_plainly(tmp_path):
     text = pilotreport.write_tables(tmp_path / "out.md", tmp_path / "none.json").read_text()
     assert "has not been run" in text

@@ -50,6 +50,7 @@ def tables(report: dict) -> str:
         out.append(f"| `{c['task']}` | {_f(c['self_delta'])} [{_f(c['self_lo'])}, {_f(c['self_hi'])}] "
                    f"| {_f(c['self_minus_replay'])} [{_f(c['lo'])}, {_f(c['hi'])}] "
                    f"| {v['sigma2_subset']:.2e} | {v['sigma2_item']:.2e} | {v['sigma2_residual']:.2e} |")
+    out += seed_table(report.get("seed_spread"))
     out += ["", "**Candidate designs**: the minimum detectable self − replay effect (80% power, 5% level) "
             "projected from those components, per benchmark:", ""]
     designs = report["designs"]
@@ -65,6 +66,23 @@ def tables(report: dict) -> str:
             out.append(f"| {s} | " + " | ".join(f"{c:.4f}" for c in cells) + " |")
         out.append("")
     return "\n".join(out)
+
+
+def seed_table(spread: dict | None) -> list[str]:
+    """Markdown lines: the seed-to-seed against subset-to-subset spread (``benchmarks/pilot_seeds.py``);
+    none when that script has not been run."""
+    if not spread:
+        return []
+    out = ["", f"**Seeds against subsets** (`{spread['condition']}` at the course design: {spread['subsets']} "
+           f"subsets x {len(spread['seeds'])} seeds, {spread['items']} items per task, "
+           f"{spread['tokens_per_subset']} tokens, learning rate {spread['lr']:g}): the standard deviation of a "
+           "run's mean Δ between seeds on the same subset, the extra between subsets, and the F test of "
+           "\"no subset effect\":", "",
+           "| suite | benchmark | SD between seeds | SD between subsets | F | p |", "|---|---|---|---|---|---|"]
+    for t in spread["tasks"]:
+        out.append(f"| `{t['suite']}` | `{t['task']}` | {math.sqrt(t['sigma2_seed']):.4f} "
+                   f"| {math.sqrt(t['sigma2_subset']):.4f} | {t['f']:.2f} | {t['p']:.3f} |")
+    return out
 
 
 def projected_se(component: dict, subsets: int, items: int) -> float:

@@ -470,6 +470,38 @@ def _ms_e(D: np.ndarray) -> float:
 # ---------------------------------------------------------------------------------------------
 # counts and relative drops
 # ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NestedSpread:
+    """Run-to-run spread split into training subsets and seeds within a subset (:func:`nested_spread`).
+
+    ``sigma2_seed``: variance of a run's mean between seeds on the same subset (it includes the run's
+    item-by-run noise); ``sigma2_subset``: the extra variance between subsets (moment estimate,
+    truncated at 0); ``f``, ``p``: the F test of "no subset effect" (S − 1 and S(R − 1) df).
+    """
+
+    sigma2_subset: float
+    sigma2_seed: float
+    f: float
+    p: float
+    subsets: int
+    seeds: int
+
+
+def nested_spread(means) -> NestedSpread:
+    """One-way ANOVA of run means ``means[s, r]`` (subset ``s``, seed ``r``; balanced, R >= 2 seeds,
+    S >= 2 subsets): how much of the between-run spread the training data makes beyond the seed."""
+    m = np.asarray(means, dtype=float)
+    if m.ndim != 2 or m.shape[0] < 2 or m.shape[1] < 2 or not np.isfinite(m).all():
+        raise ParameterError("means", f"got shape {m.shape}", "a finite (subsets x seeds) array, both at least 2")
+    S, R = m.shape
+    row = m.mean(axis=1)
+    ms_between = R * float(np.sum((row - m.mean()) ** 2)) / (S - 1)
+    ms_within = float(np.sum((m - row[:, None]) ** 2)) / (S * (R - 1))
+    f = ms_between / ms_within if ms_within > 0 else math.inf
+    p = float(_st.f.sf(f, S - 1, S * (R - 1))) if math.isfinite(f) else 0.0
+    return NestedSpread(max(0.0, (ms_between - ms_within) / R), ms_within, f, p, S, R)
+
+
 def clopper_pearson(k, n, level: float = 0.95):
     """Exact (Clopper-Pearson) interval for a binomial proportion ``k/n``; the same as
     ``scipy.stats.binomtest(k, n).proportion_ci(level, method='exact')``, vectorised over arrays.
