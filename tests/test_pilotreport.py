@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from resurface import pilotreport
+from resurface.stats import mde
 
 
 def _report() -> dict:
@@ -55,6 +56,8 @@ def test_the_course_design_is_projected_from_the_components():
     text = pilotreport.design_table(_report(), design)
     se = (1e-5 / 3 + 2e-3 / 32 + 1e-4 / 96) ** 0.5
     assert f"| `rs_mc` | {se:.4f} |" in text
+    se2 = (1e-5 / 3 + 2e-3 / 64 + 1e-4 / 192) ** 0.5  # the column with twice the items
+    assert "MDE at 64 items" in text and f"{mde(se2, df=4):.4f}" in text
     assert "t with 4 df" in text
     # the measured +0.02 is below the projected MDE (about 3.7 se = 0.03), so it is not called resolvable
     assert "no: smaller than the MDE" in text

@@ -111,14 +111,16 @@ def design_table(report: dict, design: dict) -> str:
            f"{design['tokens_per_subset']} tokens per subset, {design['epochs']} epoch(s) at learning rate "
            f"{design['lr']:g}): the self − replay contrast's projected standard error and minimum detectable "
            f"effect (80% power, 5% level, t with {df} df), beside the contrast the pilot measured:", "",
-           "| benchmark | projected SE | projected MDE | pilot self − replay | resolvable? |", "|---|---|---|---|---|"]
+           f"| benchmark | projected SE | projected MDE | MDE at {2 * n_i} items | pilot self − replay | resolvable? |",
+           "|---|---|---|---|---|---|"]
     for comp in report["variance_components"]:
         se = projected_se(comp, n_s, n_i)
         m = mde(se, df=df)
         got = measured.get(comp["task"])
         shown = f"{_f(got['self_minus_replay'])}" if got else "n/a"
         ok = "yes" if got and abs(got["self_minus_replay"]) >= m else "no: smaller than the MDE"
-        out.append(f"| `{comp['task']}` | {se:.4f} | {m:.4f} | {shown} | {ok} |")
+        m2 = mde(projected_se(comp, n_s, 2 * n_i), df=df)
+        out.append(f"| `{comp['task']}` | {se:.4f} | {m:.4f} | {m2:.4f} | {shown} | {ok} |")
     return "\n".join(out)
 
 
