@@ -57,7 +57,7 @@ def test_resurface_figures_shows_which_figure_and_what_it_is_doing(monkeypatch, 
     (tmp_path / "build_report.json").write_text(json.dumps(
         [{"figure": f, "profile": "smoke", "status": "ok", "seconds": 30.0} for f in ("fig02", "fig09")]))
 
-    def fake_run(fig, nb, profile, overrides):  # what a kernel does: report, through the file
+    def fake_run(fig, nb, profile, overrides, rerun=False):  # what a kernel does: report, through the file
         subprocess.run([sys.executable, "-c", "from resurface import progress; "
                         "progress.report('condition 1 of 4: self@0.75')"], check=True)
         return {"figure": fig, "profile": profile, "status": "ok", "seconds": 1.0}

@@ -169,6 +169,9 @@ def build_parser() -> _Parser:
         f.add_argument("--only", default=None, help="comma-separated figures, e.g. fig02,fig09")
         f.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
                        help="override a notebook parameter (YAML value), e.g. -p epochs 2")
+        f.add_argument("--rerun", action="store_true",
+                       help="execute every page, even one whose notebook, parameters, library and packages "
+                            "are unchanged since it last ran (env RESURFACE_RERUN=1 does the same)")
     p["figures"].add_argument("--estimate", action="store_true",
                               help="print the estimated H100 GPU-hours of each figure and exit (runs nothing)")
     return parser

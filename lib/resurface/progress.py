@@ -46,12 +46,13 @@ def clock(seconds: float) -> str:
 
 
 def previous_seconds(report_json: Path, profile: str) -> dict[str, float]:
-    """Seconds per figure of the last build report of ``profile`` (successful figures only)."""
+    """Seconds per figure of the last build report of ``profile`` (successful figures only; a reused
+    page counts what it took when it was executed)."""
     try:
         rows = json.loads(Path(report_json).read_text())
     except (OSError, ValueError):
         return {}
-    return {r["figure"]: float(r["seconds"]) for r in rows
+    return {r["figure"]: float(r.get("executed_seconds") or r["seconds"]) for r in rows
             if isinstance(r, dict) and r.get("profile") == profile and r.get("status") == "ok"
             and "figure" in r and "seconds" in r}
 

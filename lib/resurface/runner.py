@@ -49,19 +49,33 @@ def select(only: str | None) -> dict[str, Path]:
 
 
 def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = None,
-               out_dir: Path | None = None) -> dict:
-    """Execute one figure notebook with papermill; return a build-report row."""
+               out_dir: Path | None = None, rerun: bool = False) -> dict:
+    """Execute one figure notebook with papermill; return a build-report row. A page executed before
+    under the same notebook, parameters, library and packages is reused unless ``rerun``
+    (:mod:`resurface.pagecache`)."""
     import papermill as pm
 
     import shutil
 
+    from . import pagecache
+
     overrides = overrides or {}
-    profiles.resolve(profile, fig, overrides)  # fail before starting a kernel
+    resolved = profiles.resolve(profile, fig, overrides)  # fail before starting a kernel
     page = None if out_dir is not None else generated_dir() / notebook.name  # what the book renders
     out_dir = out_dir or profile_pages(profile)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / notebook.name
     t0 = time.time()
+    key = pagecache.page_key(notebook, resolved)
+    if not (rerun or pagecache.rerun_forced()) and pagecache.is_current(out, key):
+        row = {"figure": fig, "notebook": notebook.name, "profile": profile, "status": "ok",
+               "seconds": round(time.time() - t0, 1), "overrides": overrides, "reused": True,
+               "executed_seconds": pagecache.executed_seconds(out)}
+        print(f"[figures] {fig}: unchanged (notebook, parameters, library and packages): page reused -> {out}",
+              flush=True)
+        if page is not None:
+            shutil.copy2(out, page)
+        return row
     status = "ok"
     try:
         pm.execute_notebook(str(notebook), str(out), parameters={"profile": profile, **overrides},
@@ -69,10 +83,13 @@ def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = 
                             log_output=False, report_mode=False)
     except pm.PapermillExecutionError as exc:
         status = f"failed: {exc.ename}: {exc.evalue}"
+    seconds = time.time() - t0
     if out.exists():
         fold_code(out)
+        if status == "ok":
+            pagecache.stamp(out, key, seconds)
     row = {"figure": fig, "notebook": notebook.name, "profile": profile, "status": status,
-           "seconds": round(time.time() - t0, 1), "overrides": overrides}
+           "seconds": round(seconds, 1), "overrides": overrides}
     print(f"[figures] {fig}: {status} in {row['seconds']} s -> {out}", flush=True)
     if page is not None and status == "ok":
         shutil.copy2(out, page)
@@ -114,7 +131,8 @@ def use_profile_pages(profile: str, figs: list[str]) -> None:
         shutil.copy2(profile_pages(profile) / nbs[f].name, generated_dir() / nbs[f].name)
 
 
-def run_figures(profile: str, only: str | None = None, overrides: dict | None = None) -> list[dict]:
+def run_figures(profile: str, only: str | None = None, overrides: dict | None = None,
+                rerun: bool = False) -> list[dict]:
     nbs = select(only)
     for fig in nbs:  # validate every notebook's parameters before running any of them
         profiles.resolve(profile, fig, overrides or {})
@@ -125,7 +143,7 @@ def run_figures(profile: str, only: str | None = None, overrides: dict | None = 
     with progress.Watcher(generated_dir() / ".progress.jsonl", list(nbs), previous) as watch:
         for k, (fig, nb) in enumerate(nbs.items()):
             watch.start_figure(k)
-            rows.append(run_figure(fig, nb, profile, overrides))
+            rows.append(run_figure(fig, nb, profile, overrides, rerun=rerun))
     return rows
 
 
@@ -159,7 +177,9 @@ def write_build_report(rows: list[dict], path: Path | None = None) -> Path:
         path.write_text("No figure notebooks were executed in this build.\n")
         return path
     lines = ["| figure | profile | status | seconds |", "|---|---|---|---|"]
-    lines += [f"| {r['figure']} | {r['profile']} | {r['status']} | {r['seconds']} |" for r in rows]
+    lines += [f"| {r['figure']} | {r['profile']} | "
+              + (f"{r['status']}, page reused (executed in {r.get('executed_seconds')} s)" if r.get("reused")
+                 else r["status"]) + f" | {r['seconds']} |" for r in rows]
     total = sum(r["seconds"] for r in rows)
     lines.append(f"\nTotal notebook time: {total:.0f} s, built {time.strftime('%Y-%m-%d %H:%M %Z')}.")
     path.write_text("\n".join(lines) + "\n")
@@ -188,7 +208,7 @@ def cli_figures(args) -> int:
 
         print(markdown_table(args.profile, overrides=parse_overrides(args.param)), end="")
         return 0
-    rows = run_figures(args.profile, args.only, parse_overrides(args.param))
+    rows = run_figures(args.profile, args.only, parse_overrides(args.param), rerun=args.rerun)
     write_build_report(rows)
     failed = [r for r in rows if r["status"] != "ok"]
     return 1 if failed else 0
@@ -213,14 +233,14 @@ def copy_book_sources(dst: Path) -> Path:
 
 
 def make_book(profile: str, only: str | None = None, overrides: dict | None = None,
-              source: Path | None = None, path_output: Path | None = None) -> Path:
+              source: Path | None = None, path_output: Path | None = None, rerun: bool = False) -> Path:
     """Run the figure notebooks ``_toc.yml`` lists, write the generated pages and build the book;
     return the HTML index. With ``source`` (a copy of ``_config.yml``, ``_toc.yml`` and ``book/``),
     ``RESURFACE_GENERATED`` must point at ``<source>/book/_generated`` for the pages to be found."""
     if source is not None and generated_dir().resolve() != (Path(source) / "book" / "_generated").resolve():
         raise ResurfaceError(f"set RESURFACE_GENERATED={Path(source) / 'book' / '_generated'} to build {source}")
     only = only if only else ",".join(toc_figures(source))
-    rows = run_figures(profile, only, overrides) if only else []
+    rows = run_figures(profile, only, overrides, rerun=rerun) if only else []
     from .costs import write_estimate_table
     from .pilotreport import write_tables
 
@@ -252,6 +272,6 @@ def make_book_copy(profile: str, workdir: Path, store: Path | None = None) -> Pa
 
 
 def cli_book(args) -> int:
-    index = make_book(args.profile, args.only, parse_overrides(args.param))
+    index = make_book(args.profile, args.only, parse_overrides(args.param), rerun=args.rerun)
     print(f"[book] built {index}")
     return 0
