@@ -16,15 +16,18 @@ import hashlib
 import importlib.metadata as md
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 META_KEY = "resurface"
-PACKAGES = ("torch", "transformers", "lm-eval", "accelerate", "datasets", "sentence-transformers", "numpy",
-            "pandas", "scipy", "matplotlib", "papermill", "nbformat", "nbclient", "ipykernel")
+# beyond the packages every artifact records (resurface.artifacts.environment_versions): what draws a page
+DRAWING_PACKAGES = ("numpy", "pandas", "scipy", "matplotlib", "papermill", "nbformat", "nbclient", "ipykernel")
 
 
+@lru_cache(maxsize=None)
 def _library_digest(root: Path) -> str:
+    """sha256 over every file under ``root`` (once per process: a build asks for each page)."""
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
         if not p.is_file() or "__pycache__" in p.parts or p.suffix in (".pyc", ".pyo"):
@@ -34,24 +37,25 @@ def _library_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def _versions() -> dict[str, str]:
-    out = {}
-    for dist in PACKAGES:
+@lru_cache(maxsize=None)
+def _versions() -> tuple[tuple[str, str], ...]:
+    from .artifacts import environment_versions
+
+    out = environment_versions()
+    for dist in DRAWING_PACKAGES:
         try:
             out[dist] = md.version(dist)
         except md.PackageNotFoundError:
             out[dist] = "absent"
-    return out
+    return tuple(sorted(out.items()))
 
 
 def page_key(notebook: Path, params: dict[str, Any]) -> str:
     """sha256 over the notebook file, the resolved parameters, the library's files and package versions."""
-    import platform
-
     lib = Path(__file__).resolve().parent
     payload = {"notebook": hashlib.sha256(Path(notebook).read_bytes()).hexdigest(),
                "params": json.loads(json.dumps(params, sort_keys=True, default=str)),
-               "library": _library_digest(lib), "python": platform.python_version(), "packages": _versions()}
+               "library": _library_digest(lib), "packages": dict(_versions())}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

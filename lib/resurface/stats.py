@@ -467,9 +467,6 @@ def _ms_e(D: np.ndarray) -> float:
     return float(np.sum((D - row[:, None] - col[None, :] + m) ** 2) / ((n_c - 1) * (n_i - 1)))
 
 
-# ---------------------------------------------------------------------------------------------
-# counts and relative drops
-# ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class NestedSpread:
     """Run-to-run spread split into training subsets and seeds within a subset (:func:`nested_spread`).
@@ -502,6 +499,9 @@ def nested_spread(means) -> NestedSpread:
     return NestedSpread(max(0.0, (ms_between - ms_within) / R), ms_within, f, p, S, R)
 
 
+# ---------------------------------------------------------------------------------------------
+# counts and relative drops
+# ---------------------------------------------------------------------------------------------
 def clopper_pearson(k, n, level: float = 0.95):
     """Exact (Clopper-Pearson) interval for a binomial proportion ``k/n``; the same as
     ``scipy.stats.binomtest(k, n).proportion_ci(level, method='exact')``, vectorised over arrays.
