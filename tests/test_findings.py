@@ -43,7 +43,8 @@ def test_held_out_sentence_names_leaks_and_states_a_clean_pool():
     clean = {"self@1": {"samples": 40, "sharing_ngram": 0, "containing_sequence": 0},
              "self@1.25": {"samples": 24, "sharing_ngram": 0, "containing_sequence": 0}}
     text = findings.describe_held_out(clean, 8)
-    assert text.startswith("**Held out.**") and "64 samples" in text and "8-word" in text
+    assert text.startswith("**Held out.**") and "64 samples" in text and "an 8-word" in text
+    assert "a 13-word" in findings.describe_held_out(clean, 13)
     leaky = {**clean, "self@1.25": {"samples": 24, "sharing_ngram": 3, "containing_sequence": 1}}
     text = findings.describe_held_out(leaky, 8)
     assert text.startswith("**Not held out.**") and "self@1.25: 3 of 24" in text and "1 contain" in text

@@ -123,6 +123,11 @@ def _count(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
 
+def _a(n: int) -> str:
+    """The article before a number read aloud: "an 8-word", "an 11-word", "a 13-word"."""
+    return "an" if str(n).startswith("8") or n in (11, 18) else "a"
+
+
 def describe_held_out(overlap: dict[str, dict[str, int]], ngram: int) -> str:
     """Markdown for Figs 7-8: whether each self-training corpus is free of the planted pool
     (``overlap``: corpus -> :func:`resurface.memorization.pool_overlap`)."""
@@ -130,9 +135,9 @@ def describe_held_out(overlap: dict[str, dict[str, int]], ngram: int) -> str:
     leaked = {name: o for name, o in overlap.items() if o["sharing_ngram"] or o["containing_sequence"]}
     if not leaked:
         return (f"**Held out.** None of the {total} samples of the self-training corpora "
-                f"({', '.join(overlap)}) shares a {ngram}-word sequence with a planted text, so whatever the "
+                f"({', '.join(overlap)}) shares {_a(ngram)} {ngram}-word sequence with a planted text, so whatever the "
                 "student forgets or keeps of the pool, it did not see the pool again.")
-    parts = [f"{name}: {o['sharing_ngram']} of {o['samples']} samples share a {ngram}-word sequence with the "
+    parts = [f"{name}: {o['sharing_ngram']} of {o['samples']} samples share {_a(ngram)} {ngram}-word sequence with the "
              f"pool, {o['containing_sequence']} contain a whole planted text" for name, o in leaked.items()]
     return "**Not held out.** " + "; ".join(parts) + "."
 
