@@ -240,3 +240,13 @@ def test_replaced_file_with_restored_mtime_is_seen(tmp_path, digest_cache):
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert f.stat().st_size == st.st_size and f.stat().st_mtime_ns == st.st_mtime_ns
     assert identity.file_digest(f) != first
+
+
+def test_display_name_is_short_for_store_folders(tmp_path):
+    from resurface.identity import display_name
+
+    model = tmp_path / "store" / "plant" / "deb13f90abb9af4c" / "model"
+    model.mkdir(parents=True)
+    assert display_name(str(model)) == "plant/deb13f90"
+    assert display_name(str(tmp_path)) == tmp_path.name
+    assert display_name("smollm2-135m") == "smollm2-135m"

@@ -184,6 +184,18 @@ def key_name(name: str) -> str:
     return LOCAL_FOLDER if is_local_folder(str(name)) else str(name)
 
 
+def display_name(name: str) -> str:
+    """A short name for progress lines: an alias or Hub id as given; a store artifact's model folder
+    (``<store>/<stage>/<key>/model``) as ``<stage>/<key[:8]>``; another folder by its own name."""
+    name = str(name)
+    if not is_local_folder(name):
+        return name
+    p = Path(name).expanduser()
+    if p.name == "model" and p.parent.parent.name:
+        return f"{p.parent.parent.name}/{p.parent.name[:8]}"
+    return p.name
+
+
 def name_or_identity(name: str) -> str:
     """``name`` when it is an alias or Hub id; for a local folder, its :func:`identity_string` (e.g. a
     tokenizer named in a key by the folder it was loaded from)."""
