@@ -75,6 +75,38 @@ def test_pack_blocks_too_little_data_names_block_size_and_the_token_count(tok):
         training.pack_blocks([], tok, 8)
 
 
+def test_row_blocks_start_every_text_at_position_zero_and_pad_after_eos(tok):
+    texts = ["hello world", "a second, longer document about foxes", "third"]
+    rows = training.row_blocks(texts, tok, 64)
+    ids = [tok(t, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for t in texts]
+    assert rows.shape == (3, max(len(i) for i in ids))
+    for r, i in zip(rows.tolist(), ids):
+        assert r[:len(i)] == i
+        assert set(r[len(i):]) <= {training.PAD_LABEL}
+    cut = training.row_blocks(texts, tok, 3)  # block_size caps a row
+    assert cut.shape == (3, 3) and cut[1].tolist() == ids[1][:3]
+    with pytest.raises(ParameterError) as exc:
+        training.row_blocks(texts, tok, 1)
+    assert exc.value.name == "block_size"
+    with pytest.raises(ParameterError):
+        training.row_blocks([], tok, 8)
+
+
+def test_padding_of_rows_is_neither_input_nor_target(tok):
+    """Training on padded rows equals training on the same rows cut to their shared length plus
+    padding that the loss ignores: the pads change nothing before them, and carry no loss."""
+    texts = [t[:12 + 9 * i] for i, t in enumerate(TEXTS[:4])]  # rows of different lengths
+    rows = training.row_blocks(texts, tok, 64)
+    assert (rows == training.PAD_LABEL).any()
+    hp = dict(HP, batch_size=4, effective_batch=4)
+    a = training.train(fresh(), tok, rows, epochs=2, **hp)
+    padded_more = torch.cat([rows, torch.full((4, 5), training.PAD_LABEL, dtype=torch.long)], dim=1)
+    b = training.train(fresh(), tok, padded_more, epochs=2, **hp)
+    pd.testing.assert_series_equal(a.losses["loss"], b.losses["loss"], rtol=1e-4)
+    real = int((rows != training.PAD_LABEL).sum())
+    assert a.losses["tokens_seen"].iloc[-1] == b.losses["tokens_seen"].iloc[-1] == 2 * real
+
+
 # ---------------------------------------------------------------------------------------------
 # plan and validation
 # ---------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from .artifacts import Store
 from .errors import ParameterError, ResurfaceError
 
 PLANT_STAGE = "plant"
-PLANT_VERSION = 2  # 2: content identity of model folders, no paths in keys
+PLANT_VERSION = 3  # 2: content identity of model folders, no paths in keys; 3: one row per text
 EXCLUDE_STAGE = "exclude-pool"
 EXCLUDE_VERSION = 1
 MODEL_DIR = "model"
@@ -94,7 +94,7 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     from .models import load_model, local_path
     from .identity import key_name, model_identity
     from .pools import pool_key, read_pool
-    from .training import LOSS_COLUMNS, pack_blocks, train
+    from .training import LOSS_COLUMNS, row_blocks, train
 
     for name, v in (("plant_epochs", epochs), ("plant_block_size", block_size), ("plant_batch_size", batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -108,12 +108,12 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     config = {"model": key_name(model), "model_identity": model_identity(model, path), "pool": pool_key(pool),
               "epochs": epochs, "lr": float(lr), "block_size": block_size, "batch_size": batch_size,
               "warmup_ratio": float(warmup_ratio), "seed": seed, "device": "cuda" if cuda else "cpu",
-              "dtype": dtype, "passes": "each pass its own seeded order; packed once; one epoch over the blocks"}
+              "dtype": dtype, "passes": "each pass its own seeded order; one row per text from position 0; one epoch over the rows"}
 
     def compute(work: Path) -> dict:
         t0 = time.time()
         m, tok = load_model(str(path), device="cpu", dtype="float32")  # fp32 master weights
-        blocks = pack_blocks(planting_texts([r["text"] for r in records], epochs, seed), tok, block_size)
+        blocks = row_blocks(planting_texts([r["text"] for r in records], epochs, seed), tok, block_size)
         mp = {"auto": "bf16" if cuda else "no", "float32": "no", "bfloat16": "bf16"}.get(dtype, "no")
         res = train(m, tok, blocks, epochs=1, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
                     effective_batch=batch_size, seed=seed, progress=progress, device="auto" if cuda else "cpu",

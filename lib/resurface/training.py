@@ -110,6 +110,34 @@ def _pack(texts: Sequence[str], tokenizer, block_size: int, progress: bool = Fal
     return blocks, n_tokens
 
 
+PAD_LABEL = -100  # a position of a row that is padding: not an input token, ignored by the loss
+
+
+def row_blocks(texts: Sequence[str], tokenizer, block_size: int):
+    """One row per text, ``LongTensor [n_texts, width]``: each text tokenised without special tokens,
+    followed by the EOS id, cut to ``block_size`` tokens and right-padded with :data:`PAD_LABEL`.
+
+    ``width`` is the longest row. Every text starts at position 0 with nothing before it, as a prompt
+    does at generation time (packing puts other texts before it). :func:`train` feeds pads as token 0
+    and leaves them out of the loss; right padding needs no attention mask in a causal model.
+    """
+    import torch
+
+    _check("block_size", isinstance(block_size, int) and not isinstance(block_size, bool) and block_size > 1,
+           f"got {block_size!r}", "an integer > 1")
+    if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
+        raise ParameterError("texts", "expected a non-empty list of strings", "list[str]")
+    eos = tokenizer.eos_token_id
+    if eos is None:
+        raise ParameterError("tokenizer", "has no EOS token; each row ends with EOS", "a tokenizer with eos_token set")
+    rows = [(ids + [eos])[:block_size] for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+    width = max(len(r) for r in rows)
+    out = torch.full((len(rows), width), PAD_LABEL, dtype=torch.long)
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = torch.tensor(r, dtype=torch.long)
+    return out
+
+
 def pack_blocks(texts: list[str], tokenizer, block_size: int, *, progress: bool = False):
     """Pack texts into a ``LongTensor [n_blocks, block_size]`` (LLaMA-Factory pretraining packing).
 
@@ -357,7 +385,10 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
           state_every_s: float | None = None) -> TrainResult:
     """Fully fine-tune ``model`` (in place) on packed ``blocks`` with a causal LM loss.
 
-    ``blocks``: LongTensor [n_blocks, block_size] from :func:`pack_blocks`. ``eval_hook(model,
+    ``blocks``: LongTensor [n_blocks, block_size] from :func:`pack_blocks`, or one row per text from
+    :func:`row_blocks` (its :data:`PAD_LABEL` positions are fed as token 0 and left out of the loss and
+    of ``tokens_seen``; under gradient accumulation a micro-batch weighs by its rows, not its real
+    tokens). ``eval_hook(model,
     tokenizer, epoch) -> list[dict]`` is called at epoch 0 (before training) and after each epoch.
     ``workdir`` makes the run resumable (see the module docstring) and holds ``checkpoints/epoch_XX``
     when ``save_checkpoints``. ``shuffle=False`` keeps the blocks in their given order every epoch.
@@ -381,6 +412,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
         raise ParameterError("blocks", f"expected an integer tensor [n_blocks>0, block_size>1], got "
                              f"{getattr(blocks, 'shape', type(blocks).__name__)}", "pack_blocks(...) output")
     n_blocks, block_size = int(blocks.shape[0]), int(blocks.shape[1])
+    padded = bool((blocks == PAD_LABEL).any())  # rows from row_blocks
     max_pos = getattr(getattr(model, "config", None), "max_position_embeddings", None)
     if isinstance(max_pos, int) and block_size > max_pos:
         raise ParameterError("block_size", f"{block_size} is longer than the model's context ({max_pos})",
@@ -508,7 +540,8 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
                 with ctx:
                     # only the loss is kept: holding the output would keep its logits (batch x block x
                     # vocab floats) alive through the next micro-batch's forward pass
-                    loss = model(input_ids=x, labels=x, use_cache=False).loss
+                    ids = x.clamp(min=0) if padded else x
+                    loss = model(input_ids=ids, labels=x, use_cache=False).loss
                     # DDP averages gradients over ranks: scale by nproc to get the global token mean
                     accelerator.backward(loss * (weight * nproc))
                 loss_sum += loss.detach().double() * weight
@@ -523,7 +556,8 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
-            tokens_seen += sum(len(g) for g in micro_batches) * block_size
+            tokens_seen += sum(int((blocks[g] != PAD_LABEL).sum()) for g in micro_batches) if padded \
+                else sum(len(g) for g in micro_batches) * block_size
             train_seconds += time.perf_counter() - t0
             losses.append({"step": step, "epoch": epoch, "loss": loss_val, "lr": lr_now,
                            "grad_norm": grad_norm, "tokens_seen": tokens_seen,
