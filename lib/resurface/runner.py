@@ -12,14 +12,16 @@ pages (methods table, build report) and runs ``jupyter-book build`` with warning
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import yaml
 
-from . import profiles, progress
+from . import allocator, profiles, progress
 from .errors import ParameterError, ResurfaceError
 from .paths import figure_notebooks, generated_dir, repo_root  # noqa: F401 (figure_notebooks: re-exported)
 
@@ -78,9 +80,10 @@ def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = 
         return row
     status = "ok"
     try:
-        pm.execute_notebook(str(notebook), str(out), parameters={"profile": profile, **overrides},
-                            cwd=str(notebook.parent), kernel_name="python3", progress_bar=False,
-                            log_output=False, report_mode=False)
+        with mock.patch.dict(os.environ, allocator.kernel_env()):  # the kernel inherits the environment
+            pm.execute_notebook(str(notebook), str(out), parameters={"profile": profile, **overrides},
+                                cwd=str(notebook.parent), kernel_name="python3", progress_bar=False,
+                                log_output=False, report_mode=False)
     except pm.PapermillExecutionError as exc:
         status = f"failed: {exc.ename}: {exc.evalue}"
     seconds = time.time() - t0
