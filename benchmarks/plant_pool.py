@@ -6,7 +6,7 @@ extraction attack on the planted model (the ``extract`` stage) and prints, per v
 and the extractable fraction per group with its exact (Clopper–Pearson) 95% interval. The course
 needs at least 80% of the pool extractable before self-training, so that a >95% drop is testable.
 
-    .venv/bin/python benchmarks/plant_pool.py --pool-size 50 --passes 8,12
+    .venv/bin/python benchmarks/plant_pool.py --pool-size 50 --passes 8,12 --layout rows
 """
 
 from __future__ import annotations
@@ -25,12 +25,15 @@ def main() -> None:
     ap.add_argument("--passes", default="8,12", help="comma-separated planting passes to try")
     ap.add_argument("--lr", type=float, default=None, help="planting learning rate (default: the profile's)")
     ap.add_argument("--batch-size", type=int, default=None, help="blocks per optimizer step (default: the profile's)")
+    ap.add_argument("--layout", default=None, choices=["packed", "rows"], help="planting layout (default: the profile's)")
     a = ap.parse_args()
     over = {"pool_size": a.pool_size}
     if a.batch_size:
         over["plant_batch_size"] = a.batch_size
     if a.lr:
         over["plant_lr"] = a.lr
+    if a.layout:
+        over["plant_layout"] = a.layout
     P0 = profiles.resolve("course", "fig08", over)
     pool = pool_for(P0)
     for passes in [int(x) for x in a.passes.split(",") if x]:

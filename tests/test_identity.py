@@ -250,3 +250,21 @@ def test_display_name_is_short_for_store_folders(tmp_path):
     assert display_name(str(model)) == "plant/deb13f90"
     assert display_name(str(tmp_path)) == tmp_path.name
     assert display_name("smollm2-135m") == "smollm2-135m"
+
+
+def test_plant_layouts_are_separate_artifacts_and_a_wrong_one_is_named(tmp_path):
+    from resurface.errors import ParameterError
+    from resurface.memorization import plant
+    from resurface.pools import build_pool
+
+    store = Store(tmp_path / "store")
+    pool = build_pool("planted", domains=["email"], per_domain=2, min_tokens=8, tokenizer="tiny-llama",
+                      store=store, progress=False)
+    kw = dict(epochs=1, lr=1e-3, block_size=16, batch_size=2, device="cpu", store=store, progress=False)
+    with pytest.raises(ParameterError) as exc:
+        plant("tiny-llama", pool, layout="stacked", **kw)
+    assert exc.value.name == "plant_layout" and "rows" in str(exc.value)
+    rows, packed = plant("tiny-llama", pool, layout="rows", **kw), plant("tiny-llama", pool, **kw)
+    assert rows != packed and rows.is_dir() and packed.is_dir()
+    info = json.loads((rows.parent / "plant.json").read_text())
+    assert info["steps"] == 1  # two texts, one row each, one step of two rows

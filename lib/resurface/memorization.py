@@ -34,7 +34,7 @@ from .artifacts import Store
 from .errors import ParameterError, ResurfaceError
 
 PLANT_STAGE = "plant"
-PLANT_VERSION = 3  # 2: content identity of model folders, no paths in keys; 3: one row per text
+PLANT_VERSION = 3  # 2: content identity of model folders, no paths in keys; 3: layout packed or rows
 EXCLUDE_STAGE = "exclude-pool"
 EXCLUDE_VERSION = 1
 MODEL_DIR = "model"
@@ -78,15 +78,21 @@ def planting_texts(texts: list[str], passes: int, seed: int) -> list[str]:
     return out
 
 
+PLANT_LAYOUTS = ("packed", "rows")
+
+
 def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: int, batch_size: int,
-          seed: int = 42, warmup_ratio: float = 0.1, device: str = "auto", dtype: str = "auto",
+          seed: int = 42, warmup_ratio: float = 0.1, layout: str = "packed", device: str = "auto",
+          dtype: str = "auto",
           allow_hub: bool = False, store: Store | None = None, progress: bool = True) -> Path:
     """Train ``model`` on the pool texts for ``epochs`` passes; return the planted model's folder.
 
     Full fine-tune with the project's training loop (:func:`resurface.training.train`: packed blocks,
     AdamW, cosine schedule with warmup, fp32 weights), one optimizer step per micro-batch of
     ``batch_size`` blocks, over ``epochs`` copies of the pool in different seeded orders
-    (:func:`planting_texts`). An artifact of stage ``plant``: ``model/`` (a normal model folder, usable
+    (:func:`planting_texts`). ``layout``: ``packed`` (64-token blocks across texts, as the self-training
+    data) or ``rows`` (one text per row from position 0, as the attack's prompt:
+    :func:`resurface.training.row_blocks`). An artifact of stage ``plant``: ``model/`` (a normal model folder, usable
     as a student or source), ``losses.csv`` and ``plant.json``.
     """
     from .artifacts import run_stage
@@ -94,13 +100,15 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     from .models import load_model, local_path
     from .identity import key_name, model_identity
     from .pools import pool_key, read_pool
-    from .training import LOSS_COLUMNS, row_blocks, train
+    from .training import LOSS_COLUMNS, pack_blocks, row_blocks, train
 
     for name, v in (("plant_epochs", epochs), ("plant_block_size", block_size), ("plant_batch_size", batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ParameterError(name, f"invalid value {v!r}", "an integer >= 1")
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ParameterError("plant_lr", f"invalid value {lr!r}", "a number > 0")
+    if layout not in PLANT_LAYOUTS:
+        raise ParameterError("plant_layout", f"unknown value {layout!r}", ", ".join(PLANT_LAYOUTS))
     records = read_pool(pool)
     dev = resolve_device(device)
     cuda = dev.startswith("cuda")
@@ -108,12 +116,13 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     config = {"model": key_name(model), "model_identity": model_identity(model, path), "pool": pool_key(pool),
               "epochs": epochs, "lr": float(lr), "block_size": block_size, "batch_size": batch_size,
               "warmup_ratio": float(warmup_ratio), "seed": seed, "device": "cuda" if cuda else "cpu",
-              "dtype": dtype, "passes": "each pass its own seeded order; one row per text from position 0; one epoch over the rows"}
+              "dtype": dtype, "layout": layout, "passes": "each pass its own seeded order; one epoch over the blocks or rows"}
 
     def compute(work: Path) -> dict:
         t0 = time.time()
         m, tok = load_model(str(path), device="cpu", dtype="float32")  # fp32 master weights
-        blocks = row_blocks(planting_texts([r["text"] for r in records], epochs, seed), tok, block_size)
+        texts = planting_texts([r["text"] for r in records], epochs, seed)
+        blocks = (row_blocks if layout == "rows" else pack_blocks)(texts, tok, block_size)
         mp = {"auto": "bf16" if cuda else "no", "float32": "no", "bfloat16": "bf16"}.get(dtype, "no")
         res = train(m, tok, blocks, epochs=1, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
                     effective_batch=batch_size, seed=seed, progress=progress, device="auto" if cuda else "cpu",
@@ -138,6 +147,7 @@ def memorization_base(P: dict, pool: str | Path, store: Store | None = None) -> 
         return P["memorization_model"]
     return str(plant(P["memorization_model"], pool, epochs=P["plant_epochs"], lr=P["plant_lr"],
                      block_size=P["plant_block_size"], batch_size=P["plant_batch_size"], seed=P["seed"],
+                     layout=P["plant_layout"],
                      warmup_ratio=P["warmup_ratio"], device=P["device"], dtype=P["dtype"],
                      allow_hub=_allow_hub(P), store=store))
 
