@@ -162,3 +162,45 @@ def test_course_suite_on_smollm2_equals_stock():
     b = evaluate_lm(ResurfaceHFLM(pretrained=model, tokenizer=tok, batch_size=16), "course", limit=6, seed=3,
                     model=model)
     _assert_same_metrics(b, a)
+
+
+def _context_order(shapes, cap):
+    """The batching pack_groups replaced: longest context first, filled up to ``cap`` rows."""
+    order = sorted(range(len(shapes)), key=lambda g: -shapes[g][0])
+    out, start = [], 0
+    while start < len(order):
+        end, rows = start, 0
+        while end < len(order) and (end == start or rows + len(shapes[order[end]][1]) <= cap):
+            rows += len(shapes[order[end]][1])
+            end += 1
+        out.append(order[start:end])
+        start = end
+    return out
+
+
+def test_pack_groups_covers_every_group_once_and_bounds_rows_and_padding():
+    from resurface.lmbackend import PAD_SLACK, pack_groups, padded_positions
+
+    r = random.Random(3)
+    # a mixed suite: short multiple-choice items (4 short choices) and long bits-per-byte answers
+    shapes = [(r.randint(10, 90), [r.randint(1, 6) for _ in range(4)]) for _ in range(30)]
+    shapes += [(r.randint(10, 90), [r.randint(20, 70)]) for _ in range(12)]
+    shapes += [(5, [2] * 40)]  # a group larger than the cap forms its own batch
+    batches = pack_groups(shapes, cap=32)
+    assert sorted(g for b in batches for g in b) == list(range(len(shapes)))
+    for b in batches:
+        rows = sum(len(shapes[g][1]) for g in b)
+        assert rows <= 32 or len(b) == 1
+        if len(b) > 1:
+            padded, real = padded_positions([shapes[g] for g in b])
+            assert padded <= PAD_SLACK * real
+    new = sum(padded_positions([shapes[g] for g in b])[0] for b in batches)
+    old = sum(padded_positions([shapes[g] for g in b])[0] for b in _context_order(shapes, 32))
+    assert new < 0.8 * old, (new, old)
+
+
+def test_padded_positions_counts_left_padded_contexts_and_continuation_tails():
+    from resurface.lmbackend import padded_positions
+
+    # contexts 3 and 5 -> 2 x 5; continuations 1, 4, 2 -> tails 0, 3, 1 padded to 3 each
+    assert padded_positions([(3, [1, 4]), (5, [2])]) == (2 * 5 + 3 * 3, 3 + 5 + 0 + 3 + 1)

@@ -10,7 +10,9 @@ passes over that context, and it projects every position onto the vocabulary. He
 grouped by context; a batch of contexts (left-padded, position ids counted over real tokens) runs
 once, keeping the KV cache and the last position's logits; the cache rows are repeated per
 continuation and the continuations (minus their last token) run on top, so only continuation
-positions reach the vocabulary projection (:func:`score_shared_prefix`).
+positions reach the vocabulary projection (:func:`score_shared_prefix`). Batches gather contexts
+of similar length with continuations of similar length (:func:`pack_groups`), so little of what is
+computed is padding.
 
 **Greedy generation that drops finished rows.** ``model.generate`` keeps computing every row of a
 batch until the last one meets a stop sequence. :func:`greedy_generate` removes rows from the batch
@@ -87,6 +89,48 @@ def score_shared_prefix(model, contexts: Sequence[Sequence[int]], continuations:
         greedy = bool((lp.argmax(dim=-1) == target).all())
         results[g].append((logp, greedy))
     return results
+
+
+PAD_SLACK = 1.25  # a batch may compute at most this many positions per real token (padding included)
+
+
+def padded_positions(shapes: Sequence[tuple[int, Sequence[int]]]) -> tuple[int, int]:
+    """Positions :func:`score_shared_prefix` computes for one batch, and how many of them are real tokens.
+
+    ``shapes`` holds ``(context length, [continuation lengths])`` per context: contexts are padded to
+    the longest, continuations (minus their last token, which the prefill's last position predicts)
+    to the longest.
+    """
+    L = max(c for c, _ in shapes)
+    conts = [k for _, ks in shapes for k in ks]
+    tail = max(conts) - 1
+    padded = len(shapes) * L + len(conts) * tail
+    real = sum(c for c, _ in shapes) + sum(k - 1 for k in conts)
+    return padded, real
+
+
+def pack_groups(shapes: Sequence[tuple[int, Sequence[int]]], cap: int,
+                slack: float = PAD_SLACK) -> list[list[int]]:
+    """Cut context groups into batches of at most ``cap`` continuations that pad little.
+
+    Groups are taken longest continuation first, then longest context (the costliest batch comes
+    first, so a memory problem shows at once); a batch closes when the next group would exceed ``cap``
+    rows or make the batch compute more than ``slack`` positions per real token. Padding is computed
+    and discarded, so on a CPU, where every position costs the same, this is the time saved; a group
+    larger than ``cap`` still forms its own batch. Returns group indices per batch.
+    """
+    order = sorted(range(len(shapes)), key=lambda g: (-max(shapes[g][1]), -shapes[g][0]))
+    batches: list[list[int]] = []
+    for g in order:
+        cur = batches[-1] if batches else None
+        if cur is not None:
+            rows = sum(len(shapes[i][1]) for i in cur) + len(shapes[g][1])
+            padded, real = padded_positions([shapes[i] for i in cur + [g]])
+            if rows <= cap and padded <= slack * max(real, 1):
+                cur.append(g)
+                continue
+        batches.append([g])
+    return batches
 
 
 # generation-config fields that make model.generate do more than argmax + EOS for greedy decoding
@@ -203,19 +247,15 @@ class ResurfaceHFLM(HFLM):
         for i, (_, ctx, _) in enumerate(requests):
             if results[i] is None:
                 groups.setdefault(tuple(ctx), []).append(i)
-        # longest contexts first, so memory problems show at once and batches pad little
-        ordered = sorted(groups.items(), key=lambda kv: -len(kv[0]))
         cap = self._rows_per_batch(override_bs)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         pbar = tqdm(total=len(requests) - len(stock), disable=disable_tqdm or self.rank != 0,
                     desc="Running loglikelihood requests")
-        start = 0
-        while start < len(ordered):
-            end, rows = start, 0
-            while end < len(ordered) and (end == start or rows + len(ordered[end][1]) <= cap):
-                rows += len(ordered[end][1])
-                end += 1
-            chunk = ordered[start:end]
+        shapes = [(len(ctx), [len(requests[i][2]) for i in idx]) for ctx, idx in groups.items()]
+        batches = pack_groups(shapes, cap)
+        ordered = list(groups.items())
+        for members in batches:
+            chunk = [ordered[g] for g in members]
             with torch.no_grad(), torch.autocast(device_type=self.device.type, dtype=self.mixed_precision_dtype,
                                                  enabled=self.mixed_precision_dtype is not None):
                 scored = score_shared_prefix(self.model, [list(ctx) for ctx, _ in chunk],
@@ -227,6 +267,5 @@ class ResurfaceHFLM(HFLM):
                     if requests[i][0] is not None:
                         self.cache_hook.add_partial("loglikelihood", requests[i][0], answer)
                     pbar.update(1)
-            start = end
         pbar.close()
         return results  # type: ignore[return-value]
