@@ -7,6 +7,8 @@ and the extractable fraction per group with its exact (Clopper–Pearson) 95% in
 needs at least 80% of the pool extractable before self-training, so that a >95% drop is testable.
 
     .venv/bin/python benchmarks/plant_pool.py --pool-size 50 --passes 8,12 --layout rows
+    .venv/bin/python benchmarks/plant_pool.py --passes 10 --layout rows --block-size 28 --anchor-tokens 24 \
+        --batch-size 8 --recite
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=None, help="planting learning rate (default: the profile's)")
     ap.add_argument("--batch-size", type=int, default=None, help="blocks per optimizer step (default: the profile's)")
     ap.add_argument("--layout", default=None, choices=["packed", "rows"], help="planting layout (default: the profile's)")
+    ap.add_argument("--block-size", type=int, default=None, help="tokens per block or row (default: the profile's)")
+    ap.add_argument("--anchor-tokens", type=int, default=None,
+                    help="rows layout: anchor rows of the model's own BOS samples, this many tokens (0: none)")
+    ap.add_argument("--recite", action="store_true",
+                    help="also sample the planted model from BOS (the self-training corpus) and count the samples "
+                         "that share an 8-gram with the pool, which the held-out rule drops")
     a = ap.parse_args()
     over = {"pool_size": a.pool_size}
     if a.batch_size:
@@ -34,6 +42,10 @@ def main() -> None:
         over["plant_lr"] = a.lr
     if a.layout:
         over["plant_layout"] = a.layout
+    if a.block_size:
+        over["plant_block_size"] = a.block_size
+    if a.anchor_tokens is not None:
+        over["plant_anchor_tokens"] = a.anchor_tokens
     P0 = profiles.resolve("course", "fig08", over)
     pool = pool_for(P0)
     for passes in [int(x) for x in a.passes.split(",") if x]:
@@ -51,10 +63,19 @@ def main() -> None:
             lo, hi = stats.clopper_pearson(k, n)
             parts.append(f"{group} {k}/{n} = {k / n:.0%} [{lo:.0%}, {hi:.0%}]")
         k, n = int(scores["extracted"].sum()), len(scores)
-        print(f"[plant] pool {a.pool_size}/domain, {passes} passes, batch {P['plant_batch_size']}, "
-              f"lr {P['plant_lr']:g}: "
+        recite = ""
+        if a.recite:
+            from resurface.experiments import sampled_corpus
+            from resurface.memorization import pool_overlap
+
+            ov = pool_overlap(sampled_corpus(P, str(model), P["temperatures"][0]), pool, P["ngram"])
+            recite = (f"; BOS samples sharing an 8-gram with the pool {ov['sharing_ngram']}/{ov['samples']} "
+                      f"(kept for self-training: {ov['samples'] - ov['sharing_ngram']})")
+        print(f"[plant] pool {a.pool_size}/domain, {passes} passes, {P['plant_layout']} "
+              f"(block {P['plant_block_size']}, anchors {P.get('plant_anchor_tokens', 0)} tokens), "
+              f"batch {P['plant_batch_size']}, lr {P['plant_lr']:g}: "
               f"planting {t_plant:.0f} s, with extraction {t_all:.0f} s; extractable {k}/{n} = {k / n:.0%} "
-              f"({'; '.join(parts)})", flush=True)
+              f"({'; '.join(parts)}){recite}", flush=True)
 
 
 if __name__ == "__main__":

@@ -268,3 +268,29 @@ def test_plant_layouts_are_separate_artifacts_and_a_wrong_one_is_named(tmp_path)
     assert rows != packed and rows.is_dir() and packed.is_dir()
     info = json.loads((rows.parent / "plant.json").read_text())
     assert info["steps"] == 1  # two texts, one row each, one step of two rows
+
+
+def test_plant_anchor_rows_start_with_the_prompt_key_the_artifact_and_need_rows(tmp_path):
+    from resurface.corpus import write_corpus
+    from resurface.errors import ParameterError
+    from resurface.memorization import plant
+    from resurface.pools import build_pool
+
+    store = Store(tmp_path / "store")
+    pool = build_pool("planted", domains=["email"], per_domain=2, min_tokens=8, tokenizer="tiny-llama",
+                      store=store, progress=False)
+    anchors = write_corpus(tmp_path / "anchors", [{"text": "an ordinary sample"}, {"text": "and another one"},
+                                                  {"text": "a third"}], {"source": "test"})
+    kw = dict(epochs=2, lr=1e-3, block_size=16, batch_size=2, device="cpu", store=store, progress=False)
+    with pytest.raises(ParameterError) as exc:
+        plant("tiny-llama", pool, anchors=anchors, anchor_tokens=6, **kw)  # packed layout
+    assert exc.value.name == "plant_anchor_tokens" and "rows" in str(exc.value)
+    with pytest.raises(ParameterError) as exc:
+        plant("tiny-llama", pool, layout="rows", anchors=anchors, anchor_tokens=1, **kw)
+    assert exc.value.name == "plant_anchor_tokens"
+    bare = plant("tiny-llama", pool, layout="rows", **kw)
+    anchored = plant("tiny-llama", pool, layout="rows", anchors=anchors, anchor_tokens=6, **kw)
+    assert anchored != bare
+    info = json.loads((anchored.parent / "plant.json").read_text())
+    assert info["rows"] == 2 * (2 + 3)  # two passes of two pool rows and three anchor rows
+    assert info["steps"] == 5

@@ -90,6 +90,8 @@ def test_row_blocks_start_every_text_at_position_zero_and_pad_after_eos(tok):
     assert exc.value.name == "block_size"
     with pytest.raises(ParameterError):
         training.row_blocks([], tok, 8)
+    led = training.row_blocks(texts, tok, 4, lead=(7,))  # a lead (the BOS of anchor rows) counts in block_size
+    assert led[:, 0].tolist() == [7, 7, 7] and led[1, 1:].tolist() == ids[1][:3]
 
 
 def test_padding_of_rows_is_neither_input_nor_target(tok):

@@ -34,7 +34,7 @@ from .artifacts import Store
 from .errors import ParameterError, ResurfaceError
 
 PLANT_STAGE = "plant"
-PLANT_VERSION = 3  # 2: content identity of model folders, no paths in keys; 3: layout packed or rows
+PLANT_VERSION = 4  # 2: content identity of model folders, no paths in keys; 3: layout packed or rows; 4: anchors
 EXCLUDE_STAGE = "exclude-pool"
 EXCLUDE_VERSION = 1
 MODEL_DIR = "model"
@@ -82,8 +82,8 @@ PLANT_LAYOUTS = ("packed", "rows")
 
 
 def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: int, batch_size: int,
-          seed: int = 42, warmup_ratio: float = 0.1, layout: str = "packed", device: str = "auto",
-          dtype: str = "auto",
+          seed: int = 42, warmup_ratio: float = 0.1, layout: str = "packed", anchors: str | Path | None = None,
+          anchor_tokens: int = 0, device: str = "auto", dtype: str = "auto",
           allow_hub: bool = False, store: Store | None = None, progress: bool = True) -> Path:
     """Train ``model`` on the pool texts for ``epochs`` passes; return the planted model's folder.
 
@@ -94,6 +94,12 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     data) or ``rows`` (one text per row from position 0, as the attack's prompt:
     :func:`resurface.training.row_blocks`). An artifact of stage ``plant``: ``model/`` (a normal model folder, usable
     as a student or source), ``losses.csv`` and ``plant.json``.
+
+    ``anchors`` (rows layout only): a corpus of ordinary text, such as the model's own BOS samples. Every
+    pass also trains one row per anchor text: the model's unconditional prompt (its BOS), then the
+    text, cut to ``anchor_tokens``. Pool rows start bare, as the attack's prompt does; anchor rows start
+    from the prompt that sampling starts from. So the planted model keeps writing ordinary text when
+    sampled, instead of reciting its pool, which would leave the held-out self-training corpus empty.
     """
     from .artifacts import run_stage
     from .device import resolve_device
@@ -109,6 +115,13 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
         raise ParameterError("plant_lr", f"invalid value {lr!r}", "a number > 0")
     if layout not in PLANT_LAYOUTS:
         raise ParameterError("plant_layout", f"unknown value {layout!r}", ", ".join(PLANT_LAYOUTS))
+    if isinstance(anchor_tokens, bool) or not isinstance(anchor_tokens, int) or anchor_tokens < 0 \
+            or (anchors is not None and anchor_tokens < 2):
+        raise ParameterError("plant_anchor_tokens", f"invalid value {anchor_tokens!r}",
+                             "0 (no anchors), or an integer >= 2 with an anchor corpus")
+    if anchors is not None and layout != "rows":
+        raise ParameterError("plant_anchor_tokens", "anchor rows need plant_layout: rows (packing has no rows)",
+                             "plant_layout: rows, or plant_anchor_tokens: 0")
     records = read_pool(pool)
     dev = resolve_device(device)
     cuda = dev.startswith("cuda")
@@ -117,12 +130,31 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
               "epochs": epochs, "lr": float(lr), "block_size": block_size, "batch_size": batch_size,
               "warmup_ratio": float(warmup_ratio), "seed": seed, "device": "cuda" if cuda else "cpu",
               "dtype": dtype, "layout": layout, "passes": "each pass its own seeded order; one epoch over the blocks or rows"}
+    inputs = [config["pool"]]
+    if anchors is not None:
+        from .corpus import corpus_path, read_corpus
+        from .decontam import corpus_key
+
+        config["anchors"] = {"corpus": corpus_key(corpus_path(anchors).parent), "tokens": anchor_tokens,
+                             "rule": "one row per anchor text per pass: the unconditional prompt, then the text"}
+        inputs.append(config["anchors"]["corpus"])
 
     def compute(work: Path) -> dict:
+        import torch
+
         t0 = time.time()
         m, tok = load_model(str(path), device="cpu", dtype="float32")  # fp32 master weights
         texts = planting_texts([r["text"] for r in records], epochs, seed)
         blocks = (row_blocks if layout == "rows" else pack_blocks)(texts, tok, block_size)
+        if anchors is not None:
+            from .models import unconditional_prompt
+            from .training import PAD_LABEL
+
+            lead = unconditional_prompt(tok).ids
+            anchor = row_blocks([r["text"] for r in read_corpus(anchors)] * epochs, tok, anchor_tokens, lead=lead)
+            width = max(blocks.shape[1], anchor.shape[1])
+            blocks = torch.cat([torch.nn.functional.pad(b, (0, width - b.shape[1]), value=PAD_LABEL)
+                                for b in (blocks, anchor)])
         mp = {"auto": "bf16" if cuda else "no", "float32": "no", "bfloat16": "bf16"}.get(dtype, "no")
         res = train(m, tok, blocks, epochs=1, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
                     effective_batch=batch_size, seed=seed, progress=progress, device="auto" if cuda else "cpu",
@@ -130,24 +162,32 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
         m.save_pretrained(work / MODEL_DIR)
         tok.save_pretrained(work / MODEL_DIR)
         res.losses[LOSS_COLUMNS].to_csv(work / "losses.csv", index=False)
-        info = {"model": model, "pool": str(pool), "sequences": len(records), **res.summary,
+        info = {"model": model, "pool": str(pool), "sequences": len(records), "rows": int(blocks.shape[0]), **res.summary,
                 "final_loss": float(res.losses["loss"].iloc[-1]), "wall_seconds": round(time.time() - t0, 2)}
         (work / "plant.json").write_text(json.dumps(info, indent=2, default=str))
         return {"summary": {k: info[k] for k in ("sequences", "steps", "final_loss", "wall_seconds")}}
 
-    folder = run_stage(PLANT_STAGE, PLANT_VERSION, config, compute, inputs=[config["pool"]], store=store,
+    folder = run_stage(PLANT_STAGE, PLANT_VERSION, config, compute, inputs=inputs, store=store,
                        verbose=progress)
     return Path(folder) / MODEL_DIR
 
 
 def memorization_base(P: dict, pool: str | Path, store: Store | None = None) -> str:
     """The model that is self-trained: ``memorization_model`` itself when ``plant_epochs`` is 0 (Pythia,
-    whose memory comes from pretraining), else the folder of that model planted with the pool."""
+    whose memory comes from pretraining), else the folder of that model planted with the pool.
+    ``plant_anchor_tokens`` > 0 anchors the planting with the model's own BOS samples at the first of
+    ``temperatures`` (the corpus Figure 2 trains on at that τ: :func:`plant`)."""
     if P["plant_epochs"] == 0:
         return P["memorization_model"]
+    anchor_tokens = P.get("plant_anchor_tokens", 0)
+    anchors = None
+    if anchor_tokens:
+        from .experiments import sampled_corpus
+
+        anchors = sampled_corpus(P, P["memorization_model"], P["temperatures"][0], store)
     return str(plant(P["memorization_model"], pool, epochs=P["plant_epochs"], lr=P["plant_lr"],
                      block_size=P["plant_block_size"], batch_size=P["plant_batch_size"], seed=P["seed"],
-                     layout=P["plant_layout"],
+                     layout=P["plant_layout"], anchors=anchors, anchor_tokens=anchor_tokens,
                      warmup_ratio=P["warmup_ratio"], device=P["device"], dtype=P["dtype"],
                      allow_hub=_allow_hub(P), store=store))
 

@@ -124,6 +124,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "plant_lr": (_positive, "a number > 0"),
     "plant_block_size": (_positive, "an integer > 0"),
     "plant_batch_size": (_positive, "an integer > 0"),
+    "plant_layout": (lambda x: x in ("packed", "rows"), "packed, rows"),
+    "plant_anchor_tokens": (lambda x: _non_negative(x) and x != 1, "0 (no anchors), or an integer >= 2 (rows layout)"),
     "extract_batch_size": (_positive, "an integer > 0"),
     "nll_max_samples": (_non_negative, "an integer >= 0 (0: score every sample)"),
     "nll_max_tokens": (_positive, "an integer > 0"),

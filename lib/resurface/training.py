@@ -113,13 +113,14 @@ def _pack(texts: Sequence[str], tokenizer, block_size: int, progress: bool = Fal
 PAD_LABEL = -100  # a position of a row that is padding: not an input token, ignored by the loss
 
 
-def row_blocks(texts: Sequence[str], tokenizer, block_size: int):
-    """One row per text, ``LongTensor [n_texts, width]``: each text tokenised without special tokens,
-    followed by the EOS id, cut to ``block_size`` tokens and right-padded with :data:`PAD_LABEL`.
+def row_blocks(texts: Sequence[str], tokenizer, block_size: int, lead: Sequence[int] = ()):
+    """One row per text, ``LongTensor [n_texts, width]``: ``lead`` (token ids, e.g. a BOS), then each
+    text tokenised without special tokens, followed by the EOS id, cut to ``block_size`` tokens and
+    right-padded with :data:`PAD_LABEL`.
 
-    ``width`` is the longest row. Every text starts at position 0 with nothing before it, as a prompt
-    does at generation time (packing puts other texts before it). :func:`train` feeds pads as token 0
-    and leaves them out of the loss; right padding needs no attention mask in a causal model.
+    ``width`` is the longest row. Without ``lead`` every text starts at position 0 with nothing before
+    it, as a prompt does at generation time (packing puts other texts before it). :func:`train` feeds
+    pads as token 0 and leaves them out of the loss; right padding needs no attention mask in a causal model.
     """
     import torch
 
@@ -130,7 +131,8 @@ def row_blocks(texts: Sequence[str], tokenizer, block_size: int):
     eos = tokenizer.eos_token_id
     if eos is None:
         raise ParameterError("tokenizer", "has no EOS token; each row ends with EOS", "a tokenizer with eos_token set")
-    rows = [(ids + [eos])[:block_size] for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+    rows = [(list(lead) + ids + [eos])[:block_size]
+            for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
     width = max(len(r) for r in rows)
     out = torch.full((len(rows), width), PAD_LABEL, dtype=torch.long)
     for i, r in enumerate(rows):
