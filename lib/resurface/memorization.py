@@ -162,7 +162,8 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
         m.save_pretrained(work / MODEL_DIR)
         tok.save_pretrained(work / MODEL_DIR)
         res.losses[LOSS_COLUMNS].to_csv(work / "losses.csv", index=False)
-        info = {"model": model, "pool": str(pool), "sequences": len(records), "rows": int(blocks.shape[0]), **res.summary,
+        info = {"model": model, "pool": str(pool), "sequences": len(records), "rows": int(blocks.shape[0]),
+                **res.summary,
                 "final_loss": float(res.losses["loss"].iloc[-1]), "wall_seconds": round(time.time() - t0, 2)}
         (work / "plant.json").write_text(json.dumps(info, indent=2, default=str))
         return {"summary": {k: info[k] for k in ("sequences", "steps", "final_loss", "wall_seconds")}}
