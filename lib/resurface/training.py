@@ -12,7 +12,8 @@ on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
 - **Optimizer**: ``torch.optim.AdamW`` (betas 0.9/0.999, eps 1e-8, fused kernel on CUDA and CPU); weight decay only
   on parameters with two or more dimensions (matrices and embeddings, not norms or biases — the
   same set ``Trainer`` decays for the supported architectures); gradients clipped to ``max_grad_norm``
-  (1.0, the HF/LLaMA-Factory default).
+  (1.0, the HF/LLaMA-Factory default). On CPU a large tied embedding gets the lookup's share of its
+  gradient as a sparse tensor (:mod:`resurface.tiedgrad`); the parameter's gradient stays dense.
 - **Schedule**: ``get_cosine_schedule_with_warmup`` with ``ceil(warmup_ratio * total_steps)`` warmup
   steps, exactly what ``Trainer`` computes from a ratio; total steps = epochs x
   ``ceil(micro_batches_per_epoch / grad_accum)`` (the last step of an epoch may be short, as in
@@ -57,6 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from . import tiedgrad
 from .errors import ParameterError, ResurfaceError
 from .quiet import quiet_logger
 from .runstate import PROGRESS, STATE_DIR, STATE_PREV, STATE_TMP, TrainResult, _find_state, _rows_from_hook
@@ -452,6 +454,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     inner = accelerator.unwrap_model(model)
     optimizer = torch.optim.AdamW(_param_groups(inner, weight_decay), lr=lr, betas=(0.9, 0.999), eps=1e-8,
                                   weight_decay=weight_decay, fused=accelerator.device.type in ("cuda", "cpu"))
+    sparse_tied = tiedgrad.sparse_pays(inner, accelerator.device.type, nproc)
     scheduler = get_cosine_schedule_with_warmup(optimizer, n_warmup, max(total_steps, 1))
     accelerator.register_for_checkpointing(optimizer, scheduler)
 
@@ -539,7 +542,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
                 last = i == len(micro_batches) - 1
                 ctx = contextlib.nullcontext() if last else accelerator.no_sync(model)
                 weight = len(local) * pred_per_block / step_pred
-                with ctx:
+                with ctx, tiedgrad.sparse_input_grad(inner, sparse_tied):
                     # only the loss is kept: holding the output would keep its logits (batch x block x
                     # vocab floats) alive through the next micro-batch's forward pass
                     ids = x.clamp(min=0) if padded else x
@@ -583,6 +586,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
         "mixed_precision": mp, "resumed_after_epoch": resumed_from,
         "train_seconds": round(train_seconds, 3), "wall_seconds_this_call": round(time.perf_counter() - wall0, 3),
         "tokens_seen": tokens_seen, "state_saves": saves["count"], "state_every_s": every_s,
+        "sparse_tied_embedding_grad": sparse_tied,
         "tokens_per_second": round(tokens_seen / train_seconds, 2) if train_seconds > 0 else None,
     }
     del optimizer, scheduler
