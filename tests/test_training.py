@@ -109,6 +109,18 @@ def test_padding_of_rows_is_neither_input_nor_target(tok):
     assert a.losses["tokens_seen"].iloc[-1] == b.losses["tokens_seen"].iloc[-1] == 2 * real
 
 
+def test_each_micro_batch_is_cut_to_its_longest_row(tok):
+    """Columns that are padding in every row of a micro-batch are not fed to the model."""
+    texts = ["a b c d e f g h i j k l m n o p", "a b", "c d", "q r s t u v w x y z a b c d e f", "e f", "g h"]
+    rows = training.row_blocks(texts, tok, 64)
+    order = torch.tensor([1, 2, 0, 3, 4, 5])  # two short rows, two long ones, two short ones
+    model, widths = fresh(), []
+    model.register_forward_pre_hook(lambda mod, args, kw: widths.append(kw["input_ids"].shape[1]), with_kwargs=True)
+    training.train(model, tok, rows[order], epochs=1, **dict(HP, batch_size=2, effective_batch=2, shuffle=False))
+    longest = [int((rows[order][i:i + 2] != training.PAD_LABEL).sum(1).max()) for i in range(0, 6, 2)]
+    assert widths == longest and min(widths) < rows.shape[1] == max(widths)
+
+
 # ---------------------------------------------------------------------------------------------
 # plan and validation
 # ---------------------------------------------------------------------------------------------

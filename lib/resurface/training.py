@@ -538,7 +538,10 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
             loss_sum = torch.zeros((), dtype=torch.float64, device=accelerator.device)
             for i, g in enumerate(micro_batches):
                 local = g if nproc == 1 else g[rank * batch_size:(rank + 1) * batch_size]
-                x = blocks[local].to(accelerator.device, non_blocking=True)
+                x = blocks[local]
+                if padded:  # drop the columns that are padding in every row (right padding, causal: exact)
+                    x = x[:, :int((x != PAD_LABEL).any(0).nonzero().max()) + 1]
+                x = x.to(accelerator.device, non_blocking=True)
                 last = i == len(micro_batches) - 1
                 ctx = contextlib.nullcontext() if last else accelerator.no_sync(model)
                 weight = len(local) * pred_per_block / step_pred
