@@ -8,7 +8,11 @@ really has) and measures, each as model-FLOP utilisation of the H100 bf16 peak t
 
 - ``train.hf``: the project's training loop (bf16 autocast, fp32 master weights, 2048-token blocks);
 - ``prefill.hf`` / ``prefill.vllm``: scoring full 2048-token sequences (log-likelihood requests);
-- ``decode.hf`` / ``decode.vllm`` and ``decode_max_tokens_per_s``: BOS-only sampling, batch 256;
+- ``decode_max_tokens_per_s``: BOS-only sampling at batch 256 on this small model, warm (the per-step
+  overhead that bounds small models); ``decode.hf``: the same sampler on a Qwen2.5-7B-shaped model
+  (``benchmarks/gpu_decode.py``), because a small model's decode utilisation says nothing about a large
+  one's; ``decode.vllm``: vLLM on the small model; ``sample_corpus_tokens_per_s``: the whole
+  ``resurface.sampling.sample`` call from the checkpoint (load included);
 - ``process_start_s.vllm``: building vLLM's engine for a checkpoint (what each scored epoch pays);
 - ``suite_seconds``: one evaluation of each ``--suites`` suite with each engine (paper suites need
   ``--allow-hub`` for their data).
@@ -104,7 +108,7 @@ def main(argv=None) -> int:
         return 2
     from transformers import AutoModelForCausalLM
 
-    from resurface import evaluation, training
+    from resurface import training
     from resurface.epocheval import vllm_available, write_checkpoint
 
     peak = costs.H100_PEAK
@@ -114,6 +118,9 @@ def main(argv=None) -> int:
                  "throughput": {}, "suite_seconds": {}, "notes": []}
     tp = out["throughput"]
     work = Path(tempfile.mkdtemp(prefix="resurface-gpu-check-"))
+
+    def save() -> None:  # after every section, so that a later failure or a kill keeps what was measured
+        Path(a.out).write_text(json.dumps(out, indent=2) + "\n")
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
     ckpt = write_checkpoint(model, tok, work / "ckpt", "bfloat16")
@@ -129,6 +136,20 @@ def main(argv=None) -> int:
     out["train_tokens_per_s"] = tps
     print(f"train: {tps:,.0f} tokens/s, MFU {tp['train']['hf']:.3f} ({time.perf_counter() - t0:.0f} s)")
     del res
+    save()
+
+    # the planting layout on the GPU: rows of several lengths, right-padded (training cuts each micro-batch)
+    lengths = torch.randint(16, 2049, (2 * eff,))
+    rows = torch.full((2 * eff, 2048), training.PAD_LABEL, dtype=torch.long)
+    for i, n_i in enumerate(lengths.tolist()):
+        rows[i, :n_i] = torch.randint(0, len(tok), (n_i,))
+    res = training.train(model, tok, rows, epochs=1, lr=1e-6, batch_size=bs, effective_batch=eff, progress=False)
+    out["padded_rows_train"] = {"steps": 2, "final_loss": float(res.losses["loss"].iloc[-1]),
+                                "tokens_seen": int(res.losses["tokens_seen"].iloc[-1]),
+                                "real_tokens": int(lengths.sum())}
+    print(f"padded rows: {out['padded_rows_train']}")
+    del res
+    save()
     model = model.to("cuda", dtype=torch.bfloat16).eval()
 
     # prefill (hf): forward passes over 2048-token sequences
@@ -143,18 +164,29 @@ def main(argv=None) -> int:
     rate = 5 * x.numel() / (time.perf_counter() - t0)
     tp.setdefault("prefill", {})["hf"] = rate * 2 * n / peak
 
-    # decode (hf): the project's BOS-only sampler
+    # decode (hf): the project's BOS-only sampler, end to end from the checkpoint (load included) ...
     from resurface.sampling import sample
+
+    from gpu_decode import SHAPES, build, sampler_rate
 
     t0 = time.perf_counter()
     corpus = sample(str(ckpt), temperature=1.0, num_samples=256, max_new_tokens=a.sample_tokens,
                     min_new_tokens=a.sample_tokens, batch_size=256, device="cuda", dtype="bfloat16",
                     out=work / "sample-hf", progress=False)
-    secs = time.perf_counter() - t0
-    rate = 256 * a.sample_tokens / secs
-    tp.setdefault("decode", {})["hf"] = rate * 2 * n / peak
+    out["sample_corpus_tokens_per_s"] = 256 * a.sample_tokens / (time.perf_counter() - t0)
+    print(f"sampling (hf, load included): {out['sample_corpus_tokens_per_s']:,.0f} tokens/s -> {corpus}")
+    # ... then warm, in memory: the small model's ceiling, and the utilisation of a 7B-shaped one
+    rate = sampler_rate(model, tok.eos_token_id, 256, a.sample_tokens, "cuda")
     tp.setdefault("decode_max_tokens_per_s", {})["hf"] = rate
-    print(f"sampling (hf): {rate:,.0f} tokens/s (load included) -> {corpus}")
+    big = build(SHAPES["qwen2.5-7b-shape"], tok, "cuda")
+    n_big = sum(p.numel() for p in big.parameters())
+    big_rate = sampler_rate(big, tok.eos_token_id, 256, a.sample_tokens, "cuda")
+    tp.setdefault("decode", {})["hf"] = big_rate * 2 * n_big / peak
+    out["decode_7b_shape"] = {"params": n_big, "tokens_per_s": big_rate}
+    del big
+    torch.cuda.empty_cache()
+    print(f"sampling (hf, warm): {rate:,.0f} tokens/s; 7B shape {big_rate:,.0f} tokens/s, MFU {tp['decode']['hf']:.3f}")
+    save()
 
     if have_vllm:
         from vllm import LLM, SamplingParams
@@ -178,22 +210,34 @@ def main(argv=None) -> int:
     elif "vllm" in a.engines:
         out["notes"].append("vllm not installed: its constants stay assumed")
 
-    # one evaluation of each suite with each engine (the out-of-process scorer's code path)
-    from resurface.epocheval import score
+    save()
 
+    # one evaluation of each suite with each engine (the out-of-process scorer's code path); a failure is
+    # written down with what was measured before it, and the exit status says so
+    failed = 0
     for engine in (["hf"] + (["vllm"] if have_vllm else [])):
         for suite in a.suites:
             t0 = time.perf_counter()
-            score(ckpt, [suite], engine=engine, epoch=1, seed=42, limit=a.eval_limit or None, device="cuda",
-                  rows=work / f"rows-{engine}-{suite}.json")
+            try:
+                from resurface import evaluation  # noqa: F401 (registers the project's lm-eval tasks)
+                from resurface.epocheval import score
+
+                score(ckpt, [suite], engine=engine, epoch=1, seed=42, limit=a.eval_limit or None, device="cuda",
+                      rows=work / f"rows-{engine}-{suite}.json")
+            except Exception as exc:  # noqa: BLE001 (reported, not hidden: notes and exit status)
+                failed += 1
+                out["notes"].append(f"evaluate {suite} with {engine} failed: {type(exc).__name__}: {exc}")
+                print(out["notes"][-1], file=sys.stderr)
+                continue
+            finally:
+                save()
             out["suite_seconds"].setdefault(engine, {})[suite] = round(time.perf_counter() - t0, 1)
             print(f"evaluate {suite} with {engine}: {out['suite_seconds'][engine][suite]} s")
-    _ = evaluation  # imported for its side effects on lm-eval's task index in this process
+            save()
 
-    Path(a.out).write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {a.out}")
     shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

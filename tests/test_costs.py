@@ -61,7 +61,7 @@ def test_eval_limit_and_engine_change_the_evaluation_time():
 def test_measured_values_replace_the_assumed_ones(tmp_path):
     f = tmp_path / "gpu_measured.json"
     f.write_text(json.dumps({"throughput": {"train": {"hf": costs.THROUGHPUT["train"]["hf"] * 2}}}))
-    base = _total(costs.estimate("paper")[0])
+    base = _total(costs.estimate("paper", measured_file=tmp_path / "none.json")[0])  # all assumed
     rows, status = costs.estimate("paper", measured_file=f)
     assert status == "partly measured"
     assert _total(rows)["training_h"] == pytest.approx(base["training_h"] / 2)
@@ -82,7 +82,8 @@ def test_the_cli_prints_the_table_and_runs_nothing(monkeypatch, capsys):
     assert cli.main(["figures", "--profile", "paper", "--estimate"]) == 0
     out = capsys.readouterr().out
     assert out == costs.markdown_table("paper")
-    assert "| **total** |" in out and "assumed" in out
+    # the repository's benchmarks/gpu_measured.json (if any) decides what the table says of the constants
+    assert "| **total** |" in out and costs.throughput()[1] in out
 
 
 def test_the_book_page_includes_the_generated_table(tmp_path):
