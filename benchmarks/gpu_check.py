@@ -34,10 +34,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Qwen/Qwen2.5-0.5B's config.json (architecture only; the vocabulary comes from the tokenizer)
-QWEN25_05B = dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-                  num_key_value_heads=2, max_position_embeddings=32768, rope_theta=1_000_000.0,
-                  tie_word_embeddings=True, rms_norm_eps=1e-6)
+from gpu_decode import SHAPES, build, config, sampler_rate  # noqa: E402 (benchmarks/ is this script's folder)
 
 
 def parse(argv=None):
@@ -69,9 +66,8 @@ def parse(argv=None):
 
 
 def build_config(tok_len: int, pad: int | None, eos: int | None):
-    from transformers import Qwen2Config
-
-    return Qwen2Config(vocab_size=tok_len, pad_token_id=pad, eos_token_id=eos, bos_token_id=None, **QWEN25_05B)
+    """Qwen2.5-0.5B's architecture with the offline tokenizer's vocabulary."""
+    return config(SHAPES["qwen2.5-0.5b-shape"], tok_len, pad, eos)
 
 
 def n_params(cfg) -> int:
@@ -166,8 +162,6 @@ def main(argv=None) -> int:
 
     # decode (hf): the project's BOS-only sampler, end to end from the checkpoint (load included) ...
     from resurface.sampling import sample
-
-    from gpu_decode import SHAPES, build, sampler_rate
 
     t0 = time.perf_counter()
     corpus = sample(str(ckpt), temperature=1.0, num_samples=256, max_new_tokens=a.sample_tokens,

@@ -23,17 +23,24 @@ SHAPES = {
     "qwen2.5-7b-shape": dict(hidden_size=3584, intermediate_size=18944, num_hidden_layers=28, num_attention_heads=28,
                              num_key_value_heads=4, tie_word_embeddings=False),
 }
+#: what both shapes share (Qwen2.5's config.json)
+COMMON = dict(max_position_embeddings=32768, rope_theta=1_000_000.0, rms_norm_eps=1e-6)
 TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2)
+
+
+def config(shape: dict, vocab: int, pad: int | None, eos: int | None):
+    """A ``Qwen2Config`` of ``shape`` with the tokenizer's vocabulary and no BOS (Qwen2.5 base has none)."""
+    from transformers import Qwen2Config
+
+    return Qwen2Config(vocab_size=vocab, pad_token_id=pad, eos_token_id=eos, bos_token_id=None, **COMMON, **shape)
 
 
 def build(shape: dict, tok, device: str):
     """A randomly initialised Qwen2 model of ``shape`` in bf16 on ``device`` (seeded)."""
     import torch
-    from transformers import AutoModelForCausalLM, Qwen2Config
+    from transformers import AutoModelForCausalLM
 
-    eos = tok.eos_token_id
-    cfg = Qwen2Config(vocab_size=len(tok), max_position_embeddings=4096, rope_theta=1e6, rms_norm_eps=1e-6,
-                      pad_token_id=eos, eos_token_id=eos, bos_token_id=None, **shape)
+    cfg = config(shape, len(tok), tok.eos_token_id, tok.eos_token_id)
     torch.manual_seed(0)
     with torch.device(device):
         return AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).eval()
