@@ -143,7 +143,7 @@ def test_figure_pages_show_no_logs(built, pages):
     assert figures
     for page in figures:
         html = (Path(built["html"]) / page).read_text(encoding="utf-8")
-        assert "output stderr" not in html and "[store]" not in html, page
+        assert "output stderr" not in html and "[store]" not in html and "[resurface]" not in html, page
 
 
 @pytest.mark.slow

@@ -141,3 +141,30 @@ def test_cli_reports_unknown_alias_without_traceback():
     r = _cli("evaluate", "--model", "nope-1b", "--suite", "smoke")
     assert r.returncode == 2
     assert "nope-1b" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_conversion_log_goes_to_stderr_and_the_build_progress_not_to_the_page(tmp_path, monkeypatch, capfd):
+    """A notebook's stdout is on the book's page; the one-time GGUF conversion is a build log (issue 17)."""
+    import json as _json
+    from types import SimpleNamespace
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from resurface import progress
+
+    def saver(name):
+        return lambda folder: (folder / name).write_text("{}")
+
+    fake_model = SimpleNamespace(config=SimpleNamespace(), hf_quantizer=object(), save_pretrained=saver("config.json"))
+    monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", lambda *a, **k: fake_model)
+    monkeypatch.setattr(AutoTokenizer, "from_pretrained",
+                        lambda *a, **k: SimpleNamespace(save_pretrained=saver("tokenizer.json")))
+    monkeypatch.setenv("RESURFACE_CACHE", str(tmp_path / "cache"))
+    events = tmp_path / "progress.jsonl"
+    monkeypatch.setenv(progress.ENV, str(events))
+    folder = models.ensure_converted("smollm2-135m")
+    out, err = capfd.readouterr()
+    assert (folder / "config.json").exists() and (folder / "tokenizer.json").exists()
+    assert out == "" and "[resurface] converting smollm2-135m" in err
+    assert [_json.loads(line)["message"] for line in events.read_text().splitlines()] == [
+        "converting smollm2-135m from its GGUF (once)"]

@@ -116,7 +116,7 @@ def test_training_killed_in_its_second_epoch_resumes_and_equals_an_uninterrupted
                      for e in range(1, epoch + 1)}
 
     resumed = _run(cmd, env)
-    assert f"[train] resuming after epoch {epoch} " in resumed.stdout
+    assert f"[train] resuming after epoch {epoch} " in resumed.stderr  # logs go to stderr, which the book drops
     a = _folder(resumed)
     for e, mtime in finished_ckpt.items():  # finished epochs were not trained (or saved) again
         assert (a / f"checkpoints/epoch_{e:02d}/model.safetensors").stat().st_mtime_ns == mtime
@@ -148,8 +148,8 @@ def test_killed_evaluation_resumes_after_its_finished_tasks_and_equals_an_uninte
     assert 1 <= len(done) < len(tasks) and not list(store.glob("evaluate/*/DONE"))
 
     resumed = _run(cmd, cli_env(store))
-    assert f"[evaluate] resuming: {len(done)} of {len(tasks)} tasks already done" in resumed.stdout
-    redone = [line.split()[2] for line in resumed.stdout.splitlines() if line.startswith("[evaluate] task ")]
+    assert f"[evaluate] resuming: {len(done)} of {len(tasks)} tasks already done" in resumed.stderr
+    redone = [line.split()[2] for line in resumed.stderr.splitlines() if line.startswith("[evaluate] task ")]
     assert redone == [t for t in tasks if t not in done]  # finished tasks were not evaluated again
     a = _folder(resumed)
     assert not (a / "tasks").exists()  # the per-task files are not part of the artifact

@@ -29,6 +29,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -349,7 +350,7 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
         groups = [(_task_file(resume_dir, i, spec.task), [spec]) for i, spec in enumerate(s.tasks)]
         done = sum(_read_task_rows(f) is not None for f, _ in groups)
         if done:
-            print(f"[evaluate] resuming: {done} of {len(groups)} tasks already done", flush=True)
+            print(f"[evaluate] resuming: {done} of {len(groups)} tasks already done", file=sys.stderr, flush=True)
 
     # The HumanEval variant sets top_k: 0 (transformers: no top-k); vLLM wants -1 for that (some
     # versions reject 0). Greedy tasks ignore top_k, so the override is harmless for them.
@@ -377,7 +378,7 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
                     if items is not None:  # before the rows file, which marks the task done
                         _write_task_rows(saved.with_suffix(".items.json"), new_items)
                     _write_task_rows(saved, new)
-                    print(f"[evaluate] task {specs[0].task} done", flush=True)
+                    print(f"[evaluate] task {specs[0].task} done", file=sys.stderr, flush=True)
                 rows += new
                 if items is not None:
                     items += new_items

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .aliases import (ALIASES, ModelSpec, _package_version, converted_dir, gguf_file,  # noqa: F401
                       is_converted)
+from . import progress
 from .errors import ParameterError, ResurfaceError
 from .paths import cache_dir
 
@@ -36,8 +38,10 @@ def ensure_converted(alias: str) -> Path:
 
         path = gguf_file(alias)
         t0 = time.time()
+        # a build log, not a result: stderr (which the book drops) and the build's progress line
         print(f"[resurface] converting {alias} from {path.name} (once; cached in {converted_dir(alias)})",
-              flush=True)
+              file=sys.stderr, flush=True)
+        progress.report(f"converting {alias} from its GGUF (once)")
         tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
         model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
                                                      dtype=torch.float32)

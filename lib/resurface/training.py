@@ -53,6 +53,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -481,7 +482,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
         train_seconds, results, losses = saved["train_seconds"], saved["results"], saved["losses"]
         resumed_from = done_epoch
         if main and progress:
-            print(f"[train] resuming after epoch {done_epoch} (step {step}) from {state}", flush=True)
+            print(f"[train] resuming after epoch {done_epoch} (step {step}) from {state}", file=sys.stderr, flush=True)
 
     def evaluate(epoch: int) -> None:
         if eval_hook is not None:
@@ -875,7 +876,7 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         if marker.exists() and (work / "results.csv").exists():
             if json.loads(marker.read_text()).get("key") == key:
                 if main and progress:
-                    print(f"[train] {work}: already done", flush=True)
+                    print(f"[train] {work}: already done", file=sys.stderr, flush=True)
                 return work
         if main:
             work.mkdir(parents=True, exist_ok=True)
