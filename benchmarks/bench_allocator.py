@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 CHILD = r"""
 import json, resource, sys
@@ -42,44 +43,75 @@ print(json.dumps({{"steps": [b - a for a, b in zip(secs, secs[1:])], "sys": r1.r
 """
 
 
-def measure(model: str, tuned: bool, args) -> dict:
-    from resurface import allocator
-
-    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
-    env |= allocator.kernel_env({}) if tuned else {"GLIBC_TUNABLES": ""}
-    code = CHILD.format(bench=str(Path(__file__).parent), model=model, batch=args.batch, block=args.block,
-                        steps=args.steps + 1)
+def run_child(code: str, env_extra: dict[str, str]) -> dict:
+    """Run ``code`` in a fresh Python (this environment without GLIBC_TUNABLES, plus ``env_extra``);
+    return its last line of output, read as JSON."""
+    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"} | env_extra
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", default="smollm2-135m,gemma3-270m")
+def alternate(measure: Callable[[bool], dict], repeats: int,
+              report: Callable[[bool, dict], None]) -> dict[bool, list[dict]]:
+    """Measure both settings ``repeats`` times, swapping which goes first, so a drift of the machine hits both."""
+    got: dict[bool, list[dict]] = {False: [], True: []}
+    for r in range(repeats):
+        for flag in ((False, True) if r % 2 == 0 else (True, False)):
+            got[flag].append(measure(flag))
+            report(flag, got[flag][-1])
+    return got
+
+
+def medians_and_peaks(got: dict[bool, list[dict]]) -> tuple[dict[bool, float], dict[bool, float]]:
+    """Per setting: the median step time over every process's steps, and the largest peak RSS (GB)."""
+    step = {k: statistics.median([t for m in v for t in m["steps"]]) for k, v in got.items()}
+    rss = {k: max(m["maxrss_gb"] for m in v) for k, v in got.items()}
+    return step, rss
+
+
+def step_line(model: str, label: str, m: dict) -> str:
+    """One process's line: median step, CPU times, page faults, peak RSS."""
+    return (f"{model:14s} {label:8s} median step {statistics.median(m['steps']):.2f} s | user {m['user']:.1f} s, "
+            f"sys {m['sys']:.1f} s | {m['faults'] / 1e6:.2f} M page faults | peak RSS {m['maxrss_gb']:.2f} GB")
+
+
+def add_training_args(p: argparse.ArgumentParser, models: str, steps: int, repeats: int) -> None:
+    """The options every A/B training bench takes."""
+    p.add_argument("--models", default=models)
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--block", type=int, default=64)
-    p.add_argument("--steps", type=int, default=6, help="timed steps after the first [6]")
-    p.add_argument("--repeats", type=int, default=2, help="processes per setting, alternating [2]")
+    p.add_argument("--steps", type=int, default=steps, help=f"timed steps after the first [{steps}]")
+    p.add_argument("--repeats", type=int, default=repeats, help=f"processes per setting, alternating [{repeats}]")
+
+
+def compare(models: str, measure: Callable[[str, bool], dict], repeats: int, off: str, on: str) -> None:
+    """Per model: both settings alternated, a line per process, then the step-time and peak-RSS ratios."""
+    for model in models.split(","):
+        got = alternate(lambda flag: measure(model, flag), repeats,
+                        lambda flag, m: print(step_line(model, on if flag else off, m), flush=True))
+        step, rss = medians_and_peaks(got)
+        print(f"{model}: step time {off} / {on} = {step[False] / step[True]:.2f}x; peak RSS {on} / {off} = "
+              f"{rss[True] / rss[False]:.2f} ({rss[True]:.2f} vs {rss[False]:.2f} GB)", flush=True)
+
+
+def measure(model: str, tuned: bool, args) -> dict:
+    from resurface import allocator
+
+    code = CHILD.format(bench=str(Path(__file__).parent), model=model, batch=args.batch, block=args.block,
+                        steps=args.steps + 1)
+    return run_child(code, allocator.kernel_env({}) if tuned else {"GLIBC_TUNABLES": ""})
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_training_args(p, "smollm2-135m,gemma3-270m", steps=6, repeats=2)
     a = p.parse_args()
     from resurface import allocator
 
     print(f"kernels' setting: GLIBC_TUNABLES={allocator.TUNABLES} | {os.cpu_count()} CPUs | "
           f"micro-batch {a.batch} x {a.block} tokens, {a.steps} timed steps", flush=True)
-    for model in a.models.split(","):
-        got: dict[bool, list[dict]] = {False: [], True: []}
-        for r in range(a.repeats):
-            for tuned in ((False, True) if r % 2 == 0 else (True, False)):
-                m = measure(model, tuned, a)
-                got[tuned].append(m)
-                print(f"{model:14s} {'kernels' if tuned else 'default':8s} median step "
-                      f"{statistics.median(m['steps']):.2f} s | user {m['user']:.1f} s, sys {m['sys']:.1f} s | "
-                      f"{m['faults'] / 1e6:.2f} M page faults | peak RSS {m['maxrss_gb']:.2f} GB", flush=True)
-        step = {t: statistics.median([s for m in got[t] for s in m["steps"]]) for t in got}
-        rss = {t: max(m["maxrss_gb"] for m in got[t]) for t in got}
-        print(f"{model}: step time default / kernels' = {step[False] / step[True]:.2f}x; peak RSS kernels' / "
-              f"default = {rss[True] / rss[False]:.2f} ({rss[True]:.2f} vs {rss[False]:.2f} GB)", flush=True)
+    compare(a.models, lambda model, tuned: measure(model, tuned, a), a.repeats, "default", "kernels")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

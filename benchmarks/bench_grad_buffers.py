@@ -15,12 +15,12 @@ Prints one line per process and, per model, the ratio of median step times (free
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_allocator import add_training_args, alternate, medians_and_peaks, run_child  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, torch
@@ -48,35 +48,25 @@ print(json.dumps({{"steps": [b - a for a, b in zip(secs, secs[1:])], "faults": r
 
 
 def measure(model: str, keep: bool, args) -> dict:
+    """One process of the training child above, with the figure kernels' malloc settings."""
     from resurface import allocator
 
-    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"} | allocator.kernel_env({})
     code = CHILD.format(bench=str(Path(__file__).parent), model=model, batch=args.batch, block=args.block,
                         steps=args.steps + 1, keep=keep)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(code, allocator.kernel_env({}))
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", default="gemma3-270m,smollm2-135m")
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--block", type=int, default=64)
-    p.add_argument("--steps", type=int, default=5, help="timed steps (one more runs first, untimed)")
-    p.add_argument("--repeats", type=int, default=1)
+    add_training_args(p, "gemma3-270m,smollm2-135m", steps=5, repeats=1)
     args = p.parse_args()
     for model in args.models.split(","):
-        runs: dict[bool, list[dict]] = {True: [], False: []}
-        for rep in range(args.repeats):
-            for keep in ((False, True) if rep % 2 == 0 else (True, False)):
-                r = measure(model, keep, args)
-                runs[keep].append(r)
-                print(f"[grads] {model} {'kept' if keep else 'freed'}: median step "
-                      f"{statistics.median(r['steps']):.2f} s, {r['faults'] / 1e6:.2f} M page faults, "
-                      f"peak {r['maxrss_gb']:.2f} GB", flush=True)
+        runs = alternate(lambda keep: measure(model, keep, args), args.repeats,
+                         lambda keep, r: print(f"[grads] {model} {'kept' if keep else 'freed'}: median step "
+                                               f"{statistics.median(r['steps']):.2f} s, {r['faults'] / 1e6:.2f} M page "
+                                               f"faults, peak {r['maxrss_gb']:.2f} GB", flush=True))
         same = all(a["loss"] == b["loss"] for a, b in zip(runs[True], runs[False]))
-        med = {k: statistics.median(s for r in v for s in r["steps"]) for k, v in runs.items()}
-        peak = {k: max(r["maxrss_gb"] for r in v) for k, v in runs.items()}
+        med, peak = medians_and_peaks(runs)
         print(f"[grads] {model}: {med[False] / med[True]:.2f}x faster with the buffers kept "
               f"({med[False]:.2f} -> {med[True]:.2f} s per step); peak {peak[False]:.2f} -> {peak[True]:.2f} GB; "
               f"losses {'identical' if same else 'DIFFER'}")
