@@ -222,11 +222,9 @@ def main(argv=None) -> int:
                 failed += 1
                 out["notes"].append(f"evaluate {suite} with {engine} failed: {type(exc).__name__}: {exc}")
                 print(out["notes"][-1], file=sys.stderr)
-                continue
-            finally:
-                save()
-            out["suite_seconds"].setdefault(engine, {})[suite] = round(time.perf_counter() - t0, 1)
-            print(f"evaluate {suite} with {engine}: {out['suite_seconds'][engine][suite]} s")
+            else:
+                out["suite_seconds"].setdefault(engine, {})[suite] = round(time.perf_counter() - t0, 1)
+                print(f"evaluate {suite} with {engine}: {out['suite_seconds'][engine][suite]} s")
             save()
 
     print(f"wrote {a.out}")
