@@ -27,7 +27,7 @@ import json, resource, sys
 sys.path.insert(0, {bench!r})
 from bench_training import synthetic_blocks
 from resurface.models import load_model, load_tokenizer
-from resurface.training import train
+from resurface.train.training import train
 name, batch, block, steps = {model!r}, {batch}, {block}, {steps}
 tok = load_tokenizer(name)
 blocks = synthetic_blocks(tok, batch * steps, block)

@@ -1,7 +1,7 @@
 """Items per second of every suite task with resurface's lm-eval backend against stock ``HFLM``.
 
 Both sides are lm-eval (same tasks, prompts, filters, metrics, seed) around the same in-memory model;
-they differ only in how the model computes requests (:mod:`resurface.lmbackend`: one forward pass per
+they differ only in how the model computes requests (:mod:`resurface.evaluate.lmbackend`: one forward pass per
 distinct context for log-likelihoods, finished rows leave the batch in greedy generation). Each task
 runs once per side, interleaved (stock, ours, stock, ours ...), after a warm-up, and the script checks
 that every metric is equal on both sides.
@@ -38,10 +38,10 @@ def main() -> None:
     import transformers
     from lm_eval.models.huggingface import HFLM
 
-    from resurface.evaluation import default_batch_size, evaluate_lm
+    from resurface.evaluate.evaluation import default_batch_size, evaluate_lm
     from resurface.models import load_model
-    from resurface.lmbackend import ResurfaceHFLM
-    from resurface.suites import Suite, get_suite
+    from resurface.evaluate.lmbackend import ResurfaceHFLM
+    from resurface.evaluate.suites import Suite, get_suite
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)

@@ -3,7 +3,7 @@
 
 Each measurement is a fresh process under the figure kernels' malloc settings
 (:mod:`resurface.allocator`) that trains the course configuration (micro-batch 4 x 64 tokens, AdamW,
-fp32 on CPU) for a few steps with :func:`resurface.training.train`, its ``zero_grad`` calls forced to one
+fp32 on CPU) for a few steps with :func:`resurface.train.training.train`, its ``zero_grad`` calls forced to one
 or the other mode; the modes alternate between repeats. Gemma-3's tied 262k x 640 embedding has a
 671 MB gradient, above the 256 MiB mmap threshold: freed, it is mapped and faulted in afresh every step.
 Prints one line per process and, per model, the ratio of median step times (freed / kept) and the peaks.
@@ -27,7 +27,7 @@ import json, resource, sys, torch
 sys.path.insert(0, {bench!r})
 from bench_training import synthetic_blocks
 from resurface.models import load_model, load_tokenizer
-from resurface import training
+from resurface.train import training
 keep = {keep!r}
 _zero = torch.optim.Optimizer.zero_grad
 def zero_grad(self, set_to_none=True):

@@ -4,7 +4,7 @@
 forward pass, padding both to the longest. Until 2026-12-03 the batches took the longest contexts
 first and filled up to 32 continuations, so a batch mixed multiple-choice items (four short choices)
 with bits-per-byte items (one answer of up to 64 tokens), and about 40% of the positions computed were
-padding. :func:`resurface.lmbackend.pack_groups` now groups by continuation and context length.
+padding. :func:`resurface.evaluate.lmbackend.pack_groups` now groups by continuation and context length.
 
 This script runs a training run's evaluation (the course zero-shot and few-shot suites, 12 items per
 task, as the course profile evaluates every run) with each batching in turn, ``--repeats`` times,
@@ -50,7 +50,8 @@ def main() -> None:
 
     import pandas as pd
 
-    from resurface import evaluation, lmbackend, models
+    from resurface.evaluate import evaluation, lmbackend
+    from resurface import models
 
     shaped = lmbackend.pack_groups
     counts = {"shape": [0, 0], "context": [0, 0]}

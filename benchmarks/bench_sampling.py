@@ -51,7 +51,7 @@ def main() -> None:
     import transformers
 
     from resurface.models import load_model, unconditional_prompt
-    from resurface.sampling import eos_token_ids, sample_batch
+    from resurface.corpus.sampling import eos_token_ids, sample_batch
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)

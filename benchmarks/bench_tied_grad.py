@@ -1,5 +1,5 @@
 """Training step time, page faults and peak memory with the tied embedding's lookup gradient dense
-(PyTorch's default) against sparse (:mod:`resurface.tiedgrad`), measured in one run.
+(PyTorch's default) against sparse (:mod:`resurface.train.tiedgrad`), measured in one run.
 
 Each measurement is a fresh process with the figure kernels' malloc settings that trains the course's
 configuration (micro-batch 4 x 64 tokens, fused AdamW, fp32 on CPU; the child of

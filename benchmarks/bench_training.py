@@ -49,7 +49,7 @@ def synthetic_blocks(tokenizer, n_blocks: int, block: int, seed: int = 0):
     """Packed blocks of English-like text built offline from the tokenizer's own vocabulary."""
     import torch
 
-    from resurface.training import pack_blocks
+    from resurface.train.training import pack_blocks
 
     words = ("the model reads a short text about rivers and cities then writes the next word while the "
              "student learns from its own samples at every epoch of training").split()
@@ -77,7 +77,7 @@ def rates(step_seconds: list[float], tokens_per_step: int) -> dict[str, float]:
 
 
 def run_loop(model, tok, blocks, args) -> tuple[list[float], list[float], str]:
-    from resurface.training import train
+    from resurface.train.training import train
 
     res = train(model, tok, blocks, epochs=1, lr=args.lr, warmup_ratio=0.0, batch_size=args.batch,
                 effective_batch=args.batch * args.accum, seed=0, progress=False, device=args.device,
@@ -92,7 +92,7 @@ def run_trainer(model, blocks, args) -> tuple[list[float], list[float]]:
     from transformers import Trainer, TrainerCallback, TrainingArguments, default_data_collator
     from transformers.trainer_callback import PrinterCallback
 
-    from resurface.training import epoch_permutation
+    from resurface.train.training import epoch_permutation
 
     n = len(blocks)
 

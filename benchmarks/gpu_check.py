@@ -4,7 +4,7 @@ Run it through ``benchmarks/gpu_check.sh`` (instructions there and in benchmarks
 randomly initialised model of the paper student's architecture (Qwen2.5-0.5B's shape, no Hub: the
 offline SmolLM2 tokenizer, so the vocabulary is 49,152 instead of 151,936 and N is what the model
 really has) and measures, each as model-FLOP utilisation of the H100 bf16 peak that
-:mod:`resurface.costs` uses (``resurface.costs.H100_PEAK``):
+:mod:`resurface.book.costs` uses (``resurface.book.costs.H100_PEAK``):
 
 - ``train.hf``: the project's training loop (bf16 autocast, fp32 master weights, 2048-token blocks);
 - ``prefill.hf`` / ``prefill.vllm``: scoring full 2048-token sequences (log-likelihood requests);
@@ -12,7 +12,7 @@ really has) and measures, each as model-FLOP utilisation of the H100 bf16 peak t
   overhead that bounds small models); ``decode.hf``: the same sampler on a Qwen2.5-7B-shaped model
   (``benchmarks/gpu_decode.py``), because a small model's decode utilisation says nothing about a large
   one's; ``decode.vllm``: vLLM on the small model; ``sample_corpus_tokens_per_s``: the whole
-  ``resurface.sampling.sample`` call from the checkpoint (load included);
+  ``resurface.corpus.sampling.sample`` call from the checkpoint (load included);
 - ``process_start_s.vllm``: building vLLM's engine for a checkpoint (what each scored epoch pays);
 - ``suite_seconds``: one evaluation of each ``--suites`` suite with each engine (paper suites need
   ``--allow-hub`` for their data).
@@ -50,7 +50,7 @@ def parse(argv=None):
     a = p.parse_args(argv)
     a.suites = [s for s in a.suites.split(",") if s]
     a.engines = [e for e in a.engines.split(",") if e]
-    from resurface.suites import get_suite
+    from resurface.evaluate.suites import get_suite
 
     from resurface.errors import ParameterError
 
@@ -81,7 +81,7 @@ def n_params(cfg) -> int:
 
 def main(argv=None) -> int:
     a = parse(argv)
-    from resurface import costs
+    from resurface.book import costs
     from resurface.tiny import offline_tokenizer
 
     tok = offline_tokenizer("smollm2-135m")
@@ -104,8 +104,8 @@ def main(argv=None) -> int:
         return 2
     from transformers import AutoModelForCausalLM
 
-    from resurface import training
-    from resurface.epocheval import vllm_available, write_checkpoint
+    from resurface.train import training
+    from resurface.train.epocheval import vllm_available, write_checkpoint
 
     peak = costs.H100_PEAK
     have_vllm = "vllm" in a.engines and vllm_available()
@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     tp.setdefault("prefill", {})["hf"] = rate * 2 * n / peak
 
     # decode (hf): the project's BOS-only sampler, end to end from the checkpoint (load included) ...
-    from resurface.sampling import sample
+    from resurface.corpus.sampling import sample
 
     t0 = time.perf_counter()
     corpus = sample(str(ckpt), temperature=1.0, num_samples=256, max_new_tokens=a.sample_tokens,
@@ -213,8 +213,8 @@ def main(argv=None) -> int:
         for suite in a.suites:
             t0 = time.perf_counter()
             try:
-                from resurface import evaluation  # noqa: F401 (registers the project's lm-eval tasks)
-                from resurface.epocheval import score
+                from resurface.evaluate import evaluation  # noqa: F401 (registers the project's lm-eval tasks)
+                from resurface.train.epocheval import score
 
                 score(ckpt, [suite], engine=engine, epoch=1, seed=42, limit=a.eval_limit or None, device="cuda",
                       rows=work / f"rows-{engine}-{suite}.json")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU check: measure the throughput constants of the cost model (lib/resurface/costs.py) on a GPU.
+# GPU check: measure the throughput constants of the cost model (lib/resurface/book/costs.py) on a GPU.
 #
 # Who runs it: anyone with a CUDA GPU (an H100 is what the estimate assumes; another GPU gives its own
 # numbers, recorded with its name). No Hub access is needed: the model is a randomly initialised

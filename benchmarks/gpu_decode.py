@@ -2,7 +2,7 @@
 
 Builds randomly initialised models of the paper's shapes (Qwen2.5-0.5B and Qwen2.5-7B, with the offline
 SmolLM2 tokenizer's 49,152-token vocabulary; no Hub) in bf16 on the GPU and times, after a warm-up,
-``resurface.sampling.sample_batch`` (BOS-only, temperature 1, every row the full length) and
+``resurface.corpus.sampling.sample_batch`` (BOS-only, temperature 1, every row the full length) and
 ``model.generate(do_sample=True)`` on the same batch. Prints one JSON line per model and writes them to
 ``--out``. ``benchmarks/gpu_check.py`` uses :func:`sampler_rate` for the cost model's decode constants.
 
@@ -57,7 +57,7 @@ def sampler_rate(model, eos: int, batch: int, new_tokens: int, device: str) -> f
     """Tokens/s of ``sample_batch`` from EOS-as-BOS, every row ``new_tokens`` long, after a 16-token warm-up."""
     import torch
 
-    from resurface.sampling import sample_batch
+    from resurface.corpus.sampling import sample_batch
 
     g = torch.Generator(device=device).manual_seed(0)
     kw = dict(temperature=1.0, eos_ids=[eos], generator=g)
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     import torch
 
-    from resurface.costs import H100_PEAK
+    from resurface.book.costs import H100_PEAK
     from resurface.tiny import offline_tokenizer
 
     tok = offline_tokenizer("smollm2-135m")

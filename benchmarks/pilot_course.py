@@ -5,9 +5,9 @@ Measures on the real course student (offline, CPU), through the library's own st
 1. the cost of one evaluation of the log-likelihood suite ``course-continuous`` (seconds, items/s);
 2. the dose-response of self-training: Δ of every continuous metric against the base after one epoch on
    the student's own τ = 1 samples, at several token budgets and learning rates (paired 95% intervals
-   over items, :func:`resurface.stats.delta_ci`);
+   over items, :func:`resurface.evidence.stats.delta_ci`);
 3. the spread between training subsets: ``--subsets`` independent subsets of self and of replay at one
-   dose, their variance components (:func:`resurface.stats.variance_components`) and the self − replay
+   dose, their variance components (:func:`resurface.evidence.stats.variance_components`) and the self − replay
    contrast;
 4. from those components, the standard error and minimum detectable effect of the self − replay
    contrast for candidate designs (subsets × items) and what each costs in CPU seconds.
@@ -28,12 +28,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from resurface import evidence, profiles, stats
-from resurface.evaluation import evaluate_model, read_items
-from resurface.experiments import replay_corpus, sampled_corpus
+from resurface.evidence import contrasts, stats
+from resurface.study import profiles
+from resurface.evaluate.evaluation import evaluate_model, read_items
+from resurface.study.experiments import replay_corpus, sampled_corpus
 from resurface.models import load_model
-from resurface.subsets import make_subsets, subset_dirs
-from resurface.training import train_run
+from resurface.corpus.subsets import make_subsets, subset_dirs
+from resurface.train.training import train_run
 
 SUITE = "course-continuous"
 
@@ -71,7 +72,7 @@ def run(P: dict, student: str, subset: Path, lr: float, items: int) -> tuple[Pat
 
 def per_item(folder: Path, condition: str, subset: int) -> pd.DataFrame:
     d = read_items(folder)
-    d = d[d["metric"].isin(evidence.CONTINUOUS_METRICS)].copy()
+    d = d[d["metric"].isin(contrasts.CONTINUOUS_METRICS)].copy()
     d["condition"], d["subset"] = condition, subset
     return d
 

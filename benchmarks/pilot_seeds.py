@@ -5,7 +5,7 @@ other samples. Part of that spread could come from the training seed alone (the 
 This script trains the course design's ``self@τ`` runs (Figure 2's parameters, read from the profile)
 on each of the condition's subsets with several seeds; the first seed is the profile's, so those runs
 are the book's own and come from the store. Per task it splits the spread of the runs' mean Δ into a
-seed part and a subset part (:func:`resurface.stats.nested_spread`) and adds the result to
+seed part and a subset part (:func:`resurface.evidence.stats.nested_spread`) and adds the result to
 ``benchmarks/pilot_course.json`` (key ``seed_spread``), which the page "How big must the course study
 be?" shows. Runs are cached in the artifact store (``RESURFACE_STORE``)::
 
@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from resurface import evidence, profiles, stats
-from resurface.evaluation import read_items
-from resurface.experiments import Condition, corpus_for, suites_for
-from resurface.subsets import make_subsets, subset_dirs
-from resurface.training import train_run
+from resurface.evidence import contrasts, stats
+from resurface.study import profiles
+from resurface.evaluate.evaluation import read_items
+from resurface.study.experiments import Condition, corpus_for, suites_for
+from resurface.corpus.subsets import make_subsets, subset_dirs
+from resurface.train.training import train_run
 
 
 def main() -> None:
@@ -52,7 +53,7 @@ def main() -> None:
     rows = []
     items = {k: read_items(f) for k, f in runs.items()}
     first = items[0, 0]
-    keys = first[first["metric"].isin(evidence.CONTINUOUS_METRICS)][["suite", "task", "metric"]].drop_duplicates()
+    keys = first[first["metric"].isin(contrasts.CONTINUOUS_METRICS)][["suite", "task", "metric"]].drop_duplicates()
     for key in keys.itertuples(index=False):
         means = np.zeros((len(subsets), len(seeds)))
         for (i, r), d in items.items():

@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from resurface import profiles, stats
-from resurface.attacks import extract, read_scores
-from resurface.memorization import memorization_base, pool_for
+from resurface.study import profiles
+from resurface.evidence import stats
+from resurface.measures.attacks import extract, read_scores
+from resurface.measures.memorization import memorization_base, pool_for
 
 
 def main() -> None:
@@ -65,8 +66,8 @@ def main() -> None:
         k, n = int(scores["extracted"].sum()), len(scores)
         recite = ""
         if a.recite:
-            from resurface.experiments import sampled_corpus
-            from resurface.memorization import pool_overlap
+            from resurface.study.experiments import sampled_corpus
+            from resurface.measures.memorization import pool_overlap
 
             ov = pool_overlap(sampled_corpus(P, str(model), P["temperatures"][0]), pool, P["ngram"])
             recite = (f"; BOS samples sharing an 8-gram with the pool {ov['sharing_ngram']}/{ov['samples']} "

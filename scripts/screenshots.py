@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from resurface import browser, runner
+from resurface.book import browser, runner
 from resurface.paths import repo_root
 
 

@@ -51,7 +51,7 @@ def item_runs(tmp_path: Path, effect: dict[str, float], tasks, *, n_items: int =
     results rows that point at them (``run_path``). Condition c moves every item of every task in
     ``tasks`` ((task, metric, title) triples) by ``effect[c] * epoch / epochs``, plus a per-run shift
     (sd ``run_sd``) and per-item noise (sd ``noise_sd``)."""
-    from resurface.evaluation import write_items
+    from resurface.evaluate.evaluation import write_items
 
     rng = np.random.default_rng(seed)
     base = {t: rng.normal(-1.0, base_sd, n_items) for t, _, _ in tasks}

@@ -1,5 +1,5 @@
-"""Extraction attack and log-prob shift (resurface.attacks), pools (resurface.pools), and the held-out
-rule and hook of the memorization study (resurface.memorization), on tiny models."""
+"""Extraction attack and log-prob shift (resurface.measures.attacks), pools (resurface.corpus.pools), and the held-out
+rule and hook of the memorization study (resurface.measures.memorization), on tiny models."""
 
 import json
 
@@ -8,7 +8,8 @@ import pytest
 import torch
 import yaml
 
-from resurface import attacks, memorization, pools
+from resurface.measures import attacks, memorization
+from resurface.corpus import pools
 from resurface.cli import main as cli_main
 from resurface.errors import ParameterError
 from resurface.models import load_model
@@ -197,7 +198,7 @@ def test_extract_stage_is_cached_and_keyed_on_the_window(tmp_path, store):
 
 
 def test_pool_is_held_out_of_the_self_training_corpus(tmp_path, store):
-    from resurface.corpus import read_corpus, write_corpus
+    from resurface.corpus.files import read_corpus, write_corpus
 
     pool = pools.build_pool("planted", domains=["email", "code"], per_domain=3, min_tokens=16,
                             tokenizer="tiny-llama", tokenizer_id="tiny-llama", store=store, progress=False)
@@ -214,7 +215,7 @@ def test_pool_is_held_out_of_the_self_training_corpus(tmp_path, store):
 
 
 def test_hook_name_changes_with_its_settings(store):
-    from resurface import profiles
+    from resurface.study import profiles
 
     P = profiles.resolve("smoke", "fig08", {"pool_size": 1})
     pool = memorization.pool_for(P, store)
@@ -229,7 +230,7 @@ def test_hook_name_changes_with_its_settings(store):
 def test_fig07_and_fig08_ask_for_the_same_runs(profile):
     """Both notebooks read the same study from the store only if their parameters agree: they
     share one parameter file, and neither figure file overrides it."""
-    from resurface import profiles
+    from resurface.study import profiles
 
     a, b = profiles.load(profile, "fig07"), profiles.load(profile, "fig08")
     assert a == b and "memorization_model" in a

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from resurface import browser, runner
+from resurface.book import browser, runner
 
 CHROMIUM, CHROMEDRIVER = browser.find_chromium()
 NO_CHROMIUM = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),

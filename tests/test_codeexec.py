@@ -1,4 +1,4 @@
-"""The code sandbox (resurface.codeexec) and the code metric of the task YAMLs."""
+"""The code sandbox (resurface.evaluate.codeexec) and the code metric of the task YAMLs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from resurface.codeexec import ExecResult, check_completion, pass_at_k, run_program, sandbox_mode
+from resurface.evaluate.codeexec import ExecResult, check_completion, pass_at_k, run_program, sandbox_mode
 from resurface.errors import ParameterError
 
 NAMESPACES = sandbox_mode() == "namespaces"
@@ -160,10 +160,10 @@ def test_pass_at_k_estimator():
 
 
 def test_code_metric_refuses_without_opt_in(monkeypatch):
-    from resurface.tasks.metrics import CodeExecutionRefused, process_code
+    from resurface.evaluate.tasks.metrics import CodeExecutionRefused, process_code
 
     doc = {"prompt": "def f():", "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"}
-    import resurface.tasks.metrics as metrics
+    import resurface.evaluate.tasks.metrics as metrics
 
     monkeypatch.setattr(metrics, "CODE_TIMEOUT_S", 1.0)
     monkeypatch.delenv("HF_ALLOW_CODE_EVAL", raising=False)

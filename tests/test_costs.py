@@ -1,4 +1,4 @@
-"""The GPU cost model per figure (resurface.costs), its CLI flag, and per-profile executed pages."""
+"""The GPU cost model per figure (resurface.book.costs), its CLI flag, and per-profile executed pages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from resurface import costs, runner
+from resurface.book import costs, runner
 
 BIN = str(Path(sys.executable).with_name("resurface"))
 

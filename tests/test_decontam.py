@@ -6,8 +6,9 @@ import types
 
 import pytest
 
-from resurface.corpus import read_corpus, read_meta, write_corpus
-from resurface.decontam import audit, corpus_key, decontaminate, fingerprints, hits, ngrams, normalize
+from resurface.corpus.files import read_corpus, read_meta, write_corpus
+from resurface.corpus.decontam import audit, corpus_key, decontaminate, fingerprints, hits
+from resurface.ngrams import ngrams, normalize
 from resurface.errors import ParameterError
 
 BENCH = {
@@ -69,8 +70,8 @@ def test_hits_and_bad_n():
 
 @pytest.fixture
 def fake_suites(monkeypatch):
-    """A stand-in for resurface.suites with one planted suite (isolates this test from its data)."""
-    mod = types.ModuleType("resurface.suites")
+    """A stand-in for resurface.evaluate.suites with one planted suite (isolates this test from its data)."""
+    mod = types.ModuleType("resurface.evaluate.suites")
     calls = []
 
     def benchmark_texts(suite, allow_hub=False):
@@ -80,7 +81,7 @@ def fake_suites(monkeypatch):
         return BENCH
 
     mod.benchmark_texts = benchmark_texts
-    monkeypatch.setitem(sys.modules, "resurface.suites", mod)
+    monkeypatch.setitem(sys.modules, "resurface.evaluate.suites", mod)
     return calls
 
 
@@ -115,7 +116,7 @@ def test_decontaminate_validates_before_work(tmp_path, fake_suites):
     with pytest.raises(ParameterError) as err:
         decontaminate(tmp_path, "planted", ngram=0)
     assert err.value.name == "ngram"
-    from resurface.corpus import CorpusError
+    from resurface.corpus.files import CorpusError
 
     with pytest.raises(CorpusError, match="no such corpus folder"):
         decontaminate(tmp_path / "missing", "planted")
@@ -124,7 +125,7 @@ def test_decontaminate_validates_before_work(tmp_path, fake_suites):
 
 def test_decontaminate_against_the_smoke_suite(tmp_path, store):
     """Integration with the shipped offline suite: a planted item text is removed."""
-    from resurface.suites import benchmark_texts
+    from resurface.evaluate.suites import benchmark_texts
 
     texts = benchmark_texts("smoke")
     task, item = next((t, x) for t, xs in sorted(texts.items()) for x in xs if len(normalize(x)) >= 8)

@@ -1,4 +1,4 @@
-"""Per-epoch evaluation out of the training process (resurface.epocheval), tested without a GPU.
+"""Per-epoch evaluation out of the training process (resurface.train.epocheval), tested without a GPU.
 
 ``hf-process`` stands in for vLLM: the same orchestration (a checkpoint per epoch, a scoring process
 per checkpoint, rows kept per epoch, resume after kill -9), with lm-eval's HF backend in the scoring
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from resurface import epocheval
+from resurface.train import epocheval
 from resurface.errors import ParameterError
 from fakes import cli_env, kill_when
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def _corpus(folder: Path) -> Path:
     import random
 
-    from resurface.corpus import write_corpus
+    from resurface.corpus.files import write_corpus
 
     rng = random.Random(0)
     words = "the quick brown fox jumps over a lazy dog while seven wizards quietly hex zebras".split()
@@ -130,7 +130,7 @@ def test_vllm_model_args_match_lm_evals_registry_and_signature():
     from lm_eval.api.registry import model_registry
 
     import lm_eval.models  # noqa: F401  (registers the lazy placeholders)
-    from resurface.evaluation import VLLM_ARGS, vllm_model_args
+    from resurface.evaluate.evaluation import VLLM_ARGS, vllm_model_args
 
     assert "vllm" in model_registry
     assert model_registry.origin("vllm") in (None, "lm_eval.models.vllm_causallms:VLLM") or \
@@ -161,7 +161,7 @@ def test_the_scoring_command_carries_the_c5_settings(tmp_path, monkeypatch):
                                   epochs=3, limit=None, seed=42, device_class="cuda", keep_checkpoints=False,
                                   progress=False)
     cmd = ev.scorer_command(ev.ckpt(2), 2, ev.rows_file(2), tmp_path / "t")
-    assert cmd[1:4] == ["-m", "resurface.epocheval", "score"]
+    assert cmd[1:4] == ["-m", "resurface.train.epocheval", "score"]
     assert cmd[cmd.index("--engine") + 1] == "vllm" and cmd[cmd.index("--model") + 1].endswith("epoch_02")
     assert "--limit" not in cmd and cmd[cmd.index("--seed") + 1] == "42"
     assert ev.ckpt_dtype == "bfloat16" and epocheval.VLLM_ENV == {"CUBLAS_WORKSPACE_CONFIG": ":4096:8",
@@ -169,10 +169,10 @@ def test_the_scoring_command_carries_the_c5_settings(tmp_path, monkeypatch):
 
 
 def test_the_scoring_module_parses_its_arguments():
-    r = subprocess.run([sys.executable, "-m", "resurface.epocheval", "score", "--help"], capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "resurface.train.epocheval", "score", "--help"], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0 and "--resume-dir" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "resurface.epocheval", "score", "--model", "x"], capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "resurface.train.epocheval", "score", "--model", "x"], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "--suite" in r.stderr
 
@@ -186,7 +186,7 @@ HP = dict(epochs=2, lr=1e-3, block_size=32, batch_size=4, effective_batch=4, eva
 
 @pytest.mark.slow
 def test_out_of_process_rows_equal_in_process_rows(tmp_path, store, monkeypatch):
-    from resurface import training
+    from resurface.train import training
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     data = _corpus(tmp_path / "corpus")

@@ -15,9 +15,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import pytest  # noqa: E402
 
 from resurface.errors import ParameterError  # noqa: E402
-from resurface.evaluation import (  # noqa: E402
+from resurface.evaluate.evaluation import (  # noqa: E402
     COLUMNS, _code_eval_env, evaluate, evaluate_model, hf_lm, make_eval_hook)
-from resurface.suites import SUITES, Suite, TaskSpec  # noqa: E402
+from resurface.evaluate.suites import SUITES, Suite, TaskSpec  # noqa: E402
 
 LM_EVAL = Path(sys.executable).with_name("lm-eval")
 
@@ -39,7 +39,7 @@ def _cli_results(model_dir: Path, tasks: list[str], tmp_path: Path, seed: int, e
     """Run the lm-eval command line on a model folder and return its 'results' section."""
     import torch
 
-    from resurface.coursetasks import task_dir
+    from resurface.evaluate.coursetasks import task_dir
 
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                OMP_NUM_THREADS=str(torch.get_num_threads()), HF_ALLOW_CODE_EVAL="1")
@@ -196,7 +196,7 @@ def test_evaluate_writes_per_item_values_that_average_to_the_results(tmp_path):
     """items.csv.gz beside results.csv: one row per (task, item, metric), means = lm-eval's results."""
     import pandas as pd
 
-    from resurface.evaluation import ITEM_COLUMNS, read_items
+    from resurface.evaluate.evaluation import ITEM_COLUMNS, read_items
 
     folder = evaluate("tiny-llama", "smoke", limit=3, out=tmp_path / "ev")
     res, items = pd.read_csv(folder / "results.csv"), read_items(folder)
@@ -211,8 +211,8 @@ def test_evaluate_writes_per_item_values_that_average_to_the_results(tmp_path):
 
 def test_paper_humaneval_variant_config_and_scoring(monkeypatch):
     """rs_humaneval_paper: the reference code's sampling, HumanEval from the wheel, codeexec scoring."""
-    from resurface.evaluation import get_task_manager
-    from resurface.tasks.metrics import process_code
+    from resurface.evaluate.evaluation import get_task_manager
+    from resurface.evaluate.tasks.metrics import process_code
 
     task = get_task_manager(offline=True).load(["rs_humaneval_paper"])["tasks"]["rs_humaneval_paper"]
     cfg = task.config
@@ -231,7 +231,7 @@ def test_paper_humaneval_variant_config_and_scoring(monkeypatch):
 def test_paper_humaneval_variant_runs_end_to_end(tiny, monkeypatch):
     import lm_eval
 
-    from resurface.suites import SUITES as S
+    from resurface.evaluate.suites import SUITES as S
 
     real = lm_eval.simple_evaluate
 
@@ -269,7 +269,7 @@ def test_missing_task_packages_fail_before_any_work(tiny):
     import importlib.util
 
     from resurface.errors import ResurfaceError
-    from resurface.evaluation import check_requirements
+    from resurface.evaluate.evaluation import check_requirements
 
     check_requirements("course")  # nothing extra needed offline
     if importlib.util.find_spec("math_verify") is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from resurface import evidence, findings
+from resurface.evidence import contrasts, findings
 from resurface.errors import ParameterError
 from fakes import item_runs
 
@@ -18,14 +18,14 @@ def _runs(tmp_path, effect: dict[str, float], **kw) -> pd.DataFrame:
 
 def test_a_planted_gain_agrees_and_no_gain_is_inconclusive(tmp_path):
     results = _runs(tmp_path, {"self@0.75": 0.05, "self@1.25": 0.05, "replay": 0.0})
-    items = evidence.run_items(results)
+    items = contrasts.run_items(results)
     assert set(items["condition"]) == {"self@0.75", "self@1.25", "replay"}
-    rows = evidence.transfer_rows("fig02", items, "course", TASKS, ["self@0.75", "self@1.25", "replay"])
-    table = evidence.page_verdicts(rows)
+    rows = contrasts.transfer_rows("fig02", items, "course", TASKS, ["self@0.75", "self@1.25", "replay"])
+    table = contrasts.page_verdicts(rows)
     assert len(table) == 2 and (table["verdict"] == "agrees with the paper").all()
     assert table["estimate"].between(0.03, 0.07).all() and (table["n_subsets"] == 3).all()
     null = _runs(tmp_path / "null", {"self@1.25": 0.0, "replay": 0.0}, seed=1)
-    t0 = evidence.page_verdicts(evidence.transfer_rows("fig02", evidence.run_items(null), "course", TASKS,
+    t0 = contrasts.page_verdicts(contrasts.transfer_rows("fig02", contrasts.run_items(null), "course", TASKS,
                                                        ["self@1.25", "replay"]))
     assert (t0["verdict"] != "agrees with the paper").all()
     text = findings.verdict_section(table)
@@ -34,15 +34,15 @@ def test_a_planted_gain_agrees_and_no_gain_is_inconclusive(tmp_path):
 
 def test_a_replay_win_contradicts(tmp_path):
     results = _runs(tmp_path, {"self@1.25": -0.05, "replay": 0.05})
-    table = evidence.page_verdicts(evidence.transfer_rows("fig02", evidence.run_items(results), "course", TASKS,
+    table = contrasts.page_verdicts(contrasts.transfer_rows("fig02", contrasts.run_items(results), "course", TASKS,
                                                           ["self@1.25", "replay"]))
     assert (table["verdict"] == "contradicts the paper").all()
 
 
 def test_bands_start_at_zero_and_bracket_the_estimate(tmp_path):
     results = _runs(tmp_path, {"self@1.25": 0.05, "replay": 0.0}, epochs=3)
-    items = evidence.run_items(results)
-    bands = evidence.delta_bands(items, "course", [(t, m) for t, m, _ in TASKS], ["self@1.25", "replay"])
+    items = contrasts.run_items(results)
+    bands = contrasts.delta_bands(items, "course", [(t, m) for t, m, _ in TASKS], ["self@1.25", "replay"])
     assert len(bands) == 2 * 2 * 4  # tasks x conditions x epochs 0-3
     zero = bands[bands["epoch"] == 0]
     assert (zero[["estimate", "lo", "hi"]] == 0).all().all()
@@ -53,17 +53,17 @@ def test_bands_start_at_zero_and_bracket_the_estimate(tmp_path):
 
 
 def test_a_claim_whose_conditions_did_not_run_gives_no_row(tmp_path):
-    items = evidence.run_items(_runs(tmp_path, {"self@1": 0.0, "cross@1": 0.0}, n_items=20))
-    rows = evidence.transfer_rows("fig05", items, "course", TASKS, ["self@1", "cross@1"])
+    items = contrasts.run_items(_runs(tmp_path, {"self@1": 0.0, "cross@1": 0.0}, n_items=20))
+    rows = contrasts.transfer_rows("fig05", items, "course", TASKS, ["self@1", "cross@1"])
     assert {r.claim_id for r in rows} == {"self_gt_cross"}  # no same-lineage or different-recipe source
 
 
 def test_panels_follow_the_profile_metric():
-    cont = evidence.panels("course", "continuous")
-    assert {m for _, m, _ in cont} == set(evidence.CONTINUOUS_METRICS)
-    paper = evidence.panels("course", "paper")
-    assert paper and not {m for _, m, _ in paper} & set(evidence.CONTINUOUS_METRICS)
+    cont = contrasts.panels("course", "continuous")
+    assert {m for _, m, _ in cont} == set(contrasts.CONTINUOUS_METRICS)
+    paper = contrasts.panels("course", "paper")
+    assert paper and not {m for _, m, _ in paper} & set(contrasts.CONTINUOUS_METRICS)
     with pytest.raises(ParameterError, match="evidence_metric"):
-        evidence.panels("course", "accuracy")
+        contrasts.panels("course", "accuracy")
     with pytest.raises(ParameterError, match="run_path"):
-        evidence.run_items(pd.DataFrame({"condition": ["x"]}))
+        contrasts.run_items(pd.DataFrame({"condition": ["x"]}))

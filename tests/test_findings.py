@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from resurface import findings
-from resurface.plots import deltas
+from resurface.evidence import findings
+from resurface.conditions import deltas
 
 
 def _rows(suite: str, base: float, after: list[float], cond="self@1", subset=0, task="rs_math", n=8):

@@ -15,7 +15,7 @@ import pytest
 
 from resurface import identity
 from resurface.artifacts import META, Store, canonical_json
-from resurface.corpus import write_corpus
+from resurface.corpus.files import write_corpus
 from resurface.models import local_path
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -63,14 +63,14 @@ def corpus(tmp_path):
 
 # ------------------------------------------------------------------------ (a) every stage
 def _sample(folder, store, ctx):
-    from resurface.sampling import sample
+    from resurface.corpus.sampling import sample
 
     return sample(str(folder), temperature=1.0, num_samples=2, max_new_tokens=4, batch_size=2, device="cpu",
                   store=store, progress=False)
 
 
 def _nll(folder, store, ctx):
-    from resurface.proxies import nll, read_nll
+    from resurface.measures.proxies import nll, read_nll
 
     out = nll(ctx["corpus"], str(folder), max_tokens=16, device="cpu", store=store)
     ctx.setdefault("nll", []).append(read_nll(out)["mean_nll"].tolist())
@@ -78,7 +78,7 @@ def _nll(folder, store, ctx):
 
 
 def _train(folder, store, ctx):
-    from resurface.training import train_run
+    from resurface.train.training import train_run
 
     def hook(model, tokenizer, epoch):
         return [{"suite": "probe", "task": "x", "metric": "acc", "value": 0.5, "stderr": 0.0}]
@@ -88,14 +88,14 @@ def _train(folder, store, ctx):
 
 
 def _evaluate(folder, store, ctx):
-    from resurface.evaluation import evaluate
+    from resurface.evaluate.evaluation import evaluate
 
     return evaluate(str(folder), "smoke", limit=1, device="cpu", store=store)
 
 
 def _extract(folder, store, ctx):
-    from resurface.attacks import extract
-    from resurface.pools import build_pool
+    from resurface.measures.attacks import extract
+    from resurface.corpus.pools import build_pool
 
     pool = build_pool("planted", domains=["email"], per_domain=1, min_tokens=8, tokenizer="tiny-llama",
                       store=store, progress=False)
@@ -104,8 +104,8 @@ def _extract(folder, store, ctx):
 
 
 def _plant(folder, store, ctx):
-    from resurface.memorization import plant
-    from resurface.pools import build_pool
+    from resurface.measures.memorization import plant
+    from resurface.corpus.pools import build_pool
 
     pool = build_pool("planted", domains=["email"], per_domain=1, min_tokens=8, tokenizer="tiny-llama",
                       store=store, progress=False)
@@ -114,7 +114,7 @@ def _plant(folder, store, ctx):
 
 
 def _similarity(folder, store, ctx):
-    from resurface.proxies import item_embeddings
+    from resurface.measures.proxies import item_embeddings
 
     return item_embeddings("smoke", str(folder), max_tokens=16, device="cpu", store=store, progress=False)
 
@@ -157,7 +157,8 @@ def test_identity_of_aliases_is_unchanged_and_a_folder_has_no_path(tmp_path):
 
 # ------------------------------------------------------------------------ (b) a moved store
 def test_moved_and_copied_store_finds_the_whole_planted_model_chain(tmp_path, capsys):
-    from resurface import memorization, profiles
+    from resurface.measures import memorization
+    from resurface.study import profiles
 
     P = {**profiles.load("smoke", "fig07"), "num_subsets": 1, "eval_limit": 1, "device": "cpu"}
     built = tmp_path / "built"
@@ -254,8 +255,8 @@ def test_display_name_is_short_for_store_folders(tmp_path):
 
 def test_plant_layouts_are_separate_artifacts_and_a_wrong_one_is_named(tmp_path):
     from resurface.errors import ParameterError
-    from resurface.memorization import plant
-    from resurface.pools import build_pool
+    from resurface.measures.memorization import plant
+    from resurface.corpus.pools import build_pool
 
     store = Store(tmp_path / "store")
     pool = build_pool("planted", domains=["email"], per_domain=2, min_tokens=8, tokenizer="tiny-llama",
@@ -271,10 +272,10 @@ def test_plant_layouts_are_separate_artifacts_and_a_wrong_one_is_named(tmp_path)
 
 
 def test_plant_anchor_rows_start_with_the_prompt_key_the_artifact_and_need_rows(tmp_path):
-    from resurface.corpus import write_corpus
+    from resurface.corpus.files import write_corpus
     from resurface.errors import ParameterError
-    from resurface.memorization import plant
-    from resurface.pools import build_pool
+    from resurface.measures.memorization import plant
+    from resurface.corpus.pools import build_pool
 
     store = Store(tmp_path / "store")
     pool = build_pool("planted", domains=["email"], per_domain=2, min_tokens=8, tokenizer="tiny-llama",

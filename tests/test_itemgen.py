@@ -1,13 +1,13 @@
-"""The generated course item pools (resurface.itemgen) and the continuous per-item metrics."""
+"""The generated course item pools (resurface.evaluate.itemgen) and the continuous per-item metrics."""
 
 import json
 import math
 
 import pytest
 
-from resurface import coursetasks as ct
-from resurface import itemgen
-from resurface.decontam import audit, fingerprints, hits
+from resurface.evaluate import coursetasks as ct
+from resurface.evaluate import itemgen
+from resurface.corpus.decontam import audit, fingerprints, hits
 
 ITEM_TASKS = ("rs_math", "rs_mc", "rs_completion", "rs_code")
 
@@ -55,7 +55,7 @@ def test_few_shot_pools_are_disjoint_from_test_items(task):
 
 
 def test_course_decontamination_covers_every_item():
-    from resurface.suites import benchmark_texts
+    from resurface.evaluate.suites import benchmark_texts
 
     texts = benchmark_texts("course")
     for task in ITEM_TASKS:
@@ -97,7 +97,7 @@ def test_mc_distractors_come_from_the_gold_category():
 def test_code_reference_solutions_pass_and_stubs_fail():
     """Every code item's hidden tests pass on its reference solution and fail on a stub, run in the
     project's sandbox (one sandboxed program, each item in a fresh namespace)."""
-    from resurface.codeexec import check_completion, run_program
+    from resurface.evaluate.codeexec import check_completion, run_program
 
     rows = ct.load_items("rs_code")
     progs = [(r["prompt"] + r["canonical_solution"] + "\n" + r["test"] + f"\ncheck({r['entry_point']})\n",
@@ -124,7 +124,7 @@ def test_code_prompts_are_humaneval_like():
 
 # ------------------------------------------------------------------------------ metric definitions
 def test_choice_metrics_definition():
-    from resurface.tasks.metrics import choice_metrics
+    from resurface.evaluate.tasks.metrics import choice_metrics
 
     lls, choices = [-4.0, -9.0, -2.0, -8.0], ["abcd", "abcdefgh", "a", "abcdefgh"]
     m = choice_metrics(lls, choices, 1)
@@ -138,7 +138,7 @@ def test_choice_metrics_definition():
 
 
 def test_neg_bpb_definition():
-    from resurface.tasks.metrics import neg_bits_per_byte, process_code_bpb, process_math_bpb
+    from resurface.evaluate.tasks.metrics import neg_bits_per_byte, process_code_bpb, process_math_bpb
 
     assert neg_bits_per_byte(-math.log(2) * 10, "0123456789") == pytest.approx(-1.0)
     assert neg_bits_per_byte(-math.log(2), "é") == pytest.approx(-0.5)  # UTF-8 bytes, not characters
@@ -166,13 +166,13 @@ def _teacher_forced(model, tok, context: str, continuation: str) -> float:
 
 @pytest.mark.slow
 def test_continuous_metrics_equal_a_direct_teacher_forced_computation(tmp_path):
-    """lm-eval's logp_gold_norm / neg_bpb (per item, through resurface.evaluation) equal the same
+    """lm-eval's logp_gold_norm / neg_bpb (per item, through resurface.evaluate.evaluation) equal the same
     quantities computed here with plain transformers on SmolLM2-135M, 4 items per task."""
     import torch
 
-    from resurface.evaluation import evaluate_model
+    from resurface.evaluate.evaluation import evaluate_model
     from resurface.models import load_model
-    from resurface.suites import Suite, get_suite
+    from resurface.evaluate.suites import Suite, get_suite
 
     torch.set_num_threads(1)
     model, tok = load_model("smollm2-135m", device="cpu")

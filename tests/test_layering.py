@@ -73,5 +73,48 @@ def test_the_cycle_finder_finds_a_planted_cycle():
 
 def test_the_library_has_no_import_cycles():
     graph = import_graph()
-    assert "resurface.evaluation" in graph and "resurface.suites" in graph["resurface.evaluation"]
+    assert "resurface.evaluate.evaluation" in graph and "resurface.evaluate.suites" in graph["resurface.evaluate.evaluation"]
     assert cycles(graph) == []
+
+
+# The stage packages, bottom to top: a package may import the core and the packages before it in this
+# list, never one after it (lib/resurface/__init__.py says what each holds).
+PACKAGE_ORDER = ["evaluate", "corpus", "train", "study", "measures", "evidence", "book"]
+
+
+def package_of(module: str) -> str:
+    """``resurface.corpus.sampling`` -> ``corpus``; a core module (``resurface.paths``) -> ``core``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in PACKAGE_ORDER) else "core"
+
+
+def floor(package: str) -> int:
+    return -1 if package == "core" else PACKAGE_ORDER.index(package)
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import from a package to one above it (the core counts as the floor below all)."""
+    return sorted(f"{src} -> {dst}" for src, deps in graph.items() for dst in deps
+                  if floor(package_of(dst)) > floor(package_of(src)))
+
+
+def test_the_layering_check_catches_an_upward_import():
+    assert upward_imports({"resurface.corpus.sampling": {"resurface.train.training"}}) == [
+        "resurface.corpus.sampling -> resurface.train.training"]
+    assert upward_imports({"resurface.paths": {"resurface.book.plots"}}) == ["resurface.paths -> resurface.book.plots"]
+    assert upward_imports({"resurface.book.runner": {"resurface.paths", "resurface.evidence.stats"}}) == []
+
+
+def test_every_module_is_in_the_core_or_a_known_stage_package():
+    packages = {package_of(m) for m in import_graph()}
+    assert packages == {"core", *PACKAGE_ORDER}
+
+
+def test_no_package_imports_a_package_above_it():
+    assert upward_imports(import_graph()) == []
+
+
+def test_the_core_is_small_and_flat():
+    core = sorted(m for m in import_graph() if package_of(m) == "core" and m != "resurface")
+    assert all(m.count(".") == 1 for m in core), core
+    assert len(core) <= 20, core

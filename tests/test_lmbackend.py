@@ -20,7 +20,7 @@ def _pair(alias: str, batch_size=16):
     from lm_eval.models.huggingface import HFLM
 
     from resurface.models import load_model
-    from resurface.lmbackend import ResurfaceHFLM
+    from resurface.evaluate.lmbackend import ResurfaceHFLM
     from resurface.tiny import ensure_tiny
 
     model, tok = load_model(str(ensure_tiny(alias)), device="cpu")
@@ -93,7 +93,7 @@ def _assert_same_metrics(ours, stock) -> None:
 
 def test_course_multiple_choice_metrics_equal_stock(tmp_path):
     """The course MC and completion tasks through lm-eval end to end: same metrics with either backend."""
-    from resurface.evaluation import evaluate_lm
+    from resurface.evaluate.evaluation import evaluate_lm
 
     stock, ours = _pair("tiny-gemma3")
     a = evaluate_lm(stock, "course-few-shot", limit=4, seed=1)
@@ -112,7 +112,7 @@ def _generate(lm, prompts: list[str], until: list[str], max_gen_toks: int) -> li
 
 
 def _course_prompts(name: str, n: int) -> list[str]:
-    from resurface.coursetasks import load_items
+    from resurface.evaluate.coursetasks import load_items
 
     rows = load_items(name)[:n]
     return [r["prompt"] if "prompt" in r else f"Question: {r['question']}\nAnswer:" for r in rows]
@@ -122,7 +122,7 @@ def _course_prompts(name: str, n: int) -> list[str]:
 def test_greedy_generation_equals_model_generate(alias, monkeypatch):
     """Same text as stock HFLM (model.generate), with rows of very different lengths in one batch:
     stop strings that random models hit at different steps, and max_gen_toks for the rest."""
-    from resurface import lmbackend
+    from resurface.evaluate import lmbackend
 
     calls = []
     real = lmbackend.greedy_generate
@@ -135,7 +135,7 @@ def test_greedy_generation_equals_model_generate(alias, monkeypatch):
 
 
 def test_sampling_and_active_processors_take_the_stock_path(monkeypatch):
-    from resurface.lmbackend import plain_greedy
+    from resurface.evaluate.lmbackend import plain_greedy
 
     stock, ours = _pair("tiny-llama")
     cfg = ours.model.generation_config
@@ -153,8 +153,8 @@ def test_course_suite_on_smollm2_equals_stock():
     """Every metric of the course suite (generation and log-likelihood tasks) on the real course student."""
     from lm_eval.models.huggingface import HFLM
 
-    from resurface.evaluation import evaluate_lm
-    from resurface.lmbackend import ResurfaceHFLM
+    from resurface.evaluate.evaluation import evaluate_lm
+    from resurface.evaluate.lmbackend import ResurfaceHFLM
     from resurface.models import load_model
 
     model, tok = load_model("smollm2-135m", device="cpu")
@@ -165,7 +165,7 @@ def test_course_suite_on_smollm2_equals_stock():
 
 
 def test_pack_groups_covers_every_group_once_and_bounds_rows_and_padding():
-    from resurface.lmbackend import PAD_SLACK, pack_groups, padded_positions
+    from resurface.evaluate.lmbackend import PAD_SLACK, pack_groups, padded_positions
 
     r = random.Random(3)
     # a mixed suite: short multiple-choice items (4 short choices) and long bits-per-byte answers
@@ -188,7 +188,7 @@ def test_pack_groups_covers_every_group_once_and_bounds_rows_and_padding():
 
 
 def test_padded_positions_counts_left_padded_contexts_and_continuation_tails():
-    from resurface.lmbackend import padded_positions
+    from resurface.evaluate.lmbackend import padded_positions
 
     # contexts 3 and 5 -> 2 x 5; continuations 1, 4, 2 -> tails 0, 3, 1 padded to 3 each
     assert padded_positions([(3, [1, 4]), (5, [2])]) == (2 * 5 + 3 * 3, 3 + 5 + 0 + 3 + 1)

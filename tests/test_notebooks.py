@@ -6,7 +6,7 @@ import json
 import papermill as pm
 import pytest
 
-from resurface import runner
+from resurface.book import runner
 from resurface.errors import ParameterError
 
 NOTEBOOKS = runner.figure_notebooks()

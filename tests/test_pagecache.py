@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from resurface import pagecache, runner
+from resurface.book import pagecache, runner
 
 
 def _notebook(path, text="x = 1"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from resurface import pilotreport
-from resurface.stats import mde
+from resurface.book import pilotreport
+from resurface.evidence.stats import mde
 
 
 def _report() -> dict:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from resurface import profiles
+from resurface.study import profiles
 from resurface.errors import ParameterError
 
 

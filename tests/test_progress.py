@@ -51,7 +51,7 @@ def test_events_from_another_process_become_status_lines(tmp_path):
 
 
 def test_resurface_figures_shows_which_figure_and_what_it_is_doing(monkeypatch, tmp_path, capsys):
-    from resurface import runner
+    from resurface.book import runner
 
     monkeypatch.setattr(runner, "generated_dir", lambda: tmp_path)
     (tmp_path / "build_report.json").write_text(json.dumps(

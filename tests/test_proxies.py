@@ -9,11 +9,13 @@ from fakes import item_runs
 import pytest
 import torch
 
-from resurface import cli, evidence, findings, proxies, proxytables
-from resurface.corpus import CorpusError, write_corpus
+from resurface import cli
+from resurface.evidence import contrasts, findings, proxytables
+from resurface.measures import proxies
+from resurface.corpus.files import CorpusError, write_corpus
 from resurface.errors import ParameterError
 from resurface.models import load_model, unconditional_prompt
-from resurface.suites import benchmark_texts
+from resurface.evaluate.suites import benchmark_texts
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -282,14 +284,14 @@ def test_a_monotone_nll_delta_relation_contradicts_the_paper_and_unrelated_value
     assert final.loc["nll_mean", "rho"] == pytest.approx(-1.0) and final.loc["nll_mean", "n"] == 8
     assert final.loc["nll_mean", "p"] < 0.01 and final.loc["nll_mean", "hi"] < 0
     assert monotone[monotone["outcome"] == "best_delta"]["rho"].isna().all()  # constant Δ: undefined
-    table = evidence.page_verdicts(proxytables.proxy_rows(monotone))
+    table = contrasts.page_verdicts(proxytables.proxy_rows(monotone))
     assert set(table["claim_id"]) == {"nll_not_predictive", "similarity_not_predictive"}
     v = table.set_index("claim_id")["verdict"]
     assert v["nll_not_predictive"] == "contradicts the paper"
     assert v["similarity_not_predictive"] == "contradicts the paper"  # max-cos rises with the index too
     unrelated = _proxy_table(nll, 0.01 * np.array([3, 6, 0, 5, 2, 7, 1, 4.0]),
                              max_cos=np.array([0.3, 0.1, 0.5, 0.2, 0.8, 0.4, 0.6, 0.7]))
-    t2 = evidence.page_verdicts(proxytables.proxy_rows(proxytables.proxy_correlations(unrelated)))
+    t2 = contrasts.page_verdicts(proxytables.proxy_rows(proxytables.proxy_correlations(unrelated)))
     assert len(t2) == 2 and (t2["verdict"] != "contradicts the paper").all()
     text = findings.describe_proxy_utility(monotone, table)
     assert "n = 8 corpora" in text and "2 contradicts the paper" not in text
@@ -306,7 +308,7 @@ def test_too_few_corpora_give_a_not_testable_row_and_students_are_not_pooled_in_
 
 
 def test_trained_conditions_are_those_of_the_figure_notebooks():
-    from resurface import experiments, profiles
+    from resurface.study import experiments, profiles
 
     P = profiles.resolve("smoke", "fig11")
     plans = proxytables.trained_conditions(P, ["fig02", "fig03", "fig05", "fig10"])
@@ -368,7 +370,7 @@ def test_nll_means_close_is_an_equivalence_verdict_with_a_five_percent_margin():
     rows = proxytables.nll_gap_rows(close, "s", "Fig 6")
     assert len(rows) == 1 and rows[0].margin == pytest.approx(0.05 * 9.10) and rows[0].figure == "Fig 6"
     assert rows[0].verdict == "agrees with the paper" and "τ=1.25" in rows[0].metric
-    table = evidence.page_verdicts(rows)
+    table = contrasts.page_verdicts(rows)
     text = findings.describe_nll(gaps, "s", table)
     assert "**agrees with the paper**" in text and "descriptive" in text and "± 0.455 nats" in text
     far = proxytables.nll_gap_rows(_nll_scores(7.0, 6.1), "s", "Fig 6")
@@ -387,8 +389,8 @@ def _split_runs(tmp_path, effect: dict[str, float], **kw) -> pd.DataFrame:
 
 
 def _split_table(tmp_path, below: float, above: float):
-    items = evidence.run_items(_split_runs(tmp_path, {"below@1.25": below, "above@1.25": above}))
-    return evidence.page_verdicts(proxytables.split_rows(items, "course", SPLIT, 1.25))
+    items = contrasts.run_items(_split_runs(tmp_path, {"below@1.25": below, "above@1.25": above}))
+    return contrasts.page_verdicts(proxytables.split_rows(items, "course", SPLIT, 1.25))
 
 
 def test_the_split_equivalence_row_follows_the_per_item_values(tmp_path):

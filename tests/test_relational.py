@@ -1,4 +1,4 @@
-"""Figure 12 (resurface.relational): the relational measures on tiny local data with known values,
+"""Figure 12 (resurface.evidence.relational): the relational measures on tiny local data with known values,
 the verdict logic on simulated corpora, the siblings parameter's validation, the plan (reusing the
 runs of Figures 2 and 5), and the paper profile's loaders on local stand-ins (never a download)."""
 
@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from resurface import profiles, relational, verdicts
+from resurface.study import profiles
+from resurface.evidence import relational, verdicts
 from resurface.errors import ParameterError
 
 
@@ -52,9 +53,9 @@ def test_measures_on_a_tiny_model_self_zero_and_sibling_sampled_gap(tmp_path, st
     """On a tiny model: a corpus it sampled has CE gap exactly 0 under itself, and the sampler's own
     record of the source NLL agrees with the NLL stage up to the EOS and re-tokenisation; a corpus
     scored under a *different* model gives a finite gap."""
-    from resurface.corpus import read_corpus
-    from resurface.proxies import nll, read_nll
-    from resurface.sampling import sample
+    from resurface.corpus.files import read_corpus
+    from resurface.measures.proxies import nll, read_nll
+    from resurface.corpus.sampling import sample
 
     corpus = sample("tiny-llama", temperature=1.0, num_samples=6, max_new_tokens=12, min_new_tokens=4, seed=1,
                     batch_size=6, device="cpu", store=store, progress=False)
@@ -115,7 +116,7 @@ def test_too_few_corpora_are_not_testable():
 
 
 def test_the_claim_is_registered_and_the_prose_says_inconclusive():
-    from resurface import findings
+    from resurface.evidence import findings
 
     assert verdicts.CLAIMS[relational.CLAIM].figure == "Fig 12"
     rng = np.random.default_rng(3)
@@ -153,7 +154,7 @@ def test_other_fig12_parameters_are_checked():
 
 @pytest.mark.parametrize("profile", profiles.PROFILES)
 def test_the_plan_reuses_figures_2_and_5_and_reads_the_common_parameters(profile):
-    from resurface.experiments import figure_conditions
+    from resurface.study.experiments import figure_conditions
 
     P = profiles.resolve(profile, "fig12")
     corpora = relational.plan(P, build_siblings=False)
@@ -182,7 +183,7 @@ def test_the_plan_reuses_figures_2_and_5_and_reads_the_common_parameters(profile
 def test_paper_profile_loaders_on_local_stand_ins(monkeypatch, tmp_path, store, one_thread):
     """The paper profile's fig12 plan and sibling builder run on tiny local models (the paper's Hub
     models swapped for smoke stand-ins): no download, the sibling is a fine-tuned student folder."""
-    from resurface import experiments
+    from resurface.study import experiments
 
     P = profiles.resolve("paper", "fig12")
     smoke = profiles.load("smoke")

@@ -24,8 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resurface.artifacts import Store, make_key
-from resurface.corpus import CorpusError, iter_jsonl, read_corpus, write_corpus
-from resurface.decontam import fingerprints, hits, ngrams, normalize
+from resurface.corpus.files import CorpusError, iter_jsonl, read_corpus, write_corpus
+from resurface.corpus.decontam import fingerprints, hits
+from resurface.ngrams import ngrams, normalize
 from resurface.errors import ArtifactError, DiskSpaceError, ParameterError
 from fakes import cli_env, kill_when
 
@@ -133,7 +134,7 @@ def test_training_killed_in_its_second_epoch_resumes_and_equals_an_uninterrupted
 
 
 def test_killed_evaluation_resumes_after_its_finished_tasks_and_equals_an_uninterrupted_run(tmp_path):
-    from resurface.suites import SUITES
+    from resurface.evaluate.suites import SUITES
 
     cmd = [BIN, "evaluate", "--model", "tiny-llama", "--suite", "smoke", "--limit", "2", "--device", "cpu"]
     store = tmp_path / "killed"
@@ -163,7 +164,7 @@ def test_killed_evaluation_resumes_after_its_finished_tasks_and_equals_an_uninte
 def test_finished_tasks_of_other_settings_in_an_out_folder_are_not_reused(tmp_path):
     import pandas as pd
 
-    from resurface.evaluation import evaluate
+    from resurface.evaluate.evaluation import evaluate
 
     out = tmp_path / "out"
     (out / "tasks").mkdir(parents=True)
@@ -405,7 +406,7 @@ def test_bad_cli_parameters_fail_fast_with_one_line_naming_them(args, needles, t
     ({"save_checkpoints": "yes"}, "save_checkpoints", "bool"),
 ])
 def test_bad_notebook_parameters_name_the_parameter_and_the_accepted_values(params, name, needle):
-    from resurface.notebook import setup
+    from resurface.book.notebook import setup
 
     with pytest.raises(ParameterError) as e:
         setup({"profile": "smoke", **params}, "fig02")
@@ -415,7 +416,7 @@ def test_bad_notebook_parameters_name_the_parameter_and_the_accepted_values(para
 
 
 def test_every_profile_passes_its_own_model_and_suite_checks():
-    from resurface import profiles
+    from resurface.study import profiles
 
     for profile in profiles.PROFILES:
         for fig in [None] + [f"fig{i:02d}" for i in range(1, 12)]:
@@ -467,7 +468,7 @@ def test_paper_model_without_any_network_fails_in_seconds_saying_what_is_missing
     pytest.param("course", marks=pytest.mark.slow),  # the course profile's real student
 ])
 def test_offline_profiles_run_with_the_network_unavailable(tmp_path, model):
-    from resurface import profiles
+    from resurface.study import profiles
 
     alias = profiles.load("course")["student"] if model == "course" else model
     env = cli_env(tmp_path / "store")
@@ -507,7 +508,7 @@ def full_disk(monkeypatch):
 
 def test_sampling_checks_free_disk_before_it_starts(store, full_disk, monkeypatch):
     from resurface import models
-    from resurface.sampling import sample
+    from resurface.corpus.sampling import sample
 
     monkeypatch.setattr(models, "load_model", lambda *a, **k: pytest.fail("the model was loaded"))
     with pytest.raises(DiskSpaceError) as e:
@@ -522,7 +523,7 @@ def test_sampling_checks_free_disk_before_it_starts(store, full_disk, monkeypatc
 
 
 def test_training_checks_free_disk_for_its_state_and_checkpoints_before_it_starts(store, full_disk, tmp_path):
-    from resurface import training
+    from resurface.train import training
     from resurface.diskspace import training_bytes
     from resurface.tiny import ensure_tiny
 
@@ -555,8 +556,8 @@ def test_free_space_already_used_by_a_resumed_run_counts_towards_the_need(tmp_pa
 # ---------------------------------------------------------------------------------------------
 def test_hostile_completions_are_contained_and_scored_as_failures(tmp_path, monkeypatch):
     """Through the code metric the course and paper code tasks use (not only the sandbox itself)."""
-    import resurface.tasks.metrics as metrics
-    from resurface.codeexec import sandbox_mode
+    import resurface.evaluate.tasks.metrics as metrics
+    from resurface.evaluate.codeexec import sandbox_mode
 
     if sandbox_mode() != "namespaces":
         pytest.skip("writes outside the folder and raw sockets are only blocked by the namespace sandbox")
@@ -651,7 +652,7 @@ def test_corpus_round_trips_arbitrary_unicode(tmp_path, recs):
 
 def test_sampling_shards_round_trip_line_separators(tmp_path):
     """U+2028, U+2029 and U+0085 are line breaks for str.splitlines() but not for JSONL."""
-    from resurface.sampling import _read_shard, _write_shard
+    from resurface.corpus.sampling import _read_shard, _write_shard
 
     rows = [{"id": i, "text": t, "num_tokens": 1, "mean_nll": 1.0, "finished": "eos"}
             for i, t in enumerate(["a\u2028b", "c\u2029d", "e\x85f", "g\x1ch", "i\rj\nk"])]

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from resurface import replay
-from resurface.corpus import read_corpus, read_meta
-from resurface.decontam import audit
+from resurface.corpus import replay
+from resurface.corpus.files import read_corpus, read_meta
+from resurface.corpus.decontam import audit
 from resurface.errors import ParameterError
-from resurface.replay import build_replay, read_common_corpus
+from resurface.corpus.replay import build_replay, read_common_corpus
 
 
 @pytest.fixture(scope="module")

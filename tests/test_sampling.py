@@ -6,10 +6,10 @@ import shutil
 import pytest
 import torch
 
-from resurface import sampling
+from resurface.corpus import sampling
 from resurface.errors import ParameterError
 from resurface.models import load_model, unconditional_prompt
-from resurface.sampling import derived_seed, sample, sample_batch, sample_corpus
+from resurface.corpus.sampling import derived_seed, sample, sample_batch, sample_corpus
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -273,7 +273,7 @@ def test_interrupted_shards_of_other_settings_are_refused(tiny, tmp_path, monkey
 
 
 def test_a_foreign_corpus_folder_is_never_overwritten(tiny, tmp_path):
-    from resurface.corpus import write_corpus
+    from resurface.corpus.files import write_corpus
 
     model, tok = tiny
     write_corpus(tmp_path / "other", [{"text": "precious"}], {"kind": "replay"})

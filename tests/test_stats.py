@@ -1,4 +1,4 @@
-"""Statistics layer (resurface.stats): simulation checks of coverage, false positives and power, plus
+"""Statistics layer (resurface.evidence.stats): simulation checks of coverage, false positives and power, plus
 exact checks of the small procedures. Seeded and vectorised; the whole file runs in seconds.
 
 The simulated design is the crossed one of EVIDENCE.md: per condition c, run s, item i,
@@ -16,7 +16,7 @@ import pytest
 from scipy import stats as st
 
 from resurface.errors import ParameterError
-from resurface.stats import (Estimate, clopper_pearson, contrast_arrays, contrast_ci, delta_ci, holm, mde,
+from resurface.evidence.stats import (Estimate, clopper_pearson, contrast_arrays, contrast_ci, delta_ci, holm, mde,
                              paired_bootstrap, relative_drop_ci, spearman_ci, variance_components)
 
 R = 1000  # simulated experiments per check
@@ -331,7 +331,7 @@ def test_a_nearly_cancelling_item_term_keeps_the_interval_finite():
 def test_nested_spread_recovers_components_and_holds_its_level_by_simulation():
     """Runs nested in subsets: the moment estimates are unbiased where they are not truncated, and the
     F test of "no subset effect" rejects about 5% of the time when there is none."""
-    from resurface.stats import nested_spread
+    from resurface.evidence.stats import nested_spread
 
     rng = np.random.default_rng(7)
     S, R, n = 3, 3, 4000

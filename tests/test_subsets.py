@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from resurface.corpus import CorpusError, read_corpus, read_meta, write_corpus
+from resurface.corpus.files import CorpusError, read_corpus, read_meta, write_corpus
 from resurface.errors import ParameterError
-from resurface.subsets import draw_subsets, estimate_tokens, make_subsets, subset_dirs
+from resurface.corpus.subsets import draw_subsets, estimate_tokens, make_subsets, subset_dirs
 
 
 def _records(n=20):

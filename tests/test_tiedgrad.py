@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from resurface import tiedgrad, training
+from resurface.train import tiedgrad, training
 from resurface.models import load_model, load_tokenizer
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from resurface import training
+from resurface.train import training
 from resurface.errors import ParameterError, ResurfaceError
 from resurface.models import load_model, load_tokenizer
 
@@ -339,7 +339,7 @@ def test_checkpoints_only_when_asked(blocks, tok, tmp_path):
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture
 def corpus_dir(tmp_path):
-    from resurface.corpus import write_corpus
+    from resurface.corpus.files import write_corpus
 
     return write_corpus(tmp_path / "corpus", [{"text": t, "num_tokens": 0} for t in TEXTS], {"model": "test"})
 
@@ -406,7 +406,7 @@ def test_train_run_validates_before_loading_anything(corpus_dir, store, tmp_path
 
 
 def test_data_key_of_a_subset_inside_an_artifact(store, tmp_path):
-    from resurface.corpus import write_corpus
+    from resurface.corpus.files import write_corpus
 
     def make(work):
         for i in range(2):
@@ -457,7 +457,7 @@ DDP_SCRIPT = '''
 import os, sys, torch
 torch.set_num_threads(1)
 from resurface.artifacts import Store
-from resurface import training
+from resurface.train import training
 
 def hook(model, tokenizer, epoch):
     with open(sys.argv[2] + f"/hook_rank{os.environ['RANK']}.txt", "a") as f:
@@ -480,7 +480,7 @@ def test_two_processes_match_one(tmp_path, store):
     import sys
     from pathlib import Path
 
-    from resurface.corpus import write_corpus
+    from resurface.corpus.files import write_corpus
 
     texts = TEXTS[:12]  # 16 blocks of 16: every step holds the same blocks on 1 or 2 processes
     corpus = write_corpus(tmp_path / "corpus", [{"text": t, "num_tokens": 0} for t in texts], {})
@@ -511,8 +511,8 @@ def test_two_processes_match_one(tmp_path, store):
 
 def test_base_evaluation_is_shared_by_runs_of_the_same_student(corpus_dir, store, tmp_path, monkeypatch):
     """Epoch 0 evaluates the untouched student: runs on different data must not recompute it."""
-    from resurface import evaluation
-    from resurface.corpus import write_corpus
+    from resurface.evaluate import evaluation
+    from resurface.corpus.files import write_corpus
 
     calls = []
 
@@ -563,8 +563,8 @@ def test_the_state_interval_is_checked_before_any_work(monkeypatch, blocks, tok)
 
 def test_per_item_rows_of_the_eval_hook_are_written_per_epoch(blocks, tok, tmp_path):
     """A hook's ``items[epoch]`` (make_eval_hook keeps lm-eval's per-item values there) lands in
-    ``items/epoch_XX.csv.gz``, readable with resurface.evaluation.read_items."""
-    from resurface.evaluation import read_items
+    ``items/epoch_XX.csv.gz``, readable with resurface.evaluate.evaluation.read_items."""
+    from resurface.evaluate.evaluation import read_items
 
     def hook(model, tokenizer, epoch):
         hook.items[epoch] = [{"run": "", "epoch": epoch, "suite": "s", "task": "t", "item": i, "metric": "m,none",

@@ -1,4 +1,4 @@
-"""Verdict logic (resurface.verdicts): direction, equivalence, non-inferiority and threshold claims,
+"""Verdict logic (resurface.evidence.verdicts): direction, equivalence, non-inferiority and threshold claims,
 Holm across a page, and the claim registry. Fast: hand-made Estimates only."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from resurface.stats import Estimate, mde, relative_drop_ci
-from resurface.verdicts import (AGREES, CLAIMS, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, Claim, VerdictRow,
+from resurface.evidence.stats import Estimate, mde, relative_drop_ci
+from resurface.evidence.verdicts import (AGREES, CLAIMS, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, Claim, VerdictRow,
                                 format_interval, make_row, relative_margin, verdict, verdict_table)
 
 

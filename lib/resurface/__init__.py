@@ -1,8 +1,20 @@
 """resurface: reproduce "Not All Synthetic Data Is Yours to Learn From" (arXiv 2605.31126).
 
-The library holds every stage of the paper's pipeline (sampling, decontamination, subsets,
-training, evaluation, proxies, attacks) behind one artifact store; the notebooks in
-``notebooks/`` are thin drivers that turn its results into figures.
+The stages are packages, stacked in the order each may import (a package imports only the core and
+the packages above it in this list):
+
+- the core (this folder's modules): the artifact store, model identity, aliases and loading, paths,
+  errors, progress, condition names, the n-gram rule, the CLI;
+- ``evaluate/``: suites, course tasks, lm-eval in process, code execution;
+- ``corpus/``: BOS sampling, the 8-gram audit, subsets, replay text, memorization pools;
+- ``train/``: full fine-tuning with per-epoch evaluation;
+- ``study/``: profiles and each figure's conditions and runs;
+- ``measures/``: proxies, extraction, the memorization study;
+- ``evidence/``: statistics, verdicts, per-figure rows and page prose;
+- ``book/``: notebooks to pages, figures, costs, the browser check.
+
+Import a name from the module that defines it (``from resurface.corpus.sampling import sample``);
+the packages re-export nothing. The notebooks in ``notebooks/`` are thin drivers over these stages.
 """
 
 __version__ = "0.1.0"

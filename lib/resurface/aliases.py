@@ -11,8 +11,8 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ParameterError, ResurfaceError
-from .paths import cache_dir
+from resurface.errors import ParameterError, ResurfaceError
+from resurface.paths import cache_dir
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import progress
-from .errors import ArtifactError
-from .paths import repo_root, store_dir
+from resurface import progress
+from resurface.errors import ArtifactError
+from resurface.paths import repo_root, store_dir
 
 META = "artifact.json"
 DONE = "DONE"

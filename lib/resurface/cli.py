@@ -11,22 +11,22 @@ import importlib
 import sys
 from typing import NoReturn
 
-from .errors import ResurfaceError
+from resurface.errors import ResurfaceError
 
 # subcommand -> (module, function, help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("resurface.cli_models", "run_models", "list model aliases, their source, size and status"),
-    "sample": ("resurface.sampling", "cli", "sample an unconditional corpus from the prompt token"),
-    "decontaminate": ("resurface.decontam", "cli", "drop samples sharing a word n-gram with a benchmark suite"),
-    "subsets": ("resurface.subsets", "cli", "draw token-budget training subsets (with replacement)"),
-    "train": ("resurface.training", "cli", "full fine-tune a student on a subset, evaluating every epoch"),
-    "evaluate": ("resurface.evaluation", "cli", "evaluate a model on a suite with lm-evaluation-harness"),
-    "nll": ("resurface.proxies", "cli_nll", "per-sample mean NLL of a corpus under a scorer model"),
-    "similarity": ("resurface.proxies", "cli_similarity", "max cosine similarity of samples to a suite's items"),
-    "extract": ("resurface.attacks", "cli", "prefix-completion extraction attack on a sequence pool"),
+    "sample": ("resurface.corpus.sampling", "cli", "sample an unconditional corpus from the prompt token"),
+    "decontaminate": ("resurface.corpus.decontam", "cli", "drop samples sharing a word n-gram with a benchmark suite"),
+    "subsets": ("resurface.corpus.subsets", "cli", "draw token-budget training subsets (with replacement)"),
+    "train": ("resurface.train.training", "cli", "full fine-tune a student on a subset, evaluating every epoch"),
+    "evaluate": ("resurface.evaluate.evaluation", "cli", "evaluate a model on a suite with lm-evaluation-harness"),
+    "nll": ("resurface.measures.proxies", "cli_nll", "per-sample mean NLL of a corpus under a scorer model"),
+    "similarity": ("resurface.measures.proxies", "cli_similarity", "max cosine similarity of samples to a suite's items"),
+    "extract": ("resurface.measures.attacks", "cli", "prefix-completion extraction attack on a sequence pool"),
     "artifacts": ("resurface.cli_models", "run_artifacts", "list or garbage-collect the artifact store"),
-    "figures": ("resurface.runner", "cli_figures", "execute figure notebooks with papermill"),
-    "book": ("resurface.runner", "cli_book", "run the figure notebooks and build the Jupyter Book"),
+    "figures": ("resurface.book.runner", "cli_figures", "execute figure notebooks with papermill"),
+    "book": ("resurface.book.runner", "cli_book", "run the figure notebooks and build the Jupyter Book"),
 }
 
 

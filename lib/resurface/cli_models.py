@@ -19,7 +19,7 @@ def print_table(rows: list[dict], columns: list[str] | None = None) -> None:
 
 
 def run_models(args) -> int:
-    from .models import describe_models
+    from resurface.models import describe_models
 
     rows = describe_models()
     if args.json:
@@ -30,7 +30,7 @@ def run_models(args) -> int:
 
 
 def run_artifacts(args) -> int:
-    from .artifacts import Store
+    from resurface.artifacts import Store
 
     store = Store()
     if args.action == "ls":

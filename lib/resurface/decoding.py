@@ -1,5 +1,5 @@
-"""Pieces shared by the BOS sampler (:mod:`resurface.sampling`) and the greedy evaluation decoder
-(:mod:`resurface.lmbackend`): a forward pass that keeps only the last logits where the architecture
+"""Pieces shared by the BOS sampler (:mod:`resurface.corpus.sampling`) and the greedy evaluation decoder
+(:mod:`resurface.evaluate.lmbackend`): a forward pass that keeps only the last logits where the architecture
 allows it, a KV cache written in place into buffers allocated once, and removing stopped rows from a
 KV-cached batch."""
 

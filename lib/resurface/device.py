@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import DeviceError, ParameterError
+from resurface.errors import DeviceError, ParameterError
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "bfloat16", "float16")

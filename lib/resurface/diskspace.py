@@ -11,7 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .errors import DiskSpaceError
+from resurface.errors import DiskSpaceError
 
 # sampling: bytes per generated token in a JSONL shard (UTF-8 text, JSON escapes) and per record
 # (id, num_tokens, mean_nll, finished); shards and the merged corpus coexist while merging

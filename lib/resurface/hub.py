@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import HubUnavailableError
+from resurface.errors import HubUnavailableError
 
 _COURSE_HINT = (
     "The offline 'course' profile needs no Hub (e.g. `make book`, or papermill with "

@@ -58,14 +58,14 @@ def _stat_key(st: os.stat_result) -> str:
 
 
 def _digest_cache() -> Path:
-    from .paths import cache_dir
+    from resurface.paths import cache_dir
 
     return cache_dir() / DIGEST_DIR
 
 
 def file_digest(path: str | Path) -> str:
     """sha256 of a file's bytes, cached on ``(dev, inode, size, mtime_ns, ctime_ns)``."""
-    from .artifacts import sha256_file
+    from resurface.artifacts import sha256_file
 
     path = Path(path)
     st = path.stat()
@@ -138,7 +138,7 @@ def store_artifact_of(folder: str | Path, max_depth: int = 3) -> tuple[str, str]
     hashing; finished artifacts are treated as immutable, so a same-size edit inside the store is not
     seen here; ``Store.load`` checks the recorded sha256 of files up to 64 MiB).
     """
-    from .artifacts import DONE, META
+    from resurface.artifacts import DONE, META
 
     folder = Path(folder).resolve()
     cand = folder
@@ -174,7 +174,7 @@ def store_artifact_of(folder: str | Path, max_depth: int = 3) -> tuple[str, str]
 # ---------------------------------------------------------------------------------------------
 def is_local_folder(name: str) -> bool:
     """True when ``name`` is not an alias and names an existing folder."""
-    from .models import ALIASES
+    from resurface.models import ALIASES
 
     return name not in ALIASES and Path(name).expanduser().is_dir()
 
@@ -213,7 +213,7 @@ def model_identity(name: str, path: str | Path | None = None, *, allow_hub: bool
     (``{"kind": "alias:<kind>", "folder": ...}``, ``{"kind": "hub", "repo": ..., "revision": ...}``);
     :func:`identity_string` gives a one-line form.
     """
-    from .models import ALIASES, local_path
+    from resurface.models import ALIASES, local_path
 
     name = str(name)
     if path is None:
@@ -251,7 +251,7 @@ def identity_string(ident: dict[str, Any]) -> str:
 def folder_id(folder: str | Path) -> str:
     """A path-free identity of any folder: ``stage/key`` of a store artifact (its artifact.json), else
     ``sha256:`` over the digests of every file in it (hidden files left out)."""
-    from .artifacts import META
+    from resurface.artifacts import META
 
     folder = Path(folder)
     meta = folder / META

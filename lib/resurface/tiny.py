@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .paths import cache_dir
+from resurface.paths import cache_dir
 
 TINY_VERSION = 1
 _TOKENIZER_OF = {"tiny-llama": "smollm2-135m", "tiny-gemma3": "gemma3-270m",
@@ -31,8 +31,8 @@ def offline_tokenizer(alias: str):
     """The real tokenizer of a GGUF alias, converted once and cached on its own (seconds)."""
     from transformers import AutoTokenizer
 
-    from .artifacts import build_once
-    from .aliases import converted_dir, gguf_file
+    from resurface.artifacts import build_once
+    from resurface.aliases import converted_dir, gguf_file
 
     if (converted_dir(alias) / "DONE").exists():
         return AutoTokenizer.from_pretrained(str(converted_dir(alias)))
@@ -67,7 +67,7 @@ def _config(alias: str, tok):
 
 def ensure_tiny(alias: str, seed: int = 0) -> Path:
     """Build (once) and return the folder of a tiny random model with a real tokenizer."""
-    from .artifacts import build_once
+    from resurface.artifacts import build_once
 
     def build(tmp: Path) -> None:
         import torch

@@ -4,7 +4,7 @@
 includes the same table, written by :func:`write_estimate_table` into ``book/_generated/`` (one source
 of truth: the profile files, the parameter counts below and :data:`THROUGHPUT`).
 
-The model of the work, per figure (the same plans the notebooks run: :func:`resurface.experiments.figure_conditions`
+The model of the work, per figure (the same plans the notebooks run: :func:`resurface.study.experiments.figure_conditions`
 for the transfer figures, the proxy and memorization plans for the others):
 
 - **sampling**: ``num_samples`` x the mean sample length (``max_new_tokens`` x :data:`SAMPLE_LENGTH_FRACTION`)
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ParameterError
+from resurface.errors import ParameterError
 
 #: H100 SXM dense bf16 peak, FLOP/s
 H100_PEAK = 989e12
@@ -95,7 +95,7 @@ TASKS: dict[str, TaskCost] = {
 
 def measured(path: Path | None = None) -> dict:
     """The values benchmarks/gpu_check.sh measured ({} when it has not run)."""
-    from .paths import repo_root
+    from resurface.paths import repo_root
 
     f = Path(path) if path else repo_root() / MEASURED_FILE
     try:
@@ -120,7 +120,7 @@ def throughput(path: Path | None = None) -> tuple[dict[str, dict[str, float]], s
 
 def n_params(model: str) -> float:
     if model not in PARAMS:
-        raise ParameterError("model", f"no parameter count for {model!r} in resurface.costs.PARAMS",
+        raise ParameterError("model", f"no parameter count for {model!r} in resurface.book.costs.PARAMS",
                              ", ".join(PARAMS))
     return PARAMS[model]
 
@@ -137,13 +137,13 @@ def _decode_s(tokens: float, n: float, engine: str, tp: dict) -> float:
 
 def suite_tokens(suite: str, limit: int | None = None) -> tuple[float, float]:
     """(prefill tokens, generated tokens) of one evaluation of a suite."""
-    from .suites import get_suite
+    from resurface.evaluate.suites import get_suite
 
     pre = gen = 0.0
     for spec in get_suite(suite).tasks:
         t = TASKS.get(spec.task)
         if t is None:
-            raise ParameterError("suite", f"task {spec.task!r} of {suite!r} has no entry in resurface.costs.TASKS",
+            raise ParameterError("suite", f"task {spec.task!r} of {suite!r} has no entry in resurface.book.costs.TASKS",
                                  ", ".join(TASKS))
         items = min(t.items, limit * t.subtasks) if limit else t.items
         ctx = t.context + spec.num_fewshot * t.per_shot
@@ -217,7 +217,7 @@ def _engine(P: dict) -> str:
 
 
 def _transfer(plan: Plan, P: dict, fig: str, tp: dict) -> None:
-    from .experiments import figure_conditions, suites_for
+    from resurface.study.experiments import figure_conditions, suites_for
 
     q, conds = figure_conditions(P, fig)
     for c in conds:
@@ -228,8 +228,8 @@ def _transfer(plan: Plan, P: dict, fig: str, tp: dict) -> None:
 def _relational(plan: Plan, P: dict, tp: dict) -> None:
     """Figure 12: Figures 2 and 5's runs (shared), the cross-family source at ``cross_temperatures``, the
     sibling fine-tunes, their samples and runs, and the NLL of every corpus under the student and under
-    its source, plus the embeddings of the max-cosine proxy (:mod:`resurface.relational`)."""
-    from .experiments import figure_conditions, figure_params
+    its source, plus the embeddings of the max-cosine proxy (:mod:`resurface.evidence.relational`)."""
+    from resurface.study.experiments import figure_conditions, figure_params
 
     student, engine = P["student"], _engine(P)
     corpora = []  # (corpus key, scorer model or None, scorer parameter count)
@@ -265,8 +265,8 @@ def _relational(plan: Plan, P: dict, tp: dict) -> None:
 
 def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict | None = None) -> Plan:
     """The jobs figure ``fig`` needs in ``profile`` with ``overrides`` (see the module docstring)."""
-    from . import profiles
-    from .experiments import TRANSFER_FIGURES, figure_conditions
+    from resurface.study import profiles
+    from resurface.study.experiments import TRANSFER_FIGURES, figure_conditions
 
     tp = tp or throughput()[0]
     P = profiles.resolve(profile, fig, overrides or {})
@@ -317,7 +317,7 @@ KINDS = ("sampling", "training", "evaluation", "proxies")
 def estimate(profile: str = "paper", measured_file: Path | None = None,
              overrides: dict | None = None) -> tuple[list[dict], str]:
     """One row per figure (run order) plus a total; and whether the throughputs are assumed or measured."""
-    from .paths import figure_notebooks
+    from resurface.paths import figure_notebooks
 
     tp, status = throughput(measured_file)
     seen: set = set()
@@ -353,10 +353,10 @@ def markdown_table(profile: str = "paper", measured_file: Path | None = None, ov
         runs = str(r["new_runs"]) if r["figure"] == "total" else f"{r['runs']} ({r['new_runs']})"
         lines.append(f"| {name} | {runs} | {_h(r['alone_h'])} | {_h(r['new_h'])} | "
                      + " | ".join(_h(r[k + "_h"]) for k in KINDS) + " |")
-    P = {**__import__("resurface.profiles", fromlist=["load"]).load(profile), **(overrides or {})}
+    P = {**__import__("resurface.study.profiles", fromlist=["load"]).load(profile), **(overrides or {})}
     given = "".join(f" `-p {k} {v}`" for k, v in (overrides or {}).items())
     lines += ["", f"Estimated H100 GPU-hours, profile `{profile}`{given} (evaluation engine `{P.get('eval_engine', 'hf')}`); "
-              f"throughputs **{status}** (`resurface.costs.THROUGHPUT`"
+              f"throughputs **{status}** (`resurface.book.costs.THROUGHPUT`"
               + (", `benchmarks/gpu_measured.json`" if status != "assumed" else "") + "). *Alone*: everything the "
               "figure needs with an empty store; *new*: what it adds in the book's run order (the columns "
               "after it split *new*). Figures 7 and 8 evaluate in the training process (their hook runs the "
@@ -366,7 +366,7 @@ def markdown_table(profile: str = "paper", measured_file: Path | None = None, ov
 
 def write_estimate_table(path: Path | None = None, profile: str = "paper") -> Path:
     """``book/_generated/cost_estimate.md``, included by book/reproducing.md."""
-    from .paths import generated_dir
+    from resurface.paths import generated_dir
 
     path = path or generated_dir() / "cost_estimate.md"
     path.write_text(markdown_table(profile))

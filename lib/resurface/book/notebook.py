@@ -10,8 +10,8 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from . import profiles
-from .errors import ParameterError
+from resurface.study import profiles
+from resurface.errors import ParameterError
 
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
 

@@ -39,7 +39,7 @@ def _library_digest(root: Path) -> str:
 
 @lru_cache(maxsize=None)
 def _versions() -> tuple[tuple[str, str], ...]:
-    from .artifacts import environment_versions
+    from resurface.artifacts import environment_versions
 
     out = environment_versions()
     for dist in DRAWING_PACKAGES:
@@ -52,7 +52,7 @@ def _versions() -> tuple[tuple[str, str], ...]:
 
 def page_key(notebook: Path, params: dict[str, Any]) -> str:
     """sha256 over the notebook file, the resolved parameters, the library's files and package versions."""
-    lib = Path(__file__).resolve().parent
+    lib = Path(__file__).resolve().parents[1]  # lib/resurface, every stage package included
     payload = {"notebook": hashlib.sha256(Path(notebook).read_bytes()).hexdigest(),
                "params": json.loads(json.dumps(params, sort_keys=True, default=str)),
                "library": _library_digest(lib), "packages": dict(_versions())}

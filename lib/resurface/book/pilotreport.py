@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from .paths import generated_dir, repo_root
+from resurface.paths import generated_dir, repo_root
 
 PILOT_FILE = Path("benchmarks") / "pilot_course.json"
 
@@ -101,8 +101,8 @@ def design_table(report: dict, design: dict) -> str:
     (``design``: the course profile's ``num_subsets`` and ``eval_limit``), next to what the pilot
     measured for that contrast. The MDE uses t quantiles with 2(n − 1) degrees of freedom (two
     conditions of n runs each), the conservative case where the subset term dominates."""
-    from .itemgen import POOL_SIZE
-    from .stats import mde
+    from resurface.evaluate.itemgen import POOL_SIZE
+    from resurface.evidence.stats import mde
 
     n_s, n_i = int(design["num_subsets"]), int(design["eval_limit"] or POOL_SIZE)
     df = max(2 * (n_s - 1), 1)
@@ -126,7 +126,7 @@ def design_table(report: dict, design: dict) -> str:
 
 def course_design() -> dict:
     """The course profile's values that set the study's size (one source: its parameter files)."""
-    from .profiles import load
+    from resurface.study.profiles import load
 
     P = load("course", "fig02")
     return {k: P[k] for k in ("num_subsets", "eval_limit", "tokens_per_subset", "epochs", "lr")}

@@ -1,7 +1,6 @@
-"""One figure style for the whole book: a colour per condition, Δ = 0 lines, provenance on disk.
-
-Conditions are named ``<source>@<τ>`` (e.g. ``self@1.25``, ``cross@0.75``) or ``replay``; a source's
-colours get darker with temperature, and every figure uses the same colour for the same condition.
+"""One figure style for the whole book: Δ-vs-epoch panels with bands, KDE panels, Δ = 0 lines, and
+figures saved with their provenance. Condition names, labels and colours come from
+:mod:`resurface.conditions`, so every figure uses the same colour for the same condition.
 """
 
 from __future__ import annotations
@@ -16,55 +15,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .artifacts import environment_versions
-from .paths import generated_dir
-
-# source kind -> seaborn palette name; shades are picked by temperature rank
-_SOURCE_PALETTES = {"self": "Blues", "lineage": "Greens", "recipe": "Purples", "cross": "Oranges",
-                    "below": "Blues", "above": "Reds", "own": "Blues",
-                    "sib-human": "BuGn", "sib-cross": "RdPu"}  # Figure 12's same-lineage siblings
-_FIXED = {"replay": "#6b6b6b", "base": "#000000"}
-TEMPERATURES = (0.75, 1.0, 1.25)
-SOURCE_NAMES = {"self": "self-generated", "lineage": "same lineage", "recipe": "different recipe",
-                "cross": "cross-family", "replay": "human-text replay", "below": "max-cos below threshold",
-                "above": "max-cos at/above threshold", "sib-human": "sibling tuned on human text",
-                "sib-cross": "sibling tuned on cross-family text"}
-
-
-def parse_condition(cond: str) -> tuple[str, float | None]:
-    """``"self@1.25"`` -> ``("self", 1.25)``; ``"replay"`` -> ``("replay", None)``."""
-    if "@" in cond:
-        src, t = cond.split("@", 1)
-        return src, float(t)
-    return cond, None
-
-
-def condition_color(cond: str):
-    """The colour of a condition, identical in every figure."""
-    src, t = parse_condition(cond)
-    if src in _FIXED:
-        return _FIXED[src]
-    palette = _SOURCE_PALETTES.get(src, "PuBuGn" if src.startswith("sib-") else "Greys")
-    shades = sns.color_palette(palette, 6)
-    rank = {0.75: 2, 1.0: 3, 1.25: 5}.get(t, 4)
-    return shades[rank]
-
-
-def condition_label(cond: str) -> str:
-    src, t = parse_condition(cond)
-    name = SOURCE_NAMES.get(src, src)
-    return f"{name}, τ={t:g}" if t is not None else name
-
-
-def deltas(results: pd.DataFrame, keys=("condition", "subset", "suite", "task", "metric")) -> pd.DataFrame:
-    """Add ``delta`` = value − value at epoch 0 of the same run (same condition, subset, suite, task,
-    metric; the suite matters: a 0-shot and a few-shot suite share task and metric names)."""
-    keys = [k for k in keys if k in results.columns]
-    base = results[results["epoch"] == 0].set_index(keys)["value"].rename("base")
-    out = results.join(base, on=keys)
-    out["delta"] = out["value"] - out["base"]
-    return out
-
+from resurface.artifacts import environment_versions
+from resurface.conditions import condition_color, condition_label
+from resurface.paths import generated_dir
 
 def delta_panels(df: pd.DataFrame, panels: list[tuple[str, str, str]], conditions: list[str],
                  reference: str | None = None, title: str = "", profile: str = "",
@@ -73,7 +26,7 @@ def delta_panels(df: pd.DataFrame, panels: list[tuple[str, str, str]], condition
     """Δ vs epoch; one panel per ``(task, metric, panel title)``, at most two panels a row (readable
     at a book page's width).
 
-    With ``bands`` (:func:`resurface.evidence.delta_bands`: per task, metric, condition and epoch an
+    With ``bands`` (:func:`resurface.evidence.contrasts.delta_bands`: per task, metric, condition and epoch an
     ``estimate`` and its 95% interval ``lo``–``hi``) each curve is the estimate with its interval
     shaded. Without, ``df`` (tidy: condition, subset, epoch, task, metric, delta) gives the mean over
     subsets with a ±1 std band. ``reference`` (e.g. the student's own data) is drawn dashed, as in the
@@ -128,7 +81,7 @@ def delta_axis(ax, df: pd.DataFrame, task: str, metric: str, conditions: list[st
 
 def band_axis(ax, bands: pd.DataFrame, task: str, metric: str, conditions: list[str], title: str = "",
               reference: str | None = None, ylabel: str | None = None):
-    """One Δ-vs-epoch panel from :func:`resurface.evidence.delta_bands`: per condition the estimate
+    """One Δ-vs-epoch panel from :func:`resurface.evidence.contrasts.delta_bands`: per condition the estimate
     and its 95% interval (paired over items, and over training subsets when there are several)."""
     sub = bands[(bands["task"] == task) & (bands["metric"] == metric)]
     for cond in conditions:

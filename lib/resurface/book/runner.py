@@ -5,7 +5,7 @@ against the profile's declared parameters *before* starting a kernel, then execu
 into ``book/_generated/<P>/`` (each profile keeps its own executed pages) and, when it succeeded,
 copies it to ``book/_generated/``, the page the book renders: a failed run (e.g. the paper profile
 without Hub access) never replaces a page that another profile executed successfully.
-``--estimate`` prints the GPU-hours each figure would cost (:mod:`resurface.costs`) and runs nothing. ``resurface book`` does the same for every figure, writes the generated
+``--estimate`` prints the GPU-hours each figure would cost (:mod:`resurface.book.costs`) and runs nothing. ``resurface book`` does the same for every figure, writes the generated
 pages (methods table, build report) and runs ``jupyter-book build`` with warnings as errors.
 """
 
@@ -21,9 +21,10 @@ from unittest import mock
 
 import yaml
 
-from . import allocator, profiles, progress
-from .errors import ParameterError, ResurfaceError
-from .paths import figure_notebooks, generated_dir, repo_root  # noqa: F401 (figure_notebooks: re-exported)
+from resurface import allocator, progress
+from resurface.study import profiles
+from resurface.errors import ParameterError, ResurfaceError
+from resurface.paths import figure_notebooks, generated_dir, repo_root  # noqa: F401 (figure_notebooks: re-exported)
 
 
 def toc_figures(source: Path | None = None) -> list[str]:
@@ -54,12 +55,12 @@ def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = 
                out_dir: Path | None = None, rerun: bool = False) -> dict:
     """Execute one figure notebook with papermill; return a build-report row. A page executed before
     under the same notebook, parameters, library and packages is reused unless ``rerun``
-    (:mod:`resurface.pagecache`)."""
+    (:mod:`resurface.book.pagecache`)."""
     import papermill as pm
 
     import shutil
 
-    from . import pagecache
+    from resurface.book import pagecache
 
     overrides = overrides or {}
     resolved = profiles.resolve(profile, fig, overrides)  # fail before starting a kernel
@@ -207,7 +208,7 @@ def build_book(strict: bool = True, source: Path | None = None, path_output: Pat
 
 def cli_figures(args) -> int:
     if getattr(args, "estimate", False):
-        from .costs import markdown_table
+        from resurface.book.costs import markdown_table
 
         print(markdown_table(args.profile, overrides=parse_overrides(args.param)), end="")
         return 0
@@ -244,8 +245,8 @@ def make_book(profile: str, only: str | None = None, overrides: dict | None = No
         raise ResurfaceError(f"set RESURFACE_GENERATED={Path(source) / 'book' / '_generated'} to build {source}")
     only = only if only else ",".join(toc_figures(source))
     rows = run_figures(profile, only, overrides, rerun=rerun) if only else []
-    from .costs import write_estimate_table
-    from .pilotreport import write_tables
+    from resurface.book.costs import write_estimate_table
+    from resurface.book.pilotreport import write_tables
 
     write_tables()
     write_methods_table()

@@ -3,7 +3,7 @@
 Normalisation follows the paper's reference code (``audit.py``): lowercase, delete every character
 matching ``[^\\w\\s]`` (deleted, not replaced by a space: "don't" -> "dont"), collapse whitespace, split
 on whitespace. A benchmark's fingerprint is the set of all word n-grams of its items' texts (fields
-joined with spaces by :func:`resurface.suites.benchmark_texts`). A sample is removed when it shares at
+joined with spaces by :func:`resurface.evaluate.suites.benchmark_texts`). A sample is removed when it shares at
 least one n-gram with any benchmark (``min_cutoff=1``). Texts shorter than n words have no n-grams:
 such a sample is always kept and such a benchmark item contributes nothing.
 
@@ -15,30 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sys
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
-from .corpus import corpus_path, iter_jsonl, read_meta, write_corpus
-from .errors import ParameterError
+from resurface.corpus.files import corpus_path, iter_jsonl, read_meta, write_corpus
+from resurface.errors import ParameterError
+from resurface.ngrams import ngrams, normalize
 
 STAGE = "decontaminate"
 STAGE_VERSION = 1
 REMOVED_FILE = "removed.jsonl"
 
-_PUNCT = re.compile(r"[^\w\s]")
-
-
-def normalize(text: str) -> list[str]:
-    """Lowercase, delete ``[^\\w\\s]`` characters, and split on (any run of) whitespace."""
-    return _PUNCT.sub("", text.lower()).split()
-
-
-def ngrams(words: list[str], n: int) -> Iterator[str]:
-    """The word n-grams of ``words`` as space-joined strings (none when there are fewer than n words)."""
-    for i in range(len(words) - n + 1):
-        yield " ".join(words[i:i + n])
 
 
 def _check_n(n) -> int:
@@ -109,7 +97,7 @@ def audit(records: Iterable[dict], benchmark_texts: dict[str, list[str]], n: int
 def corpus_key(folder: str | Path) -> str:
     """Identity of a corpus folder for artifact keys: its store key if it is an artifact (from
     ``artifact.json``), else ``sha256:<digest of corpus.jsonl>``."""
-    from .artifacts import META, sha256_file
+    from resurface.artifacts import META, sha256_file
 
     path = corpus_path(folder)
     art = path.parent / META
@@ -143,14 +131,14 @@ def decontaminate(corpus: str | Path, suite: str, ngram: int = 8, allow_hub: boo
     artifact of stage ``decontaminate`` keyed on the suite, n, a digest of the benchmark texts and the
     input corpus's key; with ``out`` it is written straight into that folder. Returns the folder.
     """
-    from .artifacts import run_stage
+    from resurface.artifacts import run_stage
 
     _check_n(ngram)
     if not isinstance(suite, str) or not suite:
         raise ParameterError("suite", f"expected a suite name, got {suite!r}")
     src = corpus_path(corpus)  # raises CorpusError naming the folder
     src_dir = src.parent
-    from .suites import benchmark_texts as load_benchmark_texts
+    from resurface.evaluate.suites import benchmark_texts as load_benchmark_texts
 
     texts = load_benchmark_texts(suite, allow_hub=allow_hub)
     if not texts:

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import ResurfaceError
+from resurface.errors import ResurfaceError
 
 CORPUS_FILE = "corpus.jsonl"
 META_FILE = "meta.json"

@@ -1,6 +1,6 @@
 """Sequence pools for the memorization study (Figs 7, 8): what the extraction attack is run on.
 
-A pool is a corpus folder (``corpus.jsonl`` + ``meta.json``, :mod:`resurface.corpus`) whose records
+A pool is a corpus folder (``corpus.jsonl`` + ``meta.json``, :mod:`resurface.corpus.files`) whose records
 are ``{id, text, domain, group, num_tokens}``; ``group`` is ``text`` or ``code`` (the two halves of
 Fig 8). Three sources:
 
@@ -22,7 +22,7 @@ Fig 8). Three sources:
   (prose) and Python settings modules (code) generated from seeded templates (:func:`planted_records`). Every
   slot (names, places, numbers, identifiers, constants) is drawn with ``random.Random(seed)``, so the
   texts are deterministic, unlike anything in a pretraining corpus, and each starts differently. The
-  course student is first trained on them until many are extractable (:mod:`resurface.memorization`).
+  course student is first trained on them until many are extractable (:mod:`resurface.measures.memorization`).
 * **A local pool file** in the format above (``text`` plus ``domain`` and optionally ``group``, or
   ``text`` plus ``meta.pile_set_name``), e.g. for ``resurface extract --pool FILE``.
 """
@@ -35,8 +35,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .corpus import CorpusError, corpus_path, iter_jsonl, write_corpus
-from .errors import ParameterError, ResurfaceError
+from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, write_corpus
+from resurface.errors import ParameterError, ResurfaceError
 
 STAGE = "pool"
 STAGE_VERSION = 2  # 2: code openings name project and service; first-line dedup
@@ -174,7 +174,7 @@ def pile_rows(source: str, domains: list[str], *, seed: int, split: str = "train
                              "'planted' (offline), a local jsonl file, or the paper profile with Hub access")
     from datasets import load_dataset
 
-    from .hub import check_reachable
+    from resurface.hub import check_reachable
 
     check_reachable(source, repo_type="dataset")
     if layout == "by-domain":
@@ -287,7 +287,7 @@ def planted_records(per_domain: int, seed: int, domains: Iterable[str] = PLANTED
 # ---------------------------------------------------------------------------------------------
 def _token_counter(tokenizer) -> tuple[Callable[[str], int], str]:
     if isinstance(tokenizer, (str, Path)):
-        from .models import load_tokenizer
+        from resurface.models import load_tokenizer
 
         name = str(tokenizer)
         tokenizer = load_tokenizer(name)
@@ -302,7 +302,7 @@ def _source_identity(source: str) -> str:
         return PLANTED
     p = Path(source).expanduser()
     if p.exists():
-        from .artifacts import sha256_file
+        from resurface.artifacts import sha256_file
 
         return "sha256:" + sha256_file(corpus_path(p))
     return f"hub:{source}"
@@ -321,7 +321,7 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
     ``pool`` (or the folder ``out``). A planted text shorter than ``min_tokens`` is an error naming the
     token budget; from the Pile, short documents are skipped.
     """
-    from .artifacts import run_stage
+    from resurface.artifacts import run_stage
 
     if not isinstance(source, str) or not source:
         raise ParameterError("pool", f"expected 'planted', a jsonl path or a Hub dataset id, got {source!r}")
@@ -336,7 +336,7 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
         raise ParameterError("tokenizer", "a tokenizer is needed to count tokens", "an alias, folder or tokenizer")
     max_chars = max_chars or 32 * min_tokens
     count, tok_name = _token_counter(tokenizer)
-    from .identity import name_or_identity
+    from resurface.identity import name_or_identity
 
     # no paths in the key: a local file is pinned by its sha256 (source_identity), a tokenizer folder
     # by its content
@@ -383,7 +383,7 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
 
 def pool_key(pool: str | Path) -> str:
     """Identity of a pool for artifact keys (its store key, else the sha256 of its file)."""
-    from .decontam import corpus_key
+    from resurface.corpus.decontam import corpus_key
 
     return corpus_key(pool)
 

@@ -1,7 +1,7 @@
 """Human-written replay corpora: the paper's "matched Common Corpus replay" control (METHODS.md c.8).
 
 Two sources, both written as ordinary corpus folders (``corpus.jsonl`` + ``meta.json``) so that they go
-through the same 8-gram audit (:mod:`resurface.decontam`) and subset drawing (:mod:`resurface.subsets`)
+through the same 8-gram audit (:mod:`resurface.corpus.decontam`) and subset drawing (:mod:`resurface.corpus.subsets`)
 as the synthetic corpora:
 
 * ``"stdlib-docs"`` (``course``/``smoke`` profiles, offline): the docstrings of the Python standard
@@ -30,8 +30,8 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .corpus import write_corpus
-from .errors import ParameterError, ResurfaceError
+from resurface.corpus.files import write_corpus
+from resurface.errors import ParameterError, ResurfaceError
 
 STAGE = "replay"
 STAGE_VERSION = 1
@@ -243,7 +243,7 @@ def _token_counter(tokenizer):
     if tokenizer is None:
         return (lambda text: int(len(text) / 4)), "chars/4 estimate (no tokenizer given)"
     if isinstance(tokenizer, str):  # loaded on first use: a cached artifact needs only the description
-        from .models import load_tokenizer
+        from resurface.models import load_tokenizer
 
         name, loaded = tokenizer, []
     else:
@@ -255,7 +255,7 @@ def _token_counter(tokenizer):
             loaded.append(load_tokenizer(name))
         return len(loaded[0](text, add_special_tokens=False)["input_ids"])
 
-    from .identity import name_or_identity
+    from resurface.identity import name_or_identity
 
     return count, f"tokenizer {name_or_identity(name)}"  # a folder by its content, never its path
 
@@ -273,7 +273,7 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
     """
     import platform
 
-    from .artifacts import run_stage
+    from resurface.artifacts import run_stage
 
     if name not in NAMES:
         raise ParameterError("name", f"unknown replay corpus {name!r}", ", ".join(NAMES))
@@ -289,7 +289,7 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
                                  "from the Hugging Face Hub, and Hub access is off",
                                  "allow_hub=True (the paper profile, with network), or "
                                  "name='stdlib-docs' offline")
-        from .hub import check_reachable
+        from resurface.hub import check_reachable
 
         check_reachable(COMMON_CORPUS_ID, repo_type="dataset")
 
@@ -329,7 +329,7 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
                                    disable=tokenizer is None)):
             records.append({"id": f"{name}-{i:06d}", "text": d["text"], "num_tokens": count(d["text"]),
                             "source": d["source"]})
-        from .artifacts import environment_versions
+        from resurface.artifacts import environment_versions
 
         write_corpus(workdir, records, {
             "kind": "replay", "name": name, "source": source_desc, "max_docs": max_docs,

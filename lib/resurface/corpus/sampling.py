@@ -43,9 +43,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .corpus import CORPUS_FILE, META_FILE, CorpusError, iter_jsonl, write_corpus
-from .decoding import drop_stopped, forward_last, preallocated_cache
-from .errors import ParameterError
+from resurface.corpus.files import CORPUS_FILE, META_FILE, CorpusError, iter_jsonl, write_corpus
+from resurface.decoding import drop_stopped, forward_last, preallocated_cache
+from resurface.errors import ParameterError
 
 STAGE = "sample"
 STAGE_VERSION = 3  # 2: inverse-CDF draw (draw_tokens) instead of torch.multinomial: other random stream
@@ -322,8 +322,8 @@ def sample_corpus(model, tokenizer, *, temperature: float, num_samples: int, max
     import torch
     from tqdm.auto import tqdm
 
-    from .artifacts import environment_versions
-    from .models import unconditional_prompt
+    from resurface.artifacts import environment_versions
+    from resurface.models import unconditional_prompt
 
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
     out_dir = Path(out_dir)
@@ -416,8 +416,8 @@ def sample_corpus_vllm(model_path: str | Path, *, temperature: float, num_sample
     from transformers import AutoTokenizer
     from vllm import LLM, SamplingParams
 
-    from .artifacts import environment_versions
-    from .models import unconditional_prompt
+    from resurface.artifacts import environment_versions
+    from resurface.models import unconditional_prompt
 
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
     out_dir = Path(out_dir)
@@ -484,7 +484,7 @@ def _version(dist: str) -> str:
 # -- the stage -----------------------------------------------------------------------------
 def model_identity(name: str, path: Path) -> dict:
     """What pins a model's weights in an artifact key: :func:`resurface.identity.model_identity`."""
-    from .identity import model_identity as identity
+    from resurface.identity import model_identity as identity
 
     return identity(name, path)
 
@@ -499,11 +499,11 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
     ``sample`` in ``store`` (default: the project store) keyed on every field that changes it; with
     ``out`` it is written straight into that folder instead (still resumable). Returns the corpus folder.
     """
-    from .artifacts import Store
-    from .device import resolve_device, resolve_dtype
-    from .diskspace import check_free_space, sampling_bytes
-    from .identity import key_name
-    from .models import load_model, local_path, prompt_of
+    from resurface.artifacts import Store
+    from resurface.device import resolve_device, resolve_dtype
+    from resurface.diskspace import check_free_space, sampling_bytes
+    from resurface.identity import key_name
+    from resurface.models import load_model, local_path, prompt_of
 
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
     engine = _check_engine(engine)

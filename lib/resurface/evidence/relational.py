@@ -1,15 +1,15 @@
 """Figure 12 (beyond the paper): does a *relational* measure of student–source compatibility predict
 which corpora help, where the intrinsic proxies of Figures 4, 6 and 11 do not? Computation only; the
-page prose is :mod:`resurface.findings`.
+page prose is :mod:`resurface.evidence.findings`.
 
 **Corpora.** Every corpus the main student (``student``) is trained on here has a measured utility:
 
 - its own samples at every τ of ``temperatures`` and the human-text replay: Figure 2's conditions
-  (:func:`resurface.experiments.figure_conditions` ``"fig02"``), so the store returns their runs;
+  (:func:`resurface.study.experiments.figure_conditions` ``"fig02"``), so the store returns their runs;
 - every source of Figure 5 at its ``source_temperatures`` (the same runs as Figure 5's), plus the
   cross-family source at ``cross_temperatures`` (new runs only for temperatures Figure 5 lacks);
 - **same-lineage siblings** (:data:`SIBLING_KEYS`): the student itself after a short fine-tune
-  (:func:`resurface.training.train_run` with the final model kept) on the replay corpus
+  (:func:`resurface.train.training.train_run` with the final model kept) on the replay corpus
   (``data: replay``) or on the cross-family source's corpus at ``sibling_temperature``
   (``data: cross``); the student is then trained on the sibling's samples at ``sibling_temperature``.
   A sibling shares the student's pretraining, tokenizer and architecture, and differs from it only by
@@ -20,7 +20,7 @@ page prose is :mod:`resurface.findings`.
 
 - ``ce_gap``, the cross-entropy gap: per scored sample, the NLL of the text under the student minus
   its NLL under the corpus's source, in nats per UTF-8 byte of the text (both scored by the same
-  stage, :func:`resurface.proxytables.corpus_nll`, on the same seeded samples; per byte because a
+  stage, :func:`resurface.evidence.proxytables.corpus_nll`, on the same seeded samples; per byte because a
   student and a cross-family source tokenise differently, so their per-token NLLs are not on one
   scale), averaged over samples with a paired t interval. It estimates
   E_{x ~ q}[log p_source(x) − log p_student(x)] / bytes, q the source's sampling distribution at τ;
@@ -29,7 +29,7 @@ page prose is :mod:`resurface.findings`.
   scorer are left out (``n_truncated``). Cost: one forward pass of the source over
   ``nll_max_samples`` samples per corpus; the student's pass is Figure 11's.
 - ``self_excess``: the student's mean per-token NLL on the corpus minus its mean NLL on its own
-  samples at the same τ (Welch interval, :func:`resurface.proxytables.nll_gap`): how much less
+  samples at the same τ (Welch interval, :func:`resurface.evidence.proxytables.nll_gap`): how much less
   likely the corpus is to the student than what the student itself writes at that temperature. It
   takes out the temperature, which dominates the intrinsic NLL proxy. 0 for the student's own
   samples; costs nothing beyond the student's NLL of the corpora (Figure 6 and 11's scores).
@@ -39,10 +39,10 @@ temperature): replay is left out of the relational correlations and of the paire
 (``RELATIONAL`` values NaN), and the intrinsic proxies are correlated both with it (descriptive) and
 without it (the paired comparison, on the same corpora).
 
-**Utility** is :func:`resurface.proxytables.utility_outcomes` (final-epoch mean Δ over subsets in the
+**Utility** is :func:`resurface.evidence.proxytables.utility_outcomes` (final-epoch mean Δ over subsets in the
 profile's ``evidence_metric``), the definition of Figure 11, so both figures rank the same numbers;
 the figure's error bars are the evidence layer's Δ with its 95% interval at the last epoch
-(:func:`resurface.evidence.contrast`, paired on items, over subsets when there are several).
+(:func:`resurface.evidence.contrasts.contrast`, paired on items, over subsets when there are several).
 
 **Verdict** (claim ``relational_beats_intrinsic``): per benchmark, relational measure and intrinsic
 proxy, |ρ_relational| − |ρ_intrinsic| (Spearman ρ with the final-epoch Δ) with a percentile bootstrap
@@ -60,9 +60,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import progress, stats, verdicts
-from .errors import ParameterError
-from .profiles import check_siblings
+from resurface import progress
+from resurface.evidence import stats, verdicts
+from resurface.errors import ParameterError
+from resurface.study.profiles import check_siblings
 
 RELATIONAL = {"ce_gap": "cross-entropy gap, student − source (nats/byte)",
               "self_excess": "student NLL − its NLL on own samples at that τ (nats/token)"}
@@ -82,7 +83,7 @@ SIBLING_PREFIX = "sib-"
 class Corpus:
     """One training corpus of Figure 12: its condition, the parameters its runs use, and its kind."""
 
-    condition: object  # resurface.experiments.Condition
+    condition: object  # resurface.study.experiments.Condition
     params: dict
     kind: str  # self | replay | lineage | recipe | cross | sibling
 
@@ -95,7 +96,7 @@ def _kind(name: str) -> str:
 def sibling_data(P: dict, recipe: dict, store=None) -> Path:
     """The corpus a sibling is fine-tuned on: the replay corpus, or the cross-family source's corpus
     at ``sibling_temperature``."""
-    from .experiments import figure_params, replay_corpus, sampled_corpus
+    from resurface.study.experiments import figure_params, replay_corpus, sampled_corpus
 
     if recipe["data"] == "replay":
         return replay_corpus(P, P["student"], store)
@@ -110,9 +111,9 @@ def sibling_model(P: dict, recipe: dict, store=None) -> Path:
     """The student after a short fine-tune on the recipe's data: ``recipe["tokens"]`` tokens (one seeded
     subset, drawn as every training subset is), ``epochs`` and ``lr`` from the recipe, the rest of the
     training settings from the profile; no evaluation. Returns the run's ``final_model/`` folder."""
-    from .experiments import allow_hub
-    from .subsets import make_subsets, subset_dirs
-    from .training import train_run
+    from resurface.study.experiments import allow_hub
+    from resurface.corpus.subsets import make_subsets, subset_dirs
+    from resurface.train.training import train_run
 
     progress.report(f"sibling {recipe['name']}: fine-tune of {P['student']} on {recipe['data']}")
     data = sibling_data(P, recipe, store)
@@ -128,7 +129,7 @@ def plan(P: dict, store=None, build_siblings: bool = True) -> list[Corpus]:
     """The corpora of Figure 12 (see the module docstring), the reused ones with the parameters of
     the figure that runs them. Building the siblings trains them (``build_siblings=False``: the
     sibling conditions carry the recipe name as their source, for counting)."""
-    from .experiments import Condition, figure_conditions
+    from resurface.study.experiments import Condition, figure_conditions
 
     q2, c2 = figure_conditions(P, "fig02")
     q5, c5 = figure_conditions(P, "fig05")
@@ -157,7 +158,7 @@ def plan(P: dict, store=None, build_siblings: bool = True) -> list[Corpus]:
 def run_plan(corpora: Sequence[Corpus], store=None) -> pd.DataFrame:
     """Train every corpus of the plan (the store returns the reused runs) and return one tidy table
     (``delta`` vs epoch 0; one run set per condition)."""
-    from .experiments import run_conditions
+    from resurface.study.experiments import run_conditions
 
     frames, groups = [], {}
     for c in corpora:  # one call per parameter set, in plan order
@@ -186,7 +187,7 @@ def _mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, f
 def ce_gap(student_nll: pd.DataFrame, source_nll: pd.DataFrame, texts: Sequence[str],
            level: float = 0.95) -> dict:
     """The cross-entropy gap of one corpus from the ``nll`` tables of the student and the source
-    (:func:`resurface.proxies.read_nll`) and the corpus's texts (indexed by the tables' ``index``):
+    (:func:`resurface.measures.proxies.read_nll`) and the corpus's texts (indexed by the tables' ``index``):
     per sample (total NLL under the student − total NLL under the source) / UTF-8 bytes, averaged
     with a paired t interval. Samples truncated under either scorer, or scored by only one, are left
     out. Keys: ce_gap, ce_gap_lo, ce_gap_hi, ce_gap_se, n_samples, n_truncated."""
@@ -209,9 +210,9 @@ def ce_gap(student_nll: pd.DataFrame, source_nll: pd.DataFrame, texts: Sequence[
 
 def self_excess(corpus_nll: pd.DataFrame, own_nll: pd.DataFrame, level: float = 0.95) -> dict:
     """Mean per-token NLL of the corpus minus that of the student's own samples at the same τ (both
-    under the student) with a Welch interval (:func:`resurface.proxytables.nll_gap`). Keys:
+    under the student) with a Welch interval (:func:`resurface.evidence.proxytables.nll_gap`). Keys:
     self_excess, self_excess_lo, self_excess_hi."""
-    from .proxytables import nll_gap
+    from resurface.evidence.proxytables import nll_gap
 
     a, b = own_nll["mean_nll"].to_numpy(float), corpus_nll["mean_nll"].to_numpy(float)
     if len(a) == len(b) and np.array_equal(a, b):  # the student's own corpus: exactly 0
@@ -222,10 +223,10 @@ def self_excess(corpus_nll: pd.DataFrame, own_nll: pd.DataFrame, level: float = 
 
 def corpus_measures(P: dict, corpus: Corpus, store=None) -> dict:
     """Both intrinsic proxies and both relational measures of one corpus (NaN where undefined)."""
-    from .corpus import read_corpus
-    from .experiments import corpus_for, sampled_corpus
-    from .proxies import artifact_id, read_nll, read_similarity
-    from .proxytables import corpus_nll, corpus_similarity
+    from resurface.corpus.files import read_corpus
+    from resurface.study.experiments import corpus_for, sampled_corpus
+    from resurface.measures.proxies import artifact_id, read_nll, read_similarity
+    from resurface.evidence.proxytables import corpus_nll, corpus_similarity
 
     cond, q = corpus.condition, corpus.params
     student = cond.student
@@ -249,15 +250,15 @@ def corpus_measures(P: dict, corpus: Corpus, store=None) -> dict:
 
 def measure_table(P: dict, corpora: Sequence[Corpus], results: pd.DataFrame, store=None,
                   level: float = 0.95) -> pd.DataFrame:
-    """One row per (corpus, benchmark): the four measures, the utility (:func:`resurface.proxytables.
+    """One row per (corpus, benchmark): the four measures, the utility (:func:`resurface.evidence.proxytables.
     utility_outcomes`: final_delta, best_delta) and the evidence layer's Δ at the last epoch with its
     interval (delta, delta_lo, delta_hi)."""
-    from . import evidence
-    from .proxytables import utility_outcomes
+    from resurface.evidence import contrasts
+    from resurface.evidence.proxytables import utility_outcomes
 
     suite, mode = P["eval_suite"], P.get("evidence_metric", "continuous")
     outcome = utility_outcomes(results, suite, mode)
-    items = evidence.run_items(results)
+    items = contrasts.run_items(results)
     items = items[items["suite"] == suite]
     rows = []
     for k, c in enumerate(corpora):
@@ -266,7 +267,7 @@ def measure_table(P: dict, corpora: Sequence[Corpus], results: pd.DataFrame, sto
         sim = m.pop("max_cos")
         mine = outcome[outcome["condition"] == c.condition.name]
         for o in mine.itertuples(index=False):
-            est = evidence.contrast(items, suite, o.task, o.metric, [c.condition.name], level=level)
+            est = contrasts.contrast(items, suite, o.task, o.metric, [c.condition.name], level=level)
             rows.append({**m, "task": o.task, "metric": o.metric, "benchmark": o.benchmark, "label": o.label,
                          "max_cos_mean": float(sim.get(o.benchmark, np.nan)), "final_delta": o.final_delta,
                          "best_delta": o.best_delta, "delta": est.estimate, "delta_lo": est.lo,
@@ -278,7 +279,7 @@ def measure_table(P: dict, corpora: Sequence[Corpus], results: pd.DataFrame, sto
 def correlations(table: pd.DataFrame, outcome: str = "final_delta", level: float = 0.95, B: int = 2000,
                  seed: int = 0) -> pd.DataFrame:
     """Spearman ρ of every measure with ``outcome`` across corpora, per benchmark, with its bootstrap
-    interval and permutation p-value (:func:`resurface.stats.spearman_ci`), on every corpus where the
+    interval and permutation p-value (:func:`resurface.evidence.stats.spearman_ci`), on every corpus where the
     measure is defined (``n``)."""
     rows = []
     for (task, metric), g in table.groupby(["task", "metric"], sort=False):
@@ -352,7 +353,7 @@ def comparison_rows(table: pd.DataFrame, outcome: str = "final_delta", figure: s
 
 def verdict_table(table: pd.DataFrame, outcome: str = "final_delta", level: float = 0.95, B: int = 2000,
                   seed: int = 0) -> pd.DataFrame:
-    """The verdict table of Figure 12 (Holm over its rows, :func:`resurface.verdicts.verdict_table`)."""
+    """The verdict table of Figure 12 (Holm over its rows, :func:`resurface.evidence.verdicts.verdict_table`)."""
     return verdicts.verdict_table(comparison_rows(table, outcome, level=level, B=B, seed=seed))
 
 
@@ -363,7 +364,7 @@ def scatter_panels(table: pd.DataFrame, corr: pd.DataFrame, title: str = "", pro
     per corpus in its condition's colour; ρ in each title."""
     import matplotlib.pyplot as plt
 
-    from .plots import condition_color, condition_label
+    from resurface.conditions import condition_color, condition_label
 
     pairs = list(table.groupby(["task", "metric"], sort=False).groups)
     measures = list(MEASURES)

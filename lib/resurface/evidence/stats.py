@@ -75,7 +75,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .errors import ParameterError
+from resurface.errors import ParameterError
 
 TABLE_COLUMNS = ("condition", "subset", "item", "value")
 METHODS = ("t", "percentile")

@@ -1,12 +1,12 @@
 """Verdicts on the paper's claims from intervals (computation and labels only; page prose lives in
-:mod:`resurface.findings`).
+:mod:`resurface.evidence.findings`).
 
 Three kinds of claim (:class:`Claim`):
 
 - ``"direction"``: the paper predicts a sign (a contrast oriented so the paper expects ``> threshold``,
   usually 0). *agrees* when the interval excludes the threshold on the paper's side, *contradicts*
   when it excludes it on the other side, else *inconclusive* with the minimum detectable effect
-  (:func:`resurface.stats.mde`, t quantiles when the estimate has finite df).
+  (:func:`resurface.evidence.stats.mde`, t quantiles when the estimate has finite df).
 - ``"equivalence"`` ("no difference"): *agrees* only when the whole interval lies within
   ``threshold ± margin``, *contradicts* when the interval excludes the threshold, else *inconclusive*.
   A small but non-zero effect whose interval lies inside the margin *agrees* (the margin defines
@@ -32,8 +32,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError
-from .stats import Estimate, holm, mde
+from resurface.errors import ParameterError
+from resurface.evidence.stats import Estimate, holm, mde
 
 AGREES = "agrees with the paper"
 CONTRADICTS = "contradicts the paper"
@@ -161,7 +161,7 @@ def verdict(est: Estimate, direction: int = 1, *, kind: str = "direction", thres
     """The verdict of one estimate on one claim (see the module docstring). ``threshold`` defaults to
     the estimate's ``null``; when given it must equal it (the p-value tests that value)."""
     if not isinstance(est, Estimate):
-        raise ParameterError("est", f"must be a resurface.stats.Estimate, got {type(est).__name__}")
+        raise ParameterError("est", f"must be a resurface.evidence.stats.Estimate, got {type(est).__name__}")
     if direction not in (1, -1):
         raise ParameterError("direction", f"must be +1 or -1, got {direction!r}")
     if kind not in KINDS:

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .errors import ParameterError
+from resurface.errors import ParameterError
 
 STAGE = "extract"
 STAGE_VERSION = 2  # 2: content identity of model folders, no paths in keys
@@ -240,11 +240,11 @@ def extract(model: str, pool: str | Path, *, prefix_tokens: int = 32, suffix_tok
     """
     import pandas as pd
 
-    from .artifacts import run_stage
-    from .device import DTYPES, resolve_device
-    from .models import load_model, local_path
-    from .identity import key_name, model_identity
-    from .pools import pool_key, read_pool
+    from resurface.artifacts import run_stage
+    from resurface.device import DTYPES, resolve_device
+    from resurface.models import load_model, local_path
+    from resurface.identity import key_name, model_identity
+    from resurface.corpus.pools import pool_key, read_pool
 
     check_lengths(prefix_tokens, suffix_tokens)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

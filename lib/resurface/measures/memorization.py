@@ -3,17 +3,17 @@ its benchmark scores (Fig 7) and its verbatim memory of the pool (Fig 8) epoch b
 
 Plan (one call, :func:`run_study`; every stage is an artifact, so Figs 7 and 8 share everything):
 
-1. **Pool** (:func:`pool_for`): the sequences the attack is run on (:mod:`resurface.pools`): Pile
+1. **Pool** (:func:`pool_for`): the sequences the attack is run on (:mod:`resurface.corpus.pools`): Pile
    documents of the paper's four domains (paper), or the planted emails/prose/code (course, smoke).
 2. **Base** (:func:`memorization_base`): the paper's base is Pythia itself, which saw the Pile in
    pretraining (``plant_epochs: 0``). The course and smoke bases are *planted*: the student is first
    trained on the pool (:func:`plant`) until part of it is extractable, and that model is the base.
 3. **Self-training corpus** (:func:`self_training_corpus`): the base's own BOS samples at τ
-   (:func:`resurface.experiments.sampled_corpus`: sampled, then 8-gram decontaminated against the
+   (:func:`resurface.study.experiments.sampled_corpus`: sampled, then 8-gram decontaminated against the
    benchmarks), then every sample sharing a word n-gram with the pool removed (:func:`exclude_pool`),
    so the pool never enters the training data ("held out", no forget set). A planted model can
    recite its pool when sampled; those samples are what this step drops.
-4. **Self-training** (:func:`resurface.experiments.train_corpus`) of the base on each subset of the
+4. **Self-training** (:func:`resurface.study.experiments.train_corpus`) of the base on each subset of the
    corpus, with an evaluation hook (:func:`make_hook`) that at epoch 0 and after every epoch runs the
    profile's benchmark suite *and* the extraction attack on the pool, with the log-prob shift of the
    true continuations against the base. Epoch 0 is evaluated once and shared by every run.
@@ -30,8 +30,8 @@ from typing import Any
 
 import pandas as pd
 
-from .artifacts import Store
-from .errors import ParameterError, ResurfaceError
+from resurface.artifacts import Store
+from resurface.errors import ParameterError, ResurfaceError
 
 PLANT_STAGE = "plant"
 PLANT_VERSION = 4  # 2: content identity of model folders, no paths in keys; 3: layout packed or rows; 4: anchors
@@ -41,7 +41,7 @@ MODEL_DIR = "model"
 
 
 def _allow_hub(P: dict) -> bool:
-    from .experiments import allow_hub
+    from resurface.study.experiments import allow_hub
 
     return allow_hub(P)
 
@@ -51,8 +51,8 @@ def _allow_hub(P: dict) -> bool:
 # ---------------------------------------------------------------------------------------------
 def pool_for(P: dict, store: Store | None = None) -> Path:
     """The pool folder of the profile: ``pool_size`` sequences of each of ``pool_domains``."""
-    from .models import load_tokenizer
-    from .pools import build_pool
+    from resurface.models import load_tokenizer
+    from resurface.corpus.pools import build_pool
 
     tok = load_tokenizer(P["memorization_model"], allow_hub=_allow_hub(P))
     return build_pool(P["pool"], domains=P["pool_domains"], per_domain=P["pool_size"],
@@ -87,12 +87,12 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
           allow_hub: bool = False, store: Store | None = None, progress: bool = True) -> Path:
     """Train ``model`` on the pool texts for ``epochs`` passes; return the planted model's folder.
 
-    Full fine-tune with the project's training loop (:func:`resurface.training.train`: packed blocks,
+    Full fine-tune with the project's training loop (:func:`resurface.train.training.train`: packed blocks,
     AdamW, cosine schedule with warmup, fp32 weights), one optimizer step per micro-batch of
     ``batch_size`` blocks, over ``epochs`` copies of the pool in different seeded orders
     (:func:`planting_texts`). ``layout``: ``packed`` (64-token blocks across texts, as the self-training
     data) or ``rows`` (one text per row from position 0, as the attack's prompt:
-    :func:`resurface.training.row_blocks`). An artifact of stage ``plant``: ``model/`` (a normal model folder, usable
+    :func:`resurface.train.training.row_blocks`). An artifact of stage ``plant``: ``model/`` (a normal model folder, usable
     as a student or source), ``losses.csv`` and ``plant.json``.
 
     ``anchors`` (rows layout only): a corpus of ordinary text, such as the model's own BOS samples. Every
@@ -101,12 +101,12 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     from the prompt that sampling starts from. So the planted model keeps writing ordinary text when
     sampled, instead of reciting its pool, which would leave the held-out self-training corpus empty.
     """
-    from .artifacts import run_stage
-    from .device import resolve_device
-    from .models import load_model, local_path
-    from .identity import key_name, model_identity
-    from .pools import pool_key, read_pool
-    from .training import LOSS_COLUMNS, pack_blocks, row_blocks, train
+    from resurface.artifacts import run_stage
+    from resurface.device import resolve_device
+    from resurface.models import load_model, local_path
+    from resurface.identity import key_name, model_identity
+    from resurface.corpus.pools import pool_key, read_pool
+    from resurface.train.training import LOSS_COLUMNS, pack_blocks, row_blocks, train
 
     for name, v in (("plant_epochs", epochs), ("plant_block_size", block_size), ("plant_batch_size", batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -132,8 +132,8 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
               "dtype": dtype, "layout": layout, "passes": "each pass its own seeded order; one epoch over the blocks or rows"}
     inputs = [config["pool"]]
     if anchors is not None:
-        from .corpus import corpus_path, read_corpus
-        from .decontam import corpus_key
+        from resurface.corpus.files import corpus_path, read_corpus
+        from resurface.corpus.decontam import corpus_key
 
         config["anchors"] = {"corpus": corpus_key(corpus_path(anchors).parent), "tokens": anchor_tokens,
                              "rule": "one row per anchor text per pass: the unconditional prompt, then the text"}
@@ -147,8 +147,8 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
         texts = planting_texts([r["text"] for r in records], epochs, seed)
         blocks = (row_blocks if layout == "rows" else pack_blocks)(texts, tok, block_size)
         if anchors is not None:
-            from .models import unconditional_prompt
-            from .training import PAD_LABEL
+            from resurface.models import unconditional_prompt
+            from resurface.train.training import PAD_LABEL
 
             lead = unconditional_prompt(tok).ids
             anchor = row_blocks([r["text"] for r in read_corpus(anchors)] * epochs, tok, anchor_tokens, lead=lead)
@@ -183,7 +183,7 @@ def memorization_base(P: dict, pool: str | Path, store: Store | None = None) -> 
     anchor_tokens = P.get("plant_anchor_tokens", 0)
     anchors = None
     if anchor_tokens:
-        from .experiments import sampled_corpus
+        from resurface.study.experiments import sampled_corpus
 
         anchors = sampled_corpus(P, P["memorization_model"], P["temperatures"][0], store)
     return str(plant(P["memorization_model"], pool, epochs=P["plant_epochs"], lr=P["plant_lr"],
@@ -197,16 +197,16 @@ def memorization_base(P: dict, pool: str | Path, store: Store | None = None) -> 
 # 3. self-training corpus, held out from the pool
 # ---------------------------------------------------------------------------------------------
 def _pool_texts(pool: str | Path) -> list[str]:
-    from .pools import read_pool
+    from resurface.corpus.pools import read_pool
 
     return [r["text"] for r in read_pool(pool)]
 
 
 def pool_overlap(corpus: str | Path, pool: str | Path, ngram: int = 8) -> dict[str, int]:
     """How much of the pool is in a corpus: samples sharing a word ``ngram`` with any pool sequence
-    (the decontamination rule of :mod:`resurface.decontam`) and samples containing a whole pool text."""
-    from .corpus import read_corpus
-    from .decontam import fingerprints, hits
+    (the decontamination rule of :mod:`resurface.corpus.decontam`) and samples containing a whole pool text."""
+    from resurface.corpus.files import read_corpus
+    from resurface.corpus.decontam import fingerprints, hits
 
     texts = _pool_texts(pool)
     fps = fingerprints({"pool": texts}, ngram)
@@ -224,10 +224,10 @@ def exclude_pool(corpus: str | Path, pool: str | Path, ngram: int = 8, store: St
     A corpus folder (meta.json gains ``pool_exclusion``, the audit report) with ``removed.jsonl``
     beside it; an artifact of stage ``exclude-pool``. A corpus left empty is an error.
     """
-    from .artifacts import run_stage
-    from .corpus import corpus_path, iter_jsonl, read_meta, write_corpus
-    from .decontam import REMOVED_FILE, audit, corpus_key
-    from .pools import pool_key
+    from resurface.artifacts import run_stage
+    from resurface.corpus.files import corpus_path, iter_jsonl, read_meta, write_corpus
+    from resurface.corpus.decontam import REMOVED_FILE, audit, corpus_key
+    from resurface.corpus.pools import pool_key
 
     src = corpus_path(corpus)
     texts = _pool_texts(pool)
@@ -253,7 +253,7 @@ def exclude_pool(corpus: str | Path, pool: str | Path, ngram: int = 8, store: St
 def self_training_corpus(P: dict, base: str, temperature: float, pool: str | Path,
                          store: Store | None = None) -> Path:
     """The base's decontaminated BOS samples at ``temperature``, minus everything overlapping the pool."""
-    from .experiments import sampled_corpus
+    from resurface.study.experiments import sampled_corpus
 
     return exclude_pool(sampled_corpus(P, base, temperature, store), pool, P["ngram"], store)
 
@@ -263,17 +263,17 @@ def self_training_corpus(P: dict, base: str, temperature: float, pool: str | Pat
 # ---------------------------------------------------------------------------------------------
 def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
     """``hook(model, tokenizer, epoch) -> rows``: the ``eval_suite`` rows (lm-eval) plus the extraction
-    counts and log-prob shifts of :func:`resurface.attacks.summarize`, against the base's scores.
+    counts and log-prob shifts of :func:`resurface.measures.attacks.summarize`, against the base's scores.
 
     The base's scores come from the ``extract`` stage (fp32). Epoch 0 is computed once per base and
     shared by every run. The hook's name carries a digest of its settings, so the training runs'
     artifact keys change whenever they do.
     """
-    from .artifacts import make_key
-    from .attacks import extract, read_scores, score_pool, summarize
-    from .evaluation import make_eval_hook
-    from .pools import pool_key, read_pool
-    from .training import _shared_base_eval, student_identity
+    from resurface.artifacts import make_key
+    from resurface.measures.attacks import extract, read_scores, score_pool, summarize
+    from resurface.evaluate.evaluation import make_eval_hook
+    from resurface.corpus.pools import pool_key, read_pool
+    from resurface.train.training import _shared_base_eval, student_identity
 
     store = store if store is not None else Store()
     prefix, suffix, bs = P["prefix_tokens"], P["suffix_tokens"], P["extract_batch_size"]
@@ -342,9 +342,9 @@ class Study:
 
 def run_study(P: dict, store: Store | None = None) -> Study:
     """Pool -> base -> self-training corpora at every τ -> runs with the memorization hook (see module)."""
-    from .attacks import extract
-    from .experiments import train_corpus
-    from .plots import deltas
+    from resurface.measures.attacks import extract
+    from resurface.study.experiments import train_corpus
+    from resurface.conditions import deltas
 
     store = store if store is not None else Store()
     pool = pool_for(P, store)
@@ -373,7 +373,7 @@ def extraction_table(df: pd.DataFrame, metric: str = "extracted") -> pd.DataFram
 def extraction_drop(df: pd.DataFrame) -> pd.DataFrame:
     """Per condition and group: extracted sequences at the base (epoch 0) and after the last epoch
     (mean over subsets), and the relative drop ``(base - last) / base`` (NaN when the base has none)."""
-    from .attacks import relative_drop
+    from resurface.measures.attacks import relative_drop
 
     t = extraction_table(df)
     last = t["epoch"].max()

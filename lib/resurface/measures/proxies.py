@@ -11,7 +11,7 @@ re-tokenised stripped text. Samples are scored in batches sorted by length, righ
 attention mask; a batch holds at most ``batch_size`` rows and at most ``LOGITS_BUDGET`` logits.
 
 **Similarity proxy** (METHODS.md c.6). Every sample and every benchmark item (the item texts that
-decontamination fingerprints, :func:`resurface.suites.benchmark_texts`) is embedded with a
+decontamination fingerprints, :func:`resurface.evaluate.suites.benchmark_texts`) is embedded with a
 sentence-transformers model as a document (no query instruction), truncated to ``max_tokens``
 word pieces, and L2-normalised. A sample's score for one benchmark is its maximum cosine over that
 benchmark's items. The item embeddings are an artifact of their own (stage ``item-embeddings``, one
@@ -29,8 +29,8 @@ max-cosine threshold into two corpus folders, each trained on like any other cor
 
 This module holds the stages and their command line only. The figures' tables on a profile's
 parameters (per-τ scores, the split runs, the proxies of every trained corpus next to its Δ, their
-intervals and verdict rows) are :mod:`resurface.proxytables`; the page prose is
-:mod:`resurface.findings`.
+intervals and verdict rows) are :mod:`resurface.evidence.proxytables`; the page prose is
+:mod:`resurface.evidence.findings`.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .corpus import CorpusError, corpus_path, iter_jsonl, read_meta, write_corpus
-from .errors import ParameterError
+from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, read_meta, write_corpus
+from resurface.errors import ParameterError
 
 NLL_STAGE = "nll"
 NLL_VERSION = 2  # 2: content identity of model folders, no paths in keys
@@ -118,7 +118,7 @@ def chosen_indices(n: int, max_samples: int | None, seed: int) -> list[int]:
 def artifact_id(folder: str | Path) -> str:
     """``stage/key`` of an artifact folder (from its artifact.json), or ``sha256:`` of its files
     (:func:`resurface.identity.folder_id`; never a path, so keys survive moving the folder)."""
-    from .identity import folder_id
+    from resurface.identity import folder_id
 
     return folder_id(folder)
 
@@ -135,7 +135,7 @@ def clear_loaded() -> None:
 
 def _scorer(path: Path, device: str, dtype: str, ident: str = ""):
     """The scorer at ``path``, kept loaded; ``ident`` (its identity) reloads it after a rewrite."""
-    from .models import load_model
+    from resurface.models import load_model
 
     key = (str(path), device, dtype, ident)
     if _LOADED.get("lm", (None,))[0] != key:
@@ -145,7 +145,7 @@ def _scorer(path: Path, device: str, dtype: str, ident: str = ""):
 
 
 def _embedder(name: str, device: str, allow_hub: bool, ident: str = ""):
-    from . import models
+    from resurface import models
 
     key = (name, device, allow_hub, ident)
     if _LOADED.get("embedder", (None,))[0] != key:
@@ -157,8 +157,8 @@ def _embedder(name: str, device: str, allow_hub: bool, ident: str = ""):
 def _identity(name: str, path: Path) -> dict:
     """What pins a model's weights in an artifact key (:func:`resurface.identity.model_identity`; plus
     the package version for embedder aliases)."""
-    from .identity import model_identity
-    from .models import ALIASES, _package_version
+    from resurface.identity import model_identity
+    from resurface.models import ALIASES, _package_version
 
     ident = model_identity(name, path)
     spec = ALIASES.get(name)
@@ -178,7 +178,7 @@ def text_nll(model, tokenizer, texts: Sequence[str], *, max_tokens: int = 1024, 
     import torch
     from tqdm.auto import tqdm
 
-    from .models import unconditional_prompt
+    from resurface.models import unconditional_prompt
 
     _check_count("max_tokens", max_tokens)
     _check_count("batch_size", batch_size)
@@ -243,10 +243,10 @@ def nll(corpus: str | Path, model: str, *, max_tokens: int = 1024, max_samples: 
     folder with the same records reuses it), the scorer's identity, its
     prompt ids, ``max_tokens``, the subset and the precision; with ``out``, written into that folder.
     """
-    from .artifacts import run_stage
-    from .device import resolve_device, resolve_dtype
-    from .identity import identity_string, key_name
-    from .models import local_path, prompt_of
+    from resurface.artifacts import run_stage
+    from resurface.device import resolve_device, resolve_dtype
+    from resurface.identity import identity_string, key_name
+    from resurface.models import local_path, prompt_of
 
     if not isinstance(model, str) or not model:
         raise ParameterError("model", f"expected a model alias, folder or Hub id, got {model!r}")
@@ -340,12 +340,12 @@ def item_embeddings(suite: str, embedder: str = "minilm", *, max_tokens: int | N
     An artifact of stage ``item-embeddings`` keyed on the suite, a digest of its item texts, the
     embedder's identity and ``max_tokens``; every corpus scored against the suite reads it.
     """
-    from .artifacts import Store
-    from .decontam import texts_digest
-    from .device import resolve_device
-    from .identity import identity_string, key_name
-    from .models import local_path
-    from .suites import benchmark_texts
+    from resurface.artifacts import Store
+    from resurface.corpus.decontam import texts_digest
+    from resurface.device import resolve_device
+    from resurface.identity import identity_string, key_name
+    from resurface.models import local_path
+    from resurface.evaluate.suites import benchmark_texts
 
     max_tokens = _check_optional_count("max_tokens", max_tokens)
     texts = benchmark_texts(suite, allow_hub=allow_hub)  # ParameterError for an unknown suite
@@ -388,9 +388,9 @@ def similarity(corpus: str | Path, suite: str, embedder: str = "minilm", *, max_
     embeddings' artifact; with
     ``out``, written into that folder (the item embeddings still go to the store).
     """
-    from .artifacts import run_stage
-    from .device import resolve_device
-    from .identity import key_name
+    from resurface.artifacts import run_stage
+    from resurface.device import resolve_device
+    from resurface.identity import key_name
 
     if not isinstance(suite, str) or not suite:
         raise ParameterError("suite", f"expected a suite name, got {suite!r}")
@@ -399,7 +399,7 @@ def similarity(corpus: str | Path, suite: str, embedder: str = "minilm", *, max_
     max_tokens = _check_optional_count("max_tokens", max_tokens)
     max_samples = _check_optional_count("max_samples", max_samples)
     _check_count("batch_size", batch_size)
-    from .suites import get_suite
+    from resurface.evaluate.suites import get_suite
 
     get_suite(suite)  # unknown suite: fail before reading or embedding anything
     src_dir, records = _read_records(corpus)
@@ -455,8 +455,8 @@ def split_by_similarity(corpus: str | Path, similarity_dir: str | Path, task: st
     Each side is an artifact of stage ``similarity-split`` (a corpus folder whose meta.json records
     the split), keyed on the corpus, the similarity artifact, the task, the threshold and the side.
     """
-    from .artifacts import run_stage
-    from .decontam import corpus_key
+    from resurface.artifacts import run_stage
+    from resurface.corpus.decontam import corpus_key
 
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
         raise ParameterError("similarity_threshold", f"invalid value {threshold!r}", "a number in [-1, 1]")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import progress
-from .artifacts import Store
-from .identity import display_name
+from resurface import progress
+from resurface.artifacts import Store
+from resurface.identity import display_name
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ def training_suites(P: dict) -> list[str]:
 
 def sampled_corpus(P: dict, source: str, temperature: float, store: Store | None = None) -> Path:
     """The decontaminated BOS-only corpus of ``source`` at ``temperature``."""
-    from .decontam import decontaminate
-    from .sampling import sample
+    from resurface.corpus.decontam import decontaminate
+    from resurface.corpus.sampling import sample
 
     raw = sample(source, temperature=temperature, num_samples=P["num_samples"],
                  max_new_tokens=P["max_new_tokens"], min_new_tokens=P["min_new_tokens"], seed=P["seed"],
@@ -54,8 +54,8 @@ def sampled_corpus(P: dict, source: str, temperature: float, store: Store | None
 
 def replay_corpus(P: dict, student: str, store: Store | None = None) -> Path:
     """The decontaminated human-text replay corpus (token counts with the student's tokenizer)."""
-    from .decontam import decontaminate
-    from .replay import build_replay
+    from resurface.corpus.decontam import decontaminate
+    from resurface.corpus.replay import build_replay
 
     raw = build_replay(P["replay"], max_docs=P["replay_docs"], min_chars=P["replay_min_chars"], seed=P["seed"],
                        tokenizer=student, store=store, allow_hub=allow_hub(P))
@@ -85,10 +85,10 @@ def train_corpus(P: dict, name: str, student: str, corpus: Path, source: str | N
     """Train ``student`` on every subset drawn from ``corpus``; tidy results of all runs.
 
     ``name`` labels the rows (column ``condition``); ``source`` fills the ``source`` column
-    ("replay" when None). ``eval_hook`` replaces ``suites`` (see :func:`resurface.training.train_run`).
+    ("replay" when None). ``eval_hook`` replaces ``suites`` (see :func:`resurface.train.training.train_run`).
     """
-    from .subsets import make_subsets, subset_dirs
-    from .training import train_run
+    from resurface.corpus.subsets import make_subsets, subset_dirs
+    from resurface.train.training import train_run
 
     subsets = make_subsets(corpus, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store)
     frames = []
@@ -120,7 +120,7 @@ def train_condition(P: dict, cond: Condition, store: Store | None = None) -> pd.
 
 def run_conditions(P: dict, conditions: list[Condition], store: Store | None = None) -> pd.DataFrame:
     """Train every condition and return one tidy table with a ``delta`` column (vs epoch 0)."""
-    from .plots import deltas
+    from resurface.conditions import deltas
 
     frames = []
     for k, c in enumerate(conditions):
@@ -160,7 +160,7 @@ def figure_params(P: dict, fig: str) -> dict:
     epochs); a value of ``P`` wins where ``P`` overrides the profile's common value or sets a key the
     common file lacks, so overrides given to one notebook (e.g. ``epochs``) reach the runs it rebuilds.
     """
-    from .profiles import load
+    from resurface.study.profiles import load
 
     common, own = load(P["profile"]), load(P["profile"], fig)
     changed = {k: v for k, v in P.items() if k in own and (k not in common or v != common[k])}
@@ -178,7 +178,7 @@ def figure_conditions(P: dict, fig: str) -> tuple[dict, list[Condition]]:
     student; fig05: the main student on every source (its own τ = ``self_temperature`` run first);
     fig10: the second student on the main student's samples, its own ``self_temperature`` run last.
     """
-    from .errors import ParameterError
+    from resurface.errors import ParameterError
 
     if fig not in TRANSFER_FIGURES:
         raise ParameterError("figure", f"{fig!r} has no training conditions", ", ".join(TRANSFER_FIGURES))

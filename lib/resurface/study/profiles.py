@@ -16,11 +16,11 @@ from typing import Any, Callable
 
 import yaml
 
-from .errors import ParameterError
-from .models import ALIASES
-from .paths import params_dir
-from .replay import NAMES as REPLAY_NAMES
-from .suites import SUITES
+from resurface.errors import ParameterError
+from resurface.models import ALIASES
+from resurface.paths import params_dir
+from resurface.corpus.replay import NAMES as REPLAY_NAMES
+from resurface.evaluate.suites import SUITES
 
 PROFILES = ("smoke", "course", "paper")
 # the source roles of Fig 5 (the student's own samples are "self")
@@ -66,7 +66,7 @@ def _all_positive(xs) -> bool:
 
 
 def _pool_domains() -> set[str]:
-    from .pools import DOMAIN_GROUPS
+    from resurface.corpus.pools import DOMAIN_GROUPS
 
     return set(DOMAIN_GROUPS)
 
@@ -168,7 +168,7 @@ def _same_type(value: Any, ref: Any) -> bool:
     return tv == tr
 
 
-# Figure 12's same-lineage siblings: the student after a short fine-tune (resurface.relational)
+# Figure 12's same-lineage siblings: the student after a short fine-tune (resurface.evidence.relational)
 SIBLING_KEYS = {"name": str, "data": str, "tokens": int, "epochs": int, "lr": float}
 SIBLING_DATA = ("replay", "cross")
 _SIBLING_NAME = re.compile(r"^sib-[a-z0-9][a-z0-9-]*$")

@@ -3,11 +3,11 @@
 ``train_run(..., eval_engine=...)`` chooses how the training run's suites are scored after every epoch:
 
 - ``hf`` (course and smoke profiles, the default): in the training process, on the in-memory model
-  (:func:`resurface.evaluation.make_eval_hook`), as before. Nothing is written to disk.
+  (:func:`resurface.evaluate.evaluation.make_eval_hook`), as before. Nothing is written to disk.
 - ``vllm`` (the paper profile's default): each epoch's weights are written once as a safetensors
   checkpoint (bf16 on CUDA) and scored by lm-eval's vLLM backend **in its own process**
-  (``python -m resurface.epocheval score ...``) with the arguments of METHODS.md c.5
-  (:data:`resurface.evaluation.VLLM_ARGS`, ``batch_size=auto``, ``seed``; env ``PYTHONHASHSEED``,
+  (``python -m resurface.train.epocheval score ...``) with the arguments of METHODS.md c.5
+  (:data:`resurface.evaluate.evaluation.VLLM_ARGS`, ``batch_size=auto``, ``seed``; env ``PYTHONHASHSEED``,
   ``CUBLAS_WORKSPACE_CONFIG=:4096:8``, ``VLLM_DETERMINISTIC_OPS=1``). A checkpoint is removed as soon
   as its rows are stored, unless ``save_checkpoints``. When vLLM is not installed (or there is no GPU)
   the run says so in one line and falls back to ``hf``.
@@ -33,7 +33,7 @@ the student's own folder before the first step, synchronously.
 ``<work>/epocheval/rows/epoch_XX.json`` (written atomically), checkpoints in
 ``<work>/checkpoints/epoch_XX``. A rerun keeps the rows, scores the checkpoints that have none, and
 trains only what the training state has not saved (the training loop's own resume,
-:mod:`resurface.training`); when training had finished, ``<work>/epocheval/trained`` (losses and
+:mod:`resurface.train.training`); when training had finished, ``<work>/epocheval/trained`` (losses and
 summary, written right after the last epoch) means nothing is trained again. Checkpoints and rows of
 epochs after the last saved training state are deleted, since those epochs are trained again. A
 scoring process dies with the training process (``PR_SET_PDEATHSIG`` on Linux) and holds a file lock
@@ -58,7 +58,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .errors import ParameterError, ResurfaceError
+from resurface.errors import ParameterError, ResurfaceError
 
 ENGINES = ("hf", "vllm", "hf-process")
 CHECKPOINT_ENGINES = ("vllm", "hf-process")  # scored out of process from a per-epoch checkpoint
@@ -246,7 +246,7 @@ class EpochEvaluator:
     # ---------------------------------------------------------------- resume
     def _prepare(self, config: dict) -> None:
         """Keep what a killed call left that is still valid; drop what will be redone."""
-        from .runstate import PROGRESS, _find_state
+        from resurface.train.runstate import PROGRESS, _find_state
 
         stamp = self.dir / "config.json"
         want = json.dumps({"engine": self.engine, "suites": self.suites, "limit": self.limit, "seed": self.seed,
@@ -285,7 +285,7 @@ class EpochEvaluator:
 
     def disk_bytes(self) -> int:
         """Disk the checkpoints need at once: one or two while overlapping, every epoch's otherwise."""
-        from .diskspace import fp32_weight_bytes
+        from resurface.diskspace import fp32_weight_bytes
 
         if self.keep:  # train_run's own check counts every kept checkpoint already
             return 0
@@ -301,11 +301,11 @@ class EpochEvaluator:
         self._raise_failed()
         if epoch == 0:
             if not self.rows_file(0).exists():
-                from .runstate import _rows_from_hook
+                from resurface.train.runstate import _rows_from_hook
 
                 rows = _rows_from_hook(self._base(model, tokenizer, 0), 0)
                 if self.items.get(0):
-                    from .evaluation import write_items
+                    from resurface.evaluate.evaluation import write_items
 
                     write_items(self.items_file(0), self.items.pop(0))
                 _atomic_json(self.rows_file(0), rows)
@@ -359,7 +359,7 @@ class EpochEvaluator:
             _say(f"[train] epoch {epoch} scored by {self.engine} in {time.perf_counter() - t0:.1f} s")
 
     def scorer_command(self, model: Path, epoch: int, rows: Path, resume: Path) -> list[str]:
-        cmd = [sys.executable, "-m", "resurface.epocheval", "score", "--model", str(model),
+        cmd = [sys.executable, "-m", "resurface.train.epocheval", "score", "--model", str(model),
                "--engine", "vllm" if self.engine == "vllm" else "hf", "--epoch", str(epoch),
                "--seed", str(self.seed), "--rows", str(rows), "--resume-dir", str(resume),
                "--device", self.device_class]
@@ -398,7 +398,7 @@ class EpochEvaluator:
         """The TrainResult of a training that finished before a kill (only scoring was left), or None."""
         import pandas as pd
 
-        from .runstate import TrainResult
+        from resurface.train.runstate import TrainResult
 
         f = self.trained_dir / "summary.json"
         if not f.exists():
@@ -473,7 +473,7 @@ def for_run(work: Path, suites: Sequence[str], **kw) -> EpochEvaluator:
     """The evaluator of one training run (``train_run``'s hook); checks the disk its checkpoints need."""
     ev = EpochEvaluator(work, suites, **kw)
     if ev.main and ev.trained_result() is None:
-        from .diskspace import check_free_space
+        from resurface.diskspace import check_free_space
 
         check_free_space(ev.work, ev.disk_bytes(), f"per-epoch checkpoints for {ev.engine} scoring "
                          f"({'overlapping' if ev.overlap else 'all kept until training ends'})")
@@ -485,14 +485,14 @@ def score(model: str | Path, suites: Sequence[str], *, engine: str, epoch: int, 
           device: str, rows: Path, resume_dir: Path | None = None) -> list[dict]:
     """Score one model folder on ``suites`` and write the tidy rows (with ``epoch``) to ``rows``.
 
-    ``hf``: the very code path of the in-process hook (:func:`resurface.evaluation.make_eval_hook` on
+    ``hf``: the very code path of the in-process hook (:func:`resurface.evaluate.evaluation.make_eval_hook` on
     the loaded model), so its rows equal in-process rows for the same weights. ``vllm``: lm-eval's
     vLLM backend with the c.5 arguments, one task at a time, finished tasks kept in ``resume_dir``.
     A file lock on ``rows`` keeps two processes from scoring the same epoch.
     """
     from filelock import FileLock
 
-    from .runstate import _rows_from_hook
+    from resurface.train.runstate import _rows_from_hook
 
     rows = Path(rows)
     rows.parent.mkdir(parents=True, exist_ok=True)
@@ -501,7 +501,7 @@ def score(model: str | Path, suites: Sequence[str], *, engine: str, epoch: int, 
             return json.loads(rows.read_text())
         items: list[dict] = []
         if engine == "vllm":
-            from .evaluation import evaluate_lm, vllm_lm
+            from resurface.evaluate.evaluation import evaluate_lm, vllm_lm
 
             lm = vllm_lm(model, seed=seed)
             out: list[dict] = []
@@ -510,8 +510,8 @@ def score(model: str | Path, suites: Sequence[str], *, engine: str, epoch: int, 
                 out += evaluate_lm(lm, s, limit=limit, seed=seed, epoch=epoch, resume_dir=rd,
                                    items=items).to_dict("records")
         elif engine == "hf":
-            from .evaluation import make_eval_hook
-            from .models import load_model
+            from resurface.evaluate.evaluation import make_eval_hook
+            from resurface.models import load_model
 
             m, tok = load_model(str(model), device=device, dtype="float32" if device == "cpu" else "auto")
             hook = make_eval_hook(list(suites), limit=limit, seed=seed)
@@ -520,7 +520,7 @@ def score(model: str | Path, suites: Sequence[str], *, engine: str, epoch: int, 
         else:
             raise ParameterError("engine", f"unknown scoring engine {engine!r}", "hf, vllm")
         result = _rows_from_hook(out, epoch)
-        from .evaluation import write_items
+        from resurface.evaluate.evaluation import write_items
 
         write_items(items_path(rows), [{**r, "epoch": epoch} for r in items])  # before the rows: they mark done
         _atomic_json(rows, result)
@@ -528,7 +528,7 @@ def score(model: str | Path, suites: Sequence[str], *, engine: str, epoch: int, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m resurface.epocheval",
+    p = argparse.ArgumentParser(prog="python -m resurface.train.epocheval",
                                 description="score one checkpoint of a training run (started by the run)")
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("score", help="score a model folder on suites and write tidy rows as JSON")

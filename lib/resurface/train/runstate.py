@@ -1,5 +1,5 @@
 """Pieces of a training run that its evaluator shares: the hook rows' form, the saved state's place
-and the result type (kept apart so that :mod:`resurface.training` and :mod:`resurface.epocheval` do not
+and the result type (kept apart so that :mod:`resurface.train.training` and :mod:`resurface.train.epocheval` do not
 import each other)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ResurfaceError
+from resurface.errors import ResurfaceError
 
 STATE_DIR, STATE_TMP, STATE_PREV, PROGRESS = "state", "state.tmp", "state.prev", "progress.json"
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from . import allocator
+from resurface import allocator
 
 
 def tied_input_embedding(model):

@@ -13,7 +13,7 @@ on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
   on parameters with two or more dimensions (matrices and embeddings, not norms or biases — the
   same set ``Trainer`` decays for the supported architectures); gradients clipped to ``max_grad_norm``
   (1.0, the HF/LLaMA-Factory default). On CPU a large tied embedding gets the lookup's share of its
-  gradient as a sparse tensor (:mod:`resurface.tiedgrad`); the parameter's gradient stays dense.
+  gradient as a sparse tensor (:mod:`resurface.train.tiedgrad`); the parameter's gradient stays dense.
 - **Schedule**: ``get_cosine_schedule_with_warmup`` with ``ceil(warmup_ratio * total_steps)`` warmup
   steps, exactly what ``Trainer`` computes from a ratio; total steps = epochs x
   ``ceil(micro_batches_per_epoch / grad_accum)`` (the last step of an epoch may be short, as in
@@ -59,10 +59,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import tiedgrad
-from .errors import ParameterError, ResurfaceError
-from .quiet import quiet_logger
-from .runstate import PROGRESS, STATE_DIR, STATE_PREV, STATE_TMP, TrainResult, _find_state, _rows_from_hook
+from resurface.train import tiedgrad
+from resurface.errors import ParameterError, ResurfaceError
+from resurface.quiet import quiet_logger
+from resurface.train.runstate import PROGRESS, STATE_DIR, STATE_PREV, STATE_TMP, TrainResult, _find_state, _rows_from_hook
 
 STAGE = "train"
 STAGE_VERSION = 3  # 2: content identity of model folders, no paths in keys (also base-eval)
@@ -424,7 +424,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
                              f"an integer <= {max_pos}")
     _check("device", device in ("auto", "cpu", "cuda"), f"got {device!r}", "auto, cpu, cuda")
     if device == "cuda" and not torch.cuda.is_available():
-        from .device import resolve_device
+        from resurface.device import resolve_device
 
         resolve_device("cuda")  # raises DeviceError with the explanation
     if eval_hook is not None and not callable(eval_hook):
@@ -607,8 +607,8 @@ def data_key(data: str | Path) -> str:
     A store artifact's own key (its artifact.json); for a subset folder inside an artifact, the
     parent's key + '/' + the folder name; otherwise ``sha256:`` of the corpus file.
     """
-    from .artifacts import META, sha256_file
-    from .corpus import corpus_path
+    from resurface.artifacts import META, sha256_file
+    from resurface.corpus.files import corpus_path
 
     f = corpus_path(data)
     folder = f.parent
@@ -633,8 +633,8 @@ def student_identity(student: str, allow_hub: bool = False) -> tuple[Path, str]:
     ``id@<snapshot commit>``; a folder in the artifact store, ``artifact:<stage>/<key>/<sub>``;
     other local folders, ``sha256:`` of their content (never their path).
     """
-    from .identity import identity_string, model_identity
-    from .models import local_path
+    from resurface.identity import identity_string, model_identity
+    from resurface.models import local_path
 
     try:
         path = local_path(student, allow_hub=allow_hub)
@@ -654,14 +654,14 @@ BASE_EVAL_STAGE = "base-eval"
 
 def _write_epoch_items(eval_hook, epoch: int, workdir) -> None:
     """Write the per-item rows a hook kept for ``epoch`` (``hook.items[epoch]``, see
-    :func:`resurface.evaluation.make_eval_hook`) to ``workdir/items/epoch_XX.csv.gz``."""
+    :func:`resurface.evaluate.evaluation.make_eval_hook`) to ``workdir/items/epoch_XX.csv.gz``."""
     items = getattr(eval_hook, "items", None)
     if not isinstance(items, dict) or epoch not in items:
         return
     rows = items.pop(epoch)
     if workdir is None:
         return
-    from .evaluation import write_items
+    from resurface.evaluate.evaluation import write_items
 
     (Path(workdir) / "items").mkdir(parents=True, exist_ok=True)
     write_items(Path(workdir) / "items" / f"epoch_{epoch:02d}.csv.gz", [{**r, "epoch": epoch} for r in rows])
@@ -670,7 +670,7 @@ def _write_epoch_items(eval_hook, epoch: int, workdir) -> None:
 def _shared_base_eval(hook: EvalHook, store, config: dict) -> EvalHook:
     """Wrap ``hook`` so that epoch 0 (the untouched student) is evaluated once per student and suite
     set and read from the store afterwards: every run of the same student shares its base scores."""
-    from .artifacts import Store
+    from resurface.artifacts import Store
 
     store = store if store is not None else Store()
 
@@ -682,7 +682,7 @@ def _shared_base_eval(hook: EvalHook, store, config: dict) -> EvalHook:
         def compute(work: Path) -> dict:
             pd.DataFrame(hook(model, tokenizer, 0)).to_csv(work / "results.csv", index=False)
             if isinstance(getattr(hook, "items", None), dict) and 0 in hook.items:
-                from .evaluation import write_items
+                from resurface.evaluate.evaluation import write_items
 
                 write_items(work / "items.csv.gz", hook.items.pop(0))
             return {}
@@ -725,16 +725,16 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     ``save_checkpoints``, ``checkpoints/epoch_XX`` and ``final_model/``. Results are cached in the
     artifact store (or written to ``out``); a killed run resumes from its last finished epoch.
 
-    ``eval_suites`` are resolved by :func:`resurface.evaluation.make_eval_hook`; ``eval_hook`` (a
+    ``eval_suites`` are resolved by :func:`resurface.evaluate.evaluation.make_eval_hook`; ``eval_hook`` (a
     callable ``(model, tokenizer, epoch) -> rows``) replaces them, e.g. in tests. ``dtype`` is the compute
     precision: auto (bf16 autocast on CUDA, fp32 on CPU), float32, or bfloat16 (autocast); weights are
     always trained in fp32. ``run_name`` labels the rows (default: the artifact key) and is part of the
     cache key when given. ``eval_engine`` scores ``eval_suites``: ``hf`` in this process, ``vllm`` (or
-    ``hf-process``) from a checkpoint per epoch in a process of its own (:mod:`resurface.epocheval`;
+    ``hf-process``) from a checkpoint per epoch in a process of its own (:mod:`resurface.train.epocheval`;
     part of the cache key when not ``hf``).
     """
-    from .artifacts import Store, make_key
-    from .device import DTYPES, resolve_device
+    from resurface.artifacts import Store, make_key
+    from resurface.device import DTYPES, resolve_device
 
     # ---- validation before any heavy work
     _validate_hparams(epochs, lr, warmup_ratio, weight_decay, 1.0, seed)
@@ -765,20 +765,20 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         import torch
 
         torch.cuda.set_device(int(dev.split(":")[1]))  # accelerate uses the current CUDA device
-    from .identity import key_name
+    from resurface.identity import key_name
 
     dkey = data_key(data)  # CorpusError when the folder is missing or not a corpus
     model_path, student_id = student_identity(student, allow_hub)
     hook = eval_hook
     if eval_suites:
         try:
-            from .evaluation import make_eval_hook  # lazily: lm-eval is heavy
+            from resurface.evaluate.evaluation import make_eval_hook  # lazily: lm-eval is heavy
         except ImportError as exc:
-            raise ResurfaceError(f"eval_suites need resurface.evaluation.make_eval_hook, which cannot be "
+            raise ResurfaceError(f"eval_suites need resurface.evaluate.evaluation.make_eval_hook, which cannot be "
                                  f"imported here ({exc}); train without suites or fix the evaluation "
                                  "module") from exc
         hook = make_eval_hook(eval_suites, limit=eval_limit, seed=seed)  # validates the suite names
-    from . import epocheval  # the engine: vllm without the package or a GPU falls back to hf, saying so
+    from resurface.train import epocheval  # the engine: vllm without the package or a GPU falls back to hf, saying so
 
     engine = epocheval.resolve_engine(eval_engine, dev_class, has_suites=bool(eval_suites),
                                       say=epocheval._say if progress and rank == 0 else None)
@@ -811,9 +811,9 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         hook = _shared_base_eval(hook, store, base_cfg)
 
     def compute(work: Path) -> dict:
-        from .corpus import read_corpus
-        from .diskspace import check_free_space, training_bytes
-        from .models import load_model, load_tokenizer
+        from resurface.corpus.files import read_corpus
+        from resurface.diskspace import check_free_space, training_bytes
+        from resurface.models import load_model, load_tokenizer
 
         if main:
             check_free_space(work, training_bytes(model_path, epochs, save_checkpoints),
@@ -852,7 +852,7 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
             for f in sorted((work / "items").glob("epoch_*.csv.gz")):  # label the per-item rows too
                 import pandas
 
-                from .evaluation import write_items
+                from resurface.evaluate.evaluation import write_items
 
                 write_items(f, pandas.read_csv(f).assign(run=run))
             los = result.losses.copy()

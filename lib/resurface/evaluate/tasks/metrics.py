@@ -1,8 +1,8 @@
-"""Functions named by the task YAMLs (``!function resurface.tasks.metrics.<name>``).
+"""Functions named by the task YAMLs (``!function resurface.evaluate.tasks.metrics.<name>``).
 
-The code tasks score completions by running them with :func:`resurface.codeexec.check_completion`
+The code tasks score completions by running them with :func:`resurface.evaluate.codeexec.check_completion`
 (a separate, limited process), never with ``exec`` in the evaluating process. They refuse to run
-unless ``HF_ALLOW_CODE_EVAL=1`` is set, which :func:`resurface.evaluation.evaluate_model` does only
+unless ``HF_ALLOW_CODE_EVAL=1`` is set, which :func:`resurface.evaluate.evaluation.evaluate_model` does only
 for suites that opt in (``unsafe_code=True``); lm-eval additionally refuses these tasks (they are
 marked ``unsafe_code: true``) without ``confirm_run_unsafe_code=True``.
 """
@@ -39,7 +39,7 @@ def process_code(doc: dict[str, Any], results: list[Any]) -> dict[str, float]:
     With ``n`` samples of which ``c`` pass, the unbiased pass@1 estimator equals ``c / n``; with one
     greedy sample it is 0 or 1.
     """
-    from resurface.codeexec import check_completion
+    from resurface.evaluate.codeexec import check_completion
 
     _check_allowed()
     samples = results[0] if results else []

@@ -1,19 +1,19 @@
 """Per-item evidence from training runs: Δ curves with 95% intervals, the paper's contrasts, verdict rows.
 
 Every training run keeps lm-eval's per-item values (``items/epoch_XX.csv.gz``, read by
-:func:`resurface.evaluation.read_items`). This module turns them into
+:func:`resurface.evaluate.evaluation.read_items`). This module turns them into
 
 - **bands**: per condition and evaluated epoch, Δ against the base model with its 95% interval
-  (:func:`resurface.stats.delta_ci`: paired on items, over training subsets when there are several);
+  (:func:`resurface.evidence.stats.delta_ci`: paired on items, over training subsets when there are several);
 - **contrasts**: a group of conditions against another at the last evaluated epoch (e.g. the mean
   of the self-generated corpora minus the replay corpus), paired on items;
-- **verdict rows** (:mod:`resurface.verdicts`), one per claim and benchmark, with Holm's correction
+- **verdict rows** (:mod:`resurface.evidence.verdicts`), one per claim and benchmark, with Holm's correction
   over the rows of a page.
 
 Which metric a figure plots is the profile's ``evidence_metric``: ``continuous`` (the course and
 smoke profiles: the gold answer's normalised log-probability for choice tasks, minus its bits per
 byte for generation tasks) or ``paper`` (the paper's own metrics: accuracy, exact match, pass@1).
-Computation only: :mod:`resurface.findings` writes the sentences.
+Computation only: :mod:`resurface.evidence.findings` writes the sentences.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import stats, verdicts
-from .errors import ParameterError
+from resurface.evidence import stats, verdicts
+from resurface.errors import ParameterError
 
 CONTINUOUS_METRICS = ("logp_gold_norm,none", "neg_bpb,none")
 METRIC_MODES = ("continuous", "paper")
@@ -40,7 +40,7 @@ def panels(suite: str, mode: str, present: pd.DataFrame | None = None) -> list[t
     ``continuous``: every continuous metric the suite's tasks report; ``paper``: each paper-metric
     task's primary metric. With ``present`` (tidy results), only the pairs that have rows there.
     """
-    from .suites import get_suite
+    from resurface.evaluate.suites import get_suite
 
     if mode not in METRIC_MODES:
         raise ParameterError("evidence_metric", f"unknown value {mode!r}", ", ".join(METRIC_MODES))
@@ -64,9 +64,9 @@ def axis_labels() -> dict[str, str]:
 # ------------------------------------------------------------------------------ per-item tables
 def run_items(results: pd.DataFrame) -> pd.DataFrame:
     """The per-item values of every run in ``results`` (tidy results of
-    :func:`resurface.experiments.run_conditions`, which carry each run's folder in ``run_path``),
+    :func:`resurface.study.experiments.run_conditions`, which carry each run's folder in ``run_path``),
     labelled with the run's condition, subset and student."""
-    from .evaluation import ITEM_COLUMNS, read_items
+    from resurface.evaluate.evaluation import ITEM_COLUMNS, read_items
 
     if "run_path" not in results.columns:
         raise ParameterError("results", "has no run_path column", "experiments.run_conditions(...) output")
@@ -301,7 +301,7 @@ def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float
     """Figure 8: per condition, the relative drop of extraction from the base to the last epoch on
     the same sequences (text and code together; every run's sequences, paired with the base's),
     bootstrapped over those pairs, tested against the paper's 95%."""
-    from .plots import condition_label
+    from resurface.conditions import condition_label
 
     d = _sequences(items)
     if d.empty:
@@ -334,7 +334,7 @@ def metric_rows(results: pd.DataFrame, suite: str, mode: str) -> pd.DataFrame:
 def transfer_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     """The verdict tables of Figures 2, 3, 5, 9 and 10, as their pages compute them (their runs are
     read from the store)."""
-    from .experiments import TRANSFER_FIGURES, figure_conditions, run_conditions
+    from resurface.study.experiments import TRANSFER_FIGURES, figure_conditions, run_conditions
 
     tables = []
     for fig in TRANSFER_FIGURES:
@@ -346,8 +346,8 @@ def transfer_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
 
 def memorization_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     """The verdict tables of Figures 7 and 8 (one memorisation study, read from the store)."""
-    from .experiments import figure_params
-    from .memorization import run_study
+    from resurface.study.experiments import figure_params
+    from resurface.measures.memorization import run_study
 
     q = figure_params(P, "fig08")
     study = run_study(q, store)
