@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from resurface.study import profiles
-from resurface.evidence import relational, verdicts
+from resurface.evidence import claims, relational, verdicts
 from resurface.errors import ParameterError
 
 
@@ -118,7 +118,7 @@ def test_too_few_corpora_are_not_testable():
 def test_the_claim_is_registered_and_the_prose_says_inconclusive():
     from resurface.evidence import findings
 
-    assert verdicts.CLAIMS[relational.CLAIM].figure == "Fig 12"
+    assert claims.CLAIMS[relational.CLAIM].figure == "Fig 12"
     rng = np.random.default_rng(3)
     t = _table(6, rng.normal(size=6), rng.normal(size=6), rng.normal(size=6))
     t["student"], t["kind"] = "s", "cross"

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from resurface.evidence.stats import Estimate, mde, relative_drop_ci
-from resurface.evidence.verdicts import (AGREES, CLAIMS, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, Claim, VerdictRow,
+from resurface.evidence.claims import CLAIMS, Claim
+from resurface.evidence.verdicts import (AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, VerdictRow,
                                 format_interval, make_row, relative_margin, verdict, verdict_table)
 
 

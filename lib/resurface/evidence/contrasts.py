@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from resurface.evidence import stats, verdicts
+from resurface.evidence import claims, stats, verdicts
 from resurface.errors import ParameterError
 
 CONTINUOUS_METRICS = ("logp_gold_norm,none", "neg_bpb,none")
@@ -227,7 +227,7 @@ def transfer_rows(fig: str, items: pd.DataFrame, suite: str, pairs, conditions: 
     not run in this profile (e.g. no same-lineage source in the course) give no row."""
     rows = []
     for claim, kind_a, kind_b in TRANSFER_CLAIMS.get(fig, []):
-        if claim not in verdicts.CLAIMS:
+        if claim not in claims.CLAIMS:
             continue
         a = [c for c in conditions if kind_of(c) == kind_a]
         b = [c for c in conditions if kind_of(c) == kind_b]
@@ -307,7 +307,7 @@ def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float
     if d.empty:
         return []
     last = int(d["epoch"].max())
-    claim = verdicts.CLAIMS["extraction_drop_95"]
+    claim = claims.CLAIMS["extraction_drop_95"]
     rows = []
     for cond in conditions:
         c = d[d["condition"] == cond]

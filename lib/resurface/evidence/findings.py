@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from resurface.conditions import condition_label
-from resurface.evidence.verdicts import CLAIMS, LABELS
+from resurface.evidence.claims import CLAIMS
+from resurface.evidence.verdicts import LABELS
 
 
 def primary_rows(df: pd.DataFrame, suite: str) -> pd.DataFrame:

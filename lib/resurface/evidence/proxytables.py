@@ -48,7 +48,7 @@ from resurface.errors import ParameterError
 from resurface.measures.proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll, read_nll, read_similarity, similarity,
                       split_by_similarity)
 
-# equivalence margins (fixed before any run; see verdicts.CLAIMS for the reasons)
+# equivalence margins (fixed before any run; see claims.CLAIMS for the reasons)
 SPLIT_MARGIN_FRACTION = 0.5  # Fig 4: half the below side's gain
 NLL_GAP_FRACTION = 0.05  # Figs 6/11: 5% of the own corpus's mean NLL
 
