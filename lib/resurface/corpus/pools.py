@@ -161,12 +161,63 @@ def select_rows(rows: Iterable[dict], domains: list[str], per_domain: int, min_t
     return out
 
 
+ZSTD_FIX = ("pip install zstandard==0.25.0 (a dependency of resurface since the paper's Pile mirror, "
+            "monology/pile-uncopyrighted, is stored as .jsonl.zst)")
+
+
+def _zstd():
+    try:
+        import zstandard
+    except ImportError:
+        raise ResurfaceError(f"reading a .zst file needs the zstandard package: {ZSTD_FIX}") from None
+    return zstandard
+
+
+def iter_pile_file(path: Path) -> Iterator[dict]:
+    """The rows of one local Pile file: ``.jsonl`` or ``.jsonl.zst`` (zstandard, streamed, line by line).
+
+    The ``.zst`` path is the format of ``monology/pile-uncopyrighted`` (``train/NN.jsonl.zst``); on the
+    Hub the same files are read by ``datasets`` through fsspec, which needs the same ``zstandard``.
+    """
+    path = Path(path)
+    if path.name.endswith(".zst"):
+        import io
+
+        zstandard = _zstd()
+        with open(path, "rb") as raw:
+            reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+            for lineno, line in enumerate(io.TextIOWrapper(reader, encoding="utf-8"), 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise CorpusError(f"{path}:{lineno}: invalid JSON ({exc.msg}: column {exc.colno})") from None
+                if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                    raise CorpusError(f"{path}:{lineno}: expected an object with a string 'text'")
+                yield obj
+        return
+    yield from iter_jsonl(path)
+
+
+def local_pile_files(p: Path) -> list[Path]:
+    """A file itself; a corpus folder's corpus.jsonl; else every ``*.jsonl``/``*.jsonl.zst`` under a
+    folder (sorted; the layout of a downloaded ``monology/pile-uncopyrighted`` snapshot)."""
+    if p.is_file() or (p / "corpus.jsonl").exists():
+        return [corpus_path(p)]
+    files = sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith((".jsonl", ".jsonl.zst")))
+    if not files:
+        raise CorpusError(f"{p}: no corpus.jsonl and no *.jsonl or *.jsonl.zst file under it")
+    return files
+
+
 def pile_rows(source: str, domains: list[str], *, seed: int, split: str = "train", layout: str = "mixed",
               shuffle_buffer: int = 10_000, allow_hub: bool = False) -> Iterator[dict]:
     """Rows ``{text, meta: {pile_set_name}}`` from a local jsonl file or a Hub dataset (streamed)."""
     p = Path(source).expanduser()
     if p.is_file() or p.is_dir():
-        yield from iter_jsonl(corpus_path(p))
+        for f in local_pile_files(p):
+            yield from iter_pile_file(f)
         return
     if not allow_hub:
         raise ParameterError("pool", f"{source!r} is neither a local file nor 'planted'; as a Hub dataset id it "
@@ -304,7 +355,10 @@ def _source_identity(source: str) -> str:
     if p.exists():
         from resurface.artifacts import sha256_file
 
-        return "sha256:" + sha256_file(corpus_path(p))
+        files = local_pile_files(p)
+        if len(files) == 1:
+            return "sha256:" + sha256_file(files[0])
+        return "sha256:" + ",".join(sha256_file(f) for f in files)
     return f"hub:{source}"
 
 
@@ -389,5 +443,6 @@ def pool_key(pool: str | Path) -> str:
 
 
 __all__ = ["DOMAIN_GROUPS", "GROUPS", "PILE_DOMAINS", "PLANTED_DOMAINS", "PILE_DEFAULT_ID", "check_domains",
-           "record_domain", "normalize_record", "read_pool", "select_rows", "pile_rows", "planted_records",
+           "record_domain", "normalize_record", "read_pool", "select_rows", "pile_rows", "iter_pile_file",
+           "local_pile_files", "planted_records",
            "build_pool", "pool_key", "CorpusError"]
