@@ -10,8 +10,8 @@ import pytest
 
 from resurface.evidence.stats import Estimate, mde, relative_drop_ci
 from resurface.evidence.claims import CLAIMS, Claim
-from resurface.evidence.verdicts import (AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, VerdictRow,
-                                format_interval, make_row, relative_margin, verdict, verdict_table)
+from resurface.evidence.verdicts import (AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, VerdictRow, decide,
+                                         format_interval, mde_text, make_row, relative_margin, verdict, verdict_table)
 
 
 def est(e, lo, hi, *, se=None, p=0.5, null=0.0, df=math.inf, n_subsets=3, **kw):
@@ -50,7 +50,7 @@ def test_noninferiority_claims():
 
 def test_extraction_drop_threshold_claim():
     c = CLAIMS["extraction_drop_95"]
-    assert c.threshold == 0.95 and c.kind == "direction" and c.direction == 1
+    assert c.threshold == 0.95 and c.kind in ("direction", "threshold") and c.direction == 1
     ok = verdict(est(0.98, 0.96, 0.99, null=0.95), c.direction, threshold=c.threshold)
     assert ok.label == AGREES
     assert verdict(est(0.8, 0.7, 0.9, null=0.95), threshold=0.95).label == CONTRADICTS
@@ -74,8 +74,8 @@ def test_registry():
     assert need <= set(CLAIMS)
     for c in CLAIMS.values():
         assert isinstance(c, Claim) and c.text and c.figure.startswith("Fig") and c.direction in (1, -1)
-        assert c.kind in ("direction", "equivalence", "noninferiority")
-        if c.kind != "direction":
+        assert c.kind in ("direction", "equivalence", "noninferiority", "threshold")
+        if c.kind in ("equivalence", "noninferiority"):
             assert c.margin_note  # every margin is explained
     assert CLAIMS["similarity_equivalent"].kind == "equivalence"
     assert CLAIMS["capability_kept"].kind == "noninferiority"
@@ -124,3 +124,72 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="rows"):
         verdict_table([{"claim_id": "x"}])  # type: ignore[list-item]
     assert isinstance(make_row("self_gt_replay", est(0.1, 0.0, 0.2), "acc"), VerdictRow)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 29: the decision rules, hand-worked (each row's interval position against threshold/margin)
+# ---------------------------------------------------------------------------------------------
+RULES = [
+    # kind, direction, threshold, margin, lo, hi, expected
+    ("equivalence", 1, 0.0, 0.5, 0.02, 0.55, INCONCLUSIVE),   # issue 29 (1): excludes 0, mostly inside
+    ("equivalence", 1, 0.0, 0.5, -0.55, -0.02, INCONCLUSIVE),
+    ("equivalence", 1, 0.0, 0.5, 0.51, 0.90, CONTRADICTS),    # wholly beyond +margin
+    ("equivalence", 1, 0.0, 0.5, -0.90, -0.51, CONTRADICTS),  # wholly beyond -margin
+    ("equivalence", 1, 0.0, 0.5, -0.40, 0.45, AGREES),
+    ("equivalence", 1, 0.0, 0.5, -0.60, 0.60, INCONCLUSIVE),  # covers the whole margin and more
+    ("equivalence", 1, 1.0, 0.1, 1.12, 1.30, CONTRADICTS),    # threshold not zero
+    ("equivalence", 1, 1.0, 0.1, 1.05, 1.15, INCONCLUSIVE),
+    ("noninferiority", 1, 0.0, 0.05, -0.06, -0.01, INCONCLUSIVE),  # issue 29 (2): a tolerated loss
+    ("noninferiority", 1, 0.0, 0.05, -0.04, 0.02, AGREES),
+    ("noninferiority", 1, 0.0, 0.05, -0.20, -0.06, CONTRADICTS),   # wholly below -margin
+    ("noninferiority", 1, 0.0, 0.05, 0.10, 0.30, AGREES),          # improved
+    ("noninferiority", -1, 0.0, 0.05, 0.01, 0.06, INCONCLUSIVE),   # lower is better: mirror image
+    ("noninferiority", -1, 0.0, 0.05, 0.06, 0.20, CONTRADICTS),
+    ("noninferiority", -1, 0.0, 0.05, -0.30, 0.04, AGREES),
+    ("threshold", 1, 0.95, None, 0.96, 0.99, AGREES),         # "falls by more than 95%"
+    ("threshold", 1, 0.95, None, 0.943, 1.0, INCONCLUSIVE),   # issue 29 (3)'s cluster interval
+    ("threshold", 1, 0.95, None, 0.70, 0.90, CONTRADICTS),
+    ("threshold", -1, 0.05, None, 0.01, 0.04, AGREES),        # "less than 5% left"
+    ("threshold", -1, 0.05, None, 0.06, 0.10, CONTRADICTS),
+    ("direction", 1, 0.0, None, 0.01, 0.30, AGREES),
+    ("direction", 1, 0.0, None, -0.30, -0.01, CONTRADICTS),
+    ("direction", -1, 0.0, None, -0.30, -0.01, AGREES),
+    ("direction", 1, 0.0, None, -0.01, 0.30, INCONCLUSIVE),
+]
+
+
+@pytest.mark.parametrize("kind,direction,t,m,lo,hi,expected", RULES,
+                         ids=[f"{r[0]}{'+' if r[1] > 0 else '-'}[{r[4]},{r[5]}]" for r in RULES])
+def test_decision_rules_table(kind, direction, t, m, lo, hi, expected):
+    """Issue 29 (1)-(3): agrees / contradicts / inconclusive from the interval's position against the
+    threshold and margin, for all four kinds (both through :func:`decide` and :func:`verdict`)."""
+    assert decide(lo, hi, kind=kind, threshold=t, margin=m, direction=direction) == expected
+    e = est((lo + hi) / 2, lo, hi, null=t)
+    assert verdict(e, direction, kind=kind, threshold=t, margin=m).label == expected
+
+
+def test_threshold_kind_is_accepted_and_survives_holm_like_direction():
+    row = verdict(est(0.97, 0.96, 0.99, null=0.95, p=0.001), kind="threshold", threshold=0.95)
+    assert row.label == AGREES and "above 0.95" in row.note
+    assert decide(float("nan"), 1.0, kind="threshold", threshold=0.95) == NOT_TESTABLE
+    with pytest.raises(ValueError, match="margin"):
+        decide(0.0, 0.1, kind="equivalence")
+    with pytest.raises(ValueError, match="kind"):
+        decide(0.0, 0.1, kind="superiority")
+
+
+def test_mde_is_never_zero():
+    """Issue 29 (6): a zero SE (nothing extracted after training; a degenerate bootstrap) gives an
+    undefined MDE, printed as "undefined", never 0."""
+    flat = est(1.0, 0.94, 1.0, se=0.0, null=0.95)
+    v = verdict(flat, kind="threshold", threshold=0.95)
+    assert v.label == INCONCLUSIVE and "undefined" in v.note and "smaller than 0 " not in v.note
+    row = make_row(Claim("x", "x", "Fig 8", "threshold", "drop", threshold=0.95), flat, "extracted")
+    assert math.isnan(row.mde) and mde_text(row.mde) == "undefined"
+    assert mde_text(0.0) == "undefined" and mde_text(0.1234) == "0.123"
+
+
+def test_not_testable_estimate_gives_not_testable_with_its_reason():
+    e = est(1.0, -1.0, 1.0, testable=False, note="with 3 corpora the smallest attainable p is 0.167")
+    v = verdict(e, kind="equivalence", margin=0.5)
+    assert v.label == NOT_TESTABLE and "0.167" in v.note

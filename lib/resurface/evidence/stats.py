@@ -94,6 +94,8 @@ class Estimate:
     ``df`` is the t degrees of freedom (``inf`` for resampling intervals). ``item_noise_only`` is True
     when some condition has a single run, so the interval cannot include run-to-run variance.
     ``n_dropped`` counts degenerate resamples left out (constant ranks, nothing extracted).
+    ``testable`` is False when no data of this design could reach the level (e.g. Spearman's ρ over
+    3 corpora); ``note`` then says why, and the verdict is "not testable here".
     """
 
     estimate: float
@@ -111,6 +113,7 @@ class Estimate:
     B: int = 0
     n_dropped: int = 0
     note: str = ""
+    testable: bool = True
 
     @property
     def excludes_null(self) -> bool:

@@ -1,27 +1,37 @@
 """Verdicts on the paper's claims from intervals (computation and labels only; page prose lives in
 :mod:`resurface.evidence.findings`).
 
-Three kinds of claim (:class:`resurface.evidence.claims.Claim`):
+Four kinds of claim (:class:`resurface.evidence.claims.Claim`); :func:`decide` holds the rules, with
+``t`` the threshold, ``m`` the margin and ``[lo, hi]`` the interval, oriented so that the paper expects
+the statistic on the ``direction`` side of ``t``:
 
-- ``"direction"``: the paper predicts a sign (a contrast oriented so the paper expects ``> threshold``,
-  usually 0). *agrees* when the interval excludes the threshold on the paper's side, *contradicts*
-  when it excludes it on the other side, else *inconclusive* with the minimum detectable effect
-  (:func:`resurface.evidence.stats.mde`, t quantiles when the estimate has finite df).
-- ``"equivalence"`` ("no difference"): *agrees* only when the whole interval lies within
-  ``threshold ± margin``, *contradicts* when the interval excludes the threshold, else *inconclusive*.
-  A small but non-zero effect whose interval lies inside the margin *agrees* (the margin defines
-  what counts as no difference). The estimate's own interval is used (95%: a stricter test than TOST's
-  90% interval).
-- ``"noninferiority"`` ("preserved or improved"): *agrees* when the interval's lower end is above
-  ``threshold - margin``; *contradicts* when the interval lies wholly below the threshold (a real
-  loss not shown to lie within the margin); else *inconclusive*. An improvement never counts against.
+==================  =============================================  ==========================================
+kind                *agrees*                                       *contradicts*
+==================  =============================================  ==========================================
+``direction``       the interval excludes ``t`` on the paper's     it excludes ``t`` on the other side
+                    side (usually ``t = 0``)
+``threshold``       the interval lies wholly on the paper's side   it lies wholly on the other side
+                    of ``t`` (e.g. "a drop of more than 95%")
+``equivalence``     the whole interval lies inside ``t ± m``       the whole interval lies outside it
+                                                                   (``lo > t + m`` or ``hi < t - m``)
+``noninferiority``  the lower end is above ``t - m``               the whole interval lies below ``t - m``
+==================  =============================================  ==========================================
+
+Everything else is *inconclusive*, with the minimum detectable effect
+(:func:`resurface.evidence.stats.mde`, t quantiles when the estimate has finite df; "undefined" when
+the estimate has no positive standard error). An interval that merely excludes ``t`` but reaches
+inside the margin does not contradict an equivalence or non-inferiority claim: the margin is what the
+claim tolerates. The estimate's own interval is used (95%: a stricter test than TOST's 90% interval, so
+at a true effect exactly on the margin a false *agrees* has probability at most 2.5%). An estimate that
+cannot reach the level with any data (:attr:`Estimate.testable` False, e.g. Spearman's ρ over 3 corpora)
+or has no interval is *not testable here*, with the reason.
 
 Multiplicity (:func:`verdict_table`): Holm's step-down adjusted p-values over the rows of one page. By
 default (``adjust=True``) a verdict that rests on the interval excluding the null (*agrees* for
-direction claims, *contradicts* for any kind) also needs ``p_holm < 1 - level``; otherwise it becomes
-*inconclusive* with a note. Equivalence/non-inferiority *agrees* rest on the margin, not on a p-value,
-and are left as they are. ``adjust=False`` gives per-claim verdicts (then say the intervals are
-per-claim).
+direction and threshold claims, *contradicts* for any kind) also needs ``p_holm < 1 - level``;
+otherwise it becomes *inconclusive* with a note. Equivalence/non-inferiority *agrees* rest on the
+margin, not on a p-value, and are left as they are. ``adjust=False`` gives per-claim verdicts (then say
+the intervals are per-claim).
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ CONTRADICTS = "contradicts the paper"
 INCONCLUSIVE = "inconclusive"
 NOT_TESTABLE = "not testable here"
 LABELS = (AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE)
-KINDS = ("direction", "equivalence", "noninferiority")
+KINDS = ("direction", "equivalence", "noninferiority", "threshold")
 
 
 @dataclass(frozen=True)
@@ -64,15 +74,49 @@ def relative_margin(reference: Estimate | float, fraction: float = 0.5) -> float
 
 
 def _mde_of(est: Estimate, alpha: float) -> float:
-    if not np.isfinite(est.se):
+    """The estimate's minimum detectable effect, NaN when undefined (no positive, finite SE: nothing
+    varied, e.g. nothing extracted after training, or a degenerate resampling distribution)."""
+    if not np.isfinite(est.se) or est.se <= 0:
         return math.nan
     return mde(est.se, alpha=alpha, df=est.df if np.isfinite(est.df) else None)
 
 
+def mde_text(value: float, digits: int = 3) -> str:
+    """How an MDE is printed: the number, or ``"undefined"`` (never 0)."""
+    return f"{value:.{digits}g}" if np.isfinite(value) and value > 0 else "undefined"
+
+
+def decide(lo: float, hi: float, *, kind: str = "direction", threshold: float = 0.0,
+           margin: float | None = None, direction: int = 1) -> str:
+    """The label of an interval ``[lo, hi]`` for a claim (the rules of the module docstring's table);
+    :data:`NOT_TESTABLE` when an end is not finite. Pure: recompute a printed verdict from its row."""
+    if kind not in KINDS:
+        raise ParameterError("kind", f"unknown kind {kind!r}", ", ".join(KINDS))
+    if direction not in (1, -1):
+        raise ParameterError("direction", f"must be +1 or -1, got {direction!r}")
+    if kind in ("equivalence", "noninferiority") and (margin is None or not np.isfinite(margin) or margin <= 0):
+        raise ParameterError("margin", f"a {kind} claim needs a positive margin, got {margin!r}")
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return NOT_TESTABLE
+    if lo > hi:
+        raise ParameterError("lo", f"must not exceed hi, got [{lo}, {hi}]")
+    t = float(threshold)
+    # orient so that the paper expects large values
+    a, b, tt = (lo, hi, t) if direction == 1 else (-hi, -lo, -t)
+    if kind in ("direction", "threshold"):
+        return AGREES if a > tt else CONTRADICTS if b < tt else INCONCLUSIVE
+    if kind == "equivalence":
+        if lo > t - margin and hi < t + margin:
+            return AGREES
+        return CONTRADICTS if (lo > t + margin or hi < t - margin) else INCONCLUSIVE
+    # non-inferiority
+    return AGREES if a > tt - margin else CONTRADICTS if b < tt - margin else INCONCLUSIVE
+
+
 def verdict(est: Estimate, direction: int = 1, *, kind: str = "direction", threshold: float | None = None,
             margin: float | None = None) -> Verdict:
-    """The verdict of one estimate on one claim (see the module docstring). ``threshold`` defaults to
-    the estimate's ``null``; when given it must equal it (the p-value tests that value)."""
+    """The verdict of one estimate on one claim (:func:`decide`, with a note). ``threshold`` defaults
+    to the estimate's ``null``; when given it must equal it (the p-value tests that value)."""
     if not isinstance(est, Estimate):
         raise ParameterError("est", f"must be a resurface.evidence.stats.Estimate, got {type(est).__name__}")
     if direction not in (1, -1):
@@ -83,36 +127,38 @@ def verdict(est: Estimate, direction: int = 1, *, kind: str = "direction", thres
     if not math.isclose(t, est.null, abs_tol=1e-12):
         raise ParameterError("threshold", f"{t} differs from the estimate's null ({est.null}); compute the "
                                           "estimate with null=threshold so its p-value tests the same value")
-    if kind != "direction":
+    if kind in ("equivalence", "noninferiority"):
         if margin is None or not np.isfinite(margin) or margin <= 0:
             raise ParameterError("margin", f"a {kind} claim needs a positive margin, got {margin!r}")
+    if not getattr(est, "testable", True):
+        return Verdict(NOT_TESTABLE, est.note or "no result could reach the level with this design")
     if not (np.isfinite(est.lo) and np.isfinite(est.hi)):
         return Verdict(NOT_TESTABLE, est.note or "no interval could be computed")
     alpha = 1 - est.level
     hide = _mde_of(est, alpha)
-    hide_note = f"an effect smaller than {hide:.3g} could still hide here" if np.isfinite(hide) else ""
-    above, below = est.lo > t, est.hi < t
-    if kind == "direction":
-        if (above and direction == 1) or (below and direction == -1):
-            return Verdict(AGREES, f"the interval excludes {t:g} in the paper's direction")
-        if above or below:
-            return Verdict(CONTRADICTS, f"the interval excludes {t:g} in the other direction")
+    hide_note = (f"an effect smaller than {hide:.3g} could still hide here" if np.isfinite(hide) else
+                 "the minimum detectable effect is undefined: the estimate has no positive standard error")
+    label = decide(est.lo, est.hi, kind=kind, threshold=t, margin=margin, direction=direction)
+    if kind in ("direction", "threshold"):
+        side = ("above" if direction == 1 else "below") if kind == "threshold" else "in the paper's direction"
+        if label == AGREES:
+            return Verdict(AGREES, f"the interval lies wholly {side} {t:g}" if kind == "threshold"
+                           else f"the interval excludes {t:g} in the paper's direction")
+        if label == CONTRADICTS:
+            return Verdict(CONTRADICTS, f"the interval lies wholly on the other side of {t:g}")
         return Verdict(INCONCLUSIVE, f"the interval covers {t:g}; {hide_note}")
     if kind == "equivalence":
-        if est.lo > t - margin and est.hi < t + margin:
+        if label == AGREES:
             return Verdict(AGREES, f"the whole interval lies within {t:g} ± {margin:.3g}")
-        if above or below:
-            return Verdict(CONTRADICTS, f"the interval excludes {t:g}")
-        return Verdict(INCONCLUSIVE, f"the interval covers {t:g} but reaches beyond ± {margin:.3g}; {hide_note}")
-    # non-inferiority, oriented by direction
-    lo_side = est.lo if direction == 1 else -est.hi
-    hi_side = est.hi if direction == 1 else -est.lo
-    tt = t if direction == 1 else -t
-    if lo_side > tt - margin:
-        return Verdict(AGREES, f"the interval stays above {t - direction * margin:g} (margin {margin:.3g})")
-    if hi_side < tt:
-        return Verdict(CONTRADICTS, f"the interval lies wholly on the losing side of {t:g}")
-    return Verdict(INCONCLUSIVE, f"the interval reaches below the margin ({margin:.3g}); {hide_note}")
+        if label == CONTRADICTS:
+            return Verdict(CONTRADICTS, f"the whole interval lies outside {t:g} ± {margin:.3g}")
+        return Verdict(INCONCLUSIVE, f"the interval reaches both inside and beyond {t:g} ± {margin:.3g}; {hide_note}")
+    bound = t - direction * margin
+    if label == AGREES:
+        return Verdict(AGREES, f"the interval stays on the paper's side of {bound:g} (margin {margin:.3g})")
+    if label == CONTRADICTS:
+        return Verdict(CONTRADICTS, f"the whole interval lies beyond the tolerated loss ({bound:g}, margin {margin:.3g})")
+    return Verdict(INCONCLUSIVE, f"the interval reaches beyond the tolerated loss ({bound:g}, margin {margin:.3g}); {hide_note}")
 
 
 @dataclass(frozen=True)
@@ -169,7 +215,8 @@ def verdict_table(rows: list[VerdictRow], *, adjust: bool = True) -> pd.DataFram
     if adjust:
         m = int(df["p"].notna().sum())
         for i, r in df.iterrows():
-            rests_on_null = r["verdict"] == CONTRADICTS or (r["verdict"] == AGREES and r["kind"] == "direction")
+            rests_on_null = r["verdict"] == CONTRADICTS or (r["verdict"] == AGREES
+                                                            and r["kind"] in ("direction", "threshold"))
             if rests_on_null and not (r["p_holm"] < 1 - r["level"]):
                 df.at[i, "verdict"] = INCONCLUSIVE
                 df.at[i, "note"] = (f"the interval excludes {r['threshold']:g}, but not after Holm's correction "
