@@ -155,3 +155,30 @@ def test_bad_parameters():
         read_common_corpus([], max_docs=5, min_chars=-1, seed=0)
     assert err.value.name == "min_chars"
     assert replay.SKIP_MODULES >= {"antigravity", "this", "tkinter", "turtle", "idlelib"}
+
+
+def test_common_corpus_reader_names_a_renamed_language_column_up_front():
+    rows = iter([{"lang": "English", "text": "a long English text " * 5}] * 3)
+    with pytest.raises(ParameterError, match="'language'") as e:
+        read_common_corpus(rows, max_docs=2, min_chars=0, seed=0, shuffle_buffer=0)
+    assert e.value.name == "replay_language_column" and "replay_language=null" in str(e.value)
+    # the column given by name is read
+    rows = [{"lang": "English", "text": f"a long English text {i}"} for i in range(3)]
+    docs = read_common_corpus(rows, max_docs=2, min_chars=0, seed=0, shuffle_buffer=0, language_column="lang")
+    assert [d["language"] for d in docs] == ["English", "English"]
+
+
+def test_common_corpus_reader_stops_after_n_rows_without_a_match():
+    import itertools
+
+    read = []
+
+    def endless():  # an unbounded stream of rows whose values never match ("en" vs "English")
+        for i in itertools.count():
+            read.append(i)
+            yield {"language": "en", "text": f"document {i}"}
+
+    with pytest.raises(ParameterError, match="1000 rows in a row") as e:
+        read_common_corpus(endless(), max_docs=2, min_chars=0, seed=0, shuffle_buffer=0, max_unmatched_rows=1000)
+    assert e.value.name == "replay_language" and "'en' (1000)" in str(e.value)
+    assert len(read) == 1000  # stopped, not streamed on

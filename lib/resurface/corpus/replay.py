@@ -163,9 +163,30 @@ def stdlib_documents(min_chars: int, timeout: float = 300.0) -> list[dict]:
     return docs
 
 
+LANGUAGE_COLUMN = "language"
+#: rows read without one that passes the language filter before the reader gives up (English is the
+#: largest language of Common Corpus; a filter that matches nothing in this many rows is wrong)
+MAX_UNMATCHED_ROWS = 100_000
+
+
+def check_language_column(row: dict, language: str | None, column: str = LANGUAGE_COLUMN) -> None:
+    """Raise a ParameterError naming the column and the fix when ``row`` (the stream's first row) lacks
+    the language column the filter reads, or has no ``text``."""
+    if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+        cols = sorted(row) if isinstance(row, dict) else type(row).__name__
+        raise ParameterError("replay", f"the first {COMMON_CORPUS_ID} row has no string 'text' column "
+                             f"(columns: {cols})", "a dataset revision whose rows have 'text'")
+    if language is not None and column not in row:
+        raise ParameterError("replay_language_column", f"the language filter reads the column {column!r}, which the "
+                             f"first {COMMON_CORPUS_ID} row does not have (columns: {sorted(row)})",
+                             "replay_language_column=<the column that holds the language> or "
+                             "replay_language=null (no filter)")
+
+
 def read_common_corpus(rows: Iterable[dict], *, max_docs: int, min_chars: int, seed: int,
                        language: str | None = "English", shuffle_buffer: int = 10_000,
-                       progress: bool = False) -> list[dict]:
+                       progress: bool = False, language_column: str = LANGUAGE_COLUMN,
+                       max_unmatched_rows: int = MAX_UNMATCHED_ROWS) -> list[dict]:
     """Take up to ``max_docs`` documents from an iterable of Common Corpus rows.
 
     Columns of ``PleIAs/common_corpus`` as recalled from the Hub dataset viewer and NOT re-checked
@@ -181,6 +202,11 @@ def read_common_corpus(rows: Iterable[dict], *, max_docs: int, min_chars: int, s
     not seen before) go through a shuffle buffer of ``shuffle_buffer`` documents drawn with
     ``random.Random(seed)`` (0 keeps stream order), until ``max_docs`` documents are out.
     Returns ``{text, source, language}`` dicts.
+
+    The first row is checked before anything else (:func:`check_language_column`: ``text`` and the
+    ``language_column`` the filter reads must exist), and the stream is bounded: after
+    ``max_unmatched_rows`` consecutive rows of which none has the wanted language, the reader stops with
+    a ParameterError listing the most common values it saw (instead of streaming the whole corpus).
     """
     from tqdm.auto import tqdm
 
@@ -191,14 +217,33 @@ def read_common_corpus(rows: Iterable[dict], *, max_docs: int, min_chars: int, s
     rng = random.Random(seed)
     wanted = language.strip().lower() if language else None
 
+    _check_int_param("max_unmatched_rows", max_unmatched_rows, 1)
+
     def eligible() -> Iterator[dict]:
+        from collections import Counter
+
         seen: set[bytes] = set()
-        for row in rows:
+        unmatched, values = 0, Counter()
+        for i, row in enumerate(rows):
+            if i == 0:
+                check_language_column(row, language, language_column)
             text = row.get("text")
             if not isinstance(text, str):
                 continue
-            if wanted is not None and str(row.get("language") or "").strip().lower() != wanted:
-                continue
+            if wanted is not None:
+                value = str(row.get(language_column) or "").strip()
+                if value.lower() != wanted:
+                    unmatched += 1
+                    values[value] += 1
+                    if unmatched >= max_unmatched_rows:
+                        common = ", ".join(f"{v!r} ({n})" for v, n in values.most_common(8))
+                        raise ParameterError(
+                            "replay_language", f"{unmatched} rows in a row of {COMMON_CORPUS_ID} without "
+                            f"{language_column} == {language!r}; values seen: {common}",
+                            f"replay_language=<one of the values seen> (or null for no filter), or "
+                            f"replay_language_column=<another column>")
+                    continue
+                unmatched = 0
             text = text.strip()
             if len(text) < min_chars:
                 continue
@@ -207,7 +252,7 @@ def read_common_corpus(rows: Iterable[dict], *, max_docs: int, min_chars: int, s
                 continue
             seen.add(digest)
             source = ":".join(str(row[k]) for k in ("collection", "identifier") if row.get(k) is not None)
-            yield {"text": text, "source": source or "common_corpus", "language": row.get("language")}
+            yield {"text": text, "source": source or "common_corpus", "language": row.get(language_column)}
 
     out: list[dict] = []
     buffer: list[dict] = []
@@ -238,6 +283,11 @@ def read_common_corpus(rows: Iterable[dict], *, max_docs: int, min_chars: int, s
     return out
 
 
+def _check_int_param(name: str, value, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ParameterError(name, f"invalid value {value!r}", f"an integer >= {low}")
+
+
 def _token_counter(tokenizer):
     """``(count(text) -> int, description)``: the tokenizer's count, or the chars/4 estimate."""
     if tokenizer is None:
@@ -262,7 +312,8 @@ def _token_counter(tokenizer):
 
 def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokenizer=None, store=None,
                  allow_hub: bool = False, language: str | None = "English", shuffle_buffer: int = 10_000,
-                 out: str | Path | None = None) -> Path:
+                 out: str | Path | None = None, language_column: str = LANGUAGE_COLUMN,
+                 max_unmatched_rows: int = MAX_UNMATCHED_ROWS) -> Path:
     """Build a human-text replay corpus folder (records ``id, text, num_tokens, source``).
 
     ``name`` is ``"stdlib-docs"`` (offline) or ``"common-corpus"`` (needs ``allow_hub=True`` and Hub
@@ -300,6 +351,8 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
         config["python"] = platform.python_version()
     else:
         config.update(language=language, shuffle_buffer=shuffle_buffer)
+        if language_column != LANGUAGE_COLUMN:  # the default keeps earlier keys
+            config["language_column"] = language_column
 
     def compute(workdir: Path) -> dict:
         from tqdm.auto import tqdm
@@ -319,7 +372,8 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
                 # of them into the buffer; read in stream order, one collection would dominate.
                 stream = stream.shuffle(seed=seed, buffer_size=shuffle_buffer)
             docs = read_common_corpus(stream, max_docs=max_docs, min_chars=min_chars, seed=seed,
-                                      language=language, shuffle_buffer=0, progress=True)
+                                      language=language, shuffle_buffer=0, progress=True,
+                                      language_column=language_column, max_unmatched_rows=max_unmatched_rows)
             source_desc = (f"{COMMON_CORPUS_ID} streamed (datasets shuffle: seed {seed}, shard order "
                            f"permuted, buffer {shuffle_buffer}), language={language!r}")
         if not docs:

@@ -108,6 +108,41 @@ def _check_engine(engine: Any) -> str:
     return engine
 
 
+def vllm_sampling_unavailable() -> str | None:
+    """Why the vLLM sampler cannot run here (no package, no CUDA GPU), or None when it can."""
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None:
+        return "the vllm package is not installed (README 'GPU users': pip install -r requirements-vllm.txt)"
+    try:
+        import torch
+
+        if not torch.cuda.is_available():
+            return "vLLM needs a CUDA GPU and none is visible"
+    except Exception as exc:  # pragma: no cover - a broken torch
+        return f"torch cannot be imported ({exc})"
+    return None
+
+
+def resolve_sample_engine(engine: str, say=None) -> str:
+    """The engine a profile's ``sample_engine`` gives on this machine: ``vllm`` when it can run, else the
+    transformers loop (``hf``) with a one-line message (``say``, default stderr). The engine is part of
+    the corpus's artifact key and the two engines draw from different random streams, so a fallback
+    corpus is another artifact, with other samples, than the vLLM one; it never replaces it."""
+    if engine not in ENGINES:
+        raise ParameterError("sample_engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
+    if engine == "hf":
+        return "hf"
+    why = vllm_sampling_unavailable()
+    if why is None:
+        return "vllm"
+    msg = (f"[sample] sample_engine vllm: {why}; sampling with the transformers loop (hf) instead: other "
+           "samples under another artifact key (the engine is in the key), and the cost estimate's vLLM rate "
+           "does not apply")
+    (say or (lambda m: print(m, file=sys.stderr, flush=True)))(msg)
+    return "hf"
+
+
 # -- seeds and EOS ids ---------------------------------------------------------------------
 def derived_seed(seed: int, index: int, purpose: str = "batch") -> int:
     """A 63-bit seed derived from ``(seed, index)``; independent streams for different indices."""

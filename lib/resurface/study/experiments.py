@@ -40,15 +40,39 @@ def training_suites(P: dict) -> list[str]:
     return list(dict.fromkeys([P["eval_suite"], P["eval_suite_few_shot"]]))
 
 
+#: requests handed to vLLM at once (its own scheduler batches them; sampling.sample_corpus_vllm)
+VLLM_SAMPLE_BATCH = 1024
+_ENGINE_SAID: set[str] = set()
+
+
+def sample_engine(P: dict) -> str:
+    """The sampler of this profile on this machine: ``P["sample_engine"]`` (paper: vllm) when it can run,
+    else the transformers loop with a one-line message, said once per process."""
+    from resurface.corpus.sampling import resolve_sample_engine
+
+    want = P.get("sample_engine", "hf")
+    said: list[str] = []
+    engine = resolve_sample_engine(want, say=said.append)
+    for m in said:
+        if m not in _ENGINE_SAID:
+            _ENGINE_SAID.add(m)
+            import sys
+
+            print(m, file=sys.stderr, flush=True)
+    return engine
+
+
 def sampled_corpus(P: dict, source: str, temperature: float, store: Store | None = None) -> Path:
     """The decontaminated BOS-only corpus of ``source`` at ``temperature``."""
     from resurface.corpus.decontam import decontaminate
     from resurface.corpus.sampling import sample
 
+    engine = sample_engine(P)
+    batch = P["sample_batch_size"] if engine == "hf" else max(P["sample_batch_size"], VLLM_SAMPLE_BATCH)
     raw = sample(source, temperature=temperature, num_samples=P["num_samples"],
                  max_new_tokens=P["max_new_tokens"], min_new_tokens=P["min_new_tokens"], seed=P["seed"],
-                 batch_size=P["sample_batch_size"], device=P["device"], dtype=P["dtype"],
-                 allow_hub=allow_hub(P), store=store)
+                 batch_size=batch, device=P["device"], dtype=P["dtype"],
+                 allow_hub=allow_hub(P), store=store, engine=engine)
     return decontaminate(raw, suite=P["decontam_suite"], ngram=P["ngram"], allow_hub=allow_hub(P), store=store)
 
 
@@ -58,7 +82,9 @@ def replay_corpus(P: dict, student: str, store: Store | None = None) -> Path:
     from resurface.corpus.replay import build_replay
 
     raw = build_replay(P["replay"], max_docs=P["replay_docs"], min_chars=P["replay_min_chars"], seed=P["seed"],
-                       tokenizer=student, store=store, allow_hub=allow_hub(P))
+                       tokenizer=student, store=store, allow_hub=allow_hub(P),
+                       language=P.get("replay_language", "English"),
+                       language_column=P.get("replay_language_column", "language"))
     return decontaminate(raw, suite=P["decontam_suite"], ngram=P["ngram"], allow_hub=allow_hub(P), store=store)
 
 

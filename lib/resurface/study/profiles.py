@@ -110,6 +110,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "eval_suite": _SUITE,
     "eval_suite_few_shot": _SUITE,
     "eval_engine": (lambda x: x in ("hf", "vllm", "hf-process"), "hf, vllm, hf-process"),
+    "sample_engine": (lambda x: x in ("hf", "vllm"), "hf (the transformers loop) or vllm (falls back to hf "
+                                                     "without vllm or a GPU, saying so)"),
+    "replay_language_column": (lambda x: isinstance(x, str) and bool(x), "a column name of the replay dataset"),
     "replay": (lambda x: x in REPLAY_NAMES, ", ".join(REPLAY_NAMES)),
     "evidence_metric": (lambda x: x in ("continuous", "paper"), "continuous, paper"),
     # memorization study (Figs 7, 8)
