@@ -103,15 +103,15 @@ def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = 
 
 
 def fold_code(path: Path) -> None:
-    """Fold the code of an executed page so its figure and text come first: the parameter cells
-    (``parameters``, papermill's ``injected-parameters``) fold whole (``hide-cell``), every other code
+    """Fold the code of an executed page so its figure and text come first: the install guard and the
+    parameter cells (``parameters``, papermill's ``injected-parameters``) fold whole (``hide-cell``), every other code
     cell keeps its output and folds its input (``hide-input``); a reader opens either with one click."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        fold = "hide-cell" if {"parameters", "injected-parameters"} & set(tags) else "hide-input"
+        fold = "hide-cell" if {"parameters", "injected-parameters", "install-guard"} & set(tags) else "hide-input"
         if fold not in tags:
             tags.append(fold)
     Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -191,14 +191,18 @@ def write_build_report(rows: list[dict], path: Path | None = None) -> Path:
     return path
 
 
-def build_book(strict: bool = True, source: Path | None = None, path_output: Path | None = None) -> Path:
+def build_book(strict: bool = True, source: Path | None = None, path_output: Path | None = None,
+               config: Path | None = None) -> Path:
     """Run ``jupyter-book build`` on ``source`` (default: the repository) into ``path_output``
-    (default: ``<source>``, giving ``<source>/_build/html``); return the HTML index."""
+    (default: ``<source>``, giving ``<source>/_build/html``), with ``config`` instead of
+    ``<source>/_config.yml`` if given; return the HTML index."""
     source = Path(source or repo_root())
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe), "build", str(source), "--keep-going"] + (["-W", "-n"] if strict else [])
     if path_output is not None:
         cmd += ["--path-output", str(path_output)]
+    if config is not None:
+        cmd += ["--config", str(config)]
     r = subprocess.run(cmd, cwd=source)
     index = Path(path_output or source) / "_build" / "html" / "index.html"
     if r.returncode != 0 or not index.exists():
@@ -256,7 +260,27 @@ def make_book(profile: str, only: str | None = None, overrides: dict | None = No
     if failed:
         raise ResurfaceError(f"{len(failed)} notebook(s) failed: " + ", ".join(r["figure"] for r in failed))
     use_profile_pages(profile, toc_figures(source))  # the book shows this profile's pages only
-    return build_book(source=source, path_output=path_output)
+    config = publish_pages(profile, source)
+    return build_book(source=source, path_output=path_output, config=config)
+
+
+def publish_pages(profile: str, source: Path | None = None) -> Path | None:
+    """What a build adds around the executed pages (:mod:`resurface.book.publish`): each page's
+    install guard filled with the repository and commit that built it (published builds only), a
+    bundle per figure, the front page's build line and verdict counts; returns the build
+    configuration with the launch buttons, or None for a local build (``_config.yml`` as it is)."""
+    from resurface.book import bundles, publish
+
+    ctx = publish.build_context()
+    source = Path(source or repo_root())
+    nbs = figure_notebooks()
+    pages = [generated_dir() / nbs[f].name for f in toc_figures(source) if f in nbs]
+    if ctx["repository"]:
+        for page in pages:
+            publish.stamp_guard(page, ctx["repository"], ctx["commit"] or "main")
+    bundles.write_bundles(pages)
+    publish.write_build_stamp(profile, toc=source / "_toc.yml", ctx=ctx)
+    return publish.write_build_config(source, ctx)
 
 
 def make_book_copy(profile: str, workdir: Path, store: Path | None = None) -> Path:
