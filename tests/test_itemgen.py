@@ -6,7 +6,7 @@ import math
 import pytest
 
 from resurface.evaluate import coursetasks as ct
-from resurface.evaluate import itemgen
+from resurface.evaluate import itemgen, items_mc
 from resurface.corpus.decontam import audit, fingerprints, hits
 
 ITEM_TASKS = ("rs_math", "rs_mc", "rs_completion", "rs_code")
@@ -84,9 +84,9 @@ def test_mc_distractors_come_from_the_gold_category():
     for r in ct.load_items("rs_mc"):
         gold = r["choices"][r["answer"]]
         if r["family"] in ("capital",):
-            assert all(c in {cap for _, cap in itemgen._CAPITALS} for c in r["choices"])
+            assert all(c in {cap for _, cap in items_mc._CAPITALS} for c in r["choices"])
         if r["family"] == "element":
-            assert all(c in {n for _, n in itemgen._ELEMENTS} for c in r["choices"])
+            assert all(c in {n for _, n in items_mc._ELEMENTS} for c in r["choices"])
         if r["family"] in ("arith", "unit", "compare", "even"):
             assert all(c.isdigit() for c in r["choices"]), r
         if r["family"] == "arith":
