@@ -261,3 +261,55 @@ def test_killed_while_training_keeps_scored_epochs_and_trains_only_the_rest(tmp_
     reference = _folder(_run(_train_cmd(data, "hf", epochs=6), cli_env(tmp_path / "reference")))
     assert (a / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
     assert rows1 > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# the bounded checkpoint disk on one GPU (the rolling window)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("window", [1, 2])
+def test_checkpoint_window_bounds_the_checkpoints_on_disk(tmp_path, store, monkeypatch, window):
+    """No overlap (what vLLM on the training's own GPU gets), smoke model on CPU: at most ``window``
+    checkpoints exist at any time, every epoch is scored, and the disk check asks for ``window``."""
+    from resurface.train import training
+
+    monkeypatch.setenv(epocheval.OVERLAP_ENV, "0")
+    monkeypatch.setenv(epocheval.WINDOW_ENV, str(window))
+    seen, scored = [], []
+
+    def fake_scorer(self, model, epoch, rows, resume):  # the scoring process, without lm-eval
+        seen.append(len([p for p in self.ckpt_dir.glob("epoch_*") if not p.name.endswith(".tmp")]))
+        scored.append(epoch)
+        rows.parent.mkdir(parents=True, exist_ok=True)
+        rows.write_text(json.dumps([{"epoch": epoch, "suite": "smoke", "task": "t", "metric": "m", "value": float(epoch)}]))
+
+    monkeypatch.setattr(epocheval.EpochEvaluator, "_run_scorer", fake_scorer)
+    need = []
+    real_for_run = epocheval.for_run
+
+    def spy_for_run(*a, **k):
+        ev = real_for_run(*a, **k)
+        need.append((ev.window, ev.disk_bytes(), ev))
+        return ev
+
+    monkeypatch.setattr(epocheval, "for_run", spy_for_run)
+    data = _corpus(tmp_path / "corpus")
+    hp = {**HP, "epochs": 4}
+    run = training.train_run("tiny-llama", data, store=store, eval_engine="hf-process", **hp)
+    assert scored == [0, *range(1, 5)]
+    assert max(seen) <= window and need[0][2].max_checkpoints <= window
+    assert need[0][0] == window
+    from resurface.diskspace import fp32_weight_bytes
+    from resurface.models import local_path
+
+    assert need[0][1] == fp32_weight_bytes(local_path("tiny-llama")) * window  # not x epochs
+    import pandas as pd
+
+    assert sorted(pd.read_csv(run / "results.csv")["epoch"].unique()) == [0, 1, 2, 3, 4]
+
+
+def test_checkpoint_window_is_validated(monkeypatch):
+    monkeypatch.setenv(epocheval.WINDOW_ENV, "0")
+    with pytest.raises(ParameterError, match=epocheval.WINDOW_ENV):
+        epocheval.checkpoint_window()
+    monkeypatch.delenv(epocheval.WINDOW_ENV)
+    assert epocheval.checkpoint_window() == epocheval.DEFAULT_WINDOW == 1

@@ -24,8 +24,17 @@ training process (fp32 weights, AdamW state, activations) does not leave free, a
 changes the KV-cache size, hence vLLM's batching. So there the epochs train back to back, each
 leaving its checkpoint, and the checkpoints are scored one process at a time after the last epoch,
 when the training process has moved its model to the CPU and emptied the CUDA cache ("after"). That
-needs disk for every epoch's bf16 checkpoint at once (checked before training starts: 40 x 1 GB for
-Qwen2.5-0.5B). ``RESURFACE_EVAL_OVERLAP=1`` or ``0`` forces either policy. Epoch 0 (the untouched
+needs disk for every epoch's bf16 checkpoint at once (40 x 1 GB for Qwen2.5-0.5B, 40 x 2.5 GB for
+Llama-3.2-1B), so on one GPU the checkpoints are **bounded by a rolling window** instead
+(``RESURFACE_CHECKPOINT_WINDOW``, default 1): when W checkpoints wait to be scored, the training pauses
+at the epoch's end, moves its weights and AdamW moments to host memory (``torch.cuda.empty_cache``),
+scores the waiting checkpoints one process at a time, deletes them, moves the state back and trains the
+next epoch. At most W checkpoints exist at any time and the free-space check asks for W, not 40. The cost
+is the round trip of 16 bytes per parameter between GPU and host per pause (about 2 x 8 GB for
+Qwen2.5-0.5B, 2 x 20 GB for Llama-3.2-1B: seconds over PCIe, not measured on a GPU yet), against an
+epoch of minutes and a scoring process that starts per epoch either way; scoring time itself is the same
+as after training. Under several training processes (``accelerate launch``) the window is off and every
+checkpoint waits until the end, as before. ``RESURFACE_EVAL_OVERLAP=1`` or ``0`` forces either policy. Epoch 0 (the untouched
 student, shared by every run of the student through the store's ``base-eval`` stage) is scored from
 the student's own folder before the first step, synchronously.
 
@@ -65,6 +74,8 @@ CHECKPOINT_ENGINES = ("vllm", "hf-process")  # scored out of process from a per-
 DIR = "epocheval"  # inside the training run's work folder
 CKPT_DIR = "checkpoints"  # same place as train(save_checkpoints=True) keeps them
 OVERLAP_ENV = "RESURFACE_EVAL_OVERLAP"
+WINDOW_ENV = "RESURFACE_CHECKPOINT_WINDOW"
+DEFAULT_WINDOW = 1
 # METHODS.md c.5: the deterministic environment of the reference code's evaluate.sh
 VLLM_ENV = {"CUBLAS_WORKSPACE_CONFIG": ":4096:8", "VLLM_DETERMINISTIC_OPS": "1"}
 
@@ -125,6 +136,44 @@ def overlap_plan(engine: str, device_class: str, world: int = 1) -> tuple[bool, 
     if forced:
         return forced == "1", plan[1], f"{OVERLAP_ENV}={forced}"
     return plan
+
+
+def checkpoint_window() -> int:
+    """Unscored checkpoints that may exist at once when scoring cannot overlap training (one GPU)."""
+    raw = os.environ.get(WINDOW_ENV, "").strip()
+    if not raw:
+        return DEFAULT_WINDOW
+    try:
+        w = int(raw)
+    except ValueError:
+        w = 0
+    if w < 1:
+        raise ParameterError(WINDOW_ENV, f"got {raw!r}", "an integer >= 1 (checkpoints kept at once)")
+    return w
+
+
+def _to_host(model, optimizer) -> tuple:
+    """Move the model's parameters and the optimizer's GPU tensors to host memory, in place (the optimizer
+    keeps its parameter objects); returns what :func:`_back` needs to restore them."""
+    import torch
+
+    device = next(model.parameters()).device
+    model.to("cpu")
+    moved = []
+    if optimizer is not None:
+        for st in optimizer.state.values():
+            for k, v in list(st.items()):
+                if torch.is_tensor(v) and v.device.type == "cuda":
+                    moved.append((st, k, v.device))
+                    st[k] = v.to("cpu")
+    return device, moved
+
+
+def _back(model, saved: tuple) -> None:
+    device, moved = saved
+    model.to(device)
+    for st, k, dev in moved:
+        st[k] = st[k].to(dev)
 
 
 def checkpoint_dtype(engine: str, device_class: str) -> str:
@@ -209,6 +258,10 @@ class EpochEvaluator:
         self.ckpt_dir = self.work / CKPT_DIR
         self.overlap, self.env, self.why = overlap_plan(engine, device_class, world)
         self.ckpt_dtype = checkpoint_dtype(engine, device_class)
+        # one GPU, no overlap: a rolling window of unscored checkpoints (see the module docstring)
+        self.window = checkpoint_window() if not self.overlap and world == 1 else None
+        self.optimizer = None  # bound by the training loop (bind_optimizer), moved to host while scoring
+        self.max_checkpoints = 0  # the most checkpoints that existed at once (reported in the log)
         self._pool: ThreadPoolExecutor | None = None
         self._jobs: dict[int, Future] = {}
         self.items: dict[int, list[dict]] = {}  # epoch 0's per-item rows, as the shared base eval hands them
@@ -290,7 +343,39 @@ class EpochEvaluator:
         if self.keep:  # train_run's own check counts every kept checkpoint already
             return 0
         per = fp32_weight_bytes(self.model_path) // (2 if self.ckpt_dtype == "bfloat16" else 1)
-        return per * (2 if self.overlap else self.epochs)
+        return per * (2 if self.overlap else (self.window or self.epochs))
+
+    def bind_optimizer(self, optimizer) -> None:
+        """The training loop's optimizer, whose state goes to host memory while checkpoints are scored."""
+        self.optimizer = optimizer
+
+    def _waiting(self) -> list[int]:
+        return [e for e in self._epochs_in(self.ckpt_dir, "epoch_*") if e >= 1 and not self.rows_file(e).exists()]
+
+    def _drain(self, model) -> None:
+        """Score every waiting checkpoint now, with the training state moved off the GPU meanwhile."""
+        import gc
+
+        import torch
+
+        t0 = time.perf_counter()
+        saved = None
+        if next(model.parameters()).device.type == "cuda":
+            saved = _to_host(model, self.optimizer)
+            gc.collect()
+            torch.cuda.empty_cache()
+        moved = time.perf_counter() - t0
+        try:
+            for e in self._waiting():
+                self._score_epoch(e)
+        finally:
+            t1 = time.perf_counter()
+            if saved is not None:
+                _back(model, saved)
+            moved += time.perf_counter() - t1
+        if self.progress:
+            _say(f"[train] checkpoint window {self.window}: scored and removed the waiting checkpoint(s); "
+                 f"training state to host and back in {moved:.1f} s")
 
     # ---------------------------------------------------------------- the hook
     def hook(self, model, tokenizer, epoch: int) -> list:
@@ -313,11 +398,17 @@ class EpochEvaluator:
         t0 = time.perf_counter()
         write_checkpoint(model, tokenizer, self.ckpt(epoch), self.ckpt_dtype)
         self.rows_file(epoch).unlink(missing_ok=True)  # a retrained epoch: its old rows are stale
+        self.max_checkpoints = max(self.max_checkpoints, len(self._epochs_in(self.ckpt_dir, "epoch_*")))
+        drain = self.window is not None and len(self._waiting()) >= self.window
         if self.progress:
+            when = ("now, in the background" if self.overlap else "now, training paused" if drain
+                    else "after training" if self.window is None else "when the window is full")
             _say(f"[train] epoch {epoch}: checkpoint written in {time.perf_counter() - t0:.1f} s "
-                 f"({self.ckpt_dtype}), scoring {'now, in the background' if self.overlap else 'after training'}")
+                 f"({self.ckpt_dtype}), scoring {when}")
         if self.overlap:
             self._submit(epoch)
+        elif drain:
+            self._drain(model)
         return []
 
     def _score_base(self, model, tokenizer, epoch: int) -> list[dict]:
@@ -475,8 +566,9 @@ def for_run(work: Path, suites: Sequence[str], **kw) -> EpochEvaluator:
     if ev.main and ev.trained_result() is None:
         from resurface.diskspace import check_free_space
 
-        check_free_space(ev.work, ev.disk_bytes(), f"per-epoch checkpoints for {ev.engine} scoring "
-                         f"({'overlapping' if ev.overlap else 'all kept until training ends'})")
+        policy = ("overlapping" if ev.overlap else f"a window of {ev.window} at once" if ev.window
+                  else "all kept until training ends")
+        check_free_space(ev.work, ev.disk_bytes(), f"per-epoch checkpoints for {ev.engine} scoring ({policy})")
     return ev
 
 

@@ -387,7 +387,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
           max_grad_norm: float | None = 1.0, seed: int = 42, eval_hook: EvalHook | None = None,
           workdir: str | Path | None = None, save_checkpoints: bool = False, progress: bool = True,
           shuffle: bool = True, device: str = "auto", mixed_precision: str = "auto",
-          state_every_s: float | None = None) -> TrainResult:
+          state_every_s: float | None = None, on_optimizer: Callable[[Any], None] | None = None) -> TrainResult:
     """Fully fine-tune ``model`` (in place) on packed ``blocks`` with a causal LM loss.
 
     ``blocks``: LongTensor [n_blocks, block_size] from :func:`pack_blocks`, or one row per text from
@@ -400,6 +400,8 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     ``device``: auto (accelerate's choice: the GPU of this rank if any) or cpu. ``mixed_precision``:
     auto (bf16 on CUDA, none on CPU), no, or bf16. ``state_every_s``: the least work between two
     state saves (:func:`state_due`; default :func:`state_every_seconds`; 0 saves after every epoch).
+    ``on_optimizer(optimizer)`` is called once the optimizer exists (the per-epoch evaluator moves its
+    state to host memory while it scores checkpoints on the training's GPU).
     Returns a :class:`TrainResult`; ``losses`` has one
     row per optimizer step (``seconds``: cumulative training time without evaluation and saving).
     """
@@ -458,6 +460,8 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     sparse_tied = tiedgrad.sparse_pays(inner, accelerator.device.type, nproc)
     scheduler = get_cosine_schedule_with_warmup(optimizer, n_warmup, max(total_steps, 1))
     accelerator.register_for_checkpointing(optimizer, scheduler)
+    if on_optimizer is not None:
+        on_optimizer(optimizer)
 
     fingerprint = _fingerprint(blocks, epochs=epochs, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
                                effective_batch=effective_batch, weight_decay=weight_decay,
@@ -834,7 +838,8 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
                            batch_size=batch_size, effective_batch=effective_batch, weight_decay=weight_decay,
                            max_grad_norm=1.0, seed=seed, eval_hook=evaluator.hook if evaluator else hook,
                            workdir=work, save_checkpoints=save_checkpoints and evaluator is None,
-                           progress=progress, device="cpu" if dev_class == "cpu" else "auto", mixed_precision=mp)
+                           progress=progress, device="cpu" if dev_class == "cpu" else "auto", mixed_precision=mp,
+                           on_optimizer=evaluator.bind_optimizer if evaluator is not None else None)
             if evaluator is not None:
                 evaluator.mark_trained(result, model, tokenizer, final_model=save_checkpoints)
         if evaluator is not None:
