@@ -212,7 +212,8 @@ def test_killed_between_training_and_scoring_resumes_without_training_again(tmp_
     keeps the scored epochs' rows, scores the rest, and ends with the in-process run's rows."""
     data = _corpus(tmp_path / "corpus")
     store = tmp_path / "killed"
-    env = cli_env(store, RESURFACE_EVAL_OVERLAP="0")  # score after training: a window between the two
+    # score after training (a window larger than the run: every checkpoint waits until the end)
+    env = cli_env(store, RESURFACE_EVAL_OVERLAP="0", RESURFACE_CHECKPOINT_WINDOW="99")
     work = lambda: next(store.glob("train/.partial-*"), None)  # noqa: E731
 
     def trained_and_one_scored() -> bool:
