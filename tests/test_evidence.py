@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,27 +17,76 @@ def _runs(tmp_path, effect: dict[str, float], **kw) -> pd.DataFrame:
     return item_runs(tmp_path, effect, TASKS, **kw)
 
 
+COURSE = {"profile": "course", "student": "smollm2-135m", "tokens_per_subset": 1024, "epochs": 2}
+
+
+def _table(items, fig, conditions, P=COURSE):
+    rows = contrasts.transfer_rows(fig, items, "course", TASKS, conditions, planned_epochs=P["epochs"])
+    return contrasts.annotate(contrasts.page_verdicts(rows.rows), P, rows.meta)
+
+
 def test_a_planted_gain_agrees_and_no_gain_is_inconclusive(tmp_path):
-    results = _runs(tmp_path, {"self@0.75": 0.05, "self@1.25": 0.05, "replay": 0.0})
+    results = _runs(tmp_path, {"self@0.75": 0.1, "self@1.25": 0.1, "replay": 0.0})
     items = contrasts.run_items(results)
     assert set(items["condition"]) == {"self@0.75", "self@1.25", "replay"}
-    rows = contrasts.transfer_rows("fig02", items, "course", TASKS, ["self@0.75", "self@1.25", "replay"])
-    table = contrasts.page_verdicts(rows)
-    assert len(table) == 2 and (table["verdict"] == "agrees with the paper").all()
+    table = _table(items, "fig02", ["self@0.75", "self@1.25", "replay"])
+    assert set(table["claim_id"]) == {"self_gain_transient", "self_gt_replay"} and len(table) == 4
+    assert (table["verdict"] == "agrees with the paper").all()
+    assert (table["window"] == "epoch 1 (early)").all()  # first quarter of 2 planned epochs, not the last
     assert table["estimate"].between(0.03, 0.07).all() and (table["n_subsets"] == 3).all()
     null = _runs(tmp_path / "null", {"self@1.25": 0.0, "replay": 0.0}, seed=1)
-    t0 = contrasts.page_verdicts(contrasts.transfer_rows("fig02", contrasts.run_items(null), "course", TASKS,
-                                                       ["self@1.25", "replay"]))
+    t0 = _table(contrasts.run_items(null), "fig02", ["self@1.25", "replay"])
     assert (t0["verdict"] != "agrees with the paper").all()
     text = findings.verdict_section(table)
-    assert "2 agrees with the paper" in text and "| self gt replay | Multiple choice" in text
+    assert text.count("2 agrees with the paper") == 2 and "| self gt replay | paper | ARC-Challenge ← Multiple choice" in text
+    assert "agrees with the paper's claim at course scale (SmolLM2-135M-Instruct, 1,024 tokens per run, 2 epochs)" in text
 
 
 def test_a_replay_win_contradicts(tmp_path):
-    results = _runs(tmp_path, {"self@1.25": -0.05, "replay": 0.05})
-    table = contrasts.page_verdicts(contrasts.transfer_rows("fig02", contrasts.run_items(results), "course", TASKS,
-                                                          ["self@1.25", "replay"]))
-    assert (table["verdict"] == "contradicts the paper").all()
+    results = _runs(tmp_path, {"self@1.25": -0.1, "replay": 0.1})
+    table = _table(contrasts.run_items(results), "fig02", ["self@1.25", "replay"])
+    t = table[table["claim_id"] == "self_gt_replay"]
+    assert len(t) == 2 and (t["verdict"] == "contradicts the paper").all()
+    assert t["words"].str.startswith("contradicts the paper's claim at course scale (").all()
+
+
+def _transient(n_items=60, subsets=3, epochs=4, seed=0):
+    """Per-item values of a gain that appears early and is gone (below the replay) by the last epoch."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(-1, 0.5, n_items)
+    move = {"self@1.25": [0, 0.1, 0.05, 0.0, -0.05], "replay": [0] * 5}
+    rows = []
+    for cond, m in move.items():
+        for s in range(subsets):
+            for e in range(epochs + 1):
+                v = base + m[e] + (rng.normal(0, 0.01, n_items) if e else 0)
+                rows += [{"suite": "course", "task": "rs_math_bpb", "metric": "neg_bpb,none", "item": i, "epoch": e,
+                          "value": x, "condition": cond, "subset": s, "student": "smollm2-135m"}
+                         for i, x in enumerate(v)]
+    return pd.DataFrame(rows)
+
+
+def test_a_transient_gain_is_tested_on_the_early_window_not_the_last_epoch():
+    """Defect 8: contrasts used to be taken at the last epoch, after the paper says its gains faded."""
+    items = _transient()
+    pairs = [("rs_math_bpb", "neg_bpb,none", "Math")]
+    rows = contrasts.transfer_rows("fig02", items, "course", pairs, ["self@1.25", "replay"], planned_epochs=4)
+    t = contrasts.page_verdicts(rows.rows)
+    assert (t["verdict"] == "agrees with the paper").all() and [m["window"] for m in rows.meta] == ["epoch 1 (early)"] * 2
+    late = contrasts.window_contrast(items, "course", "rs_math_bpb", "neg_bpb,none", ["self@1.25"], ["replay"], [4])
+    assert late.hi < 0  # at the last epoch the same runs would have 'contradicted'
+
+
+def test_rows_only_for_the_benchmarks_a_claim_names(tmp_path):
+    """Defect 8: rows were made for every benchmark of a suite; Fig 3's no-maths-gain claim names GSM8K
+    and Minerva-MATH only (Minerva has no course stand-in), its code claim HumanEval only."""
+    tasks = TASKS + [("rs_completion", "logp_gold_norm,none", "Completion"), ("rs_code_bpb", "neg_bpb,none", "Code")]
+    items = contrasts.run_items(item_runs(tmp_path, {"self@1.25": 0.0, "replay": 0.0}, tasks))
+    rows = contrasts.transfer_rows("fig03", items, "course", tasks, ["self@1.25", "replay"], planned_epochs=2)
+    got = {(r.claim_id, m["task"]) for r, m in zip(rows.rows, rows.meta)}
+    assert got == {("second_no_math_gain", "rs_math_bpb"), ("second_code_drop", "rs_code_bpb")} | set()
+    assert sum(r.claim_id == "second_no_math_gain" for r in rows.rows) == 2  # one per condition
+    assert not any(r.claim_id == "self_gt_replay" for r in rows.rows)  # Fig 2's claim is not Fig 3's
 
 
 def test_bands_start_at_zero_and_bracket_the_estimate(tmp_path):
@@ -55,7 +105,7 @@ def test_bands_start_at_zero_and_bracket_the_estimate(tmp_path):
 def test_a_claim_whose_conditions_did_not_run_gives_no_row(tmp_path):
     items = contrasts.run_items(_runs(tmp_path, {"self@1": 0.0, "cross@1": 0.0}, n_items=20))
     rows = contrasts.transfer_rows("fig05", items, "course", TASKS, ["self@1", "cross@1"])
-    assert {r.claim_id for r in rows} == {"self_gt_cross"}  # no same-lineage or different-recipe source
+    assert {r.claim_id for r in rows.rows} == {"self_gt_cross"}  # no same-lineage or different-recipe source
 
 
 def test_panels_follow_the_profile_metric():

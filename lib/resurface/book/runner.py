@@ -78,6 +78,7 @@ def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = 
               flush=True)
         if page is not None:
             shutil.copy2(out, page)
+            copy_verdicts_csv(profile, out_dir)
         return row
     status = "ok"
     try:
@@ -97,9 +98,20 @@ def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = 
     print(f"[figures] {fig}: {status} in {row['seconds']} s -> {out}", flush=True)
     if page is not None and status == "ok":
         shutil.copy2(out, page)
+        copy_verdicts_csv(profile, out_dir)
     elif page is not None:
         print(f"[figures] {fig}: the book's page {page} is left as it was", flush=True)
     return row
+
+
+def copy_verdicts_csv(profile: str, out_dir: Path) -> None:
+    """Figure 1 writes every verdict row to ``<profile>/verdicts.csv``; the rendered page links
+    ``verdicts.csv`` beside it, so the rendered profile's table is copied to ``book/_generated/``."""
+    import shutil
+
+    src = Path(out_dir) / "verdicts.csv"
+    if src.exists():
+        shutil.copy2(src, generated_dir() / "verdicts.csv")
 
 
 def fold_code(path: Path) -> None:
@@ -133,6 +145,7 @@ def use_profile_pages(profile: str, figs: list[str]) -> None:
                              f"`resurface figures --profile {profile} --only {','.join(missing)}`")
     for f in figs:
         shutil.copy2(profile_pages(profile) / nbs[f].name, generated_dir() / nbs[f].name)
+    copy_verdicts_csv(profile, profile_pages(profile))
 
 
 def run_figures(profile: str, only: str | None = None, overrides: dict | None = None,

@@ -1,97 +1,340 @@
-"""The claim register: the paper's claims (and the book's own), figure by figure, as tests.
+"""The claim register: the paper's claims, and the book's own, figure by figure, as tests.
 
-Each :class:`Claim` says what is claimed, whose claim it is, its kind, and a margin fixed before any
-run. Decision rules live in :mod:`resurface.evidence.verdicts`.
+Read as the paper: for every figure (shared/paper/METHODS.md section b), the claims its caption or the
+abstract makes, each paraphrased (:attr:`Claim.text`), with whose claim it is (``"paper"`` or
+``"book"``), the benchmarks it names (rows are made only for those, through each profile's stand-in
+task, :func:`stand_ins`), the epoch window it is about (:data:`WINDOWS`, fixed here before any run, with
+its reason), its kind and a margin fixed in advance with its reason (never derived from the data under
+test). The decision rules live in :mod:`resurface.evidence.verdicts`; the words that carry the regime
+(:func:`verdict_words`, :func:`scale`) are built here from the profile's parameters.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+
+WHOSE = ("paper", "book")
+KINDS = ("direction", "equivalence", "noninferiority", "threshold")
+ALL = "*"  # a claim about every benchmark of its figure
+
+# the paper's benchmarks (canonical keys) and their names
+BENCHMARKS = {"arc_c": "ARC-Challenge", "arc_e": "ARC-Easy", "mmlu": "MMLU", "truthfulqa": "TruthfulQA-MC2",
+              "hellaswag": "HellaSwag", "winogrande": "WinoGrande", "gsm8k": "GSM8K",
+              "minerva_math": "Minerva-MATH", "humaneval": "HumanEval"}
+
+# evaluation task (without a profile's ``_smoke`` suffix) -> the paper benchmarks it stands for
+TASK_BENCHMARKS: dict[str, tuple[str, ...]] = {
+    "arc_challenge": ("arc_c",), "arc_easy": ("arc_e",), "mmlu": ("mmlu",), "truthfulqa_mc2": ("truthfulqa",),
+    "hellaswag": ("hellaswag",), "winogrande": ("winogrande",), "gsm8k": ("gsm8k",),
+    "minerva_math": ("minerva_math",), "rs_humaneval_paper": ("humaneval",),
+    # course and smoke stand-ins (resurface.evaluate.coursetasks): one multiple-choice task for ARC and
+    # MMLU, word problems for GSM8K (not competition maths: no Minerva-MATH stand-in), completion for
+    # HellaSwag, code for HumanEval; nothing stands in for TruthfulQA or WinoGrande
+    "rs_mc": ("arc_c", "arc_e", "mmlu"), "rs_completion": ("hellaswag",), "rs_math": ("gsm8k",),
+    "rs_math_bpb": ("gsm8k",), "rs_code": ("humaneval",), "rs_code_bpb": ("humaneval",),
+}
+
+# epoch windows, as fractions of the profile's planned epochs (``P["epochs"]``, never the data)
+WINDOWS = {
+    "early": "the first quarter of the planned epochs (at least epoch 1)",
+    "late": "the second half of the planned epochs (at least the last epoch)",
+    "all": "every evaluated epoch after the base",
+    "last": "the last planned epoch",
+    "none": "no epoch: a property of the corpora, measured before training",
+}
+
+# margins fixed before any run, per metric family (the statistic's units)
+METRIC_MARGINS = {"logp_gold_norm,none": 0.05, "neg_bpb,none": 0.02}
+ACCURACY_MARGIN = 0.01
+METRIC_MARGIN_REASON = ("0.05 nats of the gold choice's normalised log-probability (its probability share moves "
+                        "by under 5%); 0.02 bits per byte of a gold answer (under a tenth of what separates "
+                        "SmolLM2-135M's maths answers from chance-level text, about 0.3 bits per byte); one "
+                        "point (0.01) of accuracy, the resolution of a 100-item benchmark")
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of the paper as a test. ``direction`` is the sign the paper predicts for the
-    statistic minus ``threshold`` (+1 or -1). ``margin``: for equivalence / non-inferiority claims, in
-    the statistic's units; None means the caller must pass one (its units depend on the metric),
-    ``margin_note`` says how to choose it. ``statistic`` says what to compute."""
+    """One claim as a test.
+
+    ``side_a``/``side_b`` select the conditions compared (:func:`select`): the statistic is
+    ``mean Δ(side_a) − mean Δ(side_b)`` over the ``window``'s epochs, paired on items (``side_b``
+    None: against the base model); ``per_condition`` makes one row per condition of ``side_a``.
+    ``direction`` is the sign the claim predicts for the statistic minus ``threshold``. ``margin`` is a
+    fixed margin in the statistic's own units (for unit-free statistics such as ρ); otherwise the
+    margin of a metric is :func:`margin_for`. ``testable`` False: registered, no row can be made (the
+    reason in ``note``)."""
 
     id: str
-    text: str
     figure: str
+    whose: str
+    text: str
     kind: str
     statistic: str
+    benchmarks: tuple[str, ...] = ()
+    window: str = "none"
+    window_reason: str = ""
     direction: int = 1
     threshold: float = 0.0
     margin: float | None = None
     margin_note: str = ""
+    side_a: str = ""
+    side_b: str | None = None
+    per_condition: bool = False
+    testable: bool = True
+    note: str = ""
+    finding: str = ""
 
+    def margin_for(self, metric: str | None = None) -> float | None:
+        """The margin fixed for this claim and metric (None for direction and threshold claims)."""
+        if self.kind in ("direction", "threshold"):
+            return None
+        if self.margin is not None:
+            return self.margin
+        return METRIC_MARGINS.get(metric or "", ACCURACY_MARGIN)
+
+
+_EARLY = ("the paper calls these gains transient (they fade by epoch 40), so they are looked for in the first "
+          "quarter of the planned epochs, not at the last epoch")
+_ANY = ("'under any condition' and 'drops' describe the whole run, so the mean over every evaluated epoch")
+_RANK = "the ranking is stated of the curves as a whole, not of one phase: the mean over every evaluated epoch"
 
 CLAIMS: dict[str, Claim] = {c.id: c for c in [
-    Claim("self_gt_replay",
-          "Self-generated data gives transient gains on reasoning, math and code; generic replay does not.",
-          "Fig 2", "direction", "Δ(self corpus) − Δ(Common Corpus replay), paired on items"),
-    Claim("self_gt_lineage",
-          "Transfer follows student–source compatibility: self > same-lineage.",
-          "Fig 5", "direction", "Δ(self corpus) − Δ(Qwen2.5-7B corpus), paired on items"),
-    Claim("self_gt_recipe",
-          "Transfer follows student–source compatibility: self > the stronger different-recipe Qwen3.",
-          "Fig 5", "direction", "Δ(self corpus) − Δ(Qwen3-8B-Base corpus), paired on items"),
-    Claim("self_gt_cross",
-          "Transfer follows student–source compatibility: self > cross-family.",
-          "Fig 5", "direction", "Δ(self corpus) − Δ(Llama-3.2-1B corpus), paired on items"),
-    Claim("own_gt_cross_student",
-          "Qwen data is not a generic upgrade: Llama trained on Qwen data does not beat Llama trained on "
-          "its own data.",
-          "Fig 10", "direction", "Δ(Llama on its own corpus) − Δ(Llama on Qwen corpus), paired on items"),
-    Claim("similarity_equivalent",
-          "Subsets built only from samples below vs at or above max-cos 0.35 give about the same GSM8K "
-          "gain, so the gain is not benchmark contamination.",
-          "Fig 4", "equivalence", "Δ(below 0.35) − Δ(at or above 0.35), paired on items",
-          margin=None,
-          margin_note="half the below-threshold arm's own gain (relative_margin(Δ_below, 0.5)): a "
-                      "difference smaller than half the effect itself leaves the effect in place"),
-    Claim("nll_not_predictive",
-          "Intrinsic proxies (mean likelihood under the student) fail to predict utility: corpora with "
-          "almost the same mean NLL differ in downstream effect.",
-          "Figs 6, 11", "equivalence", "Spearman ρ over corpora of mean NLL under the student vs Δ",
-          margin=0.5,
-          margin_note="|ρ| < 0.5: the NLL order explains less than a quarter of the utility order; with "
-                      "a handful of corpora the interval is wide, so expect 'inconclusive'"),
-    Claim("similarity_not_predictive",
-          "Intrinsic proxies (benchmark proximity) fail to predict utility.",
-          "Figs 1, 4, 11", "equivalence",
-          "Spearman ρ over corpora of mean max-cosine to the benchmark's items vs Δ",
-          margin=0.5,
-          margin_note="|ρ| < 0.5, as for the NLL proxy: the proximity order explains less than a quarter "
-                      "of the utility order; with a handful of corpora expect 'inconclusive'"),
-    Claim("nll_means_close",
-          "At τ = 1.25 the student's own corpora and the cross-family corpora have almost the same mean "
-          "NLL under the student (about 9.10 vs 9.01 nats); under the second family the two converge at "
-          "high τ.",
-          "Figs 6, 11", "equivalence",
-          "mean NLL(cross-family corpus) − mean NLL(own corpus) under the scorer at the highest τ, "
-          "Welch t interval over samples",
-          margin=None,
-          margin_note="5% of the own corpus's mean NLL: five times the paper's own gap (0.09 of 9.1 "
-                      "nats, 1%), so a reproduction is not failed for a gap the paper calls 'almost the "
-                      "same', yet far below the change of mean NLL across τ"),
-    Claim("capability_kept",
-          "Pythia capability under self-training: scores are preserved or improved.",
-          "Fig 7", "noninferiority", "Δ against the base model (final epoch)",
-          margin=None,
-          margin_note="in the metric's units: one point (0.01) on accuracy, the resolution of a "
-                      "100-item benchmark; for a continuous metric choose it before looking"),
-    Claim("relational_beats_intrinsic",
-          "Transfer follows student–source compatibility, which the intrinsic proxies miss: a measure of "
-          "compatibility ranks the corpora by utility better than an intrinsic proxy does (the paper names "
-          "compatibility but does not measure it; this book's test).",
-          "Fig 12", "direction",
-          "|Spearman ρ| of a relational measure with Δ − |Spearman ρ| of an intrinsic proxy with Δ, "
-          "bootstrap over corpora"),
-    Claim("extraction_drop_95",
-          "Held-out exact-match extraction falls by more than 95% without a forget set or an "
+    # ---------------------------------------------------------------- Figure 2 (Qwen self-training)
+    Claim("self_gain_transient", "Fig 2", "paper",
+          "Training the student on its own BOS samples lifts reasoning, maths and code for a while.",
+          "direction", "mean Δ of the self-generated corpora (every τ) against the base model, window mean",
+          ("arc_c", "gsm8k", "minerva_math", "humaneval"), "early", _EARLY, side_a="self", finding="A"),
+    Claim("self_gt_replay", "Fig 2", "paper",
+          "Those early gains come from the model's own samples: human-written replay of the same size gives less.",
+          "direction", "mean Δ(self corpora) − Δ(replay), paired on items, window mean",
+          ("arc_c", "gsm8k", "minerva_math", "humaneval"), "early", _EARLY, side_a="self", side_b="replay",
+          finding="A"),
+    # ---------------------------------------------------------------- Figure 3 (Llama self-training)
+    Claim("second_narrow_gains", "Fig 3", "paper",
+          "The second family (Llama-3.2-1B) gains only on narrow comprehension tasks.",
+          "direction", "—", (), "all", _ANY, testable=False, finding="A",
+          note="the caption does not say which benchmarks are 'narrow comprehension', so no row is made"),
+    Claim("second_no_math_gain", "Fig 3", "paper",
+          "Self-training the second family brings no GSM8K or Minerva-MATH gain under any condition.",
+          "noninferiority", "Δ of one condition against the base model, window mean (no gain: below +margin)",
+          ("gsm8k", "minerva_math"), "all", _ANY, direction=-1, side_a="all", per_condition=True,
+          margin_note="'no gain' tolerates a gain smaller than the metric's margin: " + METRIC_MARGIN_REASON,
+          finding="A"),
+    Claim("second_code_drop", "Fig 3", "paper",
+          "Self-training the second family costs a lot of HumanEval.",
+          "direction", "mean Δ of every condition against the base model, window mean",
+          ("humaneval",), "all", _ANY, direction=-1, side_a="all", finding="A"),
+    # ---------------------------------------------------------------- Figure 4 (similarity split)
+    Claim("similarity_equivalent", "Fig 4", "paper",
+          "Training only on samples far from the benchmark (max-cos below 0.35) or only on close ones gives "
+          "about the same GSM8K gain, so the gain is not contamination.",
+          "equivalence", "Δ(below the split) − Δ(at or above), paired on items, last epoch",
+          ("gsm8k",), "last", "the paper compares the two curves as wholes; the last planned epoch is where "
+          "the two subsets have had the same training", side_a="below", side_b="above",
+          margin_note="fixed before any run, never from the arms' own gains (half the below arm's estimated "
+                      "gain gave up to 12% false 'agrees'): " + METRIC_MARGIN_REASON, finding="B"),
+    # ---------------------------------------------------------------- Figure 5 (source swap)
+    Claim("self_gt_lineage", "Fig 5", "paper",
+          "The student learns more from its own samples than from a bigger model of its lineage (Qwen2.5-7B).",
+          "direction", "mean Δ(self) − mean Δ(same-lineage source), paired on items, window mean",
+          (ALL,), "all", _RANK, side_a="self", side_b="lineage", finding="A"),
+    Claim("self_gt_recipe", "Fig 5", "paper",
+          "The student learns more from its own samples than from the stronger, differently trained Qwen3-8B-Base.",
+          "direction", "mean Δ(self) − mean Δ(different-recipe source), paired on items, window mean",
+          (ALL,), "all", _RANK, side_a="self", side_b="recipe", finding="A"),
+    Claim("self_gt_cross", "Fig 5", "paper",
+          "The student learns more from its own samples than from another family's (Llama-3.2-1B).",
+          "direction", "mean Δ(self) − mean Δ(cross-family source), paired on items, window mean",
+          (ALL,), "all", _RANK, side_a="self", side_b="cross", finding="A"),
+    # ---------------------------------------------------------------- Figures 6 and 11 (NLL)
+    Claim("nll_means_close", "Figs 6, 11", "paper",
+          "At τ = 1.25 the student's own corpus and the other family's have almost the same mean NLL under the "
+          "student (about 9.10 vs 9.01 nats), yet only the own corpus helps.",
+          "equivalence", "mean NLL(cross corpus) − mean NLL(own corpus) under the scorer at the highest τ, "
+          "Welch t interval over samples", (), "none", WINDOWS["none"],
+          margin_note="5% of the own corpus's mean NLL: five times the paper's own gap (0.09 of 9.1 nats, 1%), "
+                      "far below the change of mean NLL across τ", finding="B"),
+    Claim("nll_not_predictive", "Figs 6, 11", "paper",
+          "Mean likelihood under the student does not predict which corpus helps.",
+          "equivalence", "Spearman ρ over corpora of mean NLL under the student vs final-epoch Δ",
+          (ALL,), "last", "the proxy table ranks corpora by their final-epoch Δ", margin=0.5,
+          margin_note="|ρ| < 0.5: the NLL order explains less than a quarter of the utility order", finding="B"),
+    Claim("similarity_not_predictive", "Fig 4", "paper",
+          "Closeness to the benchmark (max-cosine) does not predict which corpus helps.",
+          "equivalence", "Spearman ρ over corpora of mean max-cosine to the benchmark's items vs final-epoch Δ",
+          (ALL,), "last", "the proxy table ranks corpora by their final-epoch Δ", margin=0.5,
+          margin_note="|ρ| < 0.5, as for the NLL proxy", finding="B"),
+    # ---------------------------------------------------------------- Figure 7 (Pythia capability)
+    Claim("capability_kept", "Fig 7", "paper",
+          "While the memorising model self-trains, its benchmark scores stay level or rise.",
+          "noninferiority", "mean Δ over the τ conditions against the base model, last epoch",
+          ("arc_c", "hellaswag", "arc_e", "winogrande"), "last",
+          "a loss accumulates over training, so it is largest and most telling at the last planned epoch",
+          margin_note=METRIC_MARGIN_REASON, side_a="all", finding="C"),
+    # ---------------------------------------------------------------- Figure 8 (extraction)
+    Claim("extraction_drop_95", "Fig 8", "paper",
+          "Exact-match extraction of held-out training text falls by more than 95% with no forget set and no "
           "unlearning objective.",
-          "Fig 8", "direction", "relative drop (k0 − k1)/k0 on the same sequences",
-          threshold=0.95),
+          "threshold", "relative drop (k0 − k1)/k0 on the same sequences, base to last epoch", (), "last",
+          "the abstract states the drop at the end of self-training", threshold=0.95, finding="C"),
+    # ---------------------------------------------------------------- Figure 9 (few-shot)
+    Claim("tau125_sustained", "Fig 9", "paper",
+          "Few-shot, the τ = 1.25 corpus gives the largest sustained gains on ARC-Challenge and HellaSwag.",
+          "direction", "Δ(self@1.25) − mean Δ(every other condition), paired on items, window mean",
+          ("arc_c", "hellaswag"), "late", "'sustained' is about the gains that remain: the second half of the "
+          "planned epochs", side_a="self@1.25", side_b="rest", finding="A"),
+    Claim("gsm8k_early_low_tau", "Fig 9", "paper",
+          "Few-shot, τ = 0.75 and τ = 1.0 give early GSM8K gains that later decay.",
+          "direction", "mean Δ of the τ = 0.75 and 1.0 corpora against the base model, window mean",
+          ("gsm8k",), "early", _EARLY, side_a="self@0.75,self@1", finding="A"),
+    # ---------------------------------------------------------------- Figure 10 (cross student)
+    Claim("own_gt_cross_student", "Fig 10", "paper",
+          "Qwen's samples are no general upgrade: Llama trained on them does not beat Llama trained on its own.",
+          "noninferiority", "mean Δ(own corpus) − mean Δ(other family's corpora), paired on items, window mean",
+          (ALL,), "all", _RANK, side_a="self", side_b="cross",
+          margin_note="'does not beat' tolerates the other corpus being better by less than the metric's "
+                      "margin: " + METRIC_MARGIN_REASON, finding="A"),
+    # ---------------------------------------------------------------- Figure 12 (the book's own)
+    Claim("relational_beats_intrinsic", "Fig 12", "book",
+          "A measure of student–source compatibility orders the corpora by utility better than an intrinsic "
+          "proxy does (the paper names compatibility but never measures it: this claim is the book's).",
+          "direction", "|Spearman ρ| of a relational measure with Δ − |ρ| of an intrinsic proxy, bootstrap "
+          "over corpora", (ALL,), "last", "the corpora are ranked by their final-epoch Δ", finding="B"),
 ]}
+
+FINDINGS = {"A": "A · transfer follows who wrote the data", "B": "B · proxies and compatibility",
+            "C": "C · capability and memorisation"}
+
+
+def claims_of(figure: str) -> list[Claim]:
+    """The claims registered for a figure (``"Fig 3"`` or ``"fig03"``)."""
+    fig = figure if figure.startswith("Fig") else f"Fig {int(figure[3:])}"
+    return [c for c in CLAIMS.values() if fig == c.figure or fig in [f"Fig {x.strip()}" for x in
+                                                                     c.figure.removeprefix("Figs ").split(",")]]
+
+
+def task_benchmarks(task: str) -> tuple[str, ...]:
+    """The paper benchmarks an evaluation task stands for (``()`` for none)."""
+    return TASK_BENCHMARKS.get(task.removesuffix("_smoke"), ())
+
+
+def stand_ins(claim: Claim, tasks) -> dict[str, list[str]]:
+    """Per benchmark the claim names: the tasks of ``tasks`` that stand in for it (``[]``: no stand-in)."""
+    names = list(BENCHMARKS) if ALL in claim.benchmarks else list(claim.benchmarks)
+    out = {b: [t for t in tasks if b in task_benchmarks(t)] for b in names}
+    if ALL in claim.benchmarks:  # every benchmark of the figure: only those the figure evaluates
+        out = {b: ts for b, ts in out.items() if ts}
+    return out
+
+
+def claim_tasks(claim: Claim, tasks) -> list[str]:
+    """The tasks (in the given order) that stand in for a benchmark the claim names: rows are made
+    only for these."""
+    keep = {t for ts in stand_ins(claim, tasks).values() for t in ts}
+    return [t for t in tasks if t in keep]
+
+
+def benchmark_names(claim: Claim, task: str) -> str:
+    """'ARC-Challenge, MMLU': the benchmarks the claim names that ``task`` stands in for."""
+    names = list(BENCHMARKS) if ALL in claim.benchmarks else claim.benchmarks
+    return ", ".join(BENCHMARKS[b] for b in names if b in task_benchmarks(task))
+
+
+def stand_in_text(claim: Claim, tasks) -> str:
+    """'GSM8K → rs_math_bpb; Minerva-MATH: no stand-in'."""
+    parts = []
+    for b, ts in stand_ins(claim, tasks).items():
+        parts.append(f"{BENCHMARKS[b]} → {', '.join(ts)}" if ts else f"{BENCHMARKS[b]}: no stand-in")
+    return "; ".join(parts)
+
+
+def window_epochs(window: str, planned: int, evaluated) -> list[int]:
+    """The evaluated epochs (> 0) inside a window of ``planned`` epochs (the profile's, fixed in advance)."""
+    ev = sorted(int(e) for e in evaluated if int(e) > 0)
+    if not ev or window == "none":
+        return []
+    planned = max(int(planned), 1)
+    if window == "early":
+        hi = max(1, math.ceil(planned / 4))
+        return [e for e in ev if e <= hi]
+    if window == "late":
+        lo = min(planned // 2 + 1, planned)
+        return [e for e in ev if e >= lo]
+    if window == "last":
+        return [e for e in ev if e == planned] or [ev[-1]]
+    return ev
+
+
+def window_text(window: str, epochs) -> str:
+    """'epochs 1–10 (the first quarter of the planned epochs ...)'."""
+    ep = sorted(epochs)
+    if not ep:
+        return WINDOWS.get(window, window)
+    span = f"epoch {ep[0]}" if len(ep) == 1 else f"epochs {ep[0]}–{ep[-1]}"
+    return f"{span} ({window})"
+
+
+def select(side: str | None, conditions, exclude=()) -> list[str] | None:
+    """Conditions named by a side: ``"self"`` (every τ), ``"self@1.25"``, a comma list, ``"all"``,
+    ``"rest"`` (all but ``exclude``), a source kind (``"replay"``, ``"cross"``...). None -> None."""
+    if side is None:
+        return None
+    conds = list(conditions)
+    if side == "all":
+        return conds
+    if side == "rest":
+        return [c for c in conds if c not in set(exclude)]
+    out = []
+    for part in side.split(","):
+        if "@" in part:
+            out += [c for c in conds if c.split("@")[0] == part.split("@")[0] and "@" in c
+                    and math.isclose(float(c.split("@")[1]), float(part.split("@")[1]))]
+        else:
+            out += [c for c in conds if c.split("@", 1)[0] == part]
+    return list(dict.fromkeys(out))
+
+
+# ------------------------------------------------------------------------------ the regime in words
+def model_name(alias: str) -> str:
+    """A model's own name: the Hub id's last part, the shipped GGUF file's stem, else the alias."""
+    from resurface import aliases
+
+    spec = aliases.ALIASES.get(alias)
+    if spec is not None and spec.hub_id:
+        return spec.hub_id.split("/")[-1]
+    if alias == "smollm2-135m":
+        return aliases._SMOLLM2_FILE.split(".")[0]
+    return alias
+
+
+FIGURE_MODELS = {"Fig 3": "second_student", "Fig 10": "second_student", "Fig 11": "second_student",
+                 "Fig 7": "memorization_model", "Fig 8": "memorization_model"}
+
+
+def model_key(figure: str) -> str:
+    """The parameter naming the model a figure's rows are about (its student, scorer or memorising model)."""
+    return FIGURE_MODELS.get(figure, "student")
+
+
+def scale(P: dict, model_key: str = "student") -> str:
+    """'course scale (SmolLM2-135M-Instruct, 1,024 tokens per run, 1 epoch)', from the parameters."""
+    model = P.get(model_key) or P.get("student", "?")
+    tokens = int(P.get("tokens_per_subset", 0))
+    epochs = int(P.get("epochs", 0))
+    return (f"{P.get('profile', '?')} scale ({model_name(str(model))}, {tokens:,} tokens per run, "
+            f"{epochs} epoch{'s' if epochs != 1 else ''})")
+
+
+def verdict_words(label: str, whose: str, regime: str) -> str:
+    """The verdict with whose claim it judges and the regime it was reached in."""
+    from resurface.evidence.verdicts import AGREES, CONTRADICTS, INCONCLUSIVE
+
+    owner = "the book's claim" if whose == "book" else "the paper's claim"
+    if label == AGREES:
+        return f"agrees with {owner} at {regime}"
+    if label == CONTRADICTS:
+        return f"contradicts {owner} at {regime}"
+    if label == INCONCLUSIVE:
+        return f"inconclusive at {regime}"
+    return f"not testable at {regime}"

@@ -5,10 +5,10 @@ Every training run keeps lm-eval's per-item values (``items/epoch_XX.csv.gz``, r
 
 - **bands**: per condition and evaluated epoch, Δ against the base model with its 95% interval
   (:func:`resurface.evidence.stats.delta_ci`: paired on items, over training subsets when there are several);
-- **contrasts**: a group of conditions against another at the last evaluated epoch (e.g. the mean
-  of the self-generated corpora minus the replay corpus), paired on items;
-- **verdict rows** (:mod:`resurface.evidence.verdicts`), one per claim and benchmark, with Holm's correction
-  over the rows of a page.
+- **contrasts**: a group of conditions against another, averaged over a claim's epoch window (fixed in
+  the register, :mod:`resurface.evidence.claims`), paired on items;
+- **verdict rows** (:mod:`resurface.evidence.verdicts`), one per registered claim and each benchmark it
+  names, with Holm's correction over the rows of a page, annotated with the regime (:func:`annotate`).
 
 Which metric a figure plots is the profile's ``evidence_metric``: ``continuous`` (the course and
 smoke profiles: the gold answer's normalised log-probability for choice tasks, minus its bits per
@@ -18,7 +18,7 @@ Computation only: :mod:`resurface.evidence.findings` writes the sentences.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -161,78 +161,139 @@ def contrast(items: pd.DataFrame, suite: str, task: str, metric: str, group_a: S
     return stats.paired_bootstrap(table, w, base_values(items, suite, task, metric), level=level)
 
 
-def claim_rows(items: pd.DataFrame, suite: str, pairs: Sequence[tuple[str, str, str]], claim: str,
-               figure: str, group_a: Sequence[str], group_b: Sequence[str] | None = None,
-               margin: float | None = None, level: float = 0.95) -> list[verdicts.VerdictRow]:
-    """One verdict row per benchmark (``pairs``: task, metric, title) for a registered claim, from the
-    contrast of ``group_a`` against ``group_b`` (or against the base) at the last evaluated epoch.
-    Conditions without runs here are dropped; a side left empty gives no row."""
-    have = set(items["condition"])
-    a = [c for c in group_a if c in have]
-    b = [c for c in group_b if c in have] if group_b is not None else None
-    if not a or (b is not None and not b):
-        return []
-    rows = []
-    for task, metric, title in pairs:
-        if _select(items, suite, task, metric).empty:
-            continue
-        est = contrast(items, suite, task, metric, a, b, level=level)
-        row = verdicts.make_row(claim, est, f"{title}: {metric.split(',')[0]}", margin=margin)
-        rows.append(replace(row, figure=figure))
-    return rows
-
-
 def page_verdicts(rows: list[verdicts.VerdictRow]) -> pd.DataFrame:
     """The verdict table of one page (Holm over its rows)."""
     return verdicts.verdict_table(rows)
 
 
 # ------------------------------------------------------------------------------ one figure's evidence
-# figure -> the paper's claims it tests: (claim id, kind of the conditions on side A, kind on side B)
-TRANSFER_CLAIMS: dict[str, list[tuple[str, str, str]]] = {
-    "fig02": [("self_gt_replay", "self", "replay")],
-    "fig03": [("self_gt_replay", "self", "replay")],
-    "fig09": [("self_gt_replay", "self", "replay")],
-    "fig05": [("self_gt_lineage", "self", "lineage"), ("self_gt_recipe", "self", "recipe"),
-              ("self_gt_cross", "self", "cross")],
-    "fig10": [("own_gt_cross_student", "self", "cross")],
-}
+def window_table(items: pd.DataFrame, suite: str, task: str, metric: str, epochs: Sequence[int]) -> pd.DataFrame:
+    """Per (condition, subset, item): the value averaged over ``epochs`` (a claim's window), on the items
+    every run has at every one of those epochs."""
+    frames = [epoch_table(items, suite, task, metric, e) for e in epochs]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=["condition", "subset", "item", "value"])
+    d = pd.concat(frames, ignore_index=True)
+    n = d.groupby(["condition", "subset", "item"])["value"].transform("size")
+    d = d[n == len(frames)]
+    return d.groupby(["condition", "subset", "item"], as_index=False)["value"].mean()
 
 
-def kind_of(condition: str) -> str:
-    """``"self@1.25"`` -> ``"self"``; ``"replay"`` -> ``"replay"``."""
-    return condition.split("@", 1)[0]
+def window_contrast(items: pd.DataFrame, suite: str, task: str, metric: str, group_a: Sequence[str],
+                    group_b: Sequence[str] | None, epochs: Sequence[int], level: float = 0.95) -> stats.Estimate:
+    """``mean Δ(group_a) − mean Δ(group_b)`` averaged over ``epochs``, paired on items (``group_b`` None:
+    against the base model)."""
+    table = window_table(items, suite, task, metric, epochs)
+    if group_b:
+        return stats.paired_bootstrap(table, group_weights(group_a, group_b), level=level)
+    w = {c: 1.0 / len(group_a) for c in group_a}
+    return stats.paired_bootstrap(table, w, base_values(items, suite, task, metric), level=level)
+
+
+def row_from(claim: claims.Claim, est: stats.Estimate, label: str, *, figure: str | None = None,
+             margin: float | None = None, n_subsets: int | None = None) -> verdicts.VerdictRow:
+    """A verdict row of a registered claim: the rule of its kind (:func:`resurface.evidence.verdicts.verdict`)
+    with its fixed margin (``margin`` overrides it)."""
+    m = claim.margin_for(None) if margin is None else margin
+    v = verdicts.verdict(est, claim.direction, kind=claim.kind, threshold=claim.threshold, margin=m)
+    note = v.note + ("; one training subset: the interval reflects item noise only" if est.item_noise_only else "")
+    mde = stats.mde(est.se, alpha=1 - est.level, df=est.df if np.isfinite(est.df) else None) \
+        if np.isfinite(est.se) and est.se > 0 else float("nan")
+    return verdicts.VerdictRow(claim.id, claim.text, figure or claim.figure, label, est.estimate, est.lo, est.hi,
+                               mde, est.n_items, est.n_subsets if n_subsets is None else n_subsets, est.p, est.p,
+                               v.label, note, claim.kind, claim.direction, claim.threshold, m, est.level,
+                               est.item_noise_only)
 
 
 @dataclass
-class FigureEvidence:
-    """What a transfer figure draws and concludes: its suite, panels, bands and verdict table."""
+class Rows:
+    """Verdict rows with, per row, what the register says about it (benchmark, task, window)."""
 
-    figure: str
-    suite: str
-    panels: list[tuple[str, str, str]]
-    bands: pd.DataFrame
-    verdicts: pd.DataFrame
-    items: pd.DataFrame
+    rows: list
+    meta: list
+
+    def __add__(self, other: "Rows") -> "Rows":
+        return Rows(self.rows + other.rows, self.meta + other.meta)
 
 
-def figure_suite(P: dict, fig: str) -> str:
-    """The suite a transfer figure plots: the few-shot suite for Figure 9, the zero-shot one otherwise."""
-    return P["eval_suite_few_shot"] if fig == "fig09" else P["eval_suite"]
+def claim_window_rows(claim: claims.Claim, items: pd.DataFrame, suite: str, pairs, conditions: Sequence[str],
+                      planned_epochs: int | None = None, level: float = 0.95, figure: str | None = None) -> Rows:
+    """The rows of one registered claim: one per task that stands in for a benchmark the claim names
+    (never for the others), on the claim's epoch window of the planned epochs (fixed in advance), from
+    the contrast of its sides; conditions without runs are dropped, a side left empty gives no row."""
+    out = Rows([], [])
+    if not claim.testable or items.empty:
+        return out
+    have = [c for c in conditions if c in set(items["condition"])]
+    a = claims.select(claim.side_a, have)
+    b = claims.select(claim.side_b, have, exclude=a or ())
+    if not a or (b is not None and not b):
+        return out
+    groups = [([c], None) for c in a] if claim.per_condition else [(a, b)]
+    planned = planned_epochs if planned_epochs is not None else last_epoch(items)
+    tasks = claims.claim_tasks(claim, list(dict.fromkeys(t for t, _, _ in pairs)))
+    for task, metric, title in pairs:
+        if task not in tasks:
+            continue
+        sel = _select(items, suite, task, metric)
+        epochs = claims.window_epochs(claim.window, planned, sel["epoch"].unique())
+        if not epochs:
+            continue
+        window = claims.window_text(claim.window, epochs)
+        for ga, gb in groups:
+            est = window_contrast(items, suite, task, metric, ga, gb, epochs, level=level)
+            which = f", {', '.join(ga)}" if claim.per_condition else ""
+            label = f"{title}: {metric.split(',')[0]}{which}, {window}"
+            out.rows.append(row_from(claim, est, label, figure=figure, margin=claim.margin_for(metric)))
+            out.meta.append({"benchmark": claims.benchmark_names(claim, task), "task": task, "window": window})
+    return out
+
+
+def annotate(table: pd.DataFrame, P: dict | None, meta: Sequence[dict] | None = None) -> pd.DataFrame:
+    """Add what the register and the profile say to a page's verdict table: whose claim, its kind, the
+    epoch window, the benchmark and task, the paper's (or book's) claim in words, the regime
+    (:func:`resurface.evidence.claims.scale`, from ``P``) and the verdict in words that carry it."""
+    t = table.copy()
+    if t.empty:
+        for c in ANNOTATIONS:
+            t[c] = pd.Series(dtype=object)
+        return t
+    if meta is not None:
+        for key in ("benchmark", "task", "window"):
+            t[key] = [m.get(key, "") for m in meta]
+    reg = [claims.CLAIMS.get(c) for c in t["claim_id"]]
+    for key, default in (("benchmark", ""), ("task", ""), ("window", None)):
+        if key not in t.columns:
+            t[key] = default
+    t["window"] = [w if isinstance(w, str) and w else (claims.WINDOWS[c.window] if c else "")
+                   for w, c in zip(t["window"], reg)]
+    t["whose"] = [c.whose if c else "paper" for c in reg]
+    t["claim_kind"] = [c.kind if c else k for c, k in zip(reg, t["kind"])]
+    t["finding"] = [c.finding if c else "" for c in reg]
+    t["reports"] = [c.text if c else "" for c in reg]
+    if P is not None:
+        t["regime"] = [claims.scale(P, claims.model_key(f)) for f in t["figure"]]
+        t["profile"] = P.get("profile", "")
+    elif "regime" not in t.columns:
+        t["regime"], t["profile"] = "", ""
+    t["words"] = [claims.verdict_words(v, w, r) if r else v for v, w, r in zip(t["verdict"], t["whose"], t["regime"])]
+    return t
+
+
+ANNOTATIONS = ("benchmark", "task", "window", "whose", "claim_kind", "finding", "reports", "regime", "profile", "words")
 
 
 def transfer_rows(fig: str, items: pd.DataFrame, suite: str, pairs, conditions: Sequence[str],
-                  level: float = 0.95) -> list[verdicts.VerdictRow]:
-    """The verdict rows of one transfer figure (:data:`TRANSFER_CLAIMS`); claims whose conditions did
-    not run in this profile (e.g. no same-lineage source in the course) give no row."""
-    rows = []
-    for claim, kind_a, kind_b in TRANSFER_CLAIMS.get(fig, []):
-        if claim not in claims.CLAIMS:
-            continue
-        a = [c for c in conditions if kind_of(c) == kind_a]
-        b = [c for c in conditions if kind_of(c) == kind_b]
-        rows += claim_rows(items, suite, pairs, claim, FIGURE_TITLES.get(fig, fig), a, b, level=level)
-    return rows
+                  level: float = 0.95, planned_epochs: int | None = None) -> Rows:
+    """The verdict rows of one transfer figure: every claim the register holds for it
+    (:func:`resurface.evidence.claims.claims_of`), only on the benchmarks each names; claims whose
+    conditions did not run in this profile (e.g. no same-lineage source in the course) give no row."""
+    out = Rows([], [])
+    for claim in claims.claims_of(fig):
+        out = out + claim_window_rows(claim, items, suite, pairs, conditions, planned_epochs, level,
+                                      figure=FIGURE_TITLES.get(fig, fig))
+    return out
 
 
 FIGURE_TITLES = {f"fig{i:02d}": f"Fig {i}" for i in range(1, 13)}
@@ -246,37 +307,25 @@ def figure_evidence(P: dict, fig: str, results: pd.DataFrame, conditions: Sequen
     items = items[items["suite"] == suite]
     pairs = panels(suite, P.get("evidence_metric", "continuous"), items)
     bands = delta_bands(items, suite, [(t, m) for t, m, _ in pairs], conditions, level=level)
-    table = page_verdicts(transfer_rows(fig, items, suite, pairs, conditions, level=level))
+    rows = transfer_rows(fig, items, suite, pairs, conditions, level=level, planned_epochs=P.get("epochs"))
+    table = annotate(page_verdicts(rows.rows), P, rows.meta)
     return FigureEvidence(fig, suite, pairs, bands, table, items)
 
 
 # ------------------------------------------------------------------------------ Figures 7 and 8
-# Non-inferiority margins of "capability is preserved", fixed before any run: one point of accuracy
-# (the resolution of a 100-item benchmark); 0.05 nats of the gold choice's normalised log-probability
-# (its probability share falls by under 5%); 0.02 bits per byte of the gold answer (under a tenth of
-# what separates SmolLM2-135M's maths answers from chance-level text, about 0.3 bits per byte).
-CAPABILITY_MARGINS = {"logp_gold_norm,none": 0.05, "neg_bpb,none": 0.02}
-ACCURACY_MARGIN = 0.01
-
-
-def capability_margin(metric: str) -> float:
-    return CAPABILITY_MARGINS.get(metric, ACCURACY_MARGIN)
-
-
 def capability_evidence(P: dict, results: pd.DataFrame, conditions: Sequence[str],
                         level: float = 0.95) -> FigureEvidence:
-    """Figure 7: Δ bands of the benchmarks while the memorising base self-trains, and one
-    non-inferiority row per benchmark (mean Δ over the τ conditions against the base model)."""
+    """Figure 7: Δ bands of the benchmarks while the memorising base self-trains, and the
+    ``capability_kept`` rows (mean Δ over the τ conditions against the base model at the last planned
+    epoch, non-inferiority with the metric's fixed margin) on the benchmarks the claim names."""
     suite = P["eval_suite"]
     items = run_items(results)
     items = items[items["suite"] == suite]
     pairs = panels(suite, P.get("evidence_metric", "continuous"), items)
     bands = delta_bands(items, suite, [(t, m) for t, m, _ in pairs], conditions, level=level)
-    rows = []
-    for task, metric, title in pairs:
-        rows += claim_rows(items, suite, [(task, metric, title)], "capability_kept", "Fig 7", conditions,
-                           None, margin=capability_margin(metric), level=level)
-    return FigureEvidence("fig07", suite, pairs, bands, page_verdicts(rows), items)
+    rows = claim_window_rows(claims.CLAIMS["capability_kept"], items, suite, pairs, conditions,
+                             P.get("epochs"), level)
+    return FigureEvidence("fig07", suite, pairs, bands, annotate(page_verdicts(rows.rows), P, rows.meta), items)
 
 
 def _sequences(items: pd.DataFrame) -> pd.DataFrame:
@@ -318,8 +367,8 @@ def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float
         before = base.reindex(pd.MultiIndex.from_frame(after[["task", "item"]])).to_numpy() > 0.5
         est = stats.relative_drop_ci(before, after["value"].to_numpy() > 0.5, level=level, seed=seed,
                                      null=claim.threshold)
-        row = verdicts.make_row(claim, est, f"{condition_label(cond)}: text and code, epoch {last}")
-        rows.append(replace(row, figure="Fig 8", n_subsets=int(after["subset"].nunique())))
+        rows.append(row_from(claim, est, f"{condition_label(cond)}: text and code, epoch {last}", figure="Fig 8",
+                             n_subsets=int(after["subset"].nunique())))
     return rows
 
 
@@ -353,7 +402,7 @@ def memorization_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     study = run_study(q, store)
     conditions = [f"self@{t:g}" for t in q["temperatures"]]
     cap = capability_evidence(q, study.benchmarks, conditions).verdicts
-    ext = page_verdicts(extraction_rows(run_items(study.results), conditions))
+    ext = annotate(page_verdicts(extraction_rows(run_items(study.results), conditions)), q)
     return [cap, ext]
 
 
@@ -361,3 +410,41 @@ def book_verdicts(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Every page's verdict rows in one table (each page's Holm correction kept as the page applied it)."""
     tables = [t for t in tables if t is not None and not t.empty]
     return pd.concat(tables, ignore_index=True) if tables else page_verdicts([])
+
+
+# ------------------------------------------------------------------------------ the machine-readable table
+CSV_COLUMNS = ("figure", "claim_id", "whose", "kind", "benchmark", "task", "metric", "window", "estimate", "lo",
+               "hi", "threshold", "margin", "direction", "level", "p", "p_holm", "mde", "n_items", "n_runs",
+               "verdict", "words", "note", "regime", "profile")
+
+
+def verdict_csv(table: pd.DataFrame) -> pd.DataFrame:
+    """Every verdict row in :data:`CSV_COLUMNS` (``kind`` is the claim's kind, ``n_runs`` the training
+    runs per condition, ``verdict`` the rule's label after the page's Holm step, ``words`` as printed)."""
+    if table is None or table.empty:
+        return pd.DataFrame(columns=list(CSV_COLUMNS))
+    t = table if "words" in table.columns else annotate(table, None)
+    out = pd.DataFrame({
+        "figure": t["figure"], "claim_id": t["claim_id"], "whose": t["whose"], "kind": t["claim_kind"],
+        "benchmark": t["benchmark"], "task": t["task"], "metric": t["metric"], "window": t["window"],
+        "estimate": t["estimate"], "lo": t["lo"], "hi": t["hi"], "threshold": t["threshold"],
+        "margin": t["margin"], "direction": t["direction"], "level": t["level"], "p": t["p"],
+        "p_holm": t["p_holm"], "mde": t["mde"], "n_items": t["n_items"], "n_runs": t["n_subsets"],
+        "verdict": t["verdict"], "words": t["words"], "note": t["note"], "regime": t["regime"],
+        "profile": t["profile"]})
+    return out.reset_index(drop=True)
+
+
+def write_verdicts_csv(table: pd.DataFrame, path: Path) -> Path:
+    """Write :func:`verdict_csv` of ``table`` to ``path`` (``book/_generated/<profile>/verdicts.csv``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    verdict_csv(table).to_csv(path, index=False)
+    return path
+
+
+def verdicts_csv_path(profile: str) -> Path:
+    """``book/_generated/<profile>/verdicts.csv``."""
+    from resurface.paths import generated_dir
+
+    return generated_dir() / profile / "verdicts.csv"

@@ -13,7 +13,7 @@ import pandas as pd
 
 from resurface.conditions import condition_label
 from resurface.evidence.claims import CLAIMS
-from resurface.evidence.verdicts import LABELS
+from resurface.evidence.verdicts import AGREES, CONTRADICTS, LABELS
 
 
 def primary_rows(df: pd.DataFrame, suite: str) -> pd.DataFrame:
@@ -177,50 +177,81 @@ def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
 
 
 # ------------------------------------------------------------------------------ verdict rows
-VERDICT_COLUMNS = ("Figure", "Claim", "Benchmark (metric)", "Estimate [95% CI]", "MDE", "Items × runs", "Verdict")
+VERDICT_COLUMNS = ("Figure", "Claim", "Whose", "Benchmark ← task (metric, window)", "Estimate [95% CI]",
+                   "Threshold ± margin", "MDE", "Items × runs", "Verdict")
 
 
 def _num(x: float) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:+.3f}"
 
 
-def verdict_markdown(table: pd.DataFrame, with_figure: bool = False) -> str:
-    """Markdown table of verdict rows (:func:`resurface.evidence.verdicts.verdict_table`): estimate with its
-    95% interval, the minimum detectable effect (80% power), the items and training runs it rests
-    on, and the computed verdict with its note. Empty table -> a sentence that says so."""
+def _annotated(table: pd.DataFrame, P: dict | None) -> pd.DataFrame:
+    from resurface.evidence.contrasts import annotate
+
+    if P is None and "words" in table.columns:
+        return table
+    return annotate(table, P)
+
+
+def _margin_cell(r) -> str:
+    t = f"{r.threshold:g}"
+    m = getattr(r, "margin", None)
+    return f"{t} ± {m:.3g}" if m is not None and isinstance(m, (int, float)) and np.isfinite(m) else t
+
+
+def verdict_markdown(table: pd.DataFrame, with_figure: bool = False, P: dict | None = None) -> str:
+    """Markdown table of verdict rows: whose claim, the benchmark and its stand-in task, the estimate with
+    its 95% interval, the threshold and margin, the minimum detectable effect (80% power), the items and
+    training runs it rests on, and the verdict in words that carry the regime. Empty -> a sentence."""
     if table is None or table.empty:
-        return "_No claim of the paper could be tested with the runs of this profile._"
+        return "_No registered claim could be tested with the runs of this profile._"
+    t = _annotated(table, P)
     cols = list(VERDICT_COLUMNS) if with_figure else list(VERDICT_COLUMNS[1:])
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for r in table.itertuples(index=False):
+    for r in t.itertuples(index=False):
         interval = (f"{_num(r.estimate)} [{_num(r.lo)}, {_num(r.hi)}]" if np.isfinite(r.estimate) else "n/a")
         runs = f"{int(r.n_items)} × {int(r.n_subsets)}" if r.n_subsets else f"{int(r.n_items)}"
-        mde = f"{r.mde:.3f}" if r.mde is not None and np.isfinite(r.mde) else "n/a"
-        verdict = f"**{r.verdict}**" + (f" ({r.note})" if r.note else "")
-        cells = [r.claim_id.replace("_", " "), r.metric, interval, mde, runs, verdict]
+        mde = f"{r.mde:.3f}" if r.mde is not None and np.isfinite(r.mde) else "undefined"
+        verdict = f"**{r.words}**" + (f" ({r.note})" if r.note else "")
+        bench = f"{r.benchmark} ← {r.metric}" if r.benchmark else r.metric
+        cells = [r.claim_id.replace("_", " "), r.whose, bench, interval, _margin_cell(r), mde, runs, verdict]
         if with_figure:
             cells.insert(0, r.figure)
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
 
 
-def verdict_summary(table: pd.DataFrame) -> str:
-    """One sentence counting the verdicts of a page (computed, never typed in)."""
+def verdict_summary(table: pd.DataFrame, with_figure: bool = False, P: dict | None = None) -> str:
+    """Per claim on the page: what the paper (or the book) claims, in the register's words, next to the
+    verdicts of its rows in this regime (computed, never typed in)."""
     if table is None or table.empty:
-        return "No claim of the paper could be tested with the runs of this profile."
-    counts = table["verdict"].value_counts()
-    parts = [f"{int(counts[label])} {label}" for label in LABELS if label in counts]
-    claims = ", ".join(dict.fromkeys(CLAIMS[c].text if c in CLAIMS else c for c in table["claim_id"]))
-    held = ("Holm's correction is applied over the rows of this page; a row that excludes zero only "
-            "before it is reported as inconclusive.")
-    noise = (" Some rows rest on one training run per condition, so their interval reflects item "
-             "noise only." if table["item_noise_only"].any() else "")
-    return (f"The paper's claim — {claims} — tested on {len(table)} row(s): {'; '.join(parts)}. {held}{noise}")
+        return "No registered claim could be tested with the runs of this profile."
+    t = _annotated(table, P)
+    out = []
+    for cid, g in t.groupby("claim_id", sort=False):
+        c = CLAIMS.get(cid)
+        owner = "The book's own claim" if g["whose"].iloc[0] == "book" else "The paper reports"
+        text = c.text if c else cid
+        counts = g["verdict"].value_counts()
+        parts = [f"{int(counts[label])} {label}" for label in LABELS if label in counts]
+        regime = g["regime"].iloc[0]
+        where = f" at {regime}" if regime else ""
+        fig = f" ({g['figure'].iloc[0]})" if with_figure else ""
+        out.append(f"- **{owner}{fig}:** {text} **This book{where}**, {len(g)} row(s): {'; '.join(parts)}.")
+    if with_figure:
+        held = ("Each figure's rows carry Holm's correction as that figure's page applied it (over the rows "
+                "of that page, not over this table).")
+    else:
+        held = (f"Holm's correction is applied over the {len(t)} row(s) of this page; a row whose interval "
+                "excludes the threshold only before it is reported as inconclusive.")
+    noise = (" Some rows rest on one training run per condition, so their interval reflects item noise only."
+             if t["item_noise_only"].astype(bool).any() else "")
+    return "\n".join(out) + f"\n\n{held}{noise}"
 
 
-def verdict_section(table: pd.DataFrame, with_figure: bool = False) -> str:
-    """The end of a figure page: the summary sentence and the verdict rows."""
-    return verdict_summary(table) + "\n\n" + verdict_markdown(table, with_figure)
+def verdict_section(table: pd.DataFrame, P: dict | None = None, with_figure: bool = False) -> str:
+    """The end of a figure page: the claims with their verdicts in this regime, and the verdict rows."""
+    return verdict_summary(table, with_figure, P) + "\n\n" + verdict_markdown(table, with_figure, P)
 
 
 # ------------------------------------------------------------------------------ Figures 4, 6 and 11
@@ -234,7 +265,8 @@ def _interval(est: float, lo: float, hi: float, digits: int = 3) -> str:
 
 
 def _row_verdict(r) -> str:
-    return f"**{r.verdict}**" + (f" ({r.note})" if r.note else "")
+    words = getattr(r, "words", None) or r.verdict
+    return f"**{words}**" + (f" ({r.note})" if r.note else "")
 
 
 def _verdict_counts(rows: pd.DataFrame) -> str:
@@ -259,8 +291,8 @@ def describe_split(table: pd.DataFrame, info: dict) -> str:
         parts.append(f"On {r.metric}, Δ(below) − Δ(above) after the last epoch is "
                      f"{_interval(r.estimate, r.lo, r.hi)} (95%, paired on items"
                      f"{', over training subsets' if r.n_subsets > 1 else ''}). The paper finds both sides give "
-                     f"about the same GSM8K gain; tested as equivalence within half the below side's gain, "
-                     f"the verdict is {_row_verdict(r)}.")
+                     f"about the same GSM8K gain; tested as equivalence within ± {r.margin:.3g} (a margin fixed "
+                     f"in the claim register before any run), the verdict is {_row_verdict(r)}.")
     return text + " ".join(parts)
 
 
@@ -367,25 +399,29 @@ def describe_relational(table: pd.DataFrame, corr: pd.DataFrame, verdicts_table:
     if verdicts_table is None or verdicts_table.empty:
         return text + "No comparison of the measures could be computed in this run."
     counts = _verdict_counts(verdicts_table)
-    text += (f"Does a relational measure order the corpora by utility better than an intrinsic proxy? Tested as "
+    text += (f"**The book's own claim** (the paper names compatibility but never measures it): a relational "
+             f"measure orders the corpora by utility better than an intrinsic proxy. Tested as "
              f"|ρ_relational| − |ρ_intrinsic| > 0 on the same corpora ({len(RELATIONAL)} relational × "
              f"{len(INTRINSIC)} intrinsic measures per benchmark, {len(verdicts_table)} rows, Holm's correction "
              f"over them): {counts}. ")
-    agrees = verdicts_table[verdicts_table["verdict"] == "agrees with the paper"]
-    if len(agrees) == 0:
-        mde = verdicts_table["mde"].astype(float)
-        mde = mde[np.isfinite(mde) & (mde > 0)]
-        text += ("No row shows a relational measure ranking the corpora better than the intrinsic proxies, "
-                 "so this run does not support the claim that a measure of compatibility predicts utility "
-                 "where the proxies fail")
-        if len(mde):
-            text += (f"; nor does it show the opposite: with {int(verdicts_table['n_items'].max())} corpora, a "
-                     f"difference in |ρ| smaller than {mde.min():.2f} to {mde.max():.2f} (the rows' minimum "
-                     "detectable effects, 80% power) could hide here, and |ρ| lies between 0 and 1")
-        text += ". More corpora (more temperatures, sources or siblings) narrow these intervals."
-    else:
+    v = verdicts_table["verdict"]
+    agrees, contra = verdicts_table[v == AGREES], verdicts_table[v == CONTRADICTS]
+    if len(agrees):
         best = agrees.sort_values("estimate", ascending=False).iloc[0]
         text += (f"{len(agrees)} row(s) show a relational measure ranking the corpora better than an intrinsic "
                  f"proxy; the largest difference is {_interval(best['estimate'], best['lo'], best['hi'], 2)} "
-                 f"({best['metric']}).")
+                 f"({best['metric']}). ")
+    if len(contra):
+        worst = contra.sort_values("estimate").iloc[0]
+        text += (f"{len(contra)} row(s) show the opposite, an intrinsic proxy ranking the corpora better than a "
+                 f"relational measure; the largest such difference is "
+                 f"{_interval(worst['estimate'], worst['lo'], worst['hi'], 2)} ({worst['metric']}). ")
+    if not len(agrees) and not len(contra):
+        mde = verdicts_table["mde"].astype(float)
+        mde = mde[np.isfinite(mde) & (mde > 0)]
+        text += "No row settles the comparison either way"
+        if len(mde):
+            text += (f": a difference in |ρ| smaller than {mde.min():.2f} to {mde.max():.2f} (the rows' minimum "
+                     "detectable effects, 80% power) could hide here")
+        text += ". More corpora (more temperatures, sources or siblings) narrow these intervals."
     return text

@@ -34,21 +34,52 @@ def transfer_runs(P: dict, store=None) -> dict[str, pd.DataFrame]:
             for role, conds in by_student.items()}
 
 
+def panel_metric(mode: str) -> str:
+    """The one metric panel A and B use, so that no mean mixes units: the gold choice's normalised
+    log-probability (nats) in the continuous mode, accuracy otherwise."""
+    return "logp_gold_norm,none" if mode == "continuous" else "acc"
+
+
+def _temperature(condition: str) -> float | None:
+    return float(condition.split("@", 1)[1]) if "@" in condition else None
+
+
+def matched_conditions(conditions) -> list[str]:
+    """The conditions at the temperatures every source kind of one student ran (plus replay, which has
+    none), so that self over three τ is never compared with cross-family at one τ."""
+    from resurface.evidence.contrasts import kind_of
+
+    by_kind: dict[str, set] = {}
+    for c in conditions:
+        if _temperature(c) is not None:
+            by_kind.setdefault(kind_of(c), set()).add(_temperature(c))
+    shared = set.intersection(*by_kind.values()) if by_kind else set()
+    return [c for c in conditions if _temperature(c) is None or _temperature(c) in shared]
+
+
 def transfer_table(runs: dict[str, pd.DataFrame], suite: str, mode: str = "paper") -> pd.DataFrame:
-    """Mean final-epoch Δ over the suite's benchmarks and each source's temperatures, per student
-    role and source kind (rows), in the metrics the figures plot in ``mode`` (``evidence_metric``),
-    with the number of conditions it averages."""
+    """Per student role and source kind: the mean final-epoch Δ in ONE metric (:func:`panel_metric`:
+    the same units in every bar) over the benchmarks that report it and over the matched temperatures
+    (:func:`matched_conditions`), with the τ values and the number of conditions it averages."""
     from resurface.evidence.contrasts import kind_of, metric_rows
     from resurface.study.experiments import summary_table
 
+    unit = panel_metric(mode)
     rows = []
     for role, df in runs.items():
-        t = summary_table(metric_rows(df, suite, mode))
+        d = metric_rows(df, suite, mode)
+        d = d[d["metric"] == unit] if unit != "acc" else d[d["metric"].str.startswith("acc")]
+        t = summary_table(d)
+        if t.empty:
+            continue
+        t = t[t["condition"].isin(matched_conditions(list(dict.fromkeys(t["condition"]))))]
         t["kind"] = [kind_of(c) for c in t["condition"]]
         for kind, g in t.groupby("kind"):
+            taus = sorted({_temperature(c) for c in g["condition"]} - {None})
             rows.append({"student": role, "source": kind, "mean_final_delta": float(g["final_delta"].mean()),
-                         "conditions": int(g["condition"].nunique())})
-    t = pd.DataFrame(rows)
+                         "conditions": int(g["condition"].nunique()), "metric": unit,
+                         "temperatures": ", ".join(f"{x:g}" for x in taus) or "—"})
+    t = pd.DataFrame(rows, columns=["student", "source", "mean_final_delta", "conditions", "metric", "temperatures"])
     t["order"] = t["source"].map({k: i for i, k in enumerate(KIND_ORDER)})
     return t.sort_values(["student", "order"]).drop(columns="order").reset_index(drop=True)
 
@@ -67,8 +98,10 @@ def transfer_panel(ax, table: pd.DataFrame, names: dict[str, str]) -> None:
                        color=color, label=SOURCE_NAMES[kind])
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(range(len(students)), [names.get(s, s) for s in students])
-    ax.set_ylabel("mean final Δ (the figures' metric)")
-    ax.set_title("A  transfer depends on who wrote the data", fontsize=10, loc="left")
+    unit = table["metric"].iloc[0] if len(table) else ""
+    ax.set_ylabel("mean final Δ, " + ("log p(gold), nats" if unit.startswith("logp") else "accuracy"))
+    taus = ", ".join(sorted(set(table["temperatures"]) - {"—"})) if len(table) else ""
+    ax.set_title(f"A  transfer by source (matched τ = {taus}; descriptive)", fontsize=10, loc="left")
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
     ax.legend(uniq.values(), uniq.keys(), fontsize=7, frameon=False)
@@ -90,30 +123,34 @@ def pipeline_panel(ax) -> None:
     ax.set_ylim(0, 1)
 
 
-def proxy_panel(ax, table: pd.DataFrame, proxy: str = "nll_mean") -> float:
-    """Fig 1B: each trained corpus's proxy (x) against the Δ it produced (y), averaged over the
-    benchmarks; returns the Spearman ρ across corpora (NaN when undefined)."""
+def proxy_panel(ax, table: pd.DataFrame, proxy: str = "nll_mean", metric: str | None = None) -> dict[str, float]:
+    """Fig 1B: each trained corpus's proxy (x) against the final Δ it produced (y) in one metric, one
+    marker per student; the Spearman ρ is computed per student (each student scores with its own
+    tokenizer, so NLLs of two students never share one ranking). Returns student -> ρ (NaN when
+    undefined)."""
     from scipy.stats import spearmanr
 
     from resurface.evidence.proxytables import PROXY_NAMES
 
-    per = table.groupby(["student", "condition"]).agg(x=(proxy, "mean"), y=("final_delta", "mean")).reset_index()
-    students = list(dict.fromkeys(per["student"]))
-    for st, marker in zip(students, "os^D"):
+    d = table if metric is None else table[table["metric"] == metric]
+    per = d.groupby(["student", "condition"]).agg(x=(proxy, "mean"), y=("final_delta", "mean")).reset_index()
+    rhos: dict[str, float] = {}
+    for st, marker in zip(dict.fromkeys(per["student"]), "os^D"):
         g = per[per["student"] == st]
+        rho = float("nan")
+        if len(g) >= 3 and np.ptp(g["x"]) > 0 and np.ptp(g["y"]) > 0:
+            rho = float(spearmanr(g["x"], g["y"]).statistic)
+        rhos[st] = rho
         ax.scatter(g["x"], g["y"], c=[condition_color(c) for c in g["condition"]], marker=marker,
-                   edgecolor="black", lw=0.5, s=40, label=f"student {st}")
-    rho = float("nan")
-    if len(per) >= 3 and np.ptp(per["x"]) > 0 and np.ptp(per["y"]) > 0:
-        rho = float(spearmanr(per["x"], per["y"]).statistic)
+                   edgecolor="black", lw=0.5, s=40,
+                   label=f"student {st} (ρ {rho:+.2f}, n = {len(g)})" if np.isfinite(rho) else f"student {st}")
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xlabel(PROXY_NAMES[proxy])
-    ax.set_ylabel("mean final Δ")
-    shown = f"ρ = {rho:+.2f}" if np.isfinite(rho) else "ρ undefined"
-    ax.set_title(f"B  a proxy vs the utility it should predict ({shown})", fontsize=10, loc="left")
+    ax.set_xlabel(PROXY_NAMES[proxy] + " (per student's own tokenizer)")
+    ax.set_ylabel("final Δ" + (", log p(gold), nats" if metric and metric.startswith("logp") else ""))
+    ax.set_title("B  a proxy vs the utility it should predict (ρ per student)", fontsize=10, loc="left")
     ax.legend(fontsize=7, frameon=False)
     ax.grid(alpha=0.3)
-    return rho
+    return rhos
 
 
 def memory_table(results: pd.DataFrame, suite: str) -> pd.DataFrame:
@@ -148,47 +185,112 @@ def memory_panel(ax, table: pd.DataFrame) -> None:
 
 
 def overview_figure(transfer: pd.DataFrame, proxy: pd.DataFrame | None, memory: pd.DataFrame | None,
-                    names: dict[str, str], title: str, profile: str):
-    """Figure 1: the pipeline on top, panels A (transfer), B (proxies), C (memorisation) below."""
+                    names: dict[str, str], title: str, profile: str, metric: str | None = None):
+    """Figure 1's descriptive panels: the pipeline on top, A (transfer at matched τ, one unit),
+    B (a proxy vs utility, ρ per student), C (memorisation). The verdicts are :func:`forest_plot`."""
     fig = plt.figure(figsize=(13, 5.4))
     grid = fig.add_gridspec(2, 3, height_ratios=(0.55, 2.2))
     pipeline_panel(fig.add_subplot(grid[0, :]))
     transfer_panel(fig.add_subplot(grid[1, 0]), transfer, names)
-    rho = proxy_panel(fig.add_subplot(grid[1, 1]), proxy) if proxy is not None else float("nan")
+    rhos = proxy_panel(fig.add_subplot(grid[1, 1]), proxy, metric=metric) if proxy is not None else {}
     if memory is not None:
         memory_panel(fig.add_subplot(grid[1, 2]), memory)
     fig.suptitle(f"{title}  [{profile} profile]", fontsize=11)
     fig.tight_layout()
-    fig.rho = rho
+    fig.rho = rhos
     return fig
 
 
-def describe(transfer: pd.DataFrame, rho: float, memory: pd.DataFrame | None, names: dict[str, str]) -> str:
-    """Markdown: the three findings as this run shows them, computed from the tables above."""
+VERDICT_COLORS = {"agrees with the paper": "#2a9d4b", "contradicts the paper": "#c0392b",
+                  "inconclusive": "#7f7f7f", "not testable here": "#c8a400"}
+
+
+def _unit(metric: str, claim_id: str) -> str:
+    """The units a verdict row's estimate is in (rows are plotted on one axis per unit)."""
+    m = str(metric)
+    if claim_id in ("nll_not_predictive", "similarity_not_predictive"):
+        return "Spearman ρ"
+    if claim_id == "relational_beats_intrinsic":
+        return "|ρ| difference"
+    if claim_id == "extraction_drop_95":
+        return "relative drop of extraction"
+    if claim_id == "nll_means_close":
+        return "NLL gap, nats/token"
+    if "logp_gold_norm" in m:
+        return "Δ log p(gold), nats"
+    if "neg_bpb" in m:
+        return "Δ −bits/byte"
+    return "Δ accuracy / pass rate"
+
+
+def forest_plot(table: pd.DataFrame, title: str = "", regime: str = ""):
+    """Every verdict row as a point with its 95% interval against its claim's threshold (line) and
+    margin (shaded), grouped by finding (A, B, C) and, within a finding, by the units of the estimate
+    (one axis each: rows in nats are never drawn on a ρ axis); coloured by verdict."""
+    from resurface.evidence.claims import FINDINGS
+
+    t = table.copy()
+    if t.empty:
+        fig, ax = plt.subplots(figsize=(10, 1.5))
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "no verdict row in this profile", ha="center")
+        return fig
+    t["unit"] = [_unit(m, c) for m, c in zip(t["metric"], t["claim_id"])]
+    t["finding"] = t.get("finding", pd.Series([""] * len(t))).replace("", "?")
+    groups = [(f, u) for f in sorted(t["finding"].unique()) for u in dict.fromkeys(t.loc[t["finding"] == f, "unit"])]
+    heights = [max(len(t[(t["finding"] == f) & (t["unit"] == u)]), 1) * 0.32 + 0.9 for f, u in groups]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(10, sum(heights)), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    for ax, (f, u) in zip(axes[:, 0], groups):
+        g = t[(t["finding"] == f) & (t["unit"] == u)].reset_index(drop=True)
+        ys = np.arange(len(g))[::-1]
+        for y, r in zip(ys, g.itertuples(index=False)):
+            color = VERDICT_COLORS.get(r.verdict, "black")
+            m = r.margin if r.margin is not None and np.isfinite(r.margin) else None
+            if m:
+                ax.add_patch(plt.Rectangle((r.threshold - m, y - 0.4), 2 * m, 0.8, color="#dbe9f6", lw=0, zorder=0))
+            ax.plot([r.threshold, r.threshold], [y - 0.45, y + 0.45], color="black", lw=0.8, zorder=1)
+            if np.isfinite(r.lo) and np.isfinite(r.hi):
+                ax.plot([r.lo, r.hi], [y, y], color=color, lw=2, zorder=2)
+            if np.isfinite(r.estimate):
+                ax.plot(r.estimate, y, "o", color=color, ms=5, zorder=3)
+        labels = [f"{r.figure} · {r.claim_id.replace('_', ' ')} · {(r.benchmark or r.metric)[:34]}"
+                  for r in g.itertuples(index=False)]
+        ax.set_yticks(ys, labels, fontsize=7)
+        ax.set_ylim(-0.7, len(g) - 0.3)
+        ax.set_title(f"{FINDINGS.get(f, f)} — {u}", fontsize=9, loc="left")
+        ax.grid(alpha=0.3, axis="x")
+        ax.tick_params(axis="x", labelsize=7)
+    handles = [plt.Line2D([], [], color=c, marker="o", lw=2, label=k) for k, c in VERDICT_COLORS.items()
+               if k in set(t["verdict"])]
+    handles.append(plt.Rectangle((0, 0), 1, 1, color="#dbe9f6", label="margin around the threshold (line)"))
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.suptitle(f"{title}\n{regime}" if regime else title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def describe(transfer: pd.DataFrame, rhos: dict[str, float], memory: pd.DataFrame | None,
+             names: dict[str, str]) -> str:
+    """Markdown: the descriptive panels in numbers. No ranking is stated from point estimates: which
+    source helps more is what the verdict rows (with intervals) decide."""
     lines = []
     for st, g in transfer.groupby("student", sort=False):
-        g = g.set_index("source")["mean_final_delta"]
-        top = g.idxmax()
-        if (np.isclose(g, g.max())).sum() > 1:
-            verdict = "several sources tied for the largest Δ"
-        elif top == "self":
-            verdict = "its own samples helped most"
-        else:
-            verdict = f"{SOURCE_NAMES[top]} helped most, not its own samples"
         who = names.get(st, st).replace("\n", " ")
-        lines.append(f"- **A, {who}**: {verdict} (mean final Δ: "
-                     + ", ".join(f"{SOURCE_NAMES[k]} {v:+.3f}" for k, v in g.items()) + ").")
-    if np.isfinite(rho):
-        lines.append(f"- **B**: across the trained corpora, Spearman ρ between mean NLL under the student and "
-                     f"mean final Δ is {rho:+.2f} (a useful likelihood proxy would give a clearly negative ρ).")
-    else:
-        lines.append("- **B**: too few corpora with distinct values for a rank correlation.")
+        unit = "nats" if str(g["metric"].iloc[0]).startswith("logp") else "accuracy"
+        lines.append(f"- **A, {who}** (mean final Δ in {unit}, τ = {', '.join(sorted(set(g['temperatures'])))}; "
+                     "point estimates without intervals): "
+                     + ", ".join(f"{SOURCE_NAMES[k]} {v:+.3f}" for k, v in g.set_index("source")["mean_final_delta"].items())
+                     + ".")
+    for st, rho in rhos.items():
+        lines.append(f"- **B, student {st}**: Spearman ρ between mean NLL under this student and final Δ "
+                     + (f"is {rho:+.2f} (descriptive; the proxy table's rows test it)." if np.isfinite(rho)
+                        else "is undefined (too few corpora with distinct values)."))
     if memory is not None and len(memory) > 1:
         last = memory.iloc[-1]
         rel = last["extracted_vs_base"]
         ext = (f"extraction is at {rel:.0%} of the base's" if np.isfinite(rel)
                else "the base had no extractable sequence")
-        lines.append(f"- **C**: after {int(last['epoch'])} self-training epochs the mean benchmark Δ is "
-                     f"{last['capability_delta']:+.3f} and {ext} (the paper: capability kept, extraction "
-                     f"down by more than 95 %).")
+        lines.append(f"- **C**: after {int(last['epoch'])} self-training epochs the mean accuracy Δ is "
+                     f"{last['capability_delta']:+.3f} and {ext} (descriptive; Figures 7 and 8's rows test it).")
     return "\n".join(lines)

@@ -43,13 +43,12 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from resurface.evidence import contrasts, stats, verdicts
+from resurface.evidence import claims, contrasts, stats, verdicts
 from resurface.errors import ParameterError
 from resurface.measures.proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll, read_nll, read_similarity, similarity,
                       split_by_similarity)
 
 # equivalence margins (fixed before any run; see claims.CLAIMS for the reasons)
-SPLIT_MARGIN_FRACTION = 0.5  # Fig 4: half the below side's gain
 NLL_GAP_FRACTION = 0.05  # Figs 6/11: 5% of the own corpus's mean NLL
 
 
@@ -226,38 +225,16 @@ def _nan_estimate(n: int, method: str, note: str, level: float = 0.95) -> stats.
 
 
 def split_rows(items: pd.DataFrame, suite: str, pairs: Sequence[tuple[str, str, str]], temperature: float,
-               figure: str = "Fig 4", level: float = 0.95,
-               fraction: float = SPLIT_MARGIN_FRACTION) -> list[verdicts.VerdictRow]:
-    """One ``similarity_equivalent`` row per split panel: Δ(below) − Δ(above) at the last epoch, paired
-    on items, margin ``fraction`` × Δ(below). Without a demonstrated gain on the below side (its
-    interval reaches 0) the row is *not testable here*, unless the sides differ (contradicts)."""
-    below, above = split_conditions(temperature)
-    have = set(items["condition"])
-    if below not in have or above not in have:
-        return []
-    rows = []
-    for task, metric, title in pairs:
-        sel = items[(items["suite"] == suite) & (items["task"] == task) & (items["metric"] == metric)]
-        if sel.empty:
-            continue
-        est = contrasts.contrast(items, suite, task, metric, [below], [above], level=level)
-        gain = contrasts.contrast(items, suite, task, metric, [below], level=level)
-        label = f"{title}: {metric.split(',')[0]}, τ={temperature:g} split"
-        gain_text = f"Δ(below) = {gain.estimate:+.3f} [{gain.lo:+.3f}, {gain.hi:+.3f}]"
-        testable = bool(np.isfinite(gain.lo) and gain.lo > 0)
-        margin = (verdicts.relative_margin(gain, fraction) if np.isfinite(gain.estimate) else math.nan)
-        usable = margin if np.isfinite(margin) and margin > 0 else 1e-12
-        row = verdicts.make_row("similarity_equivalent", est, label, margin=usable)
-        if testable:
-            row = replace(row, note=f"{row.note}; margin = {fraction:g} × {gain_text}")
-        elif row.verdict != verdicts.CONTRADICTS:
-            row = replace(row, verdict=verdicts.NOT_TESTABLE, margin=margin,
-                          note=f"the below side shows no gain, {gain_text}, so 'about the same gain' has "
-                               "no scale to set a margin with")
-        else:
-            row = replace(row, margin=margin, note=f"{row.note}: the two sides differ; {gain_text}")
-        rows.append(replace(row, figure=figure))
-    return rows
+               figure: str = "Fig 4", level: float = 0.95, planned_epochs: int | None = None) -> contrasts.Rows:
+    """The ``similarity_equivalent`` rows: Δ(below) − Δ(above) on the claim's window, paired on items,
+    tested for equivalence within the metric's margin fixed in the register before any run
+    (:meth:`resurface.evidence.claims.Claim.margin_for`), never from the arms' own gains."""
+    claim = claims.CLAIMS["similarity_equivalent"]
+    conds = split_conditions(temperature)
+    if not set(conds) <= set(items["condition"]):
+        return contrasts.Rows([], [])
+    labelled = [(t, m, f"{title}, τ={temperature:g} split") for t, m, title in pairs]
+    return contrasts.claim_window_rows(claim, items, suite, labelled, conds, planned_epochs, level, figure=figure)
 
 
 def split_evidence(P: dict, results: pd.DataFrame, info: dict, level: float = 0.95) -> contrasts.FigureEvidence:
@@ -269,8 +246,9 @@ def split_evidence(P: dict, results: pd.DataFrame, info: dict, level: float = 0.
     pairs = split_pairs(suite, P.get("evidence_metric", "continuous"), info["task"], items)
     conds = split_conditions(info["temperature"])
     bands = contrasts.delta_bands(items, suite, [(t, m) for t, m, _ in pairs], conds, level=level)
-    rows = split_rows(items, suite, pairs, info["temperature"], level=level)
-    return contrasts.FigureEvidence("fig04", suite, pairs, bands, contrasts.page_verdicts(rows), items)
+    rows = split_rows(items, suite, pairs, info["temperature"], level=level, planned_epochs=P.get("epochs"))
+    table = contrasts.annotate(contrasts.page_verdicts(rows.rows), P, rows.meta)
+    return contrasts.FigureEvidence("fig04", suite, pairs, bands, table, items)
 
 
 # ------------------------------------------------------------------------------ Figs 6/11: own vs cross NLL
@@ -471,10 +449,11 @@ def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     results, split = similarity_split_runs(q4, store)
     tables = [split_evidence(q4, results, split).verdicts]
     q6 = figure_params(P, "fig06")
-    tables.append(holm_table(nll_gap_rows(nll_table(q6, q6["student"], q6["second_student"], store),
-                                          q6["student"], "Fig 6")))
+    tables.append(contrasts.annotate(holm_table(nll_gap_rows(nll_table(q6, q6["student"], q6["second_student"],
+                                                                       store), q6["student"], "Fig 6")), q6))
     q11 = figure_params(P, "fig11")
     nll11 = nll_table(q11, q11["second_student"], q11["student"], store)
     corr = proxy_correlations(proxy_utility_table(q11, q11["utility_figures"], store))
-    tables.append(holm_table(nll_gap_rows(nll11, q11["second_student"], "Fig 11") + proxy_rows(corr)))
+    tables.append(contrasts.annotate(holm_table(nll_gap_rows(nll11, q11["second_student"], "Fig 11")
+                                                + proxy_rows(corr)), q11))
     return tables

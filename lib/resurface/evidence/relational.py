@@ -357,6 +357,18 @@ def verdict_table(table: pd.DataFrame, outcome: str = "final_delta", level: floa
     return verdicts.verdict_table(comparison_rows(table, outcome, level=level, B=B, seed=seed))
 
 
+def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
+    """Figure 12's verdict table as its page computes it, annotated with the regime (for Figure 1; every
+    run and score is read from the store when the page ran first)."""
+    from resurface.evidence.contrasts import annotate
+    from resurface.study.experiments import figure_params
+
+    q = figure_params(P, "fig12")
+    corpora = plan(q, store)
+    table = measure_table(q, corpora, run_plan(corpora, store), store)
+    return [annotate(verdict_table(table), q)]
+
+
 # ------------------------------------------------------------------------------ the figure
 def scatter_panels(table: pd.DataFrame, corr: pd.DataFrame, title: str = "", profile: str = ""):
     """Utility (Δ with its 95% interval) against each measure, one panel per benchmark and measure
