@@ -19,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -gt 4 ] && n=4; echo $$n)
 XDIST := -n $(TEST_WORKERS) --dist load
 
-.PHONY: setup test test-fast book figures figure clean clean-store
+.PHONY: setup test test-fast book figures figure exercise clean clean-store
 
 setup: $(STAMP)
 
@@ -51,6 +51,11 @@ figures: $(STAMP)
 figure: $(STAMP)
 	@test -n "$(FIG)" || { echo "usage: make figure FIG=02 [PROFILE=course]"; exit 2; }
 	$(BIN)/resurface figures --profile $(PROFILE) --only fig$(FIG)
+
+# one exercise of the Teaching page: its runs, its measured cost and its answer block (then `make book`)
+exercise: $(STAMP)
+	@test -n "$(EX)" || { $(BIN)/python -m resurface.book.exercises list; echo "usage: make exercise EX=<id>"; exit 2; }
+	$(BIN)/python -m resurface.book.exercises run $(EX) --profile $(PROFILE)
 
 book: $(STAMP)
 	$(BIN)/resurface book --profile $(PROFILE)

@@ -329,3 +329,35 @@ def test_ci_build_figure_pages_launch_the_source_notebook_at_the_commit(ci_site)
                 names = z.namelist()
             fig = name[:5]
             assert {f"{name}/{name}.ipynb", f"{name}/{fig}.png", f"{name}/{fig}.pdf"} <= set(names), names
+
+
+# ------------------------------------------------------------------------------------ exercises
+def test_every_exercise_on_the_teaching_page_has_a_generated_block():
+    from resurface.book import exercises
+
+    text = (ROOT / "book" / "teaching.md").read_text()
+    included = re.findall(r"\{include\} _generated/exercises/([\w-]+)\.md", text)
+    assert included == [e.id for e in exercises.EXERCISES]
+    assert "default of 1" not in text
+    for e in exercises.EXERCISES:
+        assert set(e.figures) <= set(figure_notebooks()), e
+
+
+def test_exercise_answer_block_states_cost_and_folds_the_computed_answer(tmp_path, monkeypatch):
+    from resurface.book import exercises
+    from resurface.evidence.verdicts import AGREES
+
+    monkeypatch.setenv("RESURFACE_GENERATED", str(tmp_path / "gen"))
+    assert len(exercises.write_pending()) == len(exercises.EXERCISES)
+    assert "not measured" in (tmp_path / "gen" / "exercises" / "band.md").read_text()
+    page = tmp_path / "fig02_self_training.ipynb"
+    _executed_page(page, [AGREES])
+    nb = json.loads(page.read_text())
+    nb["cells"][-1]["outputs"].insert(0, {"output_type": "display_data", "metadata": {}, "data": {
+        "text/markdown": "The paper's claim — x — tested on 1 row(s): 1 agrees with the paper.\n\n| a |"}})
+    page.write_text(json.dumps(nb))
+    block = exercises.answer_block(exercises.BY_ID["band"], "course", 312.0, {"fig02": page})
+    assert "**5.2 min**" in block and f"{os.cpu_count()}-core" in block
+    assert "-p num_subsets 4" in block and "<details>" in block
+    assert "**Figure 2.** The paper's claim — x — tested on 1 row(s)" in block
+    assert exercises.BY_ID["temperature"].command().endswith("-p temperatures '[0.5, 1.5]'")

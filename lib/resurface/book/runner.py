@@ -282,8 +282,9 @@ def publish_pages(profile: str, source: Path | None = None) -> Path | None:
     install guard filled with the repository and commit that built it (published builds only), a
     bundle per figure, the front page's build line and verdict counts; returns the build
     configuration with the launch buttons, or None for a local build (``_config.yml`` as it is)."""
-    from resurface.book import bundles, publish
+    from resurface.book import bundles, exercises, publish
 
+    exercises.write_pending()  # the Teaching page's blocks for exercises not run on this machine yet
     ctx = publish.build_context()
     source = Path(source or repo_root())
     nbs = figure_notebooks()

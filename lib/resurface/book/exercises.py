@@ -1,0 +1,140 @@
+"""The Teaching page's exercises: each one a command that reruns figure notebooks with other
+parameters, and, once run, a short answer block computed from what the run produced.
+
+``python -m resurface.book.exercises list`` lists them; ``python -m resurface.book.exercises run ID
+[--profile course]`` (or ``make exercise EX=ID``) executes the exercise's notebooks into
+``book/_generated/exercises/ID/`` (the book's own pages are left alone; everything already computed is
+reused from the artifact store) and writes ``book/_generated/exercises/ID.md``: the cost measured on this
+machine (minutes, and its number of cores) and, folded, what the runs show (each page's verdict
+summary: the paper's claim tested on this run's intervals). The Teaching page includes that block;
+until the exercise has been run on the machine that builds the book, the block says so instead of
+showing a number nobody measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from unittest import mock
+
+from resurface.paths import figure_notebooks, generated_dir
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    figures: tuple[str, ...]
+    overrides: dict = field(default_factory=dict)
+
+    def command(self, profile: str = "course") -> str:
+        params = " ".join(f"-p {k} " + (v if isinstance(v, str) else json.dumps(v) if isinstance(v, (int, float))
+                                         else f"'{json.dumps(v)}'")
+                          for k, v in self.overrides.items())
+        return f"resurface figures --profile {profile} --only {','.join(self.figures)} {params}".strip()
+
+
+EXERCISES = (
+    Exercise("temperature", ("fig02",), {"temperatures": [0.5, 1.5]}),
+    Exercise("transient", ("fig02",), {"epochs": 6}),
+    Exercise("band", ("fig02",), {"num_subsets": 4}),
+    Exercise("whose-data", ("fig05", "fig10")),
+    Exercise("threshold", ("fig04",), {"similarity_threshold_rule": "fixed", "similarity_threshold": 0.3}),
+    Exercise("scorer", ("fig06", "fig11")),
+    Exercise("attack", ("fig08",), {"prefix_tokens": 8}),
+    Exercise("longer", ("fig07", "fig08"), {"epochs": 4}),
+)
+BY_ID = {e.id: e for e in EXERCISES}
+
+
+def answers_dir() -> Path:
+    return generated_dir() / "exercises"
+
+
+def _summaries(page: Path) -> list[str]:
+    """The verdict summary sentences an executed page shows (Markdown outputs starting with the
+    paper's claim), else its first Markdown output."""
+    nb = json.loads(page.read_text(encoding="utf-8"))
+    texts = []
+    for cell in nb.get("cells", []):
+        for o in cell.get("outputs", []):
+            t = o.get("data", {}).get("text/markdown")
+            if t is not None:
+                texts.append("".join(t) if isinstance(t, list) else t)
+    claims = [t.split("\n\n", 1)[0] for t in texts if t.startswith("The paper's claim")]
+    return claims or [line for line in texts[-1:] if line]
+
+
+def answer_block(ex: Exercise, profile: str, seconds: float, pages: dict[str, Path]) -> str:
+    """The Markdown block the Teaching page shows under the exercise."""
+    cores = os.cpu_count() or 1
+    lines = [f"*Cost:* **{seconds / 60:.1f} min** in the {profile} profile, measured on a {cores}-core "
+             f"machine on {time.strftime('%Y-%m-%d')} (`{ex.command(profile)}`; runs already in the store "
+             "were reused).", "", "<details><summary>Answer: what the runs showed</summary>", ""]
+    for fig, page in pages.items():
+        for text in _summaries(page):
+            lines += [f"**Figure {int(fig[3:])}.** {text}", ""]
+    lines += ["</details>"]
+    return "\n".join(lines) + "\n"
+
+
+PENDING = ("*Cost and answer:* not measured on the machine that built this book yet: run "
+           "`make exercise EX={id}` (or `python -m resurface.book.exercises run {id}`), then `make book`, "
+           "and this block shows the minutes it took and, folded, what the runs showed.\n")
+
+
+def write_pending(out: Path | None = None) -> list[Path]:
+    """A block for every exercise that has no computed answer yet (the Teaching page includes all)."""
+    out = Path(out or answers_dir())
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ex in EXERCISES:
+        path = out / f"{ex.id}.md"
+        if not path.exists():
+            path.write_text(PENDING.format(id=ex.id), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def run(ex_id: str, profile: str = "course") -> Path:
+    """Run the exercise's notebooks with its overrides and write its answer block; return the block."""
+    from resurface.book.runner import run_figure
+
+    ex = BY_ID[ex_id]
+    nbs = figure_notebooks()
+    out = answers_dir() / ex.id
+    t0 = time.time()
+    pages = {}
+    for fig in ex.figures:  # the pages and their figure files go to out/, never over the book's
+        with mock.patch.dict(os.environ, {"RESURFACE_GENERATED": str(out)}):
+            row = run_figure(fig, nbs[fig], profile, dict(ex.overrides), out_dir=out)
+        if row["status"] != "ok":
+            raise SystemExit(f"{ex.id}: {fig} {row['status']}")
+        pages[fig] = out / nbs[fig].name
+    path = answers_dir() / f"{ex.id}.md"
+    path.write_text(answer_block(ex, profile, time.time() - t0, pages), encoding="utf-8")
+    print(f"[exercise] {ex.id}: answer -> {path}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m resurface.book.exercises", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="the exercises and their commands")
+    r = sub.add_parser("run", help="run one exercise and write its answer block")
+    r.add_argument("id", choices=sorted(BY_ID))
+    r.add_argument("--profile", default="course")
+    args = ap.parse_args(argv)
+    if args.cmd == "list":
+        for ex in EXERCISES:
+            print(f"{ex.id:12s} {ex.command()}")
+        return 0
+    run(args.id, args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
