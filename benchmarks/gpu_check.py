@@ -45,6 +45,10 @@ def parse(argv=None):
     p.add_argument("--train-steps", type=int, default=20)
     p.add_argument("--sample-tokens", type=int, default=256, help="new tokens per sample (batch 256)")
     p.add_argument("--eval-limit", type=int, default=0, help="items per task (0 = all)")
+    p.add_argument("--sample-vocabs", default="151936,128256",
+                   help="vocabulary sizes the sampler is measured at (Qwen2.5/Qwen3, Llama-3.2), comma-separated")
+    p.add_argument("--sample-long-tokens", type=int, default=1024,
+                   help="new tokens per sample at the real vocabularies (the paper's max_new_tokens)")
     p.add_argument("--allow-hub", action="store_true", help="paper suites read their data from the Hub")
     p.add_argument("--dry-run", action="store_true", help="check arguments, print the plan, run nothing")
     a = p.parse_args(argv)
@@ -59,6 +63,10 @@ def parse(argv=None):
             get_suite(s)
         except ParameterError as exc:
             p.error(str(exc))
+    try:
+        a.sample_vocabs = [int(v) for v in str(a.sample_vocabs).split(",") if v.strip()]
+    except ValueError:
+        p.error(f"--sample-vocabs {a.sample_vocabs!r}: comma-separated integers")
     bad = [e for e in a.engines if e not in ("hf", "vllm")]
     if bad:
         p.error(f"unknown engine(s) {bad} (accepted: hf, vllm)")
@@ -91,7 +99,8 @@ def main(argv=None) -> int:
     cfg = build_config(len(tok), tok.pad_token_id, tok.eos_token_id)
     n = n_params(cfg)
     plan = {"model": "random Qwen2.5-0.5B architecture", "params": n, "suites": a.suites, "engines": a.engines,
-            "train_steps": a.train_steps, "sample_tokens": a.sample_tokens, "out": a.out}
+            "train_steps": a.train_steps, "sample_tokens": a.sample_tokens, "sample_vocabs": a.sample_vocabs,
+            "sample_long_tokens": a.sample_long_tokens, "out": a.out}
     print(json.dumps(plan, indent=2))
     if a.dry_run:
         print("dry run: nothing measured, nothing written")
@@ -181,6 +190,45 @@ def main(argv=None) -> int:
     torch.cuda.empty_cache()
     print(f"sampling (hf, warm): {rate:,.0f} tokens/s; 7B shape {big_rate:,.0f} tokens/s, MFU {tp['decode']['hf']:.3f}")
     save()
+
+    # the sampler at the paper's vocabularies and length: the 0.5B shape with a 151,936 / 128,256-id head,
+    # 256 rows x sample_long_tokens new tokens (hf: the project's loop, warm; vllm: the same weights from disk)
+    from transformers import AutoModelForCausalLM
+
+    for vocab in a.sample_vocabs:
+        key = str(vocab)
+        try:
+            cfg = config(SHAPES["qwen2.5-0.5b-shape"], vocab, tok.eos_token_id, tok.eos_token_id)
+            torch.manual_seed(0)
+            m = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).to("cuda").eval()
+            r = sampler_rate(m, tok.eos_token_id, 256, a.sample_long_tokens, "cuda")
+            out.setdefault("sample_tokens_per_s", {}).setdefault("hf", {})[key] = r
+            print(f"sampling (hf, warm) at vocab {vocab:,}, {a.sample_long_tokens} tokens: {r:,.0f} tokens/s")
+            if have_vllm:
+                from vllm import LLM, SamplingParams
+
+                folder = work / f"vocab-{vocab}"
+                m.save_pretrained(folder)
+                tok.save_pretrained(folder)
+                del m
+                torch.cuda.empty_cache()
+                llm = LLM(model=str(folder), dtype="bfloat16", max_model_len=a.sample_long_tokens + 16,
+                          gpu_memory_utilization=0.75, seed=42)
+                sp = SamplingParams(temperature=1.0, top_p=1.0, top_k=-1, max_tokens=a.sample_long_tokens,
+                                    min_tokens=a.sample_long_tokens, logprobs=1, seed=0)
+                t0 = time.perf_counter()
+                llm.generate([{"prompt_token_ids": [tok.eos_token_id]}] * 256, sp, use_tqdm=False)
+                r = 256 * a.sample_long_tokens / (time.perf_counter() - t0)
+                out["sample_tokens_per_s"].setdefault("vllm", {})[key] = r
+                print(f"sampling (vllm) at vocab {vocab:,}, {a.sample_long_tokens} tokens: {r:,.0f} tokens/s")
+                del llm
+            else:
+                del m
+            torch.cuda.empty_cache()
+        except Exception as exc:  # noqa: BLE001 (reported in notes; what was measured is kept)
+            out["notes"].append(f"sampler at vocab {vocab} failed: {type(exc).__name__}: {exc}")
+            print(out["notes"][-1], file=sys.stderr)
+        save()
 
     if have_vllm:
         from vllm import LLM, SamplingParams
