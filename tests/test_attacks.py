@@ -226,6 +226,18 @@ def test_hook_name_changes_with_its_settings(store):
     assert len(names) == 3 and all(n.startswith("memorization_hook[") for n in names)
 
 
+def test_the_hook_keeps_its_pre_package_name_in_training_keys(store):
+    """Runs stored before the library moved into stage packages keyed the hook as
+    ``resurface.memorization.memorization_hook[...]``; the name must stay so those runs are found."""
+    from resurface.study import profiles
+    from resurface.train.training import _hook_name
+
+    P = profiles.resolve("smoke", "fig08", {"pool_size": 1})
+    hook = memorization.make_hook(P, P["memorization_model"], memorization.pool_for(P, store), store)
+    assert hook.__module__ == "resurface.measures.memorization"
+    assert _hook_name(hook) == f"resurface.memorization.{hook.__qualname__}"
+
+
 @pytest.mark.parametrize("profile", ["smoke", "course", "paper"])
 def test_fig07_and_fig08_ask_for_the_same_runs(profile):
     """Both notebooks read the same study from the store only if their parameters agree: they

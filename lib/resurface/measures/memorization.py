@@ -299,6 +299,9 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
     wrapped = _shared_base_eval(hook, store, {"memorization_hook": config})
     wrapped.__module__ = __name__
     wrapped.__qualname__ = f"memorization_hook[{make_key('memorization-hook', 1, config)}]"
+    # the name in the training run's key: the module's path before the stage packages, so that runs
+    # stored before the move are found after it (test_layering/test_memorization pin it)
+    wrapped.key_name = f"resurface.memorization.{wrapped.__qualname__}"
     return wrapped
 
 

@@ -648,6 +648,10 @@ def student_identity(student: str, allow_hub: bool = False) -> tuple[Path, str]:
 
 
 def _hook_name(hook) -> str:
+    """How a custom eval hook is named in the run's artifact key: its ``key_name`` when it sets one (a
+    name that survives moving its module), else ``module.qualname``."""
+    if isinstance(getattr(hook, "key_name", None), str):
+        return hook.key_name
     mod = getattr(hook, "__module__", "") or ""
     name = getattr(hook, "__qualname__", None) or type(hook).__qualname__
     return f"{mod}.{name}"
