@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from resurface import cli
-from resurface.evidence import contrasts, findings, proxytables
+from resurface.evidence import claims, contrasts, findings, proxytables
 from resurface.measures import proxies
 from resurface.corpus.files import CorpusError, write_corpus
 from resurface.errors import ParameterError
@@ -390,22 +390,24 @@ def _split_runs(tmp_path, effect: dict[str, float], **kw) -> pd.DataFrame:
 
 def _split_table(tmp_path, below: float, above: float):
     items = contrasts.run_items(_split_runs(tmp_path, {"below@1.25": below, "above@1.25": above}))
-    return contrasts.page_verdicts(proxytables.split_rows(items, "course", SPLIT, 1.25))
+    return contrasts.page_verdicts(proxytables.split_rows(items, "course", SPLIT, 1.25, planned_epochs=2).rows)
 
 
 def test_the_split_equivalence_row_follows_the_per_item_values(tmp_path):
+    """The margin is the register's, fixed before any run (defect 4: it was half the below arm's gain)."""
     same = _split_table(tmp_path / "same", 0.05, 0.05)
     assert len(same) == 1 and same["verdict"].iloc[0] == "agrees with the paper"
-    assert same["margin"].iloc[0] == pytest.approx(0.025, rel=0.1) and same["figure"].iloc[0] == "Fig 4"
+    assert same["margin"].iloc[0] == claims.METRIC_MARGINS["neg_bpb,none"] and same["figure"].iloc[0] == "Fig 4"
     assert abs(same["estimate"].iloc[0]) < 0.01 and same["n_subsets"].iloc[0] == 3
     differ = _split_table(tmp_path / "differ", 0.05, 0.0)
     assert differ["verdict"].iloc[0] == "contradicts the paper"
-    none = _split_table(tmp_path / "none", 0.0, 0.0)
-    assert none["verdict"].iloc[0] == "not testable here" and "no gain" in none["note"].iloc[0]
+    none = _split_table(tmp_path / "none", 0.0, 0.0)  # no gain on either side: still about the same
+    assert none["margin"].iloc[0] == same["margin"].iloc[0] and none["verdict"].iloc[0] == "agrees with the paper"
     info = {"task": "rs_math", "temperature": 1.25, "threshold": 0.2, "rule": "median",
             "sizes": {"below": 3, "above": 4}}
     text = findings.describe_split(same, info)
     assert "3 samples below, 4 at or above" in text and "**agrees with the paper**" in text
+    assert "fixed in the claim register" in text and "half the below" not in text
     assert "could not be tested" in findings.describe_split(same.iloc[:0], info)
 
 

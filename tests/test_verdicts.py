@@ -89,7 +89,7 @@ def test_registry():
 def test_holm_on_a_page():
     rows = [make_row("self_gt_replay", est(0.3, 0.01, 0.6, p=0.04), "logp"),
             make_row("self_gt_cross", est(0.3, 0.2, 0.4, p=0.001), "logp"),
-            make_row("own_gt_cross_student", est(-0.3, -0.5, -0.02, p=0.03), "logp"),
+            make_row("self_gt_lineage", est(-0.3, -0.5, -0.02, p=0.03), "logp"),
             make_row("similarity_equivalent", est(0.01, -0.02, 0.04, p=0.6), "logp", margin=0.05)]
     assert [r.verdict for r in rows] == [AGREES, AGREES, CONTRADICTS, AGREES]
     t = verdict_table(rows)

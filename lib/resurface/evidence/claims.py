@@ -66,11 +66,11 @@ class Claim:
     reason in ``note``)."""
 
     id: str
-    figure: str
-    whose: str
     text: str
+    figure: str
     kind: str
     statistic: str
+    whose: str = "paper"
     benchmarks: tuple[str, ...] = ()
     window: str = "none"
     window_reason: str = ""
@@ -99,34 +99,39 @@ _EARLY = ("the paper calls these gains transient (they fade by epoch 40), so the
 _ANY = ("'under any condition' and 'drops' describe the whole run, so the mean over every evaluated epoch")
 _RANK = "the ranking is stated of the curves as a whole, not of one phase: the mean over every evaluated epoch"
 
+def _c(id: str, figure: str, whose: str, text: str, kind: str, statistic: str, benchmarks: tuple = (),
+       window: str = "none", window_reason: str = "", **kw) -> Claim:
+    return Claim(id, text, figure, kind, statistic, whose, benchmarks, window, window_reason, **kw)
+
+
 CLAIMS: dict[str, Claim] = {c.id: c for c in [
     # ---------------------------------------------------------------- Figure 2 (Qwen self-training)
-    Claim("self_gain_transient", "Fig 2", "paper",
+    _c("self_gain_transient", "Fig 2", "paper",
           "Training the student on its own BOS samples lifts reasoning, maths and code for a while.",
           "direction", "mean Δ of the self-generated corpora (every τ) against the base model, window mean",
           ("arc_c", "gsm8k", "minerva_math", "humaneval"), "early", _EARLY, side_a="self", finding="A"),
-    Claim("self_gt_replay", "Fig 2", "paper",
+    _c("self_gt_replay", "Fig 2", "paper",
           "Those early gains come from the model's own samples: human-written replay of the same size gives less.",
           "direction", "mean Δ(self corpora) − Δ(replay), paired on items, window mean",
           ("arc_c", "gsm8k", "minerva_math", "humaneval"), "early", _EARLY, side_a="self", side_b="replay",
           finding="A"),
     # ---------------------------------------------------------------- Figure 3 (Llama self-training)
-    Claim("second_narrow_gains", "Fig 3", "paper",
+    _c("second_narrow_gains", "Fig 3", "paper",
           "The second family (Llama-3.2-1B) gains only on narrow comprehension tasks.",
           "direction", "—", (), "all", _ANY, testable=False, finding="A",
           note="the caption does not say which benchmarks are 'narrow comprehension', so no row is made"),
-    Claim("second_no_math_gain", "Fig 3", "paper",
+    _c("second_no_math_gain", "Fig 3", "paper",
           "Self-training the second family brings no GSM8K or Minerva-MATH gain under any condition.",
           "noninferiority", "Δ of one condition against the base model, window mean (no gain: below +margin)",
           ("gsm8k", "minerva_math"), "all", _ANY, direction=-1, side_a="all", per_condition=True,
           margin_note="'no gain' tolerates a gain smaller than the metric's margin: " + METRIC_MARGIN_REASON,
           finding="A"),
-    Claim("second_code_drop", "Fig 3", "paper",
+    _c("second_code_drop", "Fig 3", "paper",
           "Self-training the second family costs a lot of HumanEval.",
           "direction", "mean Δ of every condition against the base model, window mean",
           ("humaneval",), "all", _ANY, direction=-1, side_a="all", finding="A"),
     # ---------------------------------------------------------------- Figure 4 (similarity split)
-    Claim("similarity_equivalent", "Fig 4", "paper",
+    _c("similarity_equivalent", "Fig 4", "paper",
           "Training only on samples far from the benchmark (max-cos below 0.35) or only on close ones gives "
           "about the same GSM8K gain, so the gain is not contamination.",
           "equivalence", "Δ(below the split) − Δ(at or above), paired on items, last epoch",
@@ -135,68 +140,68 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
           margin_note="fixed before any run, never from the arms' own gains (half the below arm's estimated "
                       "gain gave up to 12% false 'agrees'): " + METRIC_MARGIN_REASON, finding="B"),
     # ---------------------------------------------------------------- Figure 5 (source swap)
-    Claim("self_gt_lineage", "Fig 5", "paper",
+    _c("self_gt_lineage", "Fig 5", "paper",
           "The student learns more from its own samples than from a bigger model of its lineage (Qwen2.5-7B).",
           "direction", "mean Δ(self) − mean Δ(same-lineage source), paired on items, window mean",
           (ALL,), "all", _RANK, side_a="self", side_b="lineage", finding="A"),
-    Claim("self_gt_recipe", "Fig 5", "paper",
+    _c("self_gt_recipe", "Fig 5", "paper",
           "The student learns more from its own samples than from the stronger, differently trained Qwen3-8B-Base.",
           "direction", "mean Δ(self) − mean Δ(different-recipe source), paired on items, window mean",
           (ALL,), "all", _RANK, side_a="self", side_b="recipe", finding="A"),
-    Claim("self_gt_cross", "Fig 5", "paper",
+    _c("self_gt_cross", "Fig 5", "paper",
           "The student learns more from its own samples than from another family's (Llama-3.2-1B).",
           "direction", "mean Δ(self) − mean Δ(cross-family source), paired on items, window mean",
           (ALL,), "all", _RANK, side_a="self", side_b="cross", finding="A"),
     # ---------------------------------------------------------------- Figures 6 and 11 (NLL)
-    Claim("nll_means_close", "Figs 6, 11", "paper",
+    _c("nll_means_close", "Figs 6, 11", "paper",
           "At τ = 1.25 the student's own corpus and the other family's have almost the same mean NLL under the "
           "student (about 9.10 vs 9.01 nats), yet only the own corpus helps.",
           "equivalence", "mean NLL(cross corpus) − mean NLL(own corpus) under the scorer at the highest τ, "
           "Welch t interval over samples", (), "none", WINDOWS["none"],
           margin_note="5% of the own corpus's mean NLL: five times the paper's own gap (0.09 of 9.1 nats, 1%), "
                       "far below the change of mean NLL across τ", finding="B"),
-    Claim("nll_not_predictive", "Figs 6, 11", "paper",
+    _c("nll_not_predictive", "Figs 6, 11", "paper",
           "Mean likelihood under the student does not predict which corpus helps.",
           "equivalence", "Spearman ρ over corpora of mean NLL under the student vs final-epoch Δ",
           (ALL,), "last", "the proxy table ranks corpora by their final-epoch Δ", margin=0.5,
           margin_note="|ρ| < 0.5: the NLL order explains less than a quarter of the utility order", finding="B"),
-    Claim("similarity_not_predictive", "Fig 4", "paper",
+    _c("similarity_not_predictive", "Fig 4", "paper",
           "Closeness to the benchmark (max-cosine) does not predict which corpus helps.",
           "equivalence", "Spearman ρ over corpora of mean max-cosine to the benchmark's items vs final-epoch Δ",
           (ALL,), "last", "the proxy table ranks corpora by their final-epoch Δ", margin=0.5,
           margin_note="|ρ| < 0.5, as for the NLL proxy", finding="B"),
     # ---------------------------------------------------------------- Figure 7 (Pythia capability)
-    Claim("capability_kept", "Fig 7", "paper",
+    _c("capability_kept", "Fig 7", "paper",
           "While the memorising model self-trains, its benchmark scores stay level or rise.",
           "noninferiority", "mean Δ over the τ conditions against the base model, last epoch",
           ("arc_c", "hellaswag", "arc_e", "winogrande"), "last",
           "a loss accumulates over training, so it is largest and most telling at the last planned epoch",
           margin_note=METRIC_MARGIN_REASON, side_a="all", finding="C"),
     # ---------------------------------------------------------------- Figure 8 (extraction)
-    Claim("extraction_drop_95", "Fig 8", "paper",
+    _c("extraction_drop_95", "Fig 8", "paper",
           "Exact-match extraction of held-out training text falls by more than 95% with no forget set and no "
           "unlearning objective.",
           "threshold", "relative drop (k0 − k1)/k0 on the same sequences, base to last epoch", (), "last",
           "the abstract states the drop at the end of self-training", threshold=0.95, finding="C"),
     # ---------------------------------------------------------------- Figure 9 (few-shot)
-    Claim("tau125_sustained", "Fig 9", "paper",
+    _c("tau125_sustained", "Fig 9", "paper",
           "Few-shot, the τ = 1.25 corpus gives the largest sustained gains on ARC-Challenge and HellaSwag.",
           "direction", "Δ(self@1.25) − mean Δ(every other condition), paired on items, window mean",
           ("arc_c", "hellaswag"), "late", "'sustained' is about the gains that remain: the second half of the "
           "planned epochs", side_a="self@1.25", side_b="rest", finding="A"),
-    Claim("gsm8k_early_low_tau", "Fig 9", "paper",
+    _c("gsm8k_early_low_tau", "Fig 9", "paper",
           "Few-shot, τ = 0.75 and τ = 1.0 give early GSM8K gains that later decay.",
           "direction", "mean Δ of the τ = 0.75 and 1.0 corpora against the base model, window mean",
           ("gsm8k",), "early", _EARLY, side_a="self@0.75,self@1", finding="A"),
     # ---------------------------------------------------------------- Figure 10 (cross student)
-    Claim("own_gt_cross_student", "Fig 10", "paper",
+    _c("own_gt_cross_student", "Fig 10", "paper",
           "Qwen's samples are no general upgrade: Llama trained on them does not beat Llama trained on its own.",
           "noninferiority", "mean Δ(own corpus) − mean Δ(other family's corpora), paired on items, window mean",
           (ALL,), "all", _RANK, side_a="self", side_b="cross",
           margin_note="'does not beat' tolerates the other corpus being better by less than the metric's "
                       "margin: " + METRIC_MARGIN_REASON, finding="A"),
     # ---------------------------------------------------------------- Figure 12 (the book's own)
-    Claim("relational_beats_intrinsic", "Fig 12", "book",
+    _c("relational_beats_intrinsic", "Fig 12", "book",
           "A measure of student–source compatibility orders the corpora by utility better than an intrinsic "
           "proxy does (the paper names compatibility but never measures it: this claim is the book's).",
           "direction", "|Spearman ρ| of a relational measure with Δ − |ρ| of an intrinsic proxy, bootstrap "
@@ -328,13 +333,11 @@ def scale(P: dict, model_key: str = "student") -> str:
 
 def verdict_words(label: str, whose: str, regime: str) -> str:
     """The verdict with whose claim it judges and the regime it was reached in."""
-    from resurface.evidence.verdicts import AGREES, CONTRADICTS, INCONCLUSIVE
-
     owner = "the book's claim" if whose == "book" else "the paper's claim"
-    if label == AGREES:
+    if label.startswith("agrees"):  # the labels of resurface.evidence.verdicts (which imports this module)
         return f"agrees with {owner} at {regime}"
-    if label == CONTRADICTS:
+    if label.startswith("contradicts"):
         return f"contradicts {owner} at {regime}"
-    if label == INCONCLUSIVE:
+    if label.startswith("inconclusive"):
         return f"inconclusive at {regime}"
     return f"not testable at {regime}"

@@ -296,6 +296,28 @@ def transfer_rows(fig: str, items: pd.DataFrame, suite: str, pairs, conditions: 
     return out
 
 
+def kind_of(condition: str) -> str:
+    """``"self@1.25"`` -> ``"self"``; ``"replay"`` -> ``"replay"``."""
+    return condition.split("@", 1)[0]
+
+
+@dataclass
+class FigureEvidence:
+    """What a transfer figure draws and concludes: its suite, panels, bands and verdict table."""
+
+    figure: str
+    suite: str
+    panels: list[tuple[str, str, str]]
+    bands: pd.DataFrame
+    verdicts: pd.DataFrame
+    items: pd.DataFrame
+
+
+def figure_suite(P: dict, fig: str) -> str:
+    """The suite a transfer figure plots: the few-shot suite for Figure 9, the zero-shot one otherwise."""
+    return P["eval_suite_few_shot"] if fig == "fig09" else P["eval_suite"]
+
+
 FIGURE_TITLES = {f"fig{i:02d}": f"Fig {i}" for i in range(1, 13)}
 
 

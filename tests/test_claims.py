@@ -1,0 +1,178 @@
+"""The claim register (resurface.evidence.claims), the regime in the verdict words, the machine-readable
+verdict table and Figure 1's comparable panels (issue 29)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from resurface.evidence import claims, contrasts, findings, overview
+from resurface.evidence.claims import CLAIMS
+from resurface.evidence.stats import Estimate
+from resurface.evidence.verdicts import AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, verdict, verdict_table
+from resurface.study import profiles
+from fakes import item_runs
+
+TASKS = [("rs_mc", "logp_gold_norm,none", "Multiple choice"), ("rs_math_bpb", "neg_bpb,none", "Math")]
+
+
+def test_every_figure_has_its_own_claims_with_fixed_windows_and_margins():
+    figures = {f for c in CLAIMS.values() for f in [c.figure]}
+    for n in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12):
+        assert claims.claims_of(f"fig{n:02d}"), f"Fig {n} has no claim"
+    for c in CLAIMS.values():
+        assert c.whose in claims.WHOSE and c.kind in claims.KINDS and c.window in claims.WINDOWS
+        assert c.text and c.statistic and c.window_reason, c.id
+        assert all(b == claims.ALL or b in claims.BENCHMARKS for b in c.benchmarks), c.id
+        if c.kind in ("equivalence", "noninferiority"):
+            assert c.margin_note and (c.margin is not None or c.margin_for("neg_bpb,none") > 0), c.id
+    assert CLAIMS["relational_beats_intrinsic"].whose == "book" and figures
+    assert all(c.whose == "paper" for c in CLAIMS.values() if c.figure != "Fig 12")
+    # Figures 3, 9 and 10 test what their captions say, not Figure 2's claim
+    assert {c.id for c in claims.claims_of("fig03")} == {"second_narrow_gains", "second_no_math_gain", "second_code_drop"}
+    assert {c.id for c in claims.claims_of("fig09")} == {"tau125_sustained", "gsm8k_early_low_tau"}
+    assert {c.id for c in claims.claims_of("fig10")} == {"own_gt_cross_student"}
+    assert CLAIMS["second_no_math_gain"].benchmarks == ("gsm8k", "minerva_math")
+    assert CLAIMS["second_code_drop"].direction == -1 and CLAIMS["tau125_sustained"].window == "late"
+    assert CLAIMS["self_gt_replay"].window == "early" and CLAIMS["gsm8k_early_low_tau"].window == "early"
+
+
+def test_epoch_windows_come_from_the_planned_epochs():
+    """Defect 8: the paper profile's last epoch (40) is after the paper's gains faded."""
+    paper = profiles.load("paper")
+    assert claims.window_epochs("early", paper["epochs"], range(41)) == list(range(1, 11))
+    assert claims.window_epochs("late", 40, range(41)) == list(range(21, 41))
+    assert claims.window_epochs("early", 1, [0, 1]) == [1] and claims.window_epochs("last", 40, range(41)) == [40]
+
+
+def test_stand_ins_per_profile_and_no_stand_in():
+    course = ["rs_math_bpb", "rs_mc", "rs_completion", "rs_code_bpb"]
+    c = CLAIMS["second_no_math_gain"]
+    assert claims.stand_in_text(c, course) == "GSM8K → rs_math_bpb; Minerva-MATH: no stand-in"
+    paper = ["arc_challenge", "mmlu", "truthfulqa_mc2", "hellaswag", "gsm8k", "minerva_math", "rs_humaneval_paper"]
+    assert claims.claim_tasks(c, paper) == ["gsm8k", "minerva_math"]
+    assert claims.claim_tasks(CLAIMS["capability_kept"], ["arc_challenge", "hellaswag", "arc_easy", "winogrande"]) \
+        == ["arc_challenge", "hellaswag", "arc_easy", "winogrande"]
+    assert claims.claim_tasks(CLAIMS["second_code_drop"], [t + "_smoke" for t in ("rs_code", "rs_mc")]) == ["rs_code_smoke"]
+
+
+def test_the_regime_is_read_from_the_profile_parameters():
+    """Defect 10: 'contradicts the paper' was printed with no regime."""
+    P = profiles.load("course")
+    s = claims.scale(P)
+    assert s == (f"course scale (SmolLM2-135M-Instruct, {P['tokens_per_subset']:,} tokens per run, "
+                 f"{P['epochs']} epoch{'s' if P['epochs'] != 1 else ''})")
+    assert "Qwen2.5-0.5B, 5,000,000 tokens per run, 40 epochs" in claims.scale(profiles.load("paper"))
+    assert claims.verdict_words(CONTRADICTS, "paper", s) == f"contradicts the paper's claim at {s}"
+    assert claims.verdict_words(AGREES, "book", s) == f"agrees with the book's claim at {s}"
+    assert claims.model_key("Fig 8") == "memorization_model" and claims.model_key("Fig 3") == "second_student"
+
+
+def _planned_table(tmp_path, effect, fig="fig02", P=None):
+    P = P or {"profile": "course", "student": "smollm2-135m", "tokens_per_subset": 1024, "epochs": 2}
+    items = contrasts.run_items(item_runs(tmp_path, effect, TASKS))
+    rows = contrasts.transfer_rows(fig, items, "course", TASKS, list(effect), planned_epochs=P["epochs"])
+    return contrasts.annotate(contrasts.page_verdicts(rows.rows), P, rows.meta)
+
+
+def test_verdicts_csv_rows_recompute_to_the_printed_word(tmp_path):
+    table = pd.concat([_planned_table(tmp_path / "a", {"self@1.25": 0.1, "replay": 0.0}),
+                       _planned_table(tmp_path / "b", {"self@1.25": -0.1, "replay": 0.1}),
+                       _planned_table(tmp_path / "c", {"self@1": 0.0, "cross@1": 0.0}, "fig10")], ignore_index=True)
+    path = contrasts.write_verdicts_csv(table, tmp_path / "course" / "verdicts.csv")
+    csv = pd.read_csv(path)
+    assert list(csv.columns) == list(contrasts.CSV_COLUMNS) and len(csv) == len(table)
+    assert set(csv["verdict"]) >= {AGREES, CONTRADICTS}
+    printed = findings.verdict_markdown(table)
+    for r in csv.itertuples(index=False):
+        margin = None if pd.isna(r.margin) else float(r.margin)
+        est = Estimate(r.estimate, r.lo, r.hi, math.nan, r.p, int(r.n_items), int(r.n_runs), r.level, "csv",
+                       null=r.threshold)
+        word = verdict(est, int(r.direction), kind=r.kind, threshold=r.threshold, margin=margin).label
+        rests_on_null = word == CONTRADICTS or (word == AGREES and r.kind in ("direction", "threshold"))
+        if rests_on_null and not r.p_holm < 1 - r.level:
+            word = INCONCLUSIVE
+        assert word == r.verdict, r
+        assert r.words == claims.verdict_words(r.verdict, r.whose, r.regime) and r.words in printed
+        assert r.profile == "course" and r.regime.startswith("course scale (")
+
+
+def test_figure_4_margin_is_fixed_not_half_the_below_gain(tmp_path):
+    """Defect 4: the margin was 0.5 × the below arm's estimated gain (false 'agrees' up to 12%)."""
+    from resurface.evidence import proxytables
+
+    for k, gain in enumerate((0.02, 0.2)):
+        items = contrasts.run_items(item_runs(tmp_path / str(k), {"below@1.25": gain, "above@1.25": gain},
+                                              [("rs_math_bpb", "neg_bpb,none", "Math")]))
+        rows = proxytables.split_rows(items, "course", [("rs_math_bpb", "neg_bpb,none", "Math")], 1.25,
+                                      planned_epochs=2)
+        assert [r.margin for r in rows.rows] == [claims.METRIC_MARGINS["neg_bpb,none"]]
+    assert not hasattr(proxytables, "SPLIT_MARGIN_FRACTION")
+
+
+def _row(cid, est, lo, hi, v, fig="Fig 12"):
+    return {"claim_id": cid, "figure": fig, "metric": "ARC: CE gap vs mean NLL", "estimate": est, "lo": lo, "hi": hi,
+            "mde": 0.3, "n_items": 6, "n_subsets": 0, "p": 0.01, "p_holm": 0.01, "verdict": v, "note": "",
+            "kind": "direction", "direction": 1, "threshold": 0.0, "margin": None, "level": 0.95,
+            "item_noise_only": False}
+
+
+def test_figure_12_prose_follows_its_rows_and_names_the_book():
+    """Defect 9: 'nor does it show the opposite' under a contradicting row, and 'the paper' for the book's claim."""
+    table = pd.DataFrame({"condition": ["self@1", "cross@1", "replay"], "student": "s", "ce_gap": [0.0, 0.1, np.nan]})
+    corr = pd.DataFrame(columns=["task", "metric", "measure", "rho", "lo", "hi", "n", "label"])
+    rows = pd.DataFrame([_row("relational_beats_intrinsic", -0.5, -0.8, -0.2, CONTRADICTS)])
+    text = findings.describe_relational(table, corr, rows)
+    assert "nor does it show the opposite" not in text and "show the opposite" in text
+    assert "The book's own claim" in text
+    t = contrasts.annotate(rows, {"profile": "course", "student": "smollm2-135m", "tokens_per_subset": 1024, "epochs": 1})
+    assert t["words"].iloc[0].startswith("contradicts the book's claim at course scale")
+    assert "The book's own claim" in findings.verdict_summary(t) and "The paper reports" not in findings.verdict_summary(t)
+
+
+def test_figure_1_says_where_holm_runs():
+    """Defect 9: Figure 1 said Holm runs 'over the rows of this page'."""
+    t = contrasts.annotate(pd.DataFrame([_row("self_gt_cross", 0.1, 0.05, 0.2, AGREES, "Fig 5")]), None)
+    assert "over the rows of this page" not in findings.verdict_summary(t, with_figure=True)
+    assert "not over this table" in findings.verdict_summary(t, with_figure=True)
+
+
+def test_figure_1_panels_pool_only_comparable_numbers():
+    """Defect 7: panel A averaged nats with bits per byte and self over 3 τ with cross at 1 τ; panel B
+    ranked two students' NLLs in one ρ; a sentence said 'its own samples helped most'."""
+    assert overview.matched_conditions(["self@0.75", "self@1", "self@1.25", "cross@1.25", "replay"]) == \
+        ["self@1.25", "cross@1.25", "replay"]
+    rows = []
+    for cond, d in {"self@0.75": 0.5, "self@1.25": 0.1, "cross@1.25": 0.2, "replay": 0.0}.items():
+        for task, metric, extra in (("rs_mc", "logp_gold_norm,none", 0.0), ("rs_math_bpb", "neg_bpb,none", 9.0)):
+            for e in (0, 1):
+                rows.append({"condition": cond, "subset": 0, "suite": "course-continuous", "task": task,
+                             "metric": metric, "epoch": e, "delta": (d + extra) * e})
+    t = overview.transfer_table({"main": pd.DataFrame(rows)}, "course-continuous", "continuous")
+    assert set(t["metric"]) == {"logp_gold_norm,none"}  # no bits per byte in the mean
+    got = t.set_index("source")["mean_final_delta"].to_dict()
+    assert got == pytest.approx({"self": 0.1, "cross": 0.2, "replay": 0.0})  # self at τ 1.25 only
+    text = overview.describe(t, {}, None, {"main": "main"})
+    assert "helped most" not in text
+    proxy = pd.DataFrame({"student": ["a"] * 3 + ["b"] * 3, "condition": ["x", "y", "z"] * 2,
+                          "nll_mean": [1, 2, 3, 10, 20, 30], "final_delta": [3, 2, 1, 1, 2, 3],
+                          "metric": "logp_gold_norm,none"})
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    rhos = overview.proxy_panel(ax, proxy, metric="logp_gold_norm,none")
+    plt.close(fig)
+    assert rhos == pytest.approx({"a": -1.0, "b": 1.0})  # per student, never one pooled ρ
+
+
+def test_forest_plot_draws_every_row(tmp_path):
+    import matplotlib.pyplot as plt
+
+    table = _planned_table(tmp_path, {"self@1.25": 0.1, "replay": 0.0})
+    fig = overview.forest_plot(table, "t", "course scale")
+    n = sum(len(ax.get_yticks()) for ax in fig.axes)
+    plt.close(fig)
+    assert n == len(table)
