@@ -137,3 +137,27 @@ def test_the_gpu_check_parses_its_arguments_and_dry_runs_on_cpu(tmp_path):
     r = subprocess.run([sys.executable, str(root / "benchmarks" / "gpu_check.py"), "--suites", "nope", "--dry-run"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "unknown suite" in r.stderr
+
+
+def test_the_omitted_work_is_counted_and_marked_assumed(tmp_path):
+    """HumanEval execution, decontamination, streaming and the items' embeddings are in the 'other' column."""
+    tp = costs.throughput(tmp_path / "none.json")[0]
+    plan = costs.figure_plan("paper", "fig02", tp)
+    kinds = {k[0]: kind for k, (kind, _) in plan.jobs.items()}
+    assert {"exec", "decontam", "fingerprints", "replay-stream"} <= set(kinds)
+    assert all(kinds[k] == "other" for k in ("exec", "decontam", "fingerprints", "replay-stream"))
+    assert costs._humaneval_s(["paper-zero-shot"]) == 1640 * costs.OTHER["humaneval_program_s"]
+    assert any(k[0] == "pile-stream" for k in costs.figure_plan("paper", "fig07", tp).jobs)
+    assert any(k[0] == "embed-items" for k in costs.figure_plan("paper", "fig04", tp).jobs)
+    assert "other (CPU, I/O; assumed)" in costs.markdown_table("paper", tmp_path / "none.json")
+
+
+def test_the_sampler_rate_uses_the_measured_end_to_end_rate(tmp_path):
+    P = {"sample_engine": "hf"}
+    tp = costs.throughput(tmp_path / "none.json")[0]
+    assert costs.sample_rate("qwen2.5-0.5b", P, tp, {})[1] == "assumed"
+    r, src = costs.sample_rate("qwen2.5-0.5b", P, tp, {"sample_corpus_tokens_per_s": 2987.0})
+    assert r == 2987.0 and src.startswith("measured")
+    r, src = costs.sample_rate("llama-3.2-1b", {"sample_engine": "vllm"}, tp,
+                               {"sample_tokens_per_s": {"vllm": {"128256": 12000.0, "151936": 9000.0}}})
+    assert r == 12000.0 and src == "measured"

@@ -25,8 +25,15 @@ right for the tied small models and a few percent high for the untied 7-8B ones)
 small models decode at a rate their per-step overhead sets, not their FLOPs. Those utilisations and
 ceilings are **assumed** (:data:`THROUGHPUT`), until ``benchmarks/gpu_check.sh`` measures them on a
 GPU and writes ``benchmarks/gpu_measured.json``, which this module then reads (each value it holds
-replaces the assumed one, and the table says "measured"). Decontamination, replay download and
-n-gram audits run on the CPU and are not counted.
+replaces the assumed one, and the table says "measured"). Sampling uses the profile's ``sample_engine``
+(paper: vLLM) and, where ``gpu_measured.json`` holds one, the measured end-to-end sampler rate
+(``sample_tokens_per_s`` per engine and vocabulary, else ``sample_corpus_tokens_per_s`` for hf) as a cap.
+
+The column **other** counts the work that is not GPU FLOPs but holds the run up all the same (the GPU
+waits, or the stage runs before it): executing HumanEval (164 problems x 10 samples = 1,640 sandboxed
+programs per evaluation of the paper suite), the 8-gram decontamination of every sampled corpus and the
+benchmark fingerprints it builds once, streaming Common Corpus and the Pile, and embedding the
+benchmark items Figures 4, 11 and 12 compare with. Its constants (:data:`OTHER`) are all **assumed**.
 
 The table has two figure columns: *alone* (everything the figure needs, as if nothing were cached)
 and *new* (what it adds when the figures run in the book's order, the artifact store sharing runs
@@ -54,6 +61,17 @@ THROUGHPUT: dict[str, dict[str, float]] = {
     "decode_max_tokens_per_s": {"hf": 6000.0, "vllm": 30000.0},  # per-step overhead bound (small models)
     "process_start_s": {"hf": 0.0, "vllm": 90.0, "hf-process": 20.0},  # per evaluated epoch (load, CUDA graphs)
 }
+#: seconds of the non-FLOP work (the column "other"); ALL ASSUMED, none measured yet
+OTHER: dict[str, float] = {
+    "humaneval_program_s": 0.25,  # one sandboxed program (unshare + python -I start + tests), serial
+    "decontam_corpus_s": 120.0,  # 8-gram audit of one 20k-sample corpus against the fingerprints (CPU)
+    "fingerprints_s": 600.0,  # download + 8-gram sets of the paper benchmarks (all splits of c.2), once
+    "replay_stream_s": 1800.0,  # Common Corpus: 60k English documents through a 10k shuffle buffer
+    "pile_stream_s": 1800.0,  # the Pile: 5,000 Enron emails (0.3% of documents) -> ~1.7M rows streamed
+}
+#: benchmark items Figures 4, 11, 12 embed (every split, as decontamination reads them) and their length
+EMBED_ITEMS: dict[str, int] = {"arc_challenge": 2590, "gsm8k": 8792, "rs_humaneval_paper": 164}
+EMBED_ITEM_TOKENS = 200
 #: mean generated length of a BOS-only sample as a fraction of max_new_tokens (assumed)
 SAMPLE_LENGTH_FRACTION = 0.8
 MEASURED_FILE = Path("benchmarks") / "gpu_measured.json"
@@ -181,10 +199,54 @@ def _sample_tokens(P: dict) -> float:
     return P["num_samples"] * P["max_new_tokens"] * SAMPLE_LENGTH_FRACTION
 
 
+#: vocabulary of each model's head (the measured sampler rates are keyed by it)
+VOCAB: dict[str, int] = {"qwen2.5-0.5b": 151936, "qwen2.5-7b": 152064, "qwen3-8b-base": 151936,
+                         "llama-3.2-1b": 128256, "pythia-1.4b": 50304}
+
+
+def sample_rate(source: str, P: dict, tp: dict, got: dict | None = None) -> tuple[float, str]:
+    """Tokens/s of sampling a corpus of ``source`` with the profile's ``sample_engine``, and where the number
+    comes from: the FLOP model, capped by a measured end-to-end rate where one is stored."""
+    engine = P.get("sample_engine", "hf")
+    n = n_params(source)
+    rate = min(H100_PEAK * tp["decode"][engine] / (2 * n), tp["decode_max_tokens_per_s"][engine])
+    got = measured() if got is None else got
+    by_vocab = (got.get("sample_tokens_per_s") or {}).get(engine) or {}
+    v = VOCAB.get(source)
+    if by_vocab:
+        m = by_vocab.get(str(v)) or min(by_vocab.values())
+        return min(rate, float(m)), "measured"
+    if engine == "hf" and got.get("sample_corpus_tokens_per_s"):
+        return min(rate, float(got["sample_corpus_tokens_per_s"])), "measured (49k vocab, 256 tokens)"
+    return rate, "assumed"
+
+
 def _sample(plan: Plan, P: dict, source: str, t: float, tp: dict) -> tuple:
     key = ("sample", source, float(t), P["num_samples"], P["max_new_tokens"])
-    plan.add(key, "sampling", _decode_s(_sample_tokens(P), n_params(source), "hf", tp))
+    if isinstance(source, tuple):  # a sibling fine-tune of the student
+        rate = min(H100_PEAK * tp["decode"]["hf"] / (2 * n_params(source[1])), tp["decode_max_tokens_per_s"]["hf"])
+    else:
+        rate = sample_rate(source, P, tp)[0]
+    plan.add(key, "sampling", _sample_tokens(P) / rate)
+    if P.get("profile") == "paper":
+        plan.add(("decontam", key, P.get("decontam_suite")), "other", OTHER["decontam_corpus_s"])
+        plan.add(("fingerprints", P.get("decontam_suite")), "other", OTHER["fingerprints_s"])
     return key
+
+
+def _humaneval_s(suites: list[str]) -> float:
+    """Seconds of executing the model-written programs of one evaluation of ``suites``."""
+    from resurface.evaluate.suites import get_suite
+
+    progs = sum(TASKS[t.task].items * TASKS[t.task].repeats for s in suites for t in get_suite(s).tasks
+                if t.task == "rs_humaneval_paper")
+    return progs * OTHER["humaneval_program_s"]
+
+
+def _embed_items(plan: Plan, P: dict, tp: dict) -> None:
+    tasks = tuple(sorted(P.get("similarity_tasks") or EMBED_ITEMS))
+    tokens = sum(EMBED_ITEMS.get(t, 0) for t in tasks) * EMBED_ITEM_TOKENS
+    plan.add(("embed-items", P["embedder"], tasks), "other", _prefill_s(tokens, n_params(P["embedder"]), "hf", tp))
 
 
 def _train(plan: Plan, P: dict, student: str, corpus: tuple, suites: list[str], tp: dict,
@@ -199,6 +261,10 @@ def _train(plan: Plan, P: dict, student: str, corpus: tuple, suites: list[str], 
         plan.add(key, "training", P["epochs"] * P["tokens_per_subset"] * 6 * n / (H100_PEAK * tp["train"]["hf"]))
         plan.add(("eval",) + key, "evaluation",
                  P["epochs"] * (eval_seconds(student, suites, limit, engine, tp) + extra_eval_s))
+        if _humaneval_s(suites):
+            plan.add(("exec",) + key, "other", P["epochs"] * _humaneval_s(suites))
+    if _humaneval_s(suites):
+        plan.add(("exec",) + base, "other", _humaneval_s(suites))
 
 
 def _nll(plan: Plan, P: dict, scorer: str, corpus: tuple, tp: dict) -> None:
@@ -222,6 +288,9 @@ def _transfer(plan: Plan, P: dict, fig: str, tp: dict) -> None:
     q, conds = figure_conditions(P, fig)
     for c in conds:
         corpus = _sample(plan, q, c.source, c.temperature, tp) if c.source else ("replay", c.student)
+        if not c.source and q.get("replay") == "common-corpus":
+            plan.add(("replay-stream", q["replay"], q["replay_docs"], q["seed"]), "other", OTHER["replay_stream_s"])
+            plan.add(("decontam", corpus, q.get("decontam_suite")), "other", OTHER["decontam_corpus_s"])
         _train(plan, q, c.student, corpus, suites_for(q, c), tp, _engine(q))
 
 
@@ -263,6 +332,13 @@ def _relational(plan: Plan, P: dict, tp: dict) -> None:
             _nll(plan, P, source, key, tp)
 
 
+def figure_params_fig04(profile: str) -> dict:
+    """Figure 4's similarity tasks (the items Figures 11 and 12 embed too)."""
+    from resurface.study import profiles
+
+    return {"similarity_tasks": profiles.load(profile, "fig04").get("similarity_tasks")}
+
+
 def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict | None = None) -> Plan:
     """The jobs figure ``fig`` needs in ``profile`` with ``overrides`` (see the module docstring)."""
     from resurface.study import profiles
@@ -275,6 +351,7 @@ def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict 
     if fig in TRANSFER_FIGURES:
         _transfer(plan, P, fig, tp)
     elif fig == "fig04":
+        _embed_items(plan, P, tp)
         for t in P["temperatures"]:
             _embed(plan, P, _sample(plan, P, P["student"], t, tp), tp)
         split = _sample(plan, P, P["student"], P["split_temperature"], tp)
@@ -287,6 +364,7 @@ def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict 
             for src in (scorer, other):
                 _nll(plan, P, scorer, _sample(plan, P, src, t, tp), tp)
         if fig == "fig11":  # the proxy table: proximity and likelihood of every trained corpus
+            _embed_items(plan, {**figure_params_fig04(profile), **P}, tp)
             for uf in P["utility_figures"]:
                 q, conds = figure_conditions({**P, "profile": profile}, uf)
                 for c in conds:
@@ -295,6 +373,7 @@ def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict 
                         _embed(plan, P, corpus, tp)
                         _nll(plan, P, c.student, corpus, tp)
     elif fig == "fig12":
+        _embed_items(plan, {**figure_params_fig04(profile), **P}, tp)
         _relational(plan, {**P, "profile": profile}, tp)
     elif fig in ("fig07", "fig08"):
         model = P["memorization_model"]
@@ -302,6 +381,9 @@ def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict 
         n = n_params(model)
         extract = _prefill_s(pool_seqs * P["prefix_tokens"], n, "hf", tp) + \
             _decode_s(pool_seqs * P["suffix_tokens"], n, "hf", tp)
+        if P["pool"] != "planted":
+            plan.add(("pile-stream", P["pool"], P["pool_size"], tuple(P["pool_domains"])), "other",
+                     OTHER["pile_stream_s"])
         if P["plant_epochs"]:
             plan.add(("plant", model), "training",
                      P["plant_epochs"] * pool_seqs * 2048 * 6 * n / (H100_PEAK * tp["train"]["hf"]))
@@ -311,7 +393,7 @@ def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict 
     return plan
 
 
-KINDS = ("sampling", "training", "evaluation", "proxies")
+KINDS = ("sampling", "training", "evaluation", "proxies", "other")
 
 
 def estimate(profile: str = "paper", measured_file: Path | None = None,
@@ -346,8 +428,9 @@ def _h(v) -> str:
 def markdown_table(profile: str = "paper", measured_file: Path | None = None, overrides: dict | None = None) -> str:
     """The estimate as a markdown table with a line saying where the throughputs come from."""
     rows, status = estimate(profile, measured_file, overrides)
-    lines = ["| figure | training runs (new) | GPU-h alone | GPU-h new | sampling | training | evaluation | proxies |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| figure | training runs (new) | hours alone | hours new | sampling | training | evaluation | proxies "
+             "| other (CPU, I/O; assumed) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         name = "**total**" if r["figure"] == "total" else r["figure"].replace("fig", "Figure ").replace(" 0", " ")
         runs = str(r["new_runs"]) if r["figure"] == "total" else f"{r['runs']} ({r['new_runs']})"
@@ -361,6 +444,21 @@ def markdown_table(profile: str = "paper", measured_file: Path | None = None, ov
               "figure needs with an empty store; *new*: what it adds in the book's run order (the columns "
               "after it split *new*). Figures 7 and 8 evaluate in the training process (their hook runs the "
               "extraction attack on the in-memory model)."]
+    from resurface.study import profiles
+
+    Pq = profiles.resolve(profile, "fig02", overrides or {})
+    rates = []
+    for m in sorted({Pq["student"], Pq["second_student"]}):
+        if m in VOCAB:
+            r, src = sample_rate(m, Pq, throughput(measured_file)[0], measured(measured_file))
+            rates.append(f"{m} {r:,.0f} tokens/s ({src})")
+    lines += ["", f"Sampling engine `{Pq.get('sample_engine', 'hf')}`: " + "; ".join(rates) + ". Still **assumed**: "
+              "every vLLM constant not in `gpu_measured.json`, the sample length (0.8 x max_new_tokens), the task "
+              "token counts, and the whole *other* column (`resurface.book.costs.OTHER`: HumanEval execution "
+              f"{OTHER['humaneval_program_s']} s per program x 1,640 per evaluation, decontamination "
+              f"{OTHER['decontam_corpus_s']:.0f} s per corpus + {OTHER['fingerprints_s']:.0f} s of fingerprints, Common "
+              f"Corpus and Pile streaming {OTHER['replay_stream_s'] / 3600:.1f} h each, the benchmark items' embeddings "
+              "at the prefill rate). The *other* hours are wall-clock hours in which the GPU waits, counted in the total."]
     return "\n".join(lines) + "\n"
 
 
