@@ -21,6 +21,9 @@ class CodeExecutionRefused(RuntimeError):
     """Raised when a code task is scored without HF_ALLOW_CODE_EVAL=1."""
 
 
+#: programs of one item run at once (threads, each waiting on its own sandboxed process)
+MAX_CODE_WORKERS = 8
+
 def keep_all_samples(resps: list[list[str]], docs: list[dict]) -> list[list[str]]:
     """Filter ``create_test``: keep every repeat of every document (pass@k needs all of them)."""
     return [[r if isinstance(r, str) else "" for r in resp] for resp in resps]
@@ -52,7 +55,7 @@ def process_code(doc: dict[str, Any], results: list[Any]) -> dict[str, float]:
         return check_completion(doc["prompt"], completion, doc["test"], doc.get("entry_point"),
                                 timeout=CODE_TIMEOUT_S, memory_mb=CODE_MEMORY_MB).passed
 
-    workers = max(1, min(len(samples), os.cpu_count() or 1, 8))
+    workers = max(1, min(len(samples), os.cpu_count() or 1, MAX_CODE_WORKERS))
     if workers == 1:
         passed = [run(s) for s in samples]
     else:
