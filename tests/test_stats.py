@@ -17,7 +17,8 @@ from scipy import stats as st
 
 from resurface.errors import ParameterError
 from resurface.evidence.stats import (Estimate, clopper_pearson, contrast_arrays, contrast_ci, delta_ci, holm, mde,
-                             paired_bootstrap, relative_drop_ci, spearman_ci, variance_components)
+                                      paired_bootstrap, relative_drop_ci, relative_drop_clustered,
+                                      extracted_share_clustered, spearman_ci, variance_components)
 
 R = 1000  # simulated experiments per check
 RHO_U = 0.7
@@ -242,17 +243,92 @@ def test_holm_hand_example():
 
 def test_spearman_monotone_and_independent():
     x = np.arange(1, 9, dtype=float)
-    mono = spearman_ci(np.exp(x), x ** 3, B=1000)
-    assert mono.estimate == 1 and mono.lo == 1 and mono.hi == 1 and mono.n_items == 8
+    mono = spearman_ci(np.exp(x), x ** 3)
+    assert mono.estimate == 1 and 0.5 < mono.lo < 1 and mono.hi == 1 and mono.n_items == 8
     assert mono.p == pytest.approx(2 / math.factorial(8))  # exact permutation p
-    three = spearman_ci([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], B=900)
-    assert three.n_items == 3 and 50 < three.n_dropped < 150  # 1/9 of resamples repeat one corpus
-    assert np.isfinite(three.lo) and three.lo <= three.estimate <= three.hi
     rng = np.random.default_rng(71)
-    ind = spearman_ci(rng.random(8), rng.random(8), B=1000)
+    ind = spearman_ci(rng.random(8), rng.random(8))
     assert ind.lo < 0 < ind.hi and ind.p > 0.05
     r = st.spearmanr([1, 2, 2, 3, 5], [2, 1, 4, 4, 6]).statistic  # ties
-    assert spearman_ci([1, 2, 2, 3, 5], [2, 1, 4, 4, 6], B=300).estimate == pytest.approx(r)
+    assert spearman_ci([1, 2, 2, 3, 5], [2, 1, 4, 4, 6]).estimate == pytest.approx(r)
+    big = spearman_ci(np.arange(40.0), np.arange(40.0) + rng.normal(0, 5, 40), B=300)  # bootstrap above 30
+    assert big.testable and "bootstrap" in big.method and big.lo < big.estimate <= big.hi
+
+
+@pytest.mark.parametrize("n,testable,p_min", [(3, False, 1 / 6), (4, False, 1 / 24), (5, True, 1 / 120)])
+def test_spearman_with_few_corpora_is_not_testable_where_no_order_reaches_the_level(n, testable, p_min):
+    """Issue 29 (5): with 3 corpora the old bootstrap interval was [1, 1] while p was 0.33. Now: the
+    exact permutation p, and "not testable here" with the reason where even the most extreme order
+    cannot reach the level (smallest one-sided p > 0.025); the interval then spans [-1, 1] and the SE
+    (so the MDE) is undefined, never 0."""
+    x = np.arange(n, dtype=float)
+    e = spearman_ci(x, x)
+    assert e.estimate == 1 and e.p == pytest.approx(2 * p_min)
+    assert e.testable is testable
+    if not testable:
+        assert f"with {n} corpora the smallest attainable p is {p_min:.3f}" in e.note
+        assert (e.lo, e.hi) == (-1.0, 1.0) and math.isnan(e.se)
+    else:
+        assert e.lo > 0 and e.se > 0
+
+
+def test_spearman_interval_keeps_its_level_with_5_corpora():
+    """Issue 29 (5): with 5 corpora and ρ = 0 the bootstrap interval excluded 0 in 15% of studies; the
+    interval must agree with the exact test (<= 5%) and cover a true ρ of 0.5 at >= 93%."""
+    rng = np.random.default_rng(75)
+    excl = np.mean([spearman_ci(rng.random(5), rng.random(5)).excludes_null for _ in range(400)])
+    assert excl <= 0.05 + 2 * math.sqrt(0.05 * 0.95 / 400), excl
+    rs = 0.5
+    r = 2 * math.sin(math.pi * rs / 6)
+    hits = []
+    for _ in range(300):
+        z = rng.standard_normal((2, 5))
+        e = spearman_ci(z[0], r * z[0] + math.sqrt(1 - r * r) * z[1])
+        hits.append(e.lo <= rs <= e.hi)
+    assert np.mean(hits) >= 0.93, np.mean(hits)
+
+
+def test_relative_drop_resamples_sequences_as_clusters():
+    """Issue 29 (4): 150 sequences x 3 runs, 120 extracted by the base, 3 sequences surviving in every
+    run. Resampling the 450 rows as independent gave 0.975 [0.959, 0.989]; whole sequences give about
+    [0.943, 1.000], and the design is "150 sequences × 3 runs"."""
+    before = np.zeros(150, bool)
+    before[:120] = True
+    after = np.zeros((150, 3), bool)
+    after[:3] = True
+    e = relative_drop_ci(before, after, null=0.95)
+    assert e.estimate == pytest.approx(0.975)
+    assert e.lo == pytest.approx(0.943, abs=0.006) and e.hi == pytest.approx(1.0)
+    assert e.n_items == 150 and e.n_subsets == 3 and e.note == "150 sequences × 3 runs"
+    assert relative_drop_clustered(np.repeat(before[:, None], 3, axis=1), after, null=0.95) == e
+    share = extracted_share_clustered(after)
+    assert share.estimate == pytest.approx(9 / 450) and share.lo == 0 and share.hi > 0.04
+    # 1-d input (one run) is the same procedure with one run per sequence
+    one = relative_drop_ci(before, after[:, 0], null=0.95)
+    assert one.n_subsets == 1 and one.estimate == pytest.approx(0.975)
+
+
+def test_nothing_extracted_after_gives_a_positive_se():
+    """Issue 29 (6): k1 = 0 made the SE 0 and the MDE print 0."""
+    before = np.zeros(150, bool)
+    before[:120] = True
+    e = relative_drop_clustered(before, np.zeros((150, 3), bool), null=0.95)
+    assert e.estimate == 1 and e.hi == 1 and e.lo == pytest.approx(1 - clopper_pearson(0, 120)[1])
+    assert e.se > 0 and mde(e.se) > 0
+    assert relative_drop_ci(before, np.zeros(150, bool)).se > 0
+
+
+def test_single_delta_holds_its_level_when_the_run_term_dominates():
+    """Issue 29 (7): a Δ against the base from 3 runs x 12 items, run term dominant (σ_run 1, σ_item
+    0.5, σ_resid 0.3): one Satterthwaite df over the run and item parts rejected ~7% of true nulls (4,000
+    studies: 7.2%). The run part's variance now enters the df at its 75% upper bound."""
+    rng = np.random.default_rng(77)
+    reps = 2000
+    fired = 0
+    for _ in range(reps):
+        D = 0.5 * rng.standard_normal((1, 12)) + rng.standard_normal((3, 1)) + 0.3 * rng.standard_normal((3, 12))
+        fired += contrast_arrays({"A": D}, {"A": 1}).excludes_null
+    assert fired / reps <= 0.05 + 2 * math.sqrt(0.05 * 0.95 / reps), fired / reps
 
 
 # ---------------------------------------------------------------------------------------------
