@@ -288,24 +288,31 @@ def test_spearman_interval_keeps_its_level_with_5_corpora():
     assert np.mean(hits) >= 0.93, np.mean(hits)
 
 
-def test_relative_drop_resamples_sequences_as_clusters():
+def test_relative_drop_treats_sequences_as_clusters():
     """Issue 29 (4): 150 sequences x 3 runs, 120 extracted by the base, 3 sequences surviving in every
-    run. Resampling the 450 rows as independent gave 0.975 [0.959, 0.989]; whole sequences give about
-    [0.943, 1.000], and the design is "150 sequences × 3 runs"."""
+    run. The 450 sequence x run rows as independent trials gave 0.975 [0.959, 0.989]; with sequences as
+    clusters the default (Korn-Graubard Clopper-Pearson) interval is that of 3 survivors among 120
+    sequences, the cluster bootstrap about [0.943, 1.000], and the design reads "150 sequences × 3 runs"."""
     before = np.zeros(150, bool)
     before[:120] = True
     after = np.zeros((150, 3), bool)
     after[:3] = True
     e = relative_drop_ci(before, after, null=0.95)
     assert e.estimate == pytest.approx(0.975)
-    assert e.lo == pytest.approx(0.943, abs=0.006) and e.hi == pytest.approx(1.0)
+    lo_cp, hi_cp = clopper_pearson(3, 120)  # perfectly clustered: the effective trials are the sequences
+    assert (e.lo, e.hi) == pytest.approx((1 - hi_cp, 1 - lo_cp), abs=1e-6)
+    assert e.lo < 0.95 < e.hi and e.p > 0.05
     assert e.n_items == 150 and e.n_subsets == 3 and e.note == "150 sequences × 3 runs"
-    assert relative_drop_clustered(np.repeat(before[:, None], 3, axis=1), after, null=0.95) == e
+    boot = relative_drop_clustered(np.repeat(before[:, None], 3, axis=1), after, null=0.95, method="bootstrap")
+    assert boot.lo == pytest.approx(0.943, abs=0.006) and boot.hi == pytest.approx(1.0)
+    # the same 9 survivals spread over 9 sequences, one run each, are close to independent trials
+    spread = np.zeros((150, 3), bool)
+    spread[:9, 0] = True
+    s9 = relative_drop_ci(before, spread, null=0.95)
+    assert s9.estimate == pytest.approx(0.975) and s9.hi - s9.lo < e.hi - e.lo
     share = extracted_share_clustered(after)
-    assert share.estimate == pytest.approx(9 / 450) and share.lo == 0 and share.hi > 0.04
-    # 1-d input (one run) is the same procedure with one run per sequence
-    one = relative_drop_ci(before, after[:, 0], null=0.95)
-    assert one.n_subsets == 1 and one.estimate == pytest.approx(0.975)
+    assert share.estimate == pytest.approx(9 / 450) and share.note == "150 sequences × 3 runs"
+    assert (share.lo, share.hi) == pytest.approx(clopper_pearson(3, 150), abs=1e-6)
 
 
 def test_nothing_extracted_after_gives_a_positive_se():
