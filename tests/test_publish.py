@@ -105,10 +105,12 @@ def test_stamped_guard_names_the_repository_and_commit():
     compile(src, "guard", "exec")
 
 
-def _run_cells(python: str, cells: list[str], cwd: Path, env: dict | None = None) -> list[str]:
-    """Execute ``cells`` in a fresh kernel of ``python`` in ``cwd`` (nbclient); return their stdout."""
+def _run_cells(python: str, cells: list[str], cwd: Path, env: dict | None = None,
+               scratch: Path | None = None) -> list[str]:
+    """Execute ``cells`` in a fresh kernel of ``python`` in ``cwd`` (nbclient; the notebook file itself
+    in ``scratch``, default ``cwd``); return their stdout."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    path = cwd / "cells.ipynb"
+    path = (scratch or cwd) / "cells.ipynb"
     nbformat.write(nb, path)
     script = ("import sys, nbformat, nbclient; nb = nbformat.read(sys.argv[1], 4); "
               "nbclient.NotebookClient(nb, timeout=300, kernel_name='python3', "
@@ -120,11 +122,11 @@ def _run_cells(python: str, cells: list[str], cwd: Path, env: dict | None = None
     return ["".join(o.get("text", "") for o in c.outputs if o.get("output_type") == "stream") for c in out.cells]
 
 
-def test_guard_does_nothing_in_a_clone():
+def test_guard_does_nothing_in_a_clone(tmp_path):
     nb = json.loads(figure_notebooks()["fig02"].read_text())
     guard = "".join(publish.guard_cell(nb)["source"])
     out = _run_cells(sys.executable, [guard, "import resurface, os; print(resurface.__file__); print(os.getcwd())"],
-                     ROOT / "notebooks")
+                     ROOT / "notebooks", scratch=tmp_path)
     assert out[0] == "", "the guard printed (installed?) in a clone"
     assert str(ROOT / "lib" / "resurface") in out[1] and out[1].strip().endswith("notebooks")
 
@@ -274,6 +276,9 @@ def ci_site(tmp_path_factory, shared_smoke_store):
            "RESURFACE_STORE": str(shared_smoke_store)}
     for k in ("RESURFACE_ROOT", "RESURFACE_GENERATED"):
         env.pop(k, None)
+    # the clone's own library, not this checkout's working tree (the editable install's path entry
+    # comes after PYTHONPATH; papermill kernels inherit it)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(clone / "lib"), env.get("PYTHONPATH")]))
     venv = ROOT / ".venv"
     run = _build_step(_workflow())["run"]
     # the same make target; the checkout's .venv stands in for the one `make setup` would create
