@@ -756,9 +756,25 @@ def _permutation_null(rx: np.ndarray, ry: np.ndarray, n: int, rng: np.random.Gen
     """ρ of ``rx`` with every order of ``ry`` (all ``n!`` when ``n <= SPEARMAN_EXACT_MAX``, else
     ``permutations`` random ones); second value: whether it is exact."""
     exact = n <= SPEARMAN_EXACT_MAX
+    if exact and _no_ties(rx) and _no_ties(ry):
+        return _untied_null(n), True  # depends on n only
     perms = (np.array(list(itertools.permutations(range(n)))) if exact
              else np.argsort(rng.random((permutations, n)), axis=1))
     return _row_corr(np.broadcast_to(rx, perms.shape), ry[0][perms]), exact
+
+
+def _no_ties(r: np.ndarray) -> bool:
+    return bool(np.unique(r).size == r.size)
+
+
+@functools.lru_cache(maxsize=16)
+def _untied_null(n: int) -> np.ndarray:
+    """ρ of ranks 1..n with each of their n! orders (read-only, cached)."""
+    perms = np.array(list(itertools.permutations(range(n))))
+    base = np.arange(n, dtype=float)[None]
+    out = _row_corr(np.broadcast_to(base, perms.shape), perms.astype(float))
+    out.setflags(write=False)
+    return out
 
 
 def spearman_ci(x, y, *, B: int = 2000, level: float = 0.95, seed=0, permutations: int = 10000,
