@@ -321,7 +321,7 @@ def _fingerprint() -> str:
     h.update(f"v{TASKDIR_VERSION}|{SMOKE_ITEMS}|{MATH_MAX_GEN_TOKS}|{CODE_MAX_GEN_TOKS}|{MATH_DEMO}|{DATA}|".encode())
     for folder in (TEMPLATES, DATA):
         for p in sorted(folder.iterdir()):
-            if p.is_file():
+            if p.is_file() and p.name not in SEPARATE_TEMPLATES:  # rendered on their own (skill_task_dir)
                 h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
     h.update(str(humaneval_file()).encode())
     return h.hexdigest()[:16]
@@ -347,6 +347,39 @@ def _task_dir_cached(root: str, key: str) -> Path:
         if not (out / "DONE").exists():
             raise
     return out
+
+
+# --------------------------------------------------------------------------------- Figure 13's skill probes
+# Templates rendered into folders of their own, per item set, and left out of the course task folder's
+# fingerprint (so adding one does not re-key every stored evaluation).
+SKILL_TEMPLATE = "rs_skill.yaml.in"
+SEPARATE_TEMPLATES = (SKILL_TEMPLATE,)
+SKILL_TASKS = {"rs_skill_dev": "dev", "rs_skill_test": "test"}  # lm-eval task -> probe split
+
+
+def skill_task_dir(items_dir: str | Path) -> Path:
+    """The lm-eval task folder of one probe set of Figure 13's planted skill
+    (:mod:`resurface.evaluate.items_skill`): ``rs_skill_dev`` and ``rs_skill_test`` over
+    ``<items_dir>/probes_dev.jsonl`` and ``probes_test.jsonl``, rendered from :data:`SKILL_TEMPLATE` with
+    absolute paths into ``<cache>/lmeval_skill_tasks/<hash>/`` (keyed on the template, the item files'
+    content and their paths)."""
+    from resurface.artifacts import build_once
+
+    items_dir = Path(items_dir).resolve()
+    files = {task: items_dir / f"probes_{split}.jsonl" for task, split in SKILL_TASKS.items()}
+    missing = [str(f) for f in files.values() if not f.exists()]
+    if missing:
+        raise ResurfaceError(f"probe files missing: {', '.join(missing)}")
+    h = hashlib.sha256((TEMPLATES / SKILL_TEMPLATE).read_bytes())
+    for task, f in files.items():
+        h.update(f"|{task}|{f}|".encode() + f.read_bytes())
+    out = cache_dir() / "lmeval_skill_tasks" / h.hexdigest()[:16]
+
+    def build(tmp: Path) -> None:
+        for task, f in files.items():
+            (tmp / f"{task}.yaml").write_text(_render(SKILL_TEMPLATE, TASK=task, TEST=str(f)), encoding="utf-8")
+
+    return build_once(out, build)
 
 
 def task_dir() -> Path:
