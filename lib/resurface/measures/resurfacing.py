@@ -1,0 +1,466 @@
+"""Figure 13 (beyond the paper): plant a skill, bury it, and try to resurface it with BOS samples.
+
+The paper explains its results by *latent capability resurfacing*: weak self-training amplifies what
+the pretrained model already has, when the corpus is compatible with the student. At real scale no one
+knows what is latent; here the latent thing is made on purpose, so the mechanism can be tested with a
+known ground truth. Plan (one call, :func:`run_study`; every stage an artifact keyed by its config, so a
+killed notebook resumes and a second call reads everything from the store):
+
+1. **World** (:func:`skill_world`, stage ``skill-world``): the skill K of
+   :mod:`resurface.evaluate.items_skill` (invented towns and their attributes), its planting documents
+   (a pool folder) and its probe items (``dev`` and ``test``), checked to share no word 8-gram.
+2. **Plant** (:func:`planted_model`): the student trained on the planting documents with the planting
+   loop of Figures 7–8 (:func:`resurface.measures.memorization.plant`, stage ``plant``).
+3. **Bury** (:func:`bury`, stage ``skill-bury``): the planted model keeps training on unrelated human
+   text (the replay pool, fresh documents every burial epoch), and K's dev probes are scored after every
+   epoch. **Stopping rule, fixed before any run** (:func:`stop_now`): stop at the first burial epoch
+   whose dev gap (mean ``logp_gold_norm`` minus the base model's) is below ``bury_fraction`` (0.4) of
+   the planted model's dev gap, or after ``bury_max_epochs``. The test probes are never looked at by
+   the rule.
+4. **Resurface** (:func:`run_study`): the buried model is trained, with the profile's training
+   settings, equal token budgets and ``num_subsets`` runs each, on five corpora: its own BOS samples
+   (``self``), the planted model's before burial (``preburial``), the base model's (``base``), human-text
+   replay (``replay``) and the cross-family source's (``cross``). Every corpus first loses each sample
+   that shares a word 8-gram with a planting document or a probe (:func:`held_out`), so no corpus
+   restates K's text; the probe task's test split is scored at epoch 0 (the buried model, shared by
+   every run) and after every epoch.
+5. **Traces** (:func:`trace_table`): how often each corpus (and each run's subset) names a town, and
+   names it with one of its own attribute values, the countable trace of K in the samples.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from resurface.artifacts import Store
+from resurface.errors import ParameterError, ResurfaceError
+
+WORLD_STAGE, WORLD_VERSION = "skill-world", 1
+PROBE_STAGE, PROBE_VERSION = "skill-probe", 1
+BURY_STAGE, BURY_VERSION = "skill-bury", 1
+HELD_OUT_STAGE, HELD_OUT_VERSION = "exclude-skill", 1
+MODEL_DIR = "model"
+KINDS = ("self", "preburial", "base", "replay", "cross")
+LABELS = {"self": "the buried model's own samples", "preburial": "the planted model's samples (before burial)",
+          "base": "the base model's samples", "replay": "human-text replay", "cross": "cross-family samples"}
+
+
+def _allow_hub(P: dict) -> bool:
+    from resurface.study.experiments import allow_hub
+
+    return allow_hub(P)
+
+
+def check_params(P: dict) -> None:
+    """The figure's own parameters (beyond the profile's type checks), before any work."""
+    ints = {"skill_entities": 2, "skill_templates": 1, "skill_plant_epochs": 1, "skill_plant_block_size": 2,
+            "skill_plant_batch_size": 1, "bury_tokens": 2, "bury_max_epochs": 1}
+    for name, least in ints.items():
+        v = P[name]
+        if isinstance(v, bool) or not isinstance(v, int) or v < least:
+            raise ParameterError(name, f"invalid value {v!r}", f"an integer >= {least}")
+    for name in ("skill_plant_lr", "bury_lr", "skill_temperature"):
+        if not P[name] > 0:
+            raise ParameterError(name, f"invalid value {P[name]!r}", "a number > 0")
+    if not 0 < P["bury_fraction"] < 1:
+        raise ParameterError("bury_fraction", f"invalid value {P['bury_fraction']!r}",
+                             "a fraction strictly between 0 and 1 of the planted gap")
+    from resurface.study.profiles import _is_model
+
+    if not _is_model(P["skill_cross_source"]):
+        raise ParameterError("skill_cross_source", f"unknown model {P['skill_cross_source']!r}",
+                             "a model alias, a Hub id or a local folder")
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. the world
+# ---------------------------------------------------------------------------------------------
+def skill_world(P: dict, store: Store | None = None) -> Path:
+    """The world folder: ``world.json``, ``corpus.jsonl`` (the planting documents, a pool),
+    ``probes_dev.jsonl``, ``probes_test.jsonl`` and ``validity.json`` (no shared 8-gram)."""
+    from dataclasses import asdict
+
+    from resurface.artifacts import run_stage
+    from resurface.corpus.files import write_corpus
+    from resurface.evaluate import items_skill
+
+    config = {"entities": P["skill_entities"], "templates": P["skill_templates"], "seed": items_skill.SEED,
+              "attributes": items_skill.ATTRIBUTES, "planting": items_skill.PLANTING_TEMPLATES,
+              "probes": items_skill.PROBE_FORMS}
+
+    def compute(work: Path) -> dict:
+        world = items_skill.make_world(P["skill_entities"])
+        docs = items_skill.planting_documents(world, P["skill_templates"])
+        probes = items_skill.probe_items(world)
+        problems = items_skill.validate(world, docs, probes)
+        if problems:
+            raise ResurfaceError("the skill's probes are not valid: " + "; ".join(problems))
+        write_corpus(work, docs, {"what": "Figure 13's planting documents", "entities": len(world)})
+        items_skill.write_probe_files(work, probes)
+        (work / "world.json").write_text(json.dumps([asdict(t) for t in world], indent=2))
+        info = {"entities": len(world), "documents": len(docs), "probes": {s: len(v) for s, v in probes.items()},
+                "shared_8grams": 0}
+        (work / "validity.json").write_text(json.dumps(info, indent=2))
+        return {"summary": info}
+
+    return run_stage(WORLD_STAGE, WORLD_VERSION, config, compute, store=store, verbose=False)
+
+
+def read_world(world: str | Path) -> list:
+    from resurface.evaluate.items_skill import Town
+
+    return [Town(**t) for t in json.loads((Path(world) / "world.json").read_text())]
+
+
+def read_probes(world: str | Path, split: str) -> list[dict]:
+    from resurface.evaluate.coursetasks import read_jsonl
+
+    return read_jsonl(Path(world) / f"probes_{split}.jsonl")
+
+
+def skill_texts(world: str | Path) -> dict[str, list[str]]:
+    """The texts no training corpus may share an 8-gram with: planting documents and probes."""
+    from resurface.corpus.files import read_corpus
+    from resurface.evaluate.items_skill import SPLITS, probe_text
+
+    return {"planting": [r["text"] for r in read_corpus(world)],
+            "probes": [probe_text(p) for s in SPLITS for p in read_probes(world, s)]}
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. plant
+# ---------------------------------------------------------------------------------------------
+def planted_model(P: dict, world: str | Path, store: Store | None = None) -> str:
+    """The student after training on the planting documents (the ``plant`` stage of Figures 7–8)."""
+    from resurface.measures.memorization import plant
+
+    return str(plant(P["student"], world, epochs=P["skill_plant_epochs"], lr=P["skill_plant_lr"],
+                     block_size=P["skill_plant_block_size"], batch_size=P["skill_plant_batch_size"], seed=P["seed"],
+                     layout="rows", warmup_ratio=P["warmup_ratio"], device=P["device"], dtype=P["dtype"],
+                     allow_hub=_allow_hub(P), store=store, progress=False))
+
+
+# ---------------------------------------------------------------------------------------------
+# probe scores of a stored model
+# ---------------------------------------------------------------------------------------------
+def probe_eval(model: str, world: str | Path, P: dict, store: Store | None = None) -> Path:
+    """Both probe splits scored for a model (alias or folder): ``results.csv`` and ``items.csv.gz``."""
+    from resurface.artifacts import run_stage
+    from resurface.corpus.decontam import corpus_key
+    from resurface.evaluate.evaluation import write_items
+    from resurface.evaluate.items_skill import SPLITS, score_probes
+    from resurface.identity import key_name, model_identity
+    from resurface.models import load_model, local_path
+
+    path = local_path(model, allow_hub=_allow_hub(P))
+    config = {"model": key_name(model), "identity": model_identity(model, path), "world": corpus_key(world),
+              "splits": list(SPLITS), "seed": P["seed"], "dtype": "float32"}
+
+    def compute(work: Path) -> dict:
+        m, tok = load_model(str(path), device="cpu", dtype="float32")
+        items: list[dict] = []
+        score_probes(m, tok, world, SPLITS, seed=P["seed"], run=str(model), items=items).to_csv(
+            work / "results.csv", index=False)
+        write_items(work / "items.csv.gz", items)
+        return {}
+
+    return run_stage(PROBE_STAGE, PROBE_VERSION, config, compute, inputs=[config["world"]], store=store,
+                     verbose=False)
+
+
+def split_mean(items: pd.DataFrame, split: str, metric: str | None = None) -> float:
+    """The mean of the primary metric (``logp_gold_norm``) over a split's probe items."""
+    from resurface.evaluate.items_skill import PRIMARY
+
+    task = f"rs_skill_{split}"
+    d = items[(items["task"] == task) & (items["metric"] == (metric or PRIMARY))]
+    if d.empty:
+        raise ResurfaceError(f"no per-item values of {task}")
+    return float(d["value"].mean())
+
+
+def probe_items_of(folder: str | Path) -> pd.DataFrame:
+    return pd.read_csv(Path(folder) / "items.csv.gz")
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. bury
+# ---------------------------------------------------------------------------------------------
+def stop_now(gap: float, planted_gap: float, fraction: float) -> bool:
+    """The burial stopping rule, fixed before any run: stop once the dev gap (model − base) has fallen
+    below ``fraction`` of the planted model's dev gap. A planting that left no positive gap has nothing
+    to bury: stop at once (the page says K was not planted)."""
+    return planted_gap <= 0 or gap < fraction * planted_gap
+
+
+def stopping_epoch(gaps, planted_gap: float, fraction: float, max_epochs: int) -> int:
+    """The burial epoch the rule stops at, given the dev gaps after burial epochs 1, 2, ...
+    (:func:`stop_now` at the first of them; ``max_epochs`` when none meets it)."""
+    for e, g in enumerate(list(gaps)[:max_epochs], start=1):
+        if stop_now(g, planted_gap, fraction):
+            return e
+    return max_epochs
+
+
+def burial_blocks(texts: list[str], tokenizer, block_size: int, tokens: int, epochs: int, seed: int):
+    """Blocks of fresh replay text for each burial epoch: the documents in a seeded order, packed, cut
+    into ``epochs`` consecutive runs of ``tokens // block_size`` blocks (wrapping around, with a
+    repeated document, only when the pool is too small)."""
+    from resurface.train.training import pack_blocks
+
+    order = list(texts)
+    random.Random(f"resurface-bury:{seed}").shuffle(order)
+    per = max(1, tokens // block_size)
+    need = per * epochs
+    chosen, blocks = [], None
+    step = max(8, len(order) // 8)
+    for end in range(step, len(order) + step, step):  # pack only as many documents as needed
+        chosen = order[:end]
+        blocks = pack_blocks(chosen, tokenizer, block_size)
+        if blocks.shape[0] >= need:
+            break
+    if blocks is None or blocks.shape[0] == 0:
+        raise ResurfaceError("the replay pool holds too little text for one burial block")
+    import torch
+
+    idx = torch.arange(need) % blocks.shape[0]
+    return [blocks[idx[e * per:(e + 1) * per]] for e in range(epochs)]
+
+
+def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: Store | None = None) -> Path:
+    """Train the planted model on fresh replay text, one burial epoch at a time, until the stopping rule
+    (:func:`stop_now`) or ``bury_max_epochs``. The artifact holds ``model/`` (the buried model),
+    ``bury.csv`` (per epoch and split: the probe mean, the gap to the base, its fraction of the planted
+    gap, and whether the rule stopped there), ``items.csv.gz`` (per-item probe values of every burial
+    epoch) and ``bury.json``."""
+    from resurface.artifacts import run_stage
+    from resurface.corpus.decontam import corpus_key
+    from resurface.corpus.files import read_corpus
+    from resurface.device import resolve_device
+    from resurface.evaluate.evaluation import write_items
+    from resurface.evaluate.items_skill import SPLITS, score_probes
+    from resurface.identity import key_name, model_identity
+    from resurface.models import load_model, local_path
+    from resurface.train.training import train
+
+    base_dir = probe_eval(P["student"], world, P, store)
+    plant_dir = probe_eval(planted, world, P, store)
+    path = local_path(planted)
+    cuda = resolve_device(P["device"]).startswith("cuda")
+    config = {"planted": key_name(planted), "identity": model_identity(planted, path), "world": corpus_key(world),
+              "replay": corpus_key(replay), "base_probes": Path(base_dir).name, "tokens": P["bury_tokens"],
+              "lr": float(P["bury_lr"]), "max_epochs": P["bury_max_epochs"], "fraction": float(P["bury_fraction"]),
+              "block_size": P["block_size"], "batch_size": P["batch_size"], "effective_batch": P["effective_batch"],
+              "warmup_ratio": float(P["warmup_ratio"]), "seed": P["seed"], "device": "cuda" if cuda else "cpu",
+              "rule": "stop at the first burial epoch whose dev gap < fraction x the planted dev gap",
+              "schedule": "each burial epoch: fresh replay blocks, its own warmup + cosine schedule"}
+
+    def compute(work: Path) -> dict:
+        t0 = time.time()
+        base_items, plant_items = probe_items_of(base_dir), probe_items_of(plant_dir)
+        base = {s: split_mean(base_items, s) for s in SPLITS}
+        planted_gap = split_mean(plant_items, "dev") - base["dev"]
+        model, tok = load_model(str(path), device="cpu", dtype="float32")
+        texts = [r["text"] for r in read_corpus(replay)]
+        epochs = burial_blocks(texts, tok, P["block_size"], P["bury_tokens"], P["bury_max_epochs"], P["seed"])
+        full = {s: split_mean(plant_items, s) - base[s] for s in SPLITS}  # the planted gaps
+        rows = [{"epoch": 0, "split": s, "value": split_mean(plant_items, s), "gap": full[s],
+                 "fraction_of_planted": 1.0 if full[s] else float("nan")} for s in SPLITS]
+        items: list[dict] = []
+        stopped, last_dev = len(epochs), full["dev"]
+        for e, blocks in enumerate(epochs, start=1):
+            train(model, tok, blocks, epochs=1, lr=P["bury_lr"], warmup_ratio=P["warmup_ratio"],
+                  batch_size=P["batch_size"], effective_batch=P["effective_batch"], seed=P["seed"] + e,
+                  progress=False, device="auto" if cuda else "cpu", mixed_precision="bf16" if cuda else "no")
+            got: list[dict] = []
+            score_probes(model, tok, world, SPLITS, seed=P["seed"], run="bury", epoch=e, items=got)
+            items += got
+            got = pd.DataFrame(got)
+            for s in SPLITS:
+                value = split_mean(got, s)
+                rows.append({"epoch": e, "split": s, "value": value, "gap": value - base[s],
+                             "fraction_of_planted": (value - base[s]) / full[s] if full[s] else float("nan")})
+            last_dev = split_mean(got, "dev") - base["dev"]
+            if stop_now(last_dev, planted_gap, P["bury_fraction"]):
+                stopped = e
+                break
+        for r in rows:
+            r["stopped"] = r["epoch"] == stopped
+        model.save_pretrained(work / MODEL_DIR)
+        tok.save_pretrained(work / MODEL_DIR)
+        pd.DataFrame(rows).to_csv(work / "bury.csv", index=False)
+        write_items(work / "items.csv.gz", items)
+        info = {"stopped_at": stopped, "max_epochs": P["bury_max_epochs"], "fraction": P["bury_fraction"],
+                "planted_gap_dev": planted_gap,
+                "planted": planted_gap > 0, "rule_met": stop_now(last_dev, planted_gap, P["bury_fraction"]),
+                "tokens_per_epoch": int(epochs[0].numel()), "wall_seconds": round(time.time() - t0, 2)}
+        (work / "bury.json").write_text(json.dumps(info, indent=2))
+        return {"summary": info}
+
+    return run_stage(BURY_STAGE, BURY_VERSION, config, compute, inputs=[config["world"], config["replay"]],
+                     store=store, verbose=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. resurface
+# ---------------------------------------------------------------------------------------------
+def held_out(corpus: str | Path, world: str | Path, ngram: int = 8, store: Store | None = None) -> Path:
+    """The corpus without every sample sharing a word ``ngram`` with a planting document or a probe
+    (a corpus folder, possibly empty; ``removed.jsonl`` beside it; stage ``exclude-skill``)."""
+    from resurface.artifacts import run_stage
+    from resurface.corpus.decontam import REMOVED_FILE, audit, corpus_key
+    from resurface.corpus.files import corpus_path, iter_jsonl, read_meta, write_corpus
+
+    src = corpus_path(corpus)
+    texts = skill_texts(world)
+    config = {"ngram": ngram, "rule": ">= 1 shared word n-gram with a planting document or a probe"}
+    inputs = [corpus_key(src.parent), corpus_key(world)]
+
+    def compute(work: Path) -> dict:
+        kept, removed, report = audit(list(iter_jsonl(src)), texts, ngram)
+        write_corpus(work, kept, {**read_meta(src.parent), "skill_exclusion": report})
+        with open(work / REMOVED_FILE, "w", encoding="utf-8") as f:
+            for r in removed:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        return {"skill_exclusion": {k: report[k] for k in ("total_in", "kept", "removed")}}
+
+    return run_stage(HELD_OUT_STAGE, HELD_OUT_VERSION, config, compute, inputs=inputs, store=store, verbose=False)
+
+
+def exclusion_report(folder: str | Path) -> dict:
+    from resurface.corpus.files import read_meta
+
+    return read_meta(folder)["skill_exclusion"]
+
+
+def condition_name(kind: str, P: dict) -> str:
+    return "replay" if kind == "replay" else f"{kind}@{P['skill_temperature']:g}"
+
+
+def make_probe_hook(P: dict, student: str, world: str | Path, store: Store | None = None):
+    """``hook(model, tokenizer, epoch) -> rows``: the test probes, per item in ``hook.items``; epoch 0
+    (the buried model) is scored once and shared by every run. Its name in the training key carries a
+    digest of its settings."""
+    from resurface.artifacts import make_key
+    from resurface.corpus.decontam import corpus_key
+    from resurface.evaluate.items_skill import score_probes
+    from resurface.train.training import _shared_base_eval, student_identity
+
+    store = store if store is not None else Store()
+
+    def hook(model, tokenizer, epoch: int) -> list[dict]:
+        items: list[dict] = []
+        rows = score_probes(model, tokenizer, world, ("test",), seed=P["seed"], epoch=epoch, items=items)
+        hook.items[epoch] = items
+        return rows.to_dict("records")
+
+    hook.items = {}
+    config = {"student_id": student_identity(student, _allow_hub(P))[1], "world": corpus_key(world),
+              "splits": ["test"], "seed": P["seed"], "dtype": P["dtype"],
+              "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"]}
+    wrapped = _shared_base_eval(hook, store, {"skill_probe_hook": config})
+    wrapped.__module__ = __name__
+    wrapped.__qualname__ = f"skill_probe_hook[{make_key('skill-probe-hook', 1, config)}]"
+    return wrapped
+
+
+@dataclass
+class Study:
+    """What :func:`run_study` returns."""
+
+    results: pd.DataFrame  # tidy rows of every resurfacing run, with ``delta`` (vs the buried model)
+    world: Path
+    base: str
+    planted: str
+    buried: str
+    burial: pd.DataFrame  # bury.csv
+    burial_info: dict
+    probes: dict[str, Path]  # base / planted -> probe_eval folder
+    corpora: dict[str, Path] = field(default_factory=dict)  # condition -> held-out corpus
+    exclusion: dict[str, dict] = field(default_factory=dict)  # condition -> exclusion report
+    skipped: dict[str, str] = field(default_factory=dict)  # condition -> why it has no runs
+
+    @property
+    def conditions(self) -> list[str]:
+        return list(self.corpora)
+
+
+def source_corpora(P: dict, planted: str, buried: str, store: Store | None = None) -> dict[str, Path]:
+    """Condition -> the raw (decontaminated) corpus it trains on, before the held-out filter."""
+    from resurface.study.experiments import replay_corpus, sampled_corpus
+
+    t = P["skill_temperature"]
+    sources = {"self": buried, "preburial": planted, "base": P["student"], "cross": P["skill_cross_source"]}
+    out = {}
+    for kind in KINDS:
+        name = condition_name(kind, P)
+        out[name] = replay_corpus(P, P["student"], store) if kind == "replay" else \
+            sampled_corpus(P, sources[kind], t, store)
+    return out
+
+
+def run_study(P: dict, store: Store | None = None) -> Study:
+    """World -> planted -> buried -> five corpora, held out -> ``num_subsets`` runs each (see module)."""
+    from resurface import progress
+    from resurface.conditions import deltas
+    from resurface.study.experiments import replay_corpus, train_corpus
+
+    check_params(P)
+    store = store if store is not None else Store()
+    progress.report("Figure 13: the world and its probes")
+    world = skill_world(P, store)
+    progress.report("Figure 13: planting K")
+    planted = planted_model(P, world, store)
+    probes = {"base": probe_eval(P["student"], world, P, store), "planted": probe_eval(planted, world, P, store)}
+    progress.report("Figure 13: burying K")
+    bdir = bury(P, planted, world, replay_corpus(P, P["student"], store), store)
+    buried = str(Path(bdir) / MODEL_DIR)
+    burial = pd.read_csv(Path(bdir) / "bury.csv")
+    info = json.loads((Path(bdir) / "bury.json").read_text())
+    progress.report("Figure 13: the resurfacing corpora")
+    corpora, exclusion, skipped = {}, {}, {}
+    for name, raw in source_corpora(P, planted, buried, store).items():
+        folder = held_out(raw, world, P["ngram"], store)
+        exclusion[name] = exclusion_report(folder)
+        if exclusion[name]["kept"] == 0:
+            skipped[name] = (f"all {exclusion[name]['total_in']} samples share an 8-gram with K's planting "
+                             "documents or probes")
+            continue
+        corpora[name] = folder
+    hook = make_probe_hook(P, buried, world, store)
+    frames = []
+    for k, (name, folder) in enumerate(corpora.items()):
+        progress.report(f"Figure 13: condition {k + 1} of {len(corpora)}: {name}")
+        frames.append(train_corpus(P, name, buried, folder, name, [], store, eval_hook=hook))
+    results = deltas(pd.concat(frames, ignore_index=True))
+    return Study(results, Path(world), P["student"], planted, buried, burial, info, probes, corpora, exclusion,
+                 skipped)
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. traces
+# ---------------------------------------------------------------------------------------------
+def trace_table(P: dict, study: Study, store: Store | None = None) -> pd.DataFrame:
+    """Per condition and per run (``subset``; ``-1``: the whole held-out corpus): the trace counts of
+    :func:`resurface.evaluate.items_skill.trace_counts`, and the samples the held-out filter removed."""
+    from resurface.corpus.files import read_corpus
+    from resurface.corpus.subsets import make_subsets, subset_dirs
+    from resurface.evaluate.items_skill import trace_counts
+
+    world = read_world(study.world)
+    rows = []
+    for name, folder in study.corpora.items():
+        rep = study.exclusion[name]
+        rows.append({"condition": name, "subset": -1, **trace_counts([r["text"] for r in read_corpus(folder)], world),
+                     "removed": rep["removed"], "total_in": rep["total_in"]})
+        subsets = make_subsets(folder, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store)
+        for i, d in enumerate(subset_dirs(subsets)):
+            rows.append({"condition": name, "subset": i, **trace_counts([r["text"] for r in read_corpus(d)], world),
+                         "removed": rep["removed"], "total_in": rep["total_in"]})
+    return pd.DataFrame(rows)
