@@ -201,11 +201,13 @@ def stop_now(gap: float, planted_gap: float, fraction: float) -> bool:
 
 def stopping_epoch(gaps, planted_gap: float, fraction: float, max_epochs: int) -> int:
     """The burial epoch the rule stops at, given the dev gaps after burial epochs 1, 2, ...
-    (:func:`stop_now` at the first of them; ``max_epochs`` when none meets it)."""
-    for e, g in enumerate(list(gaps)[:max_epochs], start=1):
+    (:func:`stop_now` at the first of them; when none meets it, the last epoch run: ``max_epochs``,
+    the cap, in a full burial)."""
+    gaps = list(gaps)[:max_epochs]
+    for e, g in enumerate(gaps, start=1):
         if stop_now(g, planted_gap, fraction):
             return e
-    return max_epochs
+    return len(gaps)
 
 
 def burial_blocks(texts: list[str], tokenizer, block_size: int, tokens: int, epochs: int, seed: int):
