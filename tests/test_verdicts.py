@@ -193,3 +193,14 @@ def test_not_testable_estimate_gives_not_testable_with_its_reason():
     e = est(1.0, -1.0, 1.0, testable=False, note="with 3 corpora the smallest attainable p is 0.167")
     v = verdict(e, kind="equivalence", margin=0.5)
     assert v.label == NOT_TESTABLE and "0.167" in v.note
+
+
+def test_not_testable_rows_do_not_count_in_holm():
+    """A row that cannot reach the level (Spearman over 3 corpora, p = 0.33) is no test: counting it in
+    Holm's m would halve what the other rows may reach (Tarone's correction for discrete tests)."""
+    rows = [make_row("self_gt_replay", est(0.3, 0.01, 0.6, p=0.03), "logp"),
+            make_row("nll_not_predictive", est(1.0, -1.0, 1.0, p=1 / 3, testable=False,
+                                               note="with 3 corpora the smallest attainable p is 0.167"), "rho")]
+    t = verdict_table(rows)
+    assert t.loc[1, "verdict"] == NOT_TESTABLE and math.isnan(t.loc[1, "p_holm"])
+    assert t.loc[0, "p_holm"] == pytest.approx(0.03) and t.loc[0, "verdict"] == AGREES

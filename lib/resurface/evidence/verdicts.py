@@ -26,7 +26,9 @@ at a true effect exactly on the margin a false *agrees* has probability at most 
 cannot reach the level with any data (:attr:`Estimate.testable` False, e.g. Spearman's ρ over 3 corpora)
 or has no interval is *not testable here*, with the reason.
 
-Multiplicity (:func:`verdict_table`): Holm's step-down adjusted p-values over the rows of one page. By
+Multiplicity (:func:`verdict_table`): Holm's step-down adjusted p-values over the rows of one page
+(rows *not testable here* are left out of the count, as Tarone's correction for discrete tests does:
+no result of theirs could have been significant, so they cost no error rate; their ``p_holm`` is NaN). By
 default (``adjust=True``) a verdict that rests on the interval excluding the null (*agrees* for
 direction and threshold claims, *contradicts* for any kind) also needs ``p_holm < 1 - level``;
 otherwise it becomes *inconclusive* with a note. Equivalence/non-inferiority *agrees* rest on the
@@ -211,9 +213,12 @@ def verdict_table(rows: list[VerdictRow], *, adjust: bool = True) -> pd.DataFram
     df = pd.DataFrame([asdict(r) for r in rows], columns=[f.name for f in VerdictRow.__dataclass_fields__.values()])
     if df.empty:
         return df
-    df["p_holm"] = holm(df["p"].to_numpy(dtype=float))
+    # rows that no result could make significant (not testable here) do not count as tests (Tarone 1990)
+    p = df["p"].to_numpy(dtype=float).copy()
+    p[(df["verdict"] == NOT_TESTABLE).to_numpy()] = np.nan
+    df["p_holm"] = holm(p)
     if adjust:
-        m = int(df["p"].notna().sum())
+        m = int(np.isfinite(p).sum())
         for i, r in df.iterrows():
             rests_on_null = r["verdict"] == CONTRADICTS or (r["verdict"] == AGREES
                                                             and r["kind"] in ("direction", "threshold"))
