@@ -117,3 +117,29 @@ def test_panels_follow_the_profile_metric():
         contrasts.panels("course", "accuracy")
     with pytest.raises(ParameterError, match="run_path"):
         contrasts.run_items(pd.DataFrame({"condition": ["x"]}))
+
+
+def _extraction_items(n_seq: int, runs: int, survivors: int, extracted_before: int) -> pd.DataFrame:
+    """Figure 8's per-item rows: ``n_seq`` planted sequences, the same ones in every run; at the base
+    ``extracted_before`` are extracted, after training ``survivors`` of them still are, in every run."""
+    rows = []
+    for s in range(runs):
+        for i in range(n_seq):
+            for epoch, value in ((0, i < extracted_before), (1, i < survivors)):
+                rows.append({"condition": "self@1", "subset": s, "suite": "memorization", "task": "text",
+                             "metric": "extracted", "epoch": epoch, "item": f"seq-{i}", "value": float(value)})
+    return pd.DataFrame(rows)
+
+
+def test_fig8_drop_counts_sequences_as_clusters_not_sequence_run_rows():
+    """150 sequences x 3 runs, 3 that survive every run: the runs of one sequence are not independent
+    trials, so the interval is wider than 450 independent rows would give ([0.959, 0.989]) and the row
+    says 150 sequences and 3 runs."""
+    row = contrasts.extraction_rows(_extraction_items(150, 3, 3, 150), ["self@1"])[0]
+    assert (row.n_items, row.n_subsets) == (150, 3)
+    assert row.estimate == pytest.approx(0.98)
+    assert row.lo < 0.95 < row.hi  # 450 independent rows would put the whole interval above 0.95
+    counts = contrasts.extraction_counts(_extraction_items(150, 3, 3, 150))
+    last = counts[counts["epoch"] == 1].iloc[0]
+    assert (last["sequences"], last["runs"], last["extracted"]) == (150, 3, 9)
+    assert last["share_hi"] > 0.05  # Clopper-Pearson over 450 rows: 0.038

@@ -354,24 +354,34 @@ def _sequences(items: pd.DataFrame) -> pd.DataFrame:
     return items[(items["suite"] == "memorization") & (items["metric"] == "extracted")]
 
 
+def _sequence_matrix(d: pd.DataFrame) -> pd.DataFrame:
+    """Extracted (True/False) per sequence (rows: task, item) and training run (columns: subset)."""
+    return d.pivot_table(index=["task", "item"], columns="subset", values="value", aggfunc="first") > 0.5
+
+
 def extraction_counts(items: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per condition, group and epoch: sequences extracted (summed over training runs), out of how
-    many (sequences × runs), and the exact (Clopper-Pearson) interval of the extracted share."""
+    many (sequences × runs), and the interval of the extracted share with sequences as clusters
+    (every run plants the same sequences: :func:`resurface.evidence.stats.extracted_share_clustered`)."""
     d = _sequences(items)
-    g = (d.groupby(["condition", "task", "epoch"])["value"].agg(["sum", "size"]).reset_index()
-         .rename(columns={"task": "group", "sum": "extracted", "size": "trials"}))
-    g["extracted"] = g["extracted"].round().astype(int)
-    lo, hi = stats.clopper_pearson(g["extracted"].to_numpy(), g["trials"].to_numpy(), level)
-    g["share"] = g["extracted"] / g["trials"]
-    g["share_lo"], g["share_hi"] = lo, hi
-    return g
+    out = []
+    for (cond, task, epoch), g in d.groupby(["condition", "task", "epoch"]):
+        m = _sequence_matrix(g)
+        est = stats.extracted_share_clustered(m.to_numpy(), level=level)
+        out.append({"condition": cond, "group": task, "epoch": epoch, "extracted": int(m.to_numpy().sum()),
+                    "trials": int(m.size), "sequences": int(m.shape[0]), "runs": int(m.shape[1]),
+                    "share": est.estimate, "share_lo": est.lo, "share_hi": est.hi, "design": est.note})
+    cols = ["condition", "group", "epoch", "extracted", "trials", "sequences", "runs", "share", "share_lo",
+            "share_hi", "design"]
+    return pd.DataFrame(out, columns=cols)
 
 
 def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float = 0.95,
                     seed: int = 0) -> list[verdicts.VerdictRow]:
     """Figure 8: per condition, the relative drop of extraction from the base to the last epoch on
-    the same sequences (text and code together; every run's sequences, paired with the base's),
-    bootstrapped over those pairs, tested against the paper's 95%."""
+    the same sequences (text and code together), with sequences as clusters and the runs within them
+    (:func:`resurface.evidence.stats.relative_drop_ci` on the sequences × runs matrix), tested against
+    the paper's 95%."""
     from resurface.conditions import condition_label
 
     d = _sequences(items)
@@ -383,14 +393,13 @@ def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float
     for cond in conditions:
         c = d[d["condition"] == cond]
         base = c[c["epoch"] == 0].groupby(["task", "item"])["value"].first()
-        after = c[c["epoch"] == last]
-        if base.empty or after.empty or last == 0:
+        if base.empty or last == 0 or c[c["epoch"] == last].empty:
             continue
-        before = base.reindex(pd.MultiIndex.from_frame(after[["task", "item"]])).to_numpy() > 0.5
-        est = stats.relative_drop_ci(before, after["value"].to_numpy() > 0.5, level=level, seed=seed,
-                                     null=claim.threshold)
+        after = _sequence_matrix(c[c["epoch"] == last])
+        before = base.reindex(after.index).to_numpy() > 0.5
+        est = stats.relative_drop_ci(before, after.to_numpy(), level=level, seed=seed, null=claim.threshold)
         rows.append(row_from(claim, est, f"{condition_label(cond)}: text and code, epoch {last}", figure="Fig 8",
-                             n_subsets=int(after["subset"].nunique())))
+                             n_subsets=int(after.shape[1])))
     return rows
 
 
