@@ -46,6 +46,11 @@ EXERCISES = (
     Exercise("scorer", ("fig06", "fig11")),
     Exercise("attack", ("fig08",), {"prefix_tokens": 8}),
     Exercise("longer", ("fig07", "fig08"), {"epochs": 4}),
+    Exercise("sibling", ("fig12",), {"siblings": [
+        {"name": "sib-human", "data": "replay", "tokens": 16000, "epochs": 1, "lr": 1.0e-4},
+        {"name": "sib-cross", "data": "cross", "tokens": 4000, "epochs": 1, "lr": 1.0e-4}]}),
+    Exercise("burial-deep", ("fig13",), {"bury_fraction": 0.15, "bury_max_epochs": 10}),
+    Exercise("burial-shallow", ("fig13",), {"bury_fraction": 0.7}),
 )
 BY_ID = {e.id: e for e in EXERCISES}
 
