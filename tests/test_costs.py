@@ -43,9 +43,10 @@ def test_estimate_is_monotone_in_the_work(name, small, large):
     lo, hi = _total(lo_rows), _total(hi_rows)
     assert hi["new_h"] > lo["new_h"]
     if name in ("epochs", "tokens_per_subset"):
-        # Figure 12's sibling fine-tunes have tokens and epochs of their own: every other figure scales
+        # Figure 12's sibling fine-tunes and Figure 13's planting and burial have tokens and epochs of
+        # their own: every other figure scales
         def scaled(rows):
-            return sum(r["training_h"] for r in rows[:-1] if r["figure"] != "fig12")
+            return sum(r["training_h"] for r in rows[:-1] if r["figure"] not in ("fig12", "fig13"))
 
         assert scaled(hi_rows) == pytest.approx(scaled(lo_rows) * large / small)
         assert hi["training_h"] > lo["training_h"]
@@ -162,3 +163,15 @@ def test_the_sampler_rate_uses_the_measured_end_to_end_rate(tmp_path):
     r, src = costs.sample_rate("llama-3.2-1b", {"sample_engine": "vllm"}, tp,
                                {"sample_tokens_per_s": {"vllm": {"128256": 12000.0, "151936": 9000.0}}})
     assert r == 12000.0 and src == "measured"
+
+
+@pytest.mark.parametrize("profile", ["paper"])
+def test_every_figure_that_computes_is_priced(profile):
+    """No figure notebook is silently left out of the H100 estimate (Figure 1 only reads other figures'
+    runs)."""
+    from resurface.paths import figure_notebooks
+
+    for nb in figure_notebooks():
+        fig = Path(nb).name[:5]
+        total = sum(s for _, s in costs.figure_plan(profile, fig).jobs.values())
+        assert (total == 0) == (fig == "fig01"), (fig, total)

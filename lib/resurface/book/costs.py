@@ -337,6 +337,44 @@ def _relational(plan: Plan, P: dict, tp: dict) -> None:
             _nll(plan, P, source, key, tp)
 
 
+#: tokens of one planting document and of one probe (question + one choice), for Figure 13 (assumed)
+SKILL_DOC_TOKENS, SKILL_PROBE_TOKENS = 40, 30
+
+
+def _resurfacing(plan: Plan, P: dict, tp: dict) -> None:
+    """Figure 13: plant the skill (training on its documents), score the probes (base, planted, every
+    burial epoch, every resurfacing epoch), bury under replay text, sample the buried and the planted
+    model (base and cross-family samples are shared with Figures 2 and 5 where the temperature matches),
+    and train the five conditions' runs (:mod:`resurface.measures.resurfacing`)."""
+    from resurface.evaluate.items_skill import ATTRIBUTES, PROBE_FORMS
+
+    student, t = P["student"], P["skill_temperature"]
+    n = n_params(student)
+    facts = P["skill_entities"] * len(ATTRIBUTES)
+    probes = facts * max(len(v) for v in PROBE_FORMS.values())
+    probe_s = _prefill_s(probes * 4 * SKILL_PROBE_TOKENS, n, "hf", tp)  # four choices per probe
+    train_s = lambda tokens: tokens * 6 * n / (H100_PEAK * tp["train"]["hf"])  # noqa: E731
+    plant_tokens = P["skill_entities"] * P["skill_templates"] * SKILL_DOC_TOKENS * P["skill_plant_epochs"]
+    plan.add(("skill-plant", student, P["skill_entities"], P["skill_templates"]), "training", train_s(plant_tokens))
+    plan.add(("skill-probes", student, "base+planted"), "evaluation", 2 * probe_s)
+    plan.add(("skill-bury", student, P["bury_tokens"], P["bury_max_epochs"]), "training",
+             P["bury_max_epochs"] * (train_s(P["bury_tokens"])))
+    plan.add(("skill-bury-probes", student, P["bury_max_epochs"]), "evaluation", P["bury_max_epochs"] * probe_s)
+    rate = sample_rate(student, P, tp)[0]
+    corpora = [("sample", (student, kind), float(t), P["num_samples"], P["max_new_tokens"]) for kind in
+               ("buried", "planted")]
+    for key in corpora:
+        plan.add(key, "sampling", _sample_tokens(P) / rate)
+    corpora += [_sample(plan, P, student, t, tp), _sample(plan, P, P["skill_cross_source"], t, tp),
+                ("replay", student)]
+    for key in corpora:
+        for i in range(P["num_subsets"]):
+            run = ("skill-run", student, key, i, P["epochs"], P["tokens_per_subset"])
+            plan.runs.add(run)
+            plan.add(run, "training", P["epochs"] * train_s(P["tokens_per_subset"]))
+            plan.add(("probes",) + run, "evaluation", (P["epochs"] + 1) * probe_s)
+
+
 def figure_params_fig04(profile: str) -> dict:
     """Figure 4's similarity tasks (the items Figures 11 and 12 embed too)."""
     from resurface.study import profiles
@@ -380,6 +418,8 @@ def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict 
     elif fig == "fig12":
         _embed_items(plan, {**figure_params_fig04(profile), **P}, tp)
         _relational(plan, {**P, "profile": profile}, tp)
+    elif fig == "fig13":
+        _resurfacing(plan, {**P, "profile": profile}, tp)
     elif fig in ("fig07", "fig08"):
         model = P["memorization_model"]
         pool_seqs = P["pool_size"] * len(P["pool_domains"])
