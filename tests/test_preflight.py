@@ -147,3 +147,17 @@ def test_cli_check_and_figures_check_exit_codes(tmp_path, capsys, monkeypatch):
     assert "FAIL" in capsys.readouterr().out
     with pytest.raises(Exception, match="fig99"):
         preflight.build_plan("paper", "fig99")
+
+
+def test_the_reproducing_page_includes_the_check_run_against_the_fixtures(tmp_path):
+    """The page shows the table the code produces today (written at build time), never a pasted copy."""
+    from resurface.paths import repo_root
+
+    out = preflight.write_fixture_table(tmp_path / "preflight_paper.md")
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("| check | status | detail | fix |") and " 0 FAIL" in text
+    assert "disk at RESURFACE_STORE" in text  # no machine's path on the page
+    page = (repo_root() / "book" / "reproducing.md").read_text(encoding="utf-8")
+    assert "```{include} _generated/preflight_paper.md" in page and "| model " not in page
+    missing = preflight.write_fixture_table(tmp_path / "x.md", fixtures=tmp_path / "absent").read_text()
+    assert "resurface check --profile paper" in missing

@@ -269,6 +269,9 @@ def make_book(profile: str, only: str | None = None, overrides: dict | None = No
     write_methods_table()
     write_build_report(rows)
     write_estimate_table()
+    from resurface.study.preflight import write_fixture_table
+
+    write_fixture_table()
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
         raise ResurfaceError(f"{len(failed)} notebook(s) failed: " + ", ".join(r["figure"] for r in failed))

@@ -693,6 +693,25 @@ def format_table(rows: list[Check]) -> str:
     return "\n".join(lines)
 
 
+FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "preflight"
+
+
+def write_fixture_table(path: Path | None = None, profile: str = "paper", fixtures: Path = FIXTURES) -> Path:
+    """``book/_generated/preflight_<profile>.md``: the check's table as run against the recorded fixtures
+    (the Reproducing page includes it, so the page shows what the code checks today)."""
+    from resurface.paths import generated_dir
+
+    path = path or generated_dir() / f"preflight_{profile}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if Path(fixtures).is_dir():
+        rows = run_checks(profile, None, FixtureResolvers(fixtures), store=Path("RESURFACE_STORE"))
+        text = format_table(rows)
+    else:  # an installed package without the repository's tests/
+        text = f"*(the recorded fixtures are not here: {fixtures}; run `resurface check --profile {profile}`)*"
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
 def cli(args) -> int:
     """``resurface check`` (and ``resurface figures --check``): print the table; 1 on any FAIL."""
     fixtures = getattr(args, "fixtures", None)
