@@ -29,7 +29,8 @@ import pytest  # noqa: E402
 # The figure notebooks and the browser test's book build share one smoke store across workers
 # (shared_smoke_store), so they need no common worker: each notebook test is balanced on its own.
 XDIST_SCOPES = {
-    "test_browser.py": "test_browser.py",  # built: the smoke book, built once
+    "test_browser.py": "book-build",  # ci_book: the smoke book, built once by the workflow's build step,
+    "test_publish.py": "book-build",  # read by the browser tests and the publishing tests alike
     "test_attacks.py": "test_attacks.py",  # memorized: a tiny model overfit in 300 steps
     "test_replay.py": "test_replay.py",  # stdlib_pair: the stdlib corpus built three times
     "test_suites.py": "test_suites.py",  # full_task_manager: lm-eval's whole task index
@@ -99,3 +100,12 @@ def smoke_kernel_env(monkeypatch, shared_smoke_store):
     monkeypatch.setenv("RESURFACE_STORE", str(shared_smoke_store))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     return shared_smoke_store
+
+
+@pytest.fixture(scope="session")
+def ci_book(tmp_path_factory, shared_smoke_store):
+    """The smoke book, built once per session the way the publishing workflow builds it (a fresh clone,
+    the workflow's build step and environment: tests/cibuild.py); its store is the session's smoke store."""
+    import cibuild
+
+    return cibuild.build(tmp_path_factory.mktemp("ci"), shared_smoke_store)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from resurface.book import browser, runner
+from resurface.book import browser
 
 CHROMIUM, CHROMEDRIVER = browser.find_chromium()
 NO_CHROMIUM = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
@@ -25,14 +25,10 @@ def browser_test(f):
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory, shared_smoke_store):
-    """The smoke book, built once from a copy of the sources with its own pages; its store is the
-    session's smoke store, shared with the notebook tests."""
-    work = tmp_path_factory.mktemp("book")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("OMP_NUM_THREADS", "1")  # tiny models: one torch thread (see conftest.one_thread)
-        html = runner.make_book_copy("smoke", work, store=shared_smoke_store)
-    return {"html": html, "toc": work / "src" / "_toc.yml"}
+def built(ci_book):
+    """The smoke book as the publishing workflow builds it (conftest.ci_book): the same build the
+    publishing tests check for launch and download buttons."""
+    return ci_book
 
 
 @pytest.fixture(scope="session")

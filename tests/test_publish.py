@@ -14,15 +14,16 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-import yaml
 
-from resurface.book import browser, publish, runner, tables
+from resurface.book import browser, publish, tables
 from resurface.paths import figure_notebooks
+
+import cibuild
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
 ACTIONLINT = Path(sys.executable).with_name("actionlint")
-REPOSITORY, COMMIT = "example-org/resurface-demo", "0123456789abcdef0123456789abcdef01234567"
+REPOSITORY, COMMIT = cibuild.REPOSITORY, cibuild.COMMIT
 
 
 def actionlint(path: Path) -> subprocess.CompletedProcess:
@@ -53,11 +54,11 @@ def test_actionlint_catches_a_planted_typo(tmp_path, good, typo):
 
 
 def _workflow():
-    return yaml.safe_load(WORKFLOW.read_text())
+    return cibuild.workflow()
 
 
 def _build_step(wf):
-    return next(s for s in wf["jobs"]["build"]["steps"] if s.get("name") == "Build the book")
+    return cibuild.build_step(wf)
 
 
 def test_the_workflow_builds_with_make_book_caches_and_deploys_to_pages():
@@ -252,41 +253,10 @@ def test_no_page_carries_commit_hashes_or_build_history(path):
 
 
 # ------------------------------------------------------------------ the site, built as CI builds it
-def _github_env(workspace: Path, commit: str, profile: str) -> dict:
-    """The build job's env with the GitHub contexts filled in (a dummy repository, the clone's commit)."""
-    ctx = {"github.workspace": str(workspace), "github.repository": REPOSITORY, "github.sha": commit,
-           "github.server_url": "https://github.com"}
-    env = {}
-    for k, v in _workflow()["jobs"]["build"]["env"].items():
-        env[k] = re.sub(r"\$\{\{\s*([\w.]+)\s*\}\}", lambda m: ctx[m.group(1)], str(v))
-    env["BOOK_PROFILE"] = profile
-    return env
-
-
 @pytest.fixture(scope="module")
-def ci_site(tmp_path_factory, shared_smoke_store):
-    """A fresh clone of the repository's HEAD, built by the workflow's own build step (smoke profile,
-    a dummy repository), with this checkout's .venv standing in for `make setup`."""
-    work = tmp_path_factory.mktemp("ci")
-    clone = work / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=300)
-    commit = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    env = {**os.environ, **_github_env(clone, commit, "smoke"), "OMP_NUM_THREADS": "1",
-           "RESURFACE_STORE": str(shared_smoke_store)}
-    for k in ("RESURFACE_ROOT", "RESURFACE_GENERATED"):
-        env.pop(k, None)
-    # the clone's own library, not this checkout's working tree (the editable install's path entry
-    # comes after PYTHONPATH; papermill kernels inherit it)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(clone / "lib"), env.get("PYTHONPATH")]))
-    venv = ROOT / ".venv"
-    run = _build_step(_workflow())["run"]
-    # the same make target; the checkout's .venv stands in for the one `make setup` would create
-    cmd = run.replace("make ", f"make VENV={venv} -o {venv}/.installed ", 1)
-    r = subprocess.run(["bash", "-eo", "pipefail", "-c", cmd], cwd=clone, env=env, capture_output=True,
-                       text=True, timeout=3000)
-    assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-5000:])
-    return {"html": clone / "_build" / "html", "clone": clone, "commit": commit}
+def ci_site(ci_book):
+    """The smoke book built by the workflow's own build step from a fresh clone (tests/cibuild.py)."""
+    return ci_book
 
 
 def _hrefs(html: str) -> list[str]:
