@@ -49,7 +49,7 @@ def synthetic_blocks(tokenizer, n_blocks: int, block: int, seed: int = 0):
     """Packed blocks of English-like text built offline from the tokenizer's own vocabulary."""
     import torch
 
-    from resurface.train.training import pack_blocks
+    from resurface.train.packing import pack_blocks
 
     words = ("the model reads a short text about rivers and cities then writes the next word while the "
              "student learns from its own samples at every epoch of training").split()
@@ -92,7 +92,7 @@ def run_trainer(model, blocks, args) -> tuple[list[float], list[float]]:
     from transformers import Trainer, TrainerCallback, TrainingArguments, default_data_collator
     from transformers.trainer_callback import PrinterCallback
 
-    from resurface.train.training import epoch_permutation
+    from resurface.train.packing import epoch_permutation
 
     n = len(blocks)
 

@@ -113,7 +113,7 @@ def main(argv=None) -> int:
         return 2
     from transformers import AutoModelForCausalLM
 
-    from resurface.train import training
+    from resurface.train import packing, training
     from resurface.train.epocheval import vllm_available, write_checkpoint
 
     peak = costs.H100_PEAK
@@ -145,7 +145,7 @@ def main(argv=None) -> int:
 
     # the planting layout on the GPU: rows of several lengths, right-padded (training cuts each micro-batch)
     lengths = torch.randint(16, 2049, (2 * eff,))
-    rows = torch.full((2 * eff, 2048), training.PAD_LABEL, dtype=torch.long)
+    rows = torch.full((2 * eff, 2048), packing.PAD_LABEL, dtype=torch.long)
     for i, n_i in enumerate(lengths.tolist()):
         rows[i, :n_i] = torch.randint(0, len(tok), (n_i,))
     res = training.train(model, tok, rows, epochs=1, lr=1e-6, batch_size=bs, effective_batch=eff, progress=False)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from resurface.train import tiedgrad, training
+from resurface.train import packing, tiedgrad, training
 from resurface.models import load_model, load_tokenizer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -63,7 +63,7 @@ def test_the_gradient_is_dense_and_equal_with_the_sparse_lookup(alias):
 
 def test_training_with_the_sparse_lookup_matches_dense_training(monkeypatch):
     tok = load_tokenizer("tiny-llama")
-    blocks = training.pack_blocks(TEXTS, tok, 16)
+    blocks = packing.pack_blocks(TEXTS, tok, 16)
     hp = dict(epochs=2, lr=3e-3, warmup_ratio=0.1, batch_size=2, effective_batch=4, seed=0, progress=False)
     dense_model = fresh()
     dense = training.train(dense_model, tok, blocks, **hp)

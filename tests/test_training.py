@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from resurface.train import training
+from resurface.train import packing, training
 from resurface.errors import ParameterError, ResurfaceError
 from resurface.models import load_model, load_tokenizer
 
@@ -27,7 +27,7 @@ def tok():
 
 @pytest.fixture(scope="module")
 def blocks(tok):
-    b = training.pack_blocks(TEXTS, tok, 16)
+    b = packing.pack_blocks(TEXTS, tok, 16)
     assert b.shape[0] % 4 != 0  # a short last micro-batch is part of every test below
     return b
 
@@ -48,7 +48,7 @@ def test_pack_blocks_separates_documents_with_eos_and_drops_the_remainder(tok):
     expected = []
     for t in texts:
         expected += tok(t, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
-    blocks = training.pack_blocks(texts, tok, 4)
+    blocks = packing.pack_blocks(texts, tok, 4)
     assert blocks.dtype == torch.long
     assert blocks.shape == (len(expected) // 4, 4)
     assert blocks.flatten().tolist() == expected[: blocks.numel()]
@@ -61,36 +61,36 @@ def test_pack_blocks_separates_documents_with_eos_and_drops_the_remainder(tok):
 def test_pack_blocks_adds_no_special_tokens():
     gtok = load_tokenizer("tiny-gemma3")  # this tokenizer adds <bos> by default
     assert gtok("hi there")["input_ids"][0] == gtok.bos_token_id
-    blocks = training.pack_blocks(["hi there", "more text here"], gtok, 2)
+    blocks = packing.pack_blocks(["hi there", "more text here"], gtok, 2)
     assert gtok.bos_token_id not in blocks.flatten().tolist()
 
 
 def test_pack_blocks_too_little_data_names_block_size_and_the_token_count(tok):
     n = len(tok("hello world", add_special_tokens=False)["input_ids"]) + 1
     with pytest.raises(ParameterError, match=rf"only {n} tokens") as exc:
-        training.pack_blocks(["hello world"], tok, 2048)
+        packing.pack_blocks(["hello world"], tok, 2048)
     assert exc.value.name == "block_size"
     assert "tokens_per_subset" in str(exc.value)
     with pytest.raises(ParameterError):
-        training.pack_blocks([], tok, 8)
+        packing.pack_blocks([], tok, 8)
 
 
 def test_row_blocks_start_every_text_at_position_zero_and_pad_after_eos(tok):
     texts = ["hello world", "a second, longer document about foxes", "third"]
-    rows = training.row_blocks(texts, tok, 64)
+    rows = packing.row_blocks(texts, tok, 64)
     ids = [tok(t, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for t in texts]
     assert rows.shape == (3, max(len(i) for i in ids))
     for r, i in zip(rows.tolist(), ids):
         assert r[:len(i)] == i
-        assert set(r[len(i):]) <= {training.PAD_LABEL}
-    cut = training.row_blocks(texts, tok, 3)  # block_size caps a row
+        assert set(r[len(i):]) <= {packing.PAD_LABEL}
+    cut = packing.row_blocks(texts, tok, 3)  # block_size caps a row
     assert cut.shape == (3, 3) and cut[1].tolist() == ids[1][:3]
     with pytest.raises(ParameterError) as exc:
-        training.row_blocks(texts, tok, 1)
+        packing.row_blocks(texts, tok, 1)
     assert exc.value.name == "block_size"
     with pytest.raises(ParameterError):
-        training.row_blocks([], tok, 8)
-    led = training.row_blocks(texts, tok, 4, lead=(7,))  # a lead (the BOS of anchor rows) counts in block_size
+        packing.row_blocks([], tok, 8)
+    led = packing.row_blocks(texts, tok, 4, lead=(7,))  # a lead (the BOS of anchor rows) counts in block_size
     assert led[:, 0].tolist() == [7, 7, 7] and led[1, 1:].tolist() == ids[1][:3]
 
 
@@ -98,26 +98,26 @@ def test_padding_of_rows_is_neither_input_nor_target(tok):
     """Training on padded rows equals training on the same rows cut to their shared length plus
     padding that the loss ignores: the pads change nothing before them, and carry no loss."""
     texts = [t[:12 + 9 * i] for i, t in enumerate(TEXTS[:4])]  # rows of different lengths
-    rows = training.row_blocks(texts, tok, 64)
-    assert (rows == training.PAD_LABEL).any()
+    rows = packing.row_blocks(texts, tok, 64)
+    assert (rows == packing.PAD_LABEL).any()
     hp = dict(HP, batch_size=4, effective_batch=4)
     a = training.train(fresh(), tok, rows, epochs=2, **hp)
-    padded_more = torch.cat([rows, torch.full((4, 5), training.PAD_LABEL, dtype=torch.long)], dim=1)
+    padded_more = torch.cat([rows, torch.full((4, 5), packing.PAD_LABEL, dtype=torch.long)], dim=1)
     b = training.train(fresh(), tok, padded_more, epochs=2, **hp)
     pd.testing.assert_series_equal(a.losses["loss"], b.losses["loss"], rtol=1e-4)
-    real = int((rows != training.PAD_LABEL).sum())
+    real = int((rows != packing.PAD_LABEL).sum())
     assert a.losses["tokens_seen"].iloc[-1] == b.losses["tokens_seen"].iloc[-1] == 2 * real
 
 
 def test_each_micro_batch_is_cut_to_its_longest_row(tok):
     """Columns that are padding in every row of a micro-batch are not fed to the model."""
     texts = ["a b c d e f g h i j k l m n o p", "a b", "c d", "q r s t u v w x y z a b c d e f", "e f", "g h"]
-    rows = training.row_blocks(texts, tok, 64)
+    rows = packing.row_blocks(texts, tok, 64)
     order = torch.tensor([1, 2, 0, 3, 4, 5])  # two short rows, two long ones, two short ones
     model, widths = fresh(), []
     model.register_forward_pre_hook(lambda mod, args, kw: widths.append(kw["input_ids"].shape[1]), with_kwargs=True)
     training.train(model, tok, rows[order], epochs=1, **dict(HP, batch_size=2, effective_batch=2, shuffle=False))
-    longest = [int((rows[order][i:i + 2] != training.PAD_LABEL).sum(1).max()) for i in range(0, 6, 2)]
+    longest = [int((rows[order][i:i + 2] != packing.PAD_LABEL).sum(1).max()) for i in range(0, 6, 2)]
     assert widths == longest and min(widths) < rows.shape[1] == max(widths)
 
 
@@ -125,18 +125,18 @@ def test_each_micro_batch_is_cut_to_its_longest_row(tok):
 # plan and validation
 # ---------------------------------------------------------------------------------------------
 def test_step_plan_matches_trainer_arithmetic():
-    plan = training.plan_steps(34, 4, 8)
+    plan = packing.plan_steps(34, 4, 8)
     assert (plan.grad_accum, plan.micro_batches_per_epoch, plan.steps_per_epoch) == (2, 9, 5)
-    assert training.plan_steps(2441, 8, 64).steps_per_epoch == 39  # 2441 blocks: 38 full steps + 1 short
-    assert training.plan_steps(64, 8, 64, num_processes=8).grad_accum == 1
-    assert training.warmup_steps(10, 0.1) == 1 and training.warmup_steps(11, 0.1) == 2  # ceil
-    assert training.warmup_steps(1560, 0.1) == 156
+    assert packing.plan_steps(2441, 8, 64).steps_per_epoch == 39  # 2441 blocks: 38 full steps + 1 short
+    assert packing.plan_steps(64, 8, 64, num_processes=8).grad_accum == 1
+    assert packing.warmup_steps(10, 0.1) == 1 and packing.warmup_steps(11, 0.1) == 2  # ceil
+    assert packing.warmup_steps(1560, 0.1) == 156
 
 
 @pytest.mark.parametrize("batch, eff, procs", [(8, 60, 1), (8, 4, 1), (8, 64, 3), (0, 64, 1)])
 def test_gradient_accumulation_must_be_a_whole_number(batch, eff, procs):
     with pytest.raises(ParameterError) as exc:
-        training.grad_accum_steps(batch, eff, procs)
+        packing.grad_accum_steps(batch, eff, procs)
     assert exc.value.name in ("effective_batch", "batch_size")
 
 
@@ -155,12 +155,12 @@ def test_train_validates_before_any_work(blocks):
 
 
 def test_epoch_permutation_depends_on_seed_and_epoch_only():
-    a = training.epoch_permutation(50, 42, 1)
+    a = packing.epoch_permutation(50, 42, 1)
     torch.manual_seed(123)  # the global RNG does not matter
-    assert torch.equal(a, training.epoch_permutation(50, 42, 1))
+    assert torch.equal(a, packing.epoch_permutation(50, 42, 1))
     assert sorted(a.tolist()) == list(range(50))
-    assert not torch.equal(a, training.epoch_permutation(50, 42, 2))
-    assert not torch.equal(a, training.epoch_permutation(50, 43, 1))
+    assert not torch.equal(a, packing.epoch_permutation(50, 42, 2))
+    assert not torch.equal(a, packing.epoch_permutation(50, 43, 1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def test_epoch_permutation_depends_on_seed_and_epoch_only():
 def test_loss_falls_on_a_repeated_corpus(blocks, tok):
     res = training.train(fresh(), tok, blocks, epochs=5, **{**HP, "lr": 1e-2})
     los = res.losses
-    n = 5 * training.plan_steps(len(blocks), 4, 8).steps_per_epoch
+    n = 5 * packing.plan_steps(len(blocks), 4, 8).steps_per_epoch
     assert len(los) == n and los["step"].tolist() == list(range(1, n + 1))
     first, last = los["loss"].iloc[0], los.groupby("epoch")["loss"].mean().iloc[-1]
     assert first > 10 and last < first - 4.0, (first, last)
@@ -204,7 +204,7 @@ def test_loss_curve_matches_transformers_trainer(blocks, tok, tmp_path):
             self.epoch = epoch
 
         def __iter__(self):
-            return iter(training.epoch_permutation(self.n, hp["seed"], self.epoch + 1).tolist())
+            return iter(packing.epoch_permutation(self.n, hp["seed"], self.epoch + 1).tolist())
 
         def __len__(self):
             return self.n
@@ -223,7 +223,7 @@ def test_loss_curve_matches_transformers_trainer(blocks, tok, tmp_path):
     trainer = OrderedTrainer(model=fresh(), args=args, train_dataset=data, data_collator=default_data_collator)
     trainer.train()
     hf = pd.DataFrame([r for r in trainer.state.log_history if "loss" in r and "learning_rate" in r])
-    assert len(hf) == len(mine) == 2 * training.plan_steps(len(blocks), 4, 8).steps_per_epoch
+    assert len(hf) == len(mine) == 2 * packing.plan_steps(len(blocks), 4, 8).steps_per_epoch
     assert hf["learning_rate"].tolist() == pytest.approx(mine["lr"].tolist(), rel=1e-9, abs=1e-12)
     # measured: max relative difference 4e-8 (loss) and 0 (grad norm) on CPU fp32
     assert hf["loss"].tolist() == pytest.approx(mine["loss"].tolist(), rel=1e-5)
@@ -363,8 +363,8 @@ def test_train_run_writes_tidy_tables_and_is_cached(corpus_dir, store):
     assert res["epoch"].tolist() == [0, 1, 2] and res["run"].nunique() == 1
     los = pd.read_csv(path / "losses.csv")
     info = json.loads((path / "train.json").read_text())
-    n_blocks = len(training.pack_blocks(TEXTS, load_tokenizer("tiny-llama"), 16))
-    steps = 2 * training.plan_steps(n_blocks, 4, 8).steps_per_epoch
+    n_blocks = len(packing.pack_blocks(TEXTS, load_tokenizer("tiny-llama"), 16))
+    steps = 2 * packing.plan_steps(n_blocks, 4, 8).steps_per_epoch
     assert list(los.columns) == ["run"] + training.LOSS_COLUMNS and len(los) == steps
     assert info["blocks"] == n_blocks and info["tokens_per_epoch"] == n_blocks * 16 and info["steps"] == steps
     assert info["tokens_per_second"] > 0 and info["student_id"].startswith("tiny-llama-s0-v")
@@ -438,7 +438,7 @@ def test_cli_train_prints_the_folder_last(corpus_dir, tmp_path, capsys):
 def test_real_student_learns(tmp_path):
     """SmolLM2-135M: natural text starts far below the random-init loss and training lowers it."""
     model, tok = load_model("smollm2-135m", device="cpu")
-    blocks = training.pack_blocks(TEXTS, tok, 32)[:4]
+    blocks = packing.pack_blocks(TEXTS, tok, 32)[:4]
     seen = []
 
     def hook(m, t, epoch):
@@ -500,7 +500,7 @@ def test_two_processes_match_one(tmp_path, store):
     assert info["num_processes"] == 2 and info["grad_accum"] == 2
     ddp = pd.read_csv(art / "losses.csv")
 
-    blocks = training.pack_blocks(texts, load_tokenizer("tiny-llama"), 16)
+    blocks = packing.pack_blocks(texts, load_tokenizer("tiny-llama"), 16)
     assert len(blocks) == 16
     one = training.train(fresh(), None, blocks, epochs=2, lr=3e-3, warmup_ratio=0.1, batch_size=2,
                          effective_batch=8, seed=42, progress=False).losses

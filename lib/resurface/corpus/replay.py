@@ -240,8 +240,8 @@ def read_common_corpus(rows: Iterable[dict], *, max_docs: int, min_chars: int, s
                         raise ParameterError(
                             "replay_language", f"{unmatched} rows in a row of {COMMON_CORPUS_ID} without "
                             f"{language_column} == {language!r}; values seen: {common}",
-                            f"replay_language=<one of the values seen> (or null for no filter), or "
-                            f"replay_language_column=<another column>")
+                            "replay_language=<one of the values seen> (or null for no filter), or "
+                            "replay_language_column=<another column>")
                     continue
                 unmatched = 0
             text = text.strip()

@@ -12,7 +12,7 @@ test). The decision rules live in :mod:`resurface.evidence.verdicts`; the words 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 WHOSE = ("paper", "book")
 KINDS = ("direction", "equivalence", "noninferiority", "threshold")

@@ -106,7 +106,8 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     from resurface.models import load_model, local_path
     from resurface.identity import key_name, model_identity
     from resurface.corpus.pools import pool_key, read_pool
-    from resurface.train.training import LOSS_COLUMNS, pack_blocks, row_blocks, train
+    from resurface.train.training import LOSS_COLUMNS, train
+    from resurface.train.packing import pack_blocks, row_blocks
 
     for name, v in (("plant_epochs", epochs), ("plant_block_size", block_size), ("plant_batch_size", batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -148,7 +149,7 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
         blocks = (row_blocks if layout == "rows" else pack_blocks)(texts, tok, block_size)
         if anchors is not None:
             from resurface.models import unconditional_prompt
-            from resurface.train.training import PAD_LABEL
+            from resurface.train.packing import PAD_LABEL
 
             lead = unconditional_prompt(tok).ids
             anchor = row_blocks([r["text"] for r in read_corpus(anchors)] * epochs, tok, anchor_tokens, lead=lead)

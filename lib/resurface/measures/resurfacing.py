@@ -214,7 +214,7 @@ def burial_blocks(texts: list[str], tokenizer, block_size: int, tokens: int, epo
     """Blocks of fresh replay text for each burial epoch: the documents in a seeded order, packed, cut
     into ``epochs`` consecutive runs of ``tokens // block_size`` blocks (wrapping around, with a
     repeated document, only when the pool is too small)."""
-    from resurface.train.training import pack_blocks
+    from resurface.train.packing import pack_blocks
 
     order = list(texts)
     random.Random(f"resurface-bury:{seed}").shuffle(order)

@@ -4,7 +4,7 @@ This mirrors the reference pipeline (METHODS.md c.4: LLaMA-Factory ``stage: pt``
 ``packing: true``) with a plain training loop on :class:`accelerate.Accelerator`, so the same code runs
 on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
 
-- **Packing** (:func:`pack_blocks`): every text + EOS, tokenised without special tokens, all
+- **Packing** (:func:`resurface.train.packing.pack_blocks`): every text + EOS, tokenised without special tokens, all
   concatenated and cut into ``block_size`` blocks; the remainder is dropped; no cross-document mask.
 - **Loss**: causal LM loss (labels = input ids). The loss of an optimizer step is the mean over every
   predicted token of its micro-batches (token-weighted, as ``transformers.Trainer`` computes it, so a
@@ -19,8 +19,8 @@ on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
   ``ceil(micro_batches_per_epoch / grad_accum)`` (the last step of an epoch may be short, as in
   ``Trainer``).
 - **Data order**: each epoch permutes the blocks with a ``torch.Generator`` seeded from
-  ``(seed, epoch)`` only (:func:`epoch_permutation`), so the order does not depend on anything else
-  that touched the global RNG, and a resumed run sees the same order. Under several processes every
+  ``(seed, epoch)`` only (:func:`resurface.train.packing.epoch_permutation`), so the order does not depend on anything else
+  that touched the global RNG, and a resumed run sees the same order (:mod:`resurface.train.packing`). Under several processes every
   global micro-batch of ``batch_size x num_processes`` consecutive blocks is split between the ranks;
   a short last one is completed with blocks from the start of the permutation (accelerate's
   ``even_batches`` rule), so each optimizer step sees the same blocks as on one device except there.
@@ -55,13 +55,14 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from resurface.train import tiedgrad
 from resurface.errors import ParameterError, ResurfaceError
 from resurface.quiet import quiet_logger
+from resurface.train.packing import (PAD_LABEL, _check, _epoch_layout, _is_int, _is_num, _pack, epoch_permutation,
+                                     grad_accum_steps, plan_steps, warmup_steps)
 from resurface.train.runstate import PROGRESS, STATE_DIR, STATE_PREV, STATE_TMP, TrainResult, _find_state, _rows_from_hook
 
 STAGE = "train"
@@ -75,169 +76,8 @@ EvalHook = Callable[[Any, Any, int], list]
 
 
 # ---------------------------------------------------------------------------------------------
-# packing
-# ---------------------------------------------------------------------------------------------
-def _pack(texts: Sequence[str], tokenizer, block_size: int, progress: bool = False):
-    """Blocks and the number of tokens before the remainder was dropped."""
-    import numpy as np
-    import torch
-    from tqdm.auto import tqdm
-
-    _check("block_size", isinstance(block_size, int) and not isinstance(block_size, bool) and block_size > 0,
-           f"got {block_size!r}", "an integer > 0")
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-        raise ParameterError("texts", "expected a list of strings", "list[str]")
-    eos = tokenizer.eos_token_id
-    if eos is None:
-        raise ParameterError("tokenizer", "has no EOS token; packing separates documents with EOS",
-                             "a tokenizer with eos_token set")
-    pieces: list = []
-    chunk = 1000
-    for i in tqdm(range(0, len(texts), chunk), desc="tokenize", unit="chunk", disable=not progress,
-                  leave=False):
-        batch = list(texts[i:i + chunk])
-        ids = tokenizer(batch, add_special_tokens=False)["input_ids"]
-        for seq in ids:
-            pieces.append(np.asarray(seq, dtype=np.int64))
-            pieces.append(np.asarray([eos], dtype=np.int64))
-    flat = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
-    n_tokens = int(flat.size)
-    n_blocks = n_tokens // block_size
-    if n_blocks == 0:
-        raise ParameterError(
-            "block_size",
-            f"the data holds only {n_tokens} tokens ({len(texts)} texts, one EOS each), fewer than one "
-            f"block of {block_size}; use a smaller block_size or more data (a larger tokens_per_subset)",
-            f"block_size <= {n_tokens}" if n_tokens else "a non-empty corpus")
-    blocks = torch.from_numpy(flat[: n_blocks * block_size].copy()).view(n_blocks, block_size)
-    return blocks, n_tokens
-
-
-PAD_LABEL = -100  # a position of a row that is padding: not an input token, ignored by the loss
-
-
-def row_blocks(texts: Sequence[str], tokenizer, block_size: int, lead: Sequence[int] = ()):
-    """One row per text, ``LongTensor [n_texts, width]``: ``lead`` (token ids, e.g. a BOS), then each
-    text tokenised without special tokens, followed by the EOS id, cut to ``block_size`` tokens and
-    right-padded with :data:`PAD_LABEL`.
-
-    ``width`` is the longest row. Without ``lead`` every text starts at position 0 with nothing before
-    it, as a prompt does at generation time (packing puts other texts before it). :func:`train` feeds
-    pads as token 0 and leaves them out of the loss; right padding needs no attention mask in a causal model.
-    """
-    import torch
-
-    _check("block_size", isinstance(block_size, int) and not isinstance(block_size, bool) and block_size > 1,
-           f"got {block_size!r}", "an integer > 1")
-    if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
-        raise ParameterError("texts", "expected a non-empty list of strings", "list[str]")
-    eos = tokenizer.eos_token_id
-    if eos is None:
-        raise ParameterError("tokenizer", "has no EOS token; each row ends with EOS", "a tokenizer with eos_token set")
-    rows = [(list(lead) + ids + [eos])[:block_size]
-            for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
-    width = max(len(r) for r in rows)
-    out = torch.full((len(rows), width), PAD_LABEL, dtype=torch.long)
-    for i, r in enumerate(rows):
-        out[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-    return out
-
-
-def pack_blocks(texts: list[str], tokenizer, block_size: int, *, progress: bool = False):
-    """Pack texts into a ``LongTensor [n_blocks, block_size]`` (LLaMA-Factory pretraining packing).
-
-    Each text is tokenised without special tokens and followed by the EOS id; everything is
-    concatenated and cut into consecutive blocks; the remainder is dropped. Blocks can span documents
-    (no cross-document attention mask). Too little data for one block raises ParameterError.
-    """
-    return _pack(texts, tokenizer, block_size, progress)[0]
-
-
-# ---------------------------------------------------------------------------------------------
-# step plan, data order, schedule
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class StepPlan:
-    """How an epoch of ``n_blocks`` is cut into micro-batches and optimizer steps."""
-
-    n_blocks: int
-    batch_size: int
-    num_processes: int
-    grad_accum: int
-    micro_batches_per_epoch: int  # global micro-batches of batch_size * num_processes blocks
-    steps_per_epoch: int
-
-    @property
-    def global_micro_batch(self) -> int:
-        return self.batch_size * self.num_processes
-
-
-def grad_accum_steps(batch_size: int, effective_batch: int, num_processes: int = 1) -> int:
-    """``effective_batch // (batch_size * num_processes)``; a ParameterError unless exact and >= 1."""
-    _check("batch_size", _is_int(batch_size) and batch_size > 0, f"got {batch_size!r}", "an integer > 0")
-    _check("effective_batch", _is_int(effective_batch) and effective_batch > 0, f"got {effective_batch!r}",
-           "an integer > 0")
-    per_step = batch_size * num_processes
-    if effective_batch < per_step or effective_batch % per_step:
-        raise ParameterError(
-            "effective_batch",
-            f"{effective_batch} sequences per optimizer step cannot be reached with batch_size "
-            f"{batch_size} x {num_processes} process(es) = {per_step} sequences per micro-step "
-            "(gradient accumulation must be a whole number >= 1)",
-            f"a multiple of {per_step}, e.g. {per_step * max(1, round(effective_batch / per_step))}")
-    return effective_batch // per_step
-
-
-def plan_steps(n_blocks: int, batch_size: int, effective_batch: int, num_processes: int = 1) -> StepPlan:
-    """The step plan of one epoch (same step count as ``transformers.Trainer``, drop_last=False)."""
-    accum = grad_accum_steps(batch_size, effective_batch, num_processes)
-    micro = math.ceil(n_blocks / (batch_size * num_processes))
-    return StepPlan(n_blocks, batch_size, num_processes, accum, micro, math.ceil(micro / accum))
-
-
-def warmup_steps(total_steps: int, warmup_ratio: float) -> int:
-    """Warmup steps from a ratio, rounded up (``TrainingArguments.get_warmup_steps``)."""
-    return math.ceil(total_steps * warmup_ratio)
-
-
-def epoch_permutation(n_blocks: int, seed: int, epoch: int):
-    """The block order of ``epoch`` (1-based): a permutation seeded from ``(seed, epoch)`` only."""
-    import torch
-
-    digest = hashlib.sha256(f"resurface-train:{seed}:{epoch}".encode()).digest()
-    g = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
-    return torch.randperm(n_blocks, generator=g)
-
-
-def _epoch_layout(order, plan: StepPlan) -> list[list]:
-    """Optimizer steps of one epoch, each a list of global micro-batches (index tensors)."""
-    import torch
-
-    g = plan.global_micro_batch
-    micro = [order[i:i + g] for i in range(0, len(order), g)]
-    if plan.num_processes > 1 and micro and len(micro[-1]) < g:
-        need = g - len(micro[-1])
-        reps = math.ceil(need / len(order))
-        micro[-1] = torch.cat([micro[-1], order.repeat(reps)[:need]])
-    return [micro[i:i + plan.grad_accum] for i in range(0, len(micro), plan.grad_accum)]
-
-
-# ---------------------------------------------------------------------------------------------
 # validation helpers
 # ---------------------------------------------------------------------------------------------
-def _is_int(x) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _is_num(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _check(name: str, ok: bool, problem: str, accepted: str) -> None:
-    if not ok:
-        raise ParameterError(name, problem, accepted)
-
-
 def _validate_hparams(epochs, lr, warmup_ratio, weight_decay, max_grad_norm, seed) -> None:
     _check("epochs", _is_int(epochs) and epochs >= 0, f"got {epochs!r}", "an integer >= 0")
     _check("lr", _is_num(lr) and lr > 0, f"got {lr!r}", "a number > 0")
