@@ -214,43 +214,43 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
           "Planting puts the skill K into the student: the planted model scores above the base model on probes "
           "in question forms the planting documents never used (a precondition of the experiment).",
           "direction", "probe score(planted) − probe score(base), paired on test probes (one model each: item "
-          "noise only)", (), "none", WINDOWS["none"], side_a="planted", side_b="base", finding="A"),
+          "noise only)", (), "none", WINDOWS["none"], side_a="planted", side_b="base", finding="D"),
     _c("k_latent", "Fig 13", "book",
           "After burial K is latent, not gone: the buried model still scores above the base model (the "
           "second precondition).",
           "direction", "probe score(buried) − probe score(base), paired on test probes (item noise only)", (),
-          "none", WINDOWS["none"], side_a="buried", side_b="base", finding="A"),
+          "none", WINDOWS["none"], side_a="buried", side_b="base", finding="D"),
     _c("k_self_resurfaces", "Fig 13", "book",
           "Training the buried model on its own BOS samples brings part of K back (the hypothesis: self-training "
           "amplifies what the model already has).",
           "direction", "Δ probe score of the self corpus against the buried model, paired on test probes, last "
-          "epoch", (), "last", "recovery is the state after the resurfacing run", side_a="self", finding="A"),
+          "epoch", (), "last", "recovery is the state after the resurfacing run", side_a="self", finding="D"),
     _c("k_preburial_resurfaces", "Fig 13", "book",
           "Training the buried model on samples of the model before burial brings part of K back.",
           "direction", "Δ probe score of the pre-burial corpus against the buried model, paired on test probes, "
           "last epoch", (), "last", "recovery is the state after the resurfacing run", side_a="preburial",
-          finding="A"),
+          finding="D"),
     _c("k_self_gt_base", "Fig 13", "book",
           "The buried model's own samples bring back more of K than the base model's samples do.",
           "direction", "Δ(self) − Δ(base samples), paired on test probes, last epoch", (), "last",
-          "recovery is the state after the resurfacing run", side_a="self", side_b="base", finding="A"),
+          "recovery is the state after the resurfacing run", side_a="self", side_b="base", finding="D"),
     _c("k_self_gt_replay", "Fig 13", "book",
           "The buried model's own samples bring back more of K than human-written text of the same size.",
           "direction", "Δ(self) − Δ(replay), paired on test probes, last epoch", (), "last",
-          "recovery is the state after the resurfacing run", side_a="self", side_b="replay", finding="A"),
+          "recovery is the state after the resurfacing run", side_a="self", side_b="replay", finding="D"),
     _c("k_self_gt_cross", "Fig 13", "book",
           "The buried model's own samples bring back more of K than another family's samples.",
           "direction", "Δ(self) − Δ(cross-family), paired on test probes, last epoch", (), "last",
-          "recovery is the state after the resurfacing run", side_a="self", side_b="cross", finding="A"),
+          "recovery is the state after the resurfacing run", side_a="self", side_b="cross", finding="D"),
     _c("k_trace_predicts", "Fig 13", "book",
           "The more a run's training text names K's towns, the more of K comes back.",
           "direction", "Spearman ρ over training runs of the share of samples naming a town vs the run's Δ "
           "probe score, last epoch", (), "last", "recovery is the state after the resurfacing run",
-          finding="A"),
+          finding="D"),
 ]}
 
 FINDINGS = {"A": "A · transfer follows who wrote the data", "B": "B · proxies and compatibility",
-            "C": "C · capability and memorisation"}
+            "C": "C · capability and memorisation", "D": "D · beyond the paper: a buried skill (the book's claims)"}
 
 
 def claims_of(figure: str) -> list[Claim]:

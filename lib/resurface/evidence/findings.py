@@ -233,7 +233,8 @@ def verdict_summary(table: pd.DataFrame, with_figure: bool = False, P: dict | No
         owner = "The book's own claim" if g["whose"].iloc[0] == "book" else "The paper reports"
         text = c.text if c else cid
         counts = g["verdict"].value_counts()
-        parts = [f"{int(counts[label])} {label}" for label in LABELS if label in counts]
+        book = g["whose"].iloc[0] == "book"
+        parts = [f"{int(counts[label])} {_whose_label(label, book)}" for label in LABELS if label in counts]
         regime = g["regime"].iloc[0]
         where = f" at {regime}" if regime else ""
         fig = f" ({g['figure'].iloc[0]})" if with_figure else ""
@@ -267,6 +268,11 @@ def _interval(est: float, lo: float, hi: float, digits: int = 3) -> str:
 def _row_verdict(r) -> str:
     words = getattr(r, "words", None) or r.verdict
     return f"**{words}**" + (f" ({r.note})" if r.note else "")
+
+
+def _whose_label(label: str, book: bool) -> str:
+    """A verdict word as it reads for the book's own claims ("agrees with the book's claim")."""
+    return label.replace("the paper", "the book's claim") if book else label
 
 
 def _verdict_counts(rows: pd.DataFrame) -> str:

@@ -140,6 +140,17 @@ def verdict_table(P: dict, study, items: pd.DataFrame, traces: pd.DataFrame) -> 
     return contrasts.annotate(contrasts.page_verdicts(rows.rows), P, rows.meta)
 
 
+def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
+    """Figure 13's verdict table as its page computes it (for Figure 1 and ``verdicts.csv``; every
+    stage is read from the store when the page ran first)."""
+    from resurface.measures import resurfacing
+    from resurface.study.experiments import figure_params
+
+    q = figure_params(P, "fig13")
+    study = resurfacing.run_study(q, store)
+    return [verdict_table(q, study, test_items(study.results), resurfacing.trace_table(q, study, store))]
+
+
 def recovery_table(study, items: pd.DataFrame, band: pd.DataFrame) -> pd.DataFrame:
     """Per condition at the last epoch: Δ against the buried model with its 95% interval, and the same
     as a share of what burial took away on the test probes (planted − buried)."""
