@@ -49,7 +49,7 @@ EXERCISES = (
     Exercise("sibling", ("fig12",), {"siblings": [
         {"name": "sib-human", "data": "replay", "tokens": 16000, "epochs": 1, "lr": 1.0e-4},
         {"name": "sib-cross", "data": "cross", "tokens": 4000, "epochs": 1, "lr": 1.0e-4}]}),
-    Exercise("burial-deep", ("fig13",), {"bury_fraction": 0.15, "bury_max_epochs": 10}),
+    Exercise("burial-deep", ("fig13",), {"bury_fraction": 0.15, "bury_max_epochs": 16}),
     Exercise("burial-shallow", ("fig13",), {"bury_fraction": 0.7}),
 )
 BY_ID = {e.id: e for e in EXERCISES}
