@@ -234,7 +234,7 @@ def verdict_summary(table: pd.DataFrame, with_figure: bool = False, P: dict | No
         text = c.text if c else cid
         counts = g["verdict"].value_counts()
         book = g["whose"].iloc[0] == "book"
-        parts = [f"{int(counts[label])} {_whose_label(label, book)}" for label in LABELS if label in counts]
+        parts = [f"{int(counts[label])} {whose_label(label, book)}" for label in LABELS if label in counts]
         regime = g["regime"].iloc[0]
         where = f" at {regime}" if regime else ""
         fig = f" ({g['figure'].iloc[0]})" if with_figure else ""
@@ -270,7 +270,7 @@ def _row_verdict(r) -> str:
     return f"**{words}**" + (f" ({r.note})" if r.note else "")
 
 
-def _whose_label(label: str, book: bool) -> str:
+def whose_label(label: str, book: bool) -> str:
     """A verdict word as it reads for the book's own claims ("agrees with the book's claim")."""
     return label.replace("the paper", "the book's claim") if book else label
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from resurface.evidence import claims, contrasts, stats, verdicts
+from resurface.evidence.findings import whose_label
 
 SUITE = "skill-test"
 TASK = "rs_skill_test"
@@ -234,7 +235,8 @@ def describe_resurfacing(study, table: pd.DataFrame, recovery: pd.DataFrame, tra
     counts = rows["verdict"].value_counts()
     text += ("**The book's claims derived from the hypothesis** (self and pre-burial samples resurface K; base, "
              f"replay and cross-family samples less): {len(rows)} rows, "
-             + "; ".join(f"{int(counts[lab])} {lab}" for lab in verdicts.LABELS if lab in counts) + ". ")
+             + "; ".join(f"{int(counts[lab])} {whose_label(lab, True)}" for lab in verdicts.LABELS if lab in counts)
+             + ". ")
     self_row = _row(table, "k_self_resurfaces")
     if self_row is not None and self_row.verdict != verdicts.AGREES:
         bound = self_row.hi
