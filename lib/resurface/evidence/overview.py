@@ -266,7 +266,8 @@ def forest_plot(table: pd.DataFrame, title: str = "", regime: str = ""):
     handles.append(plt.Rectangle((0, 0), 1, 1, color="#dbe9f6", label="margin around the threshold (line)"))
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
     fig.suptitle(f"{title}\n{regime}" if regime else title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    height = sum(heights)  # inches: keep 0.8 in for the two-line title and 0.6 in for the legend
+    fig.tight_layout(rect=(0, 0.6 / height, 1, 1 - 0.8 / height))
     return fig
 
 
