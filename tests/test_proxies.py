@@ -307,6 +307,18 @@ def test_too_few_corpora_give_a_not_testable_row_and_students_are_not_pooled_in_
     assert all(r.verdict == "not testable here" for r in rows) and "at least 3" in rows[0].note
 
 
+def test_three_or_four_corpora_give_a_not_testable_row_not_an_inconclusive_one():
+    """With 3 corpora the smallest attainable permutation p is 1/6: no data could reach the level, so
+    the row says 'not testable here' (the proxy table used to drop this flag and print 'inconclusive')."""
+    for n in (3, 4):
+        corr = proxytables.proxy_correlations(_proxy_table(5.0 + np.arange(n), 0.01 * np.arange(n)))
+        rows = proxytables.proxy_rows(corr)
+        assert rows and all(r.verdict == "not testable here" for r in rows), [r.verdict for r in rows]
+        assert "smallest attainable p" in rows[0].note
+    corr = proxytables.proxy_correlations(_proxy_table(5.0 + np.arange(5.0), 0.01 * np.arange(5.0)))
+    assert all(r.verdict != "not testable here" for r in proxytables.proxy_rows(corr))
+
+
 def test_trained_conditions_are_those_of_the_figure_notebooks():
     from resurface.study import experiments, profiles
 

@@ -420,7 +420,7 @@ def proxy_correlations(table: pd.DataFrame, level: float = 0.95, B: int = 2000, 
                                  "label": gt["label"].iloc[0] if "label" in gt.columns else gt["benchmark"].iloc[0],
                                  "proxy": proxy, "outcome": outcome, "n": int(ok.sum()), "rho": est.estimate,
                                  "lo": est.lo, "hi": est.hi, "se": est.se, "p": est.p, "level": est.level,
-                                 "note": est.note})
+                                 "testable": bool(getattr(est, "testable", True)), "note": est.note})
     return pd.DataFrame(rows)
 
 
@@ -431,8 +431,10 @@ def proxy_rows(corr: pd.DataFrame, figure: str = "Fig 11", outcome: str = "final
     rows = []
     d = corr[(corr["students"] != POOLED) & (corr["outcome"] == outcome)]
     for r in d.itertuples(index=False):
-        est = stats.Estimate(r.rho, r.lo, r.hi, r.se, r.p, int(r.n), 0, r.level, "Spearman, bootstrap over pairs",
-                             note=r.note if isinstance(r.note, str) else "")
+        est = stats.Estimate(r.rho, r.lo, r.hi, r.se, r.p, int(r.n), 0, r.level,
+                             "Spearman, exact permutation p, interval by test inversion",
+                             note=r.note if isinstance(r.note, str) else "",
+                             testable=bool(getattr(r, "testable", True)))
         label = f"{r.label}: {r.metric.split(',')[0]}, {PROXY_NAMES[r.proxy]} vs {OUTCOMES[outcome]} ({r.students})"
         row = verdicts.make_row(PROXY_CLAIMS[r.proxy], est, label)
         rows.append(replace(row, figure=figure))
