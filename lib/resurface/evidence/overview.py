@@ -239,7 +239,8 @@ def forest_plot(table: pd.DataFrame, title: str = "", regime: str = ""):
     t["finding"] = t.get("finding", pd.Series([""] * len(t))).replace("", "?")
     groups = [(f, u) for f in sorted(t["finding"].unique()) for u in dict.fromkeys(t.loc[t["finding"] == f, "unit"])]
     heights = [max(len(t[(t["finding"] == f) & (t["unit"] == u)]), 1) * 0.32 + 0.9 for f, u in groups]
-    fig, axes = plt.subplots(len(groups), 1, figsize=(10, sum(heights)), squeeze=False,
+    height = sum(heights) + 1.4  # inches: the panels, 0.8 in for the two-line title, 0.6 in for the legend
+    fig, axes = plt.subplots(len(groups), 1, figsize=(10, height), squeeze=False,
                              gridspec_kw={"height_ratios": heights})
     for ax, (f, u) in zip(axes[:, 0], groups):
         g = t[(t["finding"] == f) & (t["unit"] == u)].reset_index(drop=True)
@@ -266,7 +267,6 @@ def forest_plot(table: pd.DataFrame, title: str = "", regime: str = ""):
     handles.append(plt.Rectangle((0, 0), 1, 1, color="#dbe9f6", label="margin around the threshold (line)"))
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
     fig.suptitle(f"{title}\n{regime}" if regime else title, fontsize=10)
-    height = sum(heights)  # inches: keep 0.8 in for the two-line title and 0.6 in for the legend
     fig.tight_layout(rect=(0, 0.6 / height, 1, 1 - 0.8 / height))
     return fig
 
