@@ -72,6 +72,52 @@ def test_the_regime_is_read_from_the_profile_parameters():
     assert claims.model_key("Fig 8") == "memorization_model" and claims.model_key("Fig 3") == "second_student"
 
 
+def test_figure_11_rows_carry_the_regime_of_the_student_whose_runs_they_are_about():
+    """Issue 29: Figure 11 is the second student's page, but its proxy rows about the main student's runs
+    (and corpora) were labelled with the second student's regime."""
+    from resurface.evidence import proxytables
+
+    P = {"profile": "course", "student": "smollm2-135m", "second_student": "gemma3-270m",
+         "tokens_per_subset": 1024, "epochs": 1}
+    main, second = claims.scale(P, "student"), claims.scale(P, "second_student")
+    assert "SmolLM2-135M-Instruct" in main and "gemma3-270m" in second and main != second
+    n = 6
+    proxy = pd.concat([pd.DataFrame({"student": s, "condition": [f"c{i}" for i in range(n)], "task": "rs_math_bpb",
+                                     "metric": "neg_bpb,none", "benchmark": "rs_math", "label": "Math",
+                                     "max_cos_mean": np.linspace(0.1, 0.2, n), "nll_mean": 5.0 + np.arange(n),
+                                     "final_delta": 0.01 * np.arange(n), "best_delta": 0.02})
+                       for s in ("smollm2-135m", "gemma3-270m")], ignore_index=True)
+    rng = np.random.default_rng(0)
+    nll = pd.DataFrame([{"panel": panel, "temperature": 1.25, "mean_nll": v}
+                        for panel in ("own", "cross") for v in 4.0 + 0.3 * rng.standard_normal(20)])
+    rows = (proxytables.nll_gap_rows(nll, P["second_student"], "Fig 11")
+            + proxytables.proxy_rows(proxytables.proxy_correlations(proxy)))
+    t = contrasts.annotate(contrasts.page_verdicts(rows), P)  # as the page and Figure 1 annotate it
+    about_main = t["metric"].str.endswith("(smollm2-135m)")
+    assert about_main.sum() == 2 and t["metric"].str.endswith("(gemma3-270m)").sum() == 2
+    assert (t.loc[about_main, "regime"] == main).all()
+    assert (t.loc[~about_main, "regime"] == second).all()  # the page's student: its proxy rows and the NLL gap
+    assert all(r in w for r, w in zip(t["regime"], t["words"]))
+    # a row that names no model keeps its figure's model (claims.model_key)
+    assert claims.regime(P, "Fig 11") == second and claims.regime(P, "Fig 6") == main
+    assert claims.regime(P, "Fig 11", "smollm2-135m") == main == claims.scale(P, model="smollm2-135m")
+
+
+def test_nll_means_close_has_a_margin_fixed_in_the_register_in_nats_per_token():
+    """Issue 29: the margin was 5% of the own corpus's mean NLL, a scale estimated from the data under test."""
+    import inspect
+
+    from resurface.evidence import proxytables, verdicts
+
+    c = CLAIMS["nll_means_close"]
+    assert c.kind == "equivalence" and c.margin == claims.NLL_GAP_MARGIN == 0.45 and c.margin_for() == 0.45
+    assert c.margin_note == claims.NLL_GAP_MARGIN_REASON
+    for words in ("nats per token", "published value, not of the data under test", "9.10 and 9.01"):
+        assert words in c.margin_note
+    assert not hasattr(proxytables, "NLL_GAP_FRACTION") and not hasattr(verdicts, "relative_margin")
+    assert "fraction" not in inspect.signature(proxytables.nll_gap_rows).parameters
+
+
 def _planned_table(tmp_path, effect, fig="fig02", P=None):
     P = P or {"profile": "course", "student": "smollm2-135m", "tokens_per_subset": 1024, "epochs": 2}
     items = contrasts.run_items(item_runs(tmp_path, effect, TASKS))

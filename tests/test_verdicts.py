@@ -11,7 +11,7 @@ import pytest
 from resurface.evidence.stats import Estimate, mde, relative_drop_ci
 from resurface.evidence.claims import CLAIMS, Claim
 from resurface.evidence.verdicts import (AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, VerdictRow, decide,
-                                         format_interval, mde_text, make_row, relative_margin, verdict, verdict_table)
+                                         format_interval, mde_text, make_row, verdict, verdict_table)
 
 
 def est(e, lo, hi, *, se=None, p=0.5, null=0.0, df=math.inf, n_subsets=3, **kw):
@@ -83,7 +83,6 @@ def test_registry():
     with pytest.raises(ValueError, match="margin"):  # metric-dependent margins must be passed
         make_row("capability_kept", est(0.0, -0.01, 0.01), "acc")
     assert make_row("capability_kept", est(0.0, -0.005, 0.01), "acc", margin=0.01).verdict == AGREES
-    assert relative_margin(est(0.2, 0.1, 0.3)) == pytest.approx(0.1)
 
 
 def test_holm_on_a_page():

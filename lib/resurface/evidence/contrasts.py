@@ -253,7 +253,8 @@ def claim_window_rows(claim: claims.Claim, items: pd.DataFrame, suite: str, pair
 def annotate(table: pd.DataFrame, P: dict | None, meta: Sequence[dict] | None = None) -> pd.DataFrame:
     """Add what the register and the profile say to a page's verdict table: whose claim, its kind, the
     epoch window, the benchmark and task, the paper's (or book's) claim in words, the regime
-    (:func:`resurface.evidence.claims.scale`, from ``P``) and the verdict in words that carry it."""
+    (:func:`resurface.evidence.claims.regime`, from ``P``: of the model whose runs each row is about, its
+    ``model`` where the row names one, else the figure's) and the verdict in words that carry it."""
     t = table.copy()
     if t.empty:
         for c in ANNOTATIONS:
@@ -273,7 +274,8 @@ def annotate(table: pd.DataFrame, P: dict | None, meta: Sequence[dict] | None = 
     t["finding"] = [c.finding if c else "" for c in reg]
     t["reports"] = [c.text if c else "" for c in reg]
     if P is not None:
-        t["regime"] = [claims.scale(P, claims.model_key(f)) for f in t["figure"]]
+        models = t["model"] if "model" in t.columns else [""] * len(t)
+        t["regime"] = [claims.regime(P, f, m if isinstance(m, str) else None) for f, m in zip(t["figure"], models)]
         t["profile"] = P.get("profile", "")
     elif "regime" not in t.columns:
         t["regime"], t["profile"] = "", ""

@@ -328,8 +328,9 @@ def describe_nll(gaps: pd.DataFrame, scorer: str, table: pd.DataFrame) -> str:
     for r in rows.itertuples(index=False):
         margin = f"± {r.margin:.3f} nats" if r.margin is not None and np.isfinite(r.margin) else "a margin"
         text += (f"The paper finds the two means almost equal at τ = 1.25 (about 9.10 vs 9.01 nats, 1%). "
-                 f"Tested as equivalence of the gap at the highest τ with 0 within {margin} (5% of the own "
-                 f"mean), the verdict is {_row_verdict(r)}.")
+                 f"Tested as equivalence of the gap at the highest τ with 0 within {margin} per token (fixed "
+                 f"in the claim register before any run from the paper's published means, not from this "
+                 f"run's), the verdict is {_row_verdict(r)}.")
     return text
 
 

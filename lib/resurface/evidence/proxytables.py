@@ -10,17 +10,16 @@ The stages themselves (per-sample NLL and max-cosine, item embeddings, the split
 The split benchmark is read in the profile's ``evidence_metric``: in ``continuous`` mode the maths
 task's continuous metric lives on its companion task (``rs_math_bpb``: ``neg_bpb``), so a panel task
 maps to its benchmark by ``task.replace("_bpb", "")``. The verdict row (claim
-``similarity_equivalent``, equivalence) is the contrast Δ(below) − Δ(above) at the last epoch, paired
-on items (:func:`resurface.evidence.contrasts.contrast`), with margin half the below side's own gain
-(:func:`resurface.evidence.verdicts.relative_margin`). A relative margin needs a gain to be relative to: when
-the below side's interval reaches 0 (no demonstrated gain), "about the same gain" has no scale and
-the row is *not testable here*, unless the two sides differ (the contrast's interval excludes 0),
-which contradicts the paper whatever the margin.
+``similarity_equivalent``, equivalence) is the contrast Δ(below) − Δ(above) on the claim's window,
+paired on items (:func:`resurface.evidence.contrasts.claim_window_rows`), with the metric's margin fixed
+in the claim register before any run (never from the arms' own gains).
 
 **Figures 6 and 11 (own vs cross mean NLL).** The gap mean NLL(cross) − mean NLL(own) per τ gets a
 Welch t interval over the scored samples (the two corpora are independent samples). At the highest
 τ of the profile (the paper's τ = 1.25) it is one equivalence row (claim ``nll_means_close``) with
-margin ``NLL_GAP_FRACTION`` (5%) of the own mean; the trend over τ is descriptive only.
+the margin fixed in the claim register in nats per token
+(:data:`resurface.evidence.claims.NLL_GAP_MARGIN`, from the paper's published means, never from the
+means under test); the trend over τ is descriptive only.
 
 **The proxy table (Figure 11).** One row per (student, trained corpus, benchmark): the corpus's mean
 max-cosine to the benchmark, its mean NLL under the student that trained on it, and the Δ it
@@ -47,9 +46,6 @@ from resurface.evidence import claims, contrasts, stats, verdicts
 from resurface.errors import ParameterError
 from resurface.measures.proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll, read_nll, read_similarity, similarity,
                       split_by_similarity)
-
-# equivalence margins (fixed before any run; see claims.CLAIMS for the reasons)
-NLL_GAP_FRACTION = 0.05  # Figs 6/11: 5% of the own corpus's mean NLL
 
 
 # ------------------------------------------------------------------------------ profile settings
@@ -295,10 +291,10 @@ def nll_gaps(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def nll_gap_rows(df: pd.DataFrame, scorer: str, figure: str, level: float = 0.95,
-                 fraction: float = NLL_GAP_FRACTION) -> list[verdicts.VerdictRow]:
-    """The ``nll_means_close`` row: the gap at the profile's highest τ (the paper's τ = 1.25), margin
-    ``fraction`` × the own corpus's mean NLL."""
+def nll_gap_rows(df: pd.DataFrame, scorer: str, figure: str, level: float = 0.95) -> list[verdicts.VerdictRow]:
+    """The ``nll_means_close`` row: the gap at the profile's highest τ (the paper's τ = 1.25), with the
+    margin the claim register fixed in nats per token (:data:`resurface.evidence.claims.NLL_GAP_MARGIN`;
+    never a share of the means under test). The row is about ``scorer``'s scores (its regime)."""
     if df.empty:
         return []
     t = float(df["temperature"].max())
@@ -306,12 +302,10 @@ def nll_gap_rows(df: pd.DataFrame, scorer: str, figure: str, level: float = 0.95
     own = g.loc[g["panel"] == "own", "mean_nll"].to_numpy(float)
     cross = g.loc[g["panel"] == "cross", "mean_nll"].to_numpy(float)
     est = nll_gap(own, cross, level)
-    own_mean = float(np.nanmean(own)) if np.isfinite(own).any() else math.nan
-    margin = fraction * abs(own_mean) if np.isfinite(own_mean) and own_mean != 0 else 1e-12
     label = f"mean NLL under {scorer}, τ={t:g}: cross − own (nats/token)"
-    row = verdicts.make_row("nll_means_close", est, label, margin=margin)
-    return [replace(row, figure=figure, note=f"{row.note}; margin = {100 * fraction:g}% of the own mean "
-                                             f"({own_mean:.3f})")]
+    row = verdicts.make_row("nll_means_close", est, label, model=scorer)
+    return [replace(row, figure=figure, note=f"{row.note}; margin {row.margin:g} nats/token, fixed in the claim "
+                                             "register from the paper's published means")]
 
 
 # ------------------------------------------------------------------------------ proxies vs utility
@@ -427,7 +421,8 @@ def proxy_correlations(table: pd.DataFrame, level: float = 0.95, B: int = 2000, 
 def proxy_rows(corr: pd.DataFrame, figure: str = "Fig 11", outcome: str = "final_delta") -> list[verdicts.VerdictRow]:
     """Verdict rows of the proxy table: per student, benchmark and proxy, the equivalence of ρ with 0
     (margin 0.5 from the registry; claims :data:`PROXY_CLAIMS`) on ``outcome``. The pooled group is
-    left out (two scorers' NLLs do not rank on one scale)."""
+    left out (two scorers' NLLs do not rank on one scale). Each row names its student (``model``), so
+    its regime is that student's, not the page's (Figure 11 is the second student's page)."""
     rows = []
     d = corr[(corr["students"] != POOLED) & (corr["outcome"] == outcome)]
     for r in d.itertuples(index=False):
@@ -436,7 +431,7 @@ def proxy_rows(corr: pd.DataFrame, figure: str = "Fig 11", outcome: str = "final
                              note=r.note if isinstance(r.note, str) else "",
                              testable=bool(getattr(r, "testable", True)))
         label = f"{r.label}: {r.metric.split(',')[0]}, {PROXY_NAMES[r.proxy]} vs {OUTCOMES[outcome]} ({r.students})"
-        row = verdicts.make_row(PROXY_CLAIMS[r.proxy], est, label)
+        row = verdicts.make_row(PROXY_CLAIMS[r.proxy], est, label, model=r.students)
         rows.append(replace(row, figure=figure))
     return rows
 

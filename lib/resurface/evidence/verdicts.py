@@ -67,14 +67,6 @@ class Verdict:
         return self.label
 
 
-def relative_margin(reference: Estimate | float, fraction: float = 0.5) -> float:
-    """An equivalence margin as a fraction of a reference effect's size (e.g. half the gain)."""
-    x = reference.estimate if isinstance(reference, Estimate) else reference
-    if not np.isfinite(x) or not 0 < fraction:
-        raise ParameterError("reference" if not np.isfinite(x) else "fraction", "must be finite / positive")
-    return abs(float(x)) * fraction
-
-
 def _mde_of(est: Estimate, alpha: float) -> float:
     """The estimate's minimum detectable effect, NaN when undefined (no positive, finite SE: nothing
     varied, e.g. nothing extracted after training, or a degenerate resampling distribution)."""
@@ -165,7 +157,8 @@ def verdict(est: Estimate, direction: int = 1, *, kind: str = "direction", thres
 
 @dataclass(frozen=True)
 class VerdictRow:
-    """One row of a page's verdict table."""
+    """One row of a page's verdict table. ``model``: the model (alias) whose runs or scores the row is
+    about, where it is not the figure's own (:func:`resurface.evidence.claims.regime`); empty: the figure's."""
 
     claim_id: str
     claim: str
@@ -187,11 +180,14 @@ class VerdictRow:
     margin: float | None = None
     level: float = 0.95
     item_noise_only: bool = False
+    model: str = ""
 
 
-def make_row(claim: str | Claim, est: Estimate, metric: str, *, margin: float | None = None) -> VerdictRow:
+def make_row(claim: str | Claim, est: Estimate, metric: str, *, margin: float | None = None,
+             model: str = "") -> VerdictRow:
     """A :class:`VerdictRow` for a registered claim (id or :class:`Claim`) and its estimate; ``margin``
-    overrides the claim's. The verdict here is per-claim; :func:`verdict_table` applies Holm."""
+    overrides the claim's; ``model`` names the model whose runs the row is about (empty: the figure's).
+    The verdict here is per-claim; :func:`verdict_table` applies Holm."""
     if isinstance(claim, str):
         if claim not in CLAIMS:
             raise ParameterError("claim", f"unknown claim id {claim!r}", ", ".join(CLAIMS))
@@ -201,7 +197,7 @@ def make_row(claim: str | Claim, est: Estimate, metric: str, *, margin: float | 
     note = v.note + ("; one training subset: the interval reflects item noise only" if est.item_noise_only else "")
     return VerdictRow(claim.id, claim.text, claim.figure, metric, est.estimate, est.lo, est.hi,
                       _mde_of(est, 1 - est.level), est.n_items, est.n_subsets, est.p, est.p, v.label, note,
-                      claim.kind, claim.direction, claim.threshold, m, est.level, est.item_noise_only)
+                      claim.kind, claim.direction, claim.threshold, m, est.level, est.item_noise_only, model)
 
 
 def verdict_table(rows: list[VerdictRow], *, adjust: bool = True) -> pd.DataFrame:
