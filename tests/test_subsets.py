@@ -110,3 +110,45 @@ def test_cli_subsets(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == str(tmp_path / "subs") and lines[0].startswith("subset_00:")
     assert len(subset_dirs(tmp_path / "subs")) == 2
+
+
+# ------------------------------------------------------------------------------ disjoint subsets (issue 29)
+def test_disjoint_subsets_share_no_record_and_each_reaches_its_budget():
+    recs = _records(40)  # 10..49 estimated tokens each, 1,180 in all
+    subsets = draw_subsets(recs, 3, 300, seed=5, draw="disjoint")
+    ids = [[r["id"] for r in s] for s in subsets]
+    flat = [i for s in ids for i in s]
+    assert len(flat) == len(set(flat))  # no record twice, in one subset or across subsets
+    for s in subsets:
+        total = sum(estimate_tokens(r) for r in s)
+        assert total >= 300 and total - estimate_tokens(s[-1]) < 300
+    assert subsets == draw_subsets(recs, 3, 300, seed=5, draw="disjoint")
+    assert subsets != draw_subsets(recs, 3, 300, seed=6, draw="disjoint")
+
+
+def test_with_replacement_subsets_of_a_small_corpus_overlap():
+    """Why the course draws disjoint subsets: three budgets from a corpus of about three budgets,
+    drawn with replacement, share records between runs (the runs are then not independent)."""
+    recs = _records(40)
+    a, b, _ = draw_subsets(recs, 3, 390, seed=5)
+    assert {r["id"] for r in a} & {r["id"] for r in b}
+
+
+def test_disjoint_subsets_of_too_small_a_corpus_name_num_samples_and_the_fix():
+    recs = _records(10)  # 145 estimated tokens
+    with pytest.raises(ParameterError) as err:
+        draw_subsets(recs, 3, 100, seed=1, draw="disjoint")
+    msg = str(err.value)
+    assert "num_samples" in msg and "145 estimated tokens" in msg and "with-replacement" in msg
+
+
+def test_make_subsets_keys_the_draw_and_keeps_the_reference_key(tmp_path, store):
+    src = write_corpus(tmp_path / "c", _records(40), {"kind": "sampled"})
+    ref = make_subsets(src, 2, 200, seed=42, store=store)
+    assert make_subsets(src, 2, 200, seed=42, store=store, draw="with-replacement") == ref
+    dis = make_subsets(src, 2, 200, seed=42, store=store, draw="disjoint")
+    assert dis != ref and json.loads((dis / "summary.json").read_text())["draw"] == "disjoint"
+    ids = [{r["id"] for r in read_corpus(d)} for d in subset_dirs(dis)]
+    assert not ids[0] & ids[1]
+    with pytest.raises(ParameterError, match="subset_draw"):
+        make_subsets(src, 2, 200, seed=42, store=store, draw="sometimes")

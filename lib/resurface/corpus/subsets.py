@@ -1,4 +1,4 @@
-"""Token-budget training subsets drawn with replacement (METHODS.md c.3).
+"""Token-budget training subsets, drawn with replacement (METHODS.md c.3) or disjoint.
 
 As in the paper's reference code (``create_subsets.py``): one ``random.Random(seed)`` serves all
 subsets, which are drawn one after another; each subset draws records uniformly at random *with
@@ -7,6 +7,13 @@ budget. The default estimate is the reference's ``int(len(text) / 4)`` per recor
 uses the record's own ``num_tokens`` field instead. With the same corpus order and seed, the chosen
 indices are the ones the reference code would choose. Subsets may overlap and repeat records, and the
 last record drawn makes a subset overshoot its budget by less than one record.
+
+``draw="disjoint"`` (the course and smoke profiles): one seeded shuffle of the records, cut into
+consecutive subsets, so no record is in two subsets. The paper draws 5M-token subsets from a much
+larger corpus, where overlap is rare; a course corpus is about three subsets' worth, and subsets drawn
+with replacement would share a third of their records. Runs that share records are not independent
+replicates, so the between-run term of every interval would miss part of the corpus draw's variance;
+disjoint subsets of independently sampled texts are independent draws of the sampling stage.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from resurface.errors import ParameterError
 STAGE = "subsets"
 STAGE_VERSION = 1
 ESTIMATES = ("chars/4", "num_tokens")
+DRAWS = ("with-replacement", "disjoint")
 SUMMARY_FILE = "summary.json"
 
 
@@ -37,7 +45,7 @@ def estimate_tokens(record: dict, estimate: str = "chars/4") -> int:
     raise ParameterError("estimate", f"unknown estimate {estimate!r}", ", ".join(ESTIMATES))
 
 
-def _validate(num_subsets, tokens_per_subset, seed, estimate) -> None:
+def _validate(num_subsets, tokens_per_subset, seed, estimate, draw: str = "with-replacement") -> None:
     for name, value in (("num_subsets", num_subsets), ("tokens_per_subset", tokens_per_subset)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ParameterError(name, f"invalid value {value!r}", "an integer >= 1")
@@ -45,12 +53,15 @@ def _validate(num_subsets, tokens_per_subset, seed, estimate) -> None:
         raise ParameterError("seed", f"expected an integer, got {seed!r}", "an integer")
     if estimate not in ESTIMATES:
         raise ParameterError("estimate", f"unknown estimate {estimate!r}", ", ".join(ESTIMATES))
+    if draw not in DRAWS:
+        raise ParameterError("subset_draw", f"unknown value {draw!r}", ", ".join(DRAWS))
 
 
 def draw_subsets(records: list[dict], num_subsets: int, tokens_per_subset: int, seed: int,
-                 estimate: str = "chars/4") -> list[list[dict]]:
-    """Draw ``num_subsets`` lists of records, each reaching ``tokens_per_subset`` estimated tokens."""
-    _validate(num_subsets, tokens_per_subset, seed, estimate)
+                 estimate: str = "chars/4", draw: str = "with-replacement") -> list[list[dict]]:
+    """Draw ``num_subsets`` lists of records, each reaching ``tokens_per_subset`` estimated tokens
+    (``draw``: ``with-replacement`` as the reference code, or ``disjoint``: see the module)."""
+    _validate(num_subsets, tokens_per_subset, seed, estimate, draw)
     if not records:
         raise ParameterError("records", "the corpus is empty: no records to draw subsets from",
                              "a corpus with at least one non-empty record")
@@ -60,12 +71,39 @@ def draw_subsets(records: list[dict], num_subsets: int, tokens_per_subset: int, 
                              "so no budget can be reached", "a corpus with non-empty records")
     rng = random.Random(seed)
     indices = list(range(len(records)))
+    if draw == "disjoint":
+        return _disjoint(records, sizes, indices, rng, num_subsets, tokens_per_subset, estimate)
     out: list[list[dict]] = []
     for _ in range(num_subsets):
         chosen: list[dict] = []
         total = 0
         while total < tokens_per_subset:
             i = rng.choice(indices)
+            chosen.append(records[i])
+            total += sizes[i]
+        out.append(chosen)
+    return out
+
+
+def _disjoint(records: list[dict], sizes: list[int], indices: list[int], rng: random.Random, num_subsets: int,
+              tokens_per_subset: int, estimate: str) -> list[list[dict]]:
+    """Consecutive runs of one seeded shuffle, each reaching the budget; too small a corpus is an error
+    that says how large it is and what to change."""
+    rng.shuffle(indices)
+    out: list[list[dict]] = []
+    pos = 0
+    for k in range(num_subsets):
+        chosen: list[dict] = []
+        total = 0
+        while total < tokens_per_subset:
+            if pos == len(indices):
+                raise ParameterError(
+                    "num_samples", f"the corpus holds {len(records)} records, {sum(sizes)} estimated tokens "
+                    f"({estimate}); {num_subsets} disjoint subsets of {tokens_per_subset} tokens ran out of "
+                    f"records in subset {k + 1}", "sample more (num_samples), or lower num_subsets or "
+                    "tokens_per_subset, or set subset_draw: with-replacement (subsets then share records)")
+            i = indices[pos]
+            pos += 1
             chosen.append(records[i])
             total += sizes[i]
         out.append(chosen)
@@ -86,7 +124,8 @@ def subset_summary(subset: list[dict], estimate: str) -> dict:
 
 
 def make_subsets(corpus: str | Path, num_subsets: int, tokens_per_subset: int, seed: int = 42,
-                 estimate: str = "chars/4", store=None, out: str | Path | None = None) -> Path:
+                 estimate: str = "chars/4", store=None, out: str | Path | None = None,
+                 draw: str = "with-replacement") -> Path:
     """Write ``subset_00/``, ``subset_01/``... (each a corpus folder) and ``summary.json``.
 
     An artifact of stage ``subsets`` keyed on the parameters and the corpus's key; with ``out`` it is
@@ -95,7 +134,7 @@ def make_subsets(corpus: str | Path, num_subsets: int, tokens_per_subset: int, s
     from resurface.artifacts import run_stage
     from resurface.corpus.decontam import corpus_key
 
-    _validate(num_subsets, tokens_per_subset, seed, estimate)
+    _validate(num_subsets, tokens_per_subset, seed, estimate, draw)
     src = corpus_path(corpus)
     src_dir = src.parent
     records = list(iter_jsonl(src))
@@ -109,12 +148,14 @@ def make_subsets(corpus: str | Path, num_subsets: int, tokens_per_subset: int, s
     input_key = corpus_key(src_dir)
     config = {"num_subsets": num_subsets, "tokens_per_subset": tokens_per_subset, "seed": seed,
               "estimate": estimate}
+    if draw != "with-replacement":  # keys of the reference draw stay as they were
+        config["draw"] = draw
 
     def compute(workdir: Path) -> dict:
         from tqdm.auto import tqdm
 
         try:
-            subsets = draw_subsets(records, num_subsets, tokens_per_subset, seed, estimate)
+            subsets = draw_subsets(records, num_subsets, tokens_per_subset, seed, estimate, draw)
         except ParameterError as exc:
             raise CorpusError(f"{src}: {exc}") from None
         source_meta = read_meta(src_dir)

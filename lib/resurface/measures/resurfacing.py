@@ -461,7 +461,8 @@ def trace_table(P: dict, study: Study, store: Store | None = None) -> pd.DataFra
         rep = study.exclusion[name]
         rows.append({"condition": name, "subset": -1, **trace_counts([r["text"] for r in read_corpus(folder)], world),
                      "removed": rep["removed"], "total_in": rep["total_in"]})
-        subsets = make_subsets(folder, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store)
+        subsets = make_subsets(folder, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store,
+                               draw=P.get("subset_draw", "with-replacement"))
         for i, d in enumerate(subset_dirs(subsets)):
             rows.append({"condition": name, "subset": i, **trace_counts([r["text"] for r in read_corpus(d)], world),
                          "removed": rep["removed"], "total_in": rep["total_in"]})

@@ -116,7 +116,8 @@ def train_corpus(P: dict, name: str, student: str, corpus: Path, source: str | N
     from resurface.corpus.subsets import make_subsets, subset_dirs
     from resurface.train.training import train_run
 
-    subsets = make_subsets(corpus, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store)
+    subsets = make_subsets(corpus, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store,
+                           draw=P.get("subset_draw", "with-replacement"))
     frames = []
     dirs = subset_dirs(subsets)
     for i, d in enumerate(dirs):

@@ -90,6 +90,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "ngram": (_positive, "an integer > 0"),
     "num_subsets": (_positive, "an integer > 0"),
     "tokens_per_subset": (_positive, "an integer > 0"),
+    "subset_draw": (lambda x: x in ("with-replacement", "disjoint"), "with-replacement (the reference code) or "
+                    "disjoint (no record in two subsets, so runs are independent replicates)"),
     "epochs": (_non_negative, "an integer >= 0"),
     "lr": (_positive, "a number > 0"),
     "warmup_ratio": (lambda x: 0 <= x < 1, "a number in [0, 1)"),
@@ -124,6 +126,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "prefix_tokens": (_positive, "an integer > 0"),
     "suffix_tokens": (_positive, "an integer > 0"),
     "plant_epochs": (_non_negative, "an integer >= 0 (0: no planting)"),
+    "plantings": (_positive, "an integer > 0: independent plantings (own pool, anchors, corpus), each self-trained "
+                             "on num_subsets subsets"),
     "plant_lr": (_positive, "a number > 0"),
     "plant_block_size": (_positive, "an integer > 0"),
     "plant_batch_size": (_positive, "an integer > 0"),
