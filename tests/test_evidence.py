@@ -143,3 +143,53 @@ def test_fig8_drop_counts_sequences_as_clusters_not_sequence_run_rows():
     last = counts[counts["epoch"] == 1].iloc[0]
     assert (last["sequences"], last["runs"], last["extracted"]) == (150, 3, 9)
     assert last["share_hi"] > 0.05  # Clopper-Pearson over 450 rows: 0.038
+
+
+def _planting_items(survival: list[float], n_seq: int = 40) -> pd.DataFrame:
+    """Figure 8's rows with one planting per run: planting p has its own ``n_seq`` sequences (item ids
+    repeat across plantings, as each pool numbers its own), all extracted at its base, and the first
+    ``survival[p] * n_seq`` still extracted after training."""
+    rows = []
+    for p, s in enumerate(survival):
+        for i in range(n_seq):
+            for epoch, value in ((0, True), (1, i < round(s * n_seq))):
+                rows.append({"condition": "self@1", "subset": p, "planting": p, "suite": "memorization",
+                             "task": "text", "metric": "extracted", "epoch": epoch, "item": i,
+                             "value": float(value)})
+    return pd.DataFrame(rows)
+
+
+def test_fig8_with_plantings_takes_each_planting_as_a_cluster():
+    """Three plantings whose drops differ (0.9, 0.5, 0.1): pooled as if every run tested the same
+    sequences, the item ids would be paired across plantings and the interval would be that of 40
+    sequences; with plantings as clusters it is wide, says '3 plantings × 40 sequences × 1 run', and
+    cannot settle the 95% claim either way."""
+    items = _planting_items([0.1, 0.5, 0.9])
+    row = contrasts.extraction_rows(items, ["self@1"])[0]
+    assert row.estimate == pytest.approx(0.5)
+    assert (row.n_items, row.n_subsets) == (120, 3)
+    assert row.lo < 0.2 and row.hi > 0.8
+    counts = contrasts.extraction_counts(items)
+    last = counts[counts["epoch"] == 1].iloc[0]
+    assert (last["sequences"], last["runs"], last["extracted"]) == (120, 3, 60)
+    assert last["design"] == "3 plantings × 40 sequences × 1 run"
+    # the same counts with the planting column dropped: pooled on item ids, a far narrower interval
+    pooled = contrasts.extraction_rows(items.drop(columns="planting"), ["self@1"])[0]
+    assert pooled.hi - pooled.lo < row.hi - row.lo
+
+
+def test_runs_with_own_bases_are_measured_against_them():
+    """Figure 7 with plantings: run 0's base scores 1.0 on an item and run 1's 3.0; both runs end 0.5
+    above their own base. Δ is +0.5 in both runs (no spread), not ±1 around a mean base of 2.0."""
+    rows = []
+    for run, base in ((0, 1.0), (1, 3.0)):
+        for epoch, v in ((0, base), (1, base + 0.5)):
+            rows.append({"condition": "self@1", "subset": run, "suite": "s", "task": "t", "metric": "m",
+                         "item": 0, "epoch": epoch, "value": v})
+    out = contrasts.on_own_base(pd.DataFrame(rows))
+    base = contrasts.base_values(out, "s", "t", "m")
+    last = out[out["epoch"] == 1]
+    assert base.loc[0] == pytest.approx(2.0)
+    assert (last["value"] - base.loc[0]).tolist() == pytest.approx([0.5, 0.5])
+    shared = pd.DataFrame([{**r, "value": r["value"] - (2.0 if r["subset"] else 0.0)} for r in rows])
+    assert contrasts.on_own_base(shared)["value"].tolist() == shared["value"].tolist()  # one base: unchanged

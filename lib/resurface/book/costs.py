@@ -221,8 +221,8 @@ def sample_rate(source: str, P: dict, tp: dict, got: dict | None = None) -> tupl
     return rate, "assumed"
 
 
-def _sample(plan: Plan, P: dict, source: str, t: float, tp: dict) -> tuple:
-    key = ("sample", source, float(t), P["num_samples"], P["max_new_tokens"])
+def _sample(plan: Plan, P: dict, source: str, t: float, tp: dict, tag: str = "") -> tuple:
+    key = ("sample", source, float(t), P["num_samples"], P["max_new_tokens"]) + ((tag,) if tag else ())
     if isinstance(source, tuple):  # a sibling fine-tune of the student
         rate = min(H100_PEAK * tp["decode"]["hf"] / (2 * n_params(source[1])), tp["decode_max_tokens_per_s"]["hf"])
     else:
@@ -429,12 +429,14 @@ def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict 
         if P["pool"] != "planted":
             plan.add(("pile-stream", P["pool"], P["pool_size"], tuple(P["pool_domains"])), "other",
                      OTHER["pile_stream_s"])
-        if P["plant_epochs"]:
-            plan.add(("plant", model), "training",
-                     P["plant_epochs"] * pool_seqs * 2048 * 6 * n / (H100_PEAK * tp["train"]["hf"]))
-        for t in P["temperatures"]:  # the memorization hook scores in process (it runs the attack too)
-            _train(plan, P, model, _sample(plan, P, model, t, tp), [P["eval_suite"]], tp, "hf",
-                   extra_eval_s=extract, tag="memorization")
+        for k in range(P.get("plantings", 1)):  # each planting: its own base, corpora and runs
+            if P["plant_epochs"]:
+                plan.add(("plant", model, k), "training",
+                         P["plant_epochs"] * pool_seqs * 2048 * 6 * n / (H100_PEAK * tp["train"]["hf"]))
+            tag = "memorization" + (f" planting {k}" if k else "")
+            for t in P["temperatures"]:  # the memorization hook scores in process (it runs the attack too)
+                _train(plan, P, model, _sample(plan, P, model, t, tp, tag=tag if k else ""), [P["eval_suite"]], tp,
+                       "hf", extra_eval_s=extract, tag=tag)
     return plan
 
 

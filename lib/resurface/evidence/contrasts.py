@@ -71,15 +71,34 @@ def run_items(results: pd.DataFrame) -> pd.DataFrame:
     if "run_path" not in results.columns:
         raise ParameterError("results", "has no run_path column", "experiments.run_conditions(...) output")
     frames = []
-    runs = results.drop_duplicates("run_path")[["run_path", "condition", "subset", "student"]]
+    labels = ["condition", "subset", "student"] + (["planting"] if "planting" in results.columns else [])
+    runs = results.drop_duplicates("run_path")[["run_path"] + labels]
     for r in runs.itertuples(index=False):
         items = read_items(Path(r.run_path))
         if items.empty:
             continue
-        items["condition"], items["subset"], items["student"] = r.condition, r.subset, r.student
+        for k in labels:
+            items[k] = getattr(r, k)
         frames.append(items)
-    cols = ITEM_COLUMNS + ["condition", "subset", "student"]
+    cols = ITEM_COLUMNS + labels
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
+def on_own_base(items: pd.DataFrame) -> pd.DataFrame:
+    """Per-item values moved so that each run's Δ is taken against *its own* base: ``value − base_run(i)
+    + mean_runs base(i)``. Runs that start from one shared base are unchanged; runs with bases of their
+    own (Figure 7's plantings) then give Δ = score − own base, and the between-run term of every interval
+    carries the bases' variance, which averaging the bases first would leave out."""
+    if items.empty:
+        return items
+    keys = ["suite", "task", "metric", "item"]
+    run = ["condition", "subset"]
+    base = items[items["epoch"] == 0].groupby(run + keys)["value"].first().rename("_own")
+    mean = base.groupby(keys).mean().rename("_mean")
+    out = items.join(base, on=run + keys).join(mean, on=keys)
+    have = out["_own"].notna()
+    out.loc[have, "value"] = out.loc[have, "value"] - out.loc[have, "_own"] + out.loc[have, "_mean"]
+    return out.drop(columns=["_own", "_mean"])
 
 
 def _select(items: pd.DataFrame, suite: str, task: str, metric: str) -> pd.DataFrame:
@@ -344,7 +363,7 @@ def capability_evidence(P: dict, results: pd.DataFrame, conditions: Sequence[str
     epoch, non-inferiority with the metric's fixed margin) on the benchmarks the claim names."""
     suite = P["eval_suite"]
     items = run_items(results)
-    items = items[items["suite"] == suite]
+    items = on_own_base(items[items["suite"] == suite])  # each planting's runs against their own base
     pairs = panels(suite, P.get("evidence_metric", "continuous"), items)
     bands = delta_bands(items, suite, [(t, m) for t, m, _ in pairs], conditions, level=level)
     rows = claim_window_rows(claims.CLAIMS["capability_kept"], items, suite, pairs, conditions,
@@ -361,17 +380,30 @@ def _sequence_matrix(d: pd.DataFrame) -> pd.DataFrame:
     return d.pivot_table(index=["task", "item"], columns="subset", values="value", aggfunc="first") > 0.5
 
 
+def _planting_blocks(d: pd.DataFrame) -> list[pd.DataFrame]:
+    """Sequence matrices (:func:`_sequence_matrix`), one per planting (one in all without plantings:
+    every run then tests the same sequences)."""
+    if "planting" not in d.columns or d["planting"].nunique() < 2:
+        return [_sequence_matrix(d)]
+    return [_sequence_matrix(g) for _, g in d.groupby("planting", sort=True)]
+
+
 def extraction_counts(items: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per condition, group and epoch: sequences extracted (summed over training runs), out of how
-    many (sequences × runs), and the interval of the extracted share with sequences as clusters
-    (every run plants the same sequences: :func:`resurface.evidence.stats.extracted_share_clustered`)."""
+    many (sequences × runs), and the interval of the extracted share: sequences as clusters when every
+    run tests the same sequences (:func:`resurface.evidence.stats.extracted_share_clustered`), plantings
+    as clusters when each has its own (:func:`resurface.evidence.plantings.extracted_share_plantings`)."""
+    from resurface.evidence import plantings
+
     d = _sequences(items)
     out = []
     for (cond, task, epoch), g in d.groupby(["condition", "task", "epoch"]):
-        m = _sequence_matrix(g)
-        est = stats.extracted_share_clustered(m.to_numpy(), level=level)
-        out.append({"condition": cond, "group": task, "epoch": epoch, "extracted": int(m.to_numpy().sum()),
-                    "trials": int(m.size), "sequences": int(m.shape[0]), "runs": int(m.shape[1]),
+        blocks = [m.to_numpy() for m in _planting_blocks(g)]
+        est = (stats.extracted_share_clustered(blocks[0], level=level) if len(blocks) == 1
+               else plantings.extracted_share_plantings(blocks, level=level))
+        out.append({"condition": cond, "group": task, "epoch": epoch, "extracted": int(sum(b.sum() for b in blocks)),
+                    "trials": int(sum(b.size for b in blocks)), "sequences": int(sum(b.shape[0] for b in blocks)),
+                    "runs": int(sum(b.shape[1] for b in blocks)),
                     "share": est.estimate, "share_lo": est.lo, "share_hi": est.hi, "design": est.note})
     cols = ["condition", "group", "epoch", "extracted", "trials", "sequences", "runs", "share", "share_lo",
             "share_hi", "design"]
@@ -381,10 +413,12 @@ def extraction_counts(items: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float = 0.95,
                     seed: int = 0) -> list[verdicts.VerdictRow]:
     """Figure 8: per condition, the relative drop of extraction from the base to the last epoch on
-    the same sequences (text and code together), with sequences as clusters and the runs within them
-    (:func:`resurface.evidence.stats.relative_drop_ci` on the sequences × runs matrix), tested against
-    the paper's 95%."""
+    the same sequences (text and code together), tested against the paper's 95%: with sequences as
+    clusters and the runs within them when every run tests the same sequences
+    (:func:`resurface.evidence.stats.relative_drop_ci` on the sequences × runs matrix), with plantings as
+    clusters when each has its own base and pool (:func:`resurface.evidence.plantings.relative_drop_plantings`)."""
     from resurface.conditions import condition_label
+    from resurface.evidence import plantings
 
     d = _sequences(items)
     if d.empty:
@@ -394,14 +428,20 @@ def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float
     rows = []
     for cond in conditions:
         c = d[d["condition"] == cond]
-        base = c[c["epoch"] == 0].groupby(["task", "item"])["value"].first()
-        if base.empty or last == 0 or c[c["epoch"] == last].empty:
+        if c[c["epoch"] == 0].empty or last == 0 or c[c["epoch"] == last].empty:
             continue
-        after = _sequence_matrix(c[c["epoch"] == last])
-        before = base.reindex(after.index).to_numpy() > 0.5
-        est = stats.relative_drop_ci(before, after.to_numpy(), level=level, seed=seed, null=claim.threshold)
+        b1 = _planting_blocks(c[c["epoch"] == last])
+        # each run's base, on the same sequences and runs as after training (missing: not extracted)
+        b0 = [m0.reindex(index=m1.index, columns=m1.columns).fillna(False).astype(bool)
+              for m0, m1 in zip(_planting_blocks(c[c["epoch"] == 0]), b1)]
+        if len(b1) == 1:
+            before = b0[0].any(axis=1).to_numpy()  # one shared base: its per-sequence state
+            est = stats.relative_drop_ci(before, b1[0].to_numpy(), level=level, seed=seed, null=claim.threshold)
+        else:
+            est = plantings.relative_drop_plantings([m.to_numpy() for m in b0], [m.to_numpy() for m in b1],
+                                                    level=level, null=claim.threshold)
         rows.append(row_from(claim, est, f"{condition_label(cond)}: text and code, epoch {last}", figure="Fig 8",
-                             n_subsets=int(after.shape[1])))
+                             n_subsets=int(sum(m.shape[1] for m in b1))))
     return rows
 
 

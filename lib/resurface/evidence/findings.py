@@ -157,9 +157,12 @@ def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
     for r in t.itertuples():
         drop = ("no sequence was extractable at the base, so there is nothing to drop" if r.base_extracted == 0
                 else f"a relative drop of **{100 * r.relative_drop:.0f}%**")
-        lines.append(f"- **{r.group}**, {condition_label(r.condition)} ({r.sequences} sequences): "
+        one = getattr(r, "plantings", 1) == 1
+        pools = f"{r.sequences} sequences" if one else f"{r.sequences} sequences in each of {r.plantings} plantings"
+        over = "mean over runs" if one else "mean over runs, each counted on its own planted base"
+        lines.append(f"- **{r.group}**, {condition_label(r.condition)} ({pools}): "
                      f"{_count(r.base_extracted)} extracted at the base, {_count(r.last_extracted)} after epoch {r.last_epoch} "
-                     f"(mean over subsets): {drop}. Mean log-prob shift of the true continuations after epoch "
+                     f"({over}): {drop}. Mean log-prob shift of the true continuations after epoch "
                      f"{r.last_epoch}: {shift.get((r.condition, r.group), float('nan')):+.2f} nats.")
     heads = []
     for cond, g in t.groupby("condition", sort=False):

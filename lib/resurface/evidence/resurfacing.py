@@ -252,6 +252,13 @@ def describe_resurfacing(study, table: pd.DataFrame, recovery: pd.DataFrame, tra
                      f"8-gram with K's documents or probes; of the {int(r['samples'])} kept, {int(r['naming'])} name "
                      f"a town ({r['naming_rate']:.1%}); own attribute values beside a named town "
                      f"{r['fact_rate']:.3f} per sample, wrong values (chance level) {r['wrong_value_rate']:.3f}.\n")
+        smallest = whole["samples"].idxmin()
+        if getattr(study, "subset_draw", "with-replacement") != "disjoint":
+            text += (f"\nEvery run's subset is drawn *with replacement* from its corpus: {label(smallest)} keeps "
+                     f"{int(whole.loc[smallest, 'samples'])} samples, too few for disjoint subsets. Runs of one "
+                     "corpus can therefore share samples, and the fewer a corpus keeps, the more its runs share and "
+                     "the more of the corpus draw's variance its interval leaves out (the transfer figures draw "
+                     "disjoint subsets; Methods, Subsets).\n")
     t = _row(table, "k_trace_predicts")
     if t is not None:
         rho = _iv(t.estimate, t.lo, t.hi, 2) if np.isfinite(t.estimate) else "undefined"

@@ -17,6 +17,16 @@ Plan (one call, :func:`run_study`; every stage is an artifact, so Figs 7 and 8 s
    corpus, with an evaluation hook (:func:`make_hook`) that at epoch 0 and after every epoch runs the
    profile's benchmark suite *and* the extraction attack on the pool, with the log-prob shift of the
    true continuations against the base. Epoch 0 is evaluated once and shared by every run.
+
+**Plantings** (``plantings`` > 1, the course): a planted base is one random draw (its pool, its
+anchors, the order of its passes; float rounding on another CPU already changes which sequences
+stick), and every run of a single planting shares it, so the runs' spread would miss that draw's
+variance. Steps 1-4 are then repeated per planting with an independent seed
+(:func:`planting_seed`; planting 0 keeps the profile's seed), each with its own pool, base, corpus and
+``num_subsets`` runs; the runs are numbered across plantings (``subset``) and carry ``planting``.
+The benchmark items are chosen with the profile's seed in every planting, so every run is scored on
+the same items. Figure 8's intervals take the plantings as clusters
+(:func:`resurface.evidence.contrasts.extraction_rows`).
 """
 
 from __future__ import annotations
@@ -278,7 +288,8 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
 
     store = store if store is not None else Store()
     prefix, suffix, bs = P["prefix_tokens"], P["suffix_tokens"], P["extract_batch_size"]
-    suite_hook = make_eval_hook([P["eval_suite"]], limit=P["eval_limit"] or None, seed=P["seed"])
+    eval_seed = P.get("eval_seed", P["seed"])  # the benchmark items: the same in every planting
+    suite_hook = make_eval_hook([P["eval_suite"]], limit=P["eval_limit"] or None, seed=eval_seed)
     records = read_pool(pool)
     base_dir = extract(base, pool, prefix_tokens=prefix, suffix_tokens=suffix, batch_size=bs, device=P["device"],
                        dtype="float32", allow_hub=_allow_hub(P), store=store)
@@ -294,7 +305,7 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
 
     config: dict[str, Any] = {
         "student_id": student_identity(base, _allow_hub(P))[1], "eval_suite": P["eval_suite"],
-        "eval_limit": P["eval_limit"] or None, "seed": P["seed"], "pool": pool_key(pool),
+        "eval_limit": P["eval_limit"] or None, "seed": eval_seed, "pool": pool_key(pool),
         "prefix_tokens": prefix, "suffix_tokens": suffix, "base_extraction": Path(base_dir).name,
         "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"], "dtype": P["dtype"]}
     wrapped = _shared_base_eval(hook, store, {"memorization_hook": config})
@@ -324,14 +335,39 @@ def sequence_items(scores: pd.DataFrame, base: pd.DataFrame) -> list[dict]:
 # the study
 # ---------------------------------------------------------------------------------------------
 @dataclass
+class Planting:
+    """One planted base and what was built on it: its pool, model folder, extraction and corpora."""
+
+    index: int
+    pool: Path
+    base: str
+    base_extraction: Path
+    corpora: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
 class Study:
-    """What :func:`run_study` returns: tidy results (with ``delta``) and the folders behind them."""
+    """What :func:`run_study` returns: tidy results (with ``delta``, ``planting``) and the folders behind
+    them; ``pool``, ``base``, ``base_extraction`` and ``corpora`` are the first planting's."""
 
     results: pd.DataFrame
     pool: Path
     base: str
     base_extraction: Path
     corpora: dict[str, Path] = field(default_factory=dict)
+    plantings: list[Planting] = field(default_factory=list)
+
+    def held_out(self, ngram: int = 8) -> dict[str, dict[str, int]]:
+        """:func:`pool_overlap` of every self-training corpus with its own planting's pool, summed over
+        plantings per condition (the pool must never enter the self-training data)."""
+        out: dict[str, dict[str, int]] = {}
+        for pl in self.plantings or [Planting(0, self.pool, self.base, self.base_extraction, self.corpora)]:
+            for name, corpus in pl.corpora.items():
+                o = pool_overlap(corpus, pl.pool, ngram)
+                acc = out.setdefault(name, {k: 0 for k in o})
+                for k, v in o.items():
+                    acc[k] += v
+        return out
 
     @property
     def memorization(self) -> pd.DataFrame:
@@ -344,31 +380,67 @@ class Study:
         return self.results[self.results["suite"] != "memorization"]
 
 
+def planting_seed(seed: int, planting: int) -> int:
+    """The seed of planting ``planting``: the profile's own for planting 0 (so a one-planting study is
+    unchanged), an independent 31-bit seed derived from ``(seed, planting)`` for the others."""
+    from resurface.corpus.sampling import derived_seed
+
+    return seed if planting == 0 else derived_seed(seed, planting, "planting") & 0x7FFFFFFF
+
+
+def num_plantings(P: dict) -> int:
+    """``plantings`` (default 1), checked against ``plant_epochs``: with no planting (the paper's
+    Pythia) the base is the model itself, a fixed object with no draw to replicate."""
+    n = P.get("plantings", 1)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ParameterError("plantings", f"invalid value {n!r}", "an integer >= 1")
+    if n > 1 and P["plant_epochs"] == 0:
+        raise ParameterError("plantings", f"{n} plantings with plant_epochs 0: the base is "
+                             f"{P['memorization_model']} itself, so there is no planting to repeat",
+                             "plantings: 1, or plant_epochs > 0")
+    return n
+
+
 def run_study(P: dict, store: Store | None = None) -> Study:
-    """Pool -> base -> self-training corpora at every τ -> runs with the memorization hook (see module)."""
+    """Pool -> base -> self-training corpora at every τ -> runs with the memorization hook, once per
+    planting (see module)."""
     from resurface.measures.attacks import extract
     from resurface.study.experiments import train_corpus
     from resurface.conditions import deltas
+    from resurface import progress
 
     store = store if store is not None else Store()
-    pool = pool_for(P, store)
-    base = memorization_base(P, pool, store)
-    hook = make_hook(P, base, pool, store)
     label = P["memorization_model"] + (" (planted)" if P["plant_epochs"] else "")
-    frames, corpora = [], {}
-    for t in P["temperatures"]:
-        name = f"self@{t:g}"
-        corpora[name] = self_training_corpus(P, base, t, pool, store)
-        frames.append(train_corpus(P, name, base, corpora[name], label, [P["eval_suite"]], store, eval_hook=hook))
+    n = num_plantings(P)
+    frames, plantings = [], []
+    for p in range(n):
+        if n > 1:
+            progress.report(f"planting {p + 1} of {n}")
+        q = {**P, "seed": planting_seed(P["seed"], p), "eval_seed": P["seed"]}
+        pool = pool_for(q, store)
+        base = memorization_base(q, pool, store)
+        hook = make_hook(q, base, pool, store)
+        corpora = {}
+        for t in P["temperatures"]:
+            name = f"self@{t:g}"
+            corpora[name] = self_training_corpus(q, base, t, pool, store)
+            df = train_corpus(q, name, base, corpora[name], label, [P["eval_suite"]], store, eval_hook=hook)
+            df["subset"] = df["subset"] + p * P["num_subsets"]
+            df["planting"] = p
+            frames.append(df)
+        base_dir = extract(base, pool, prefix_tokens=P["prefix_tokens"], suffix_tokens=P["suffix_tokens"],
+                           batch_size=P["extract_batch_size"], device=P["device"], dtype="float32",
+                           allow_hub=_allow_hub(P), store=store, progress=False)
+        plantings.append(Planting(p, Path(pool), base, Path(base_dir), corpora))
     results = deltas(pd.concat(frames, ignore_index=True))
-    base_dir = extract(base, pool, prefix_tokens=P["prefix_tokens"], suffix_tokens=P["suffix_tokens"],
-                       batch_size=P["extract_batch_size"], device=P["device"], dtype="float32",
-                       allow_hub=_allow_hub(P), store=store, progress=False)
-    return Study(results=results, pool=Path(pool), base=base, base_extraction=Path(base_dir), corpora=corpora)
+    first = plantings[0]
+    return Study(results=results, pool=first.pool, base=first.base, base_extraction=first.base_extraction,
+                 corpora=first.corpora, plantings=plantings)
 
 
 def extraction_table(df: pd.DataFrame, metric: str = "extracted") -> pd.DataFrame:
-    """Per condition, group and epoch: the mean (and std over subsets) of a memorization metric."""
+    """Per condition, group and epoch: the mean (and std over runs) of a memorization metric (with
+    several plantings each run counts on its own planting's pool, at epoch 0 on its own base)."""
     d = df[(df["suite"] == "memorization") & (df["metric"] == metric) & (df["level"] == "group")]
     return (d.groupby(["condition", "task", "epoch"])["value"].agg(["mean", "std"]).reset_index()
             .rename(columns={"task": "group"}))
@@ -376,7 +448,8 @@ def extraction_table(df: pd.DataFrame, metric: str = "extracted") -> pd.DataFram
 
 def extraction_drop(df: pd.DataFrame) -> pd.DataFrame:
     """Per condition and group: extracted sequences at the base (epoch 0) and after the last epoch
-    (mean over subsets), and the relative drop ``(base - last) / base`` (NaN when the base has none)."""
+    (mean over runs; ``sequences`` in one planting's pool, ``plantings`` of them), and the relative drop
+    ``(base - last) / base`` (NaN when the base has none)."""
     from resurface.measures.attacks import relative_drop
 
     t = extraction_table(df)
@@ -385,9 +458,12 @@ def extraction_drop(df: pd.DataFrame) -> pd.DataFrame:
     for (cond, group), g in t.groupby(["condition", "group"], sort=False):
         g = g.set_index("epoch")
         first, final = float(g.loc[0, "mean"]), float(g.loc[last, "mean"])
-        n = int(df[(df["condition"] == cond) & (df["task"] == group) & (df["metric"] == "extracted")]["n"].iloc[0])
+        sel = df[(df["condition"] == cond) & (df["task"] == group) & (df["metric"] == "extracted")]
+        n = int(sel["n"].iloc[0])  # sequences of the group in one pool (every planting's pool has as many)
         drop = relative_drop(first, final)
-        out.append({"condition": cond, "group": group, "sequences": n, "base_extracted": first,
+        plantings = int(sel["planting"].nunique()) if "planting" in sel.columns else 1
+        out.append({"condition": cond, "group": group, "sequences": n, "plantings": plantings,
+                    "base_extracted": first,
                     "last_epoch": int(last), "last_extracted": final,
                     "relative_drop": float("nan") if drop is None else drop})
     return pd.DataFrame(out)

@@ -387,6 +387,7 @@ class Study:
     corpora: dict[str, Path] = field(default_factory=dict)  # condition -> held-out corpus
     exclusion: dict[str, dict] = field(default_factory=dict)  # condition -> exclusion report
     skipped: dict[str, str] = field(default_factory=dict)  # condition -> why it has no runs
+    subset_draw: str = "with-replacement"  # how the runs' subsets were drawn (corpus.subsets)
 
     @property
     def conditions(self) -> list[str]:
@@ -442,7 +443,7 @@ def run_study(P: dict, store: Store | None = None) -> Study:
         frames.append(train_corpus(P, name, buried, folder, name, [], store, eval_hook=hook))
     results = deltas(pd.concat(frames, ignore_index=True))
     return Study(results, Path(world), P["student"], planted, buried, burial, info, probes, corpora, exclusion,
-                 skipped)
+                 skipped, P.get("subset_draw", "with-replacement"))
 
 
 # ---------------------------------------------------------------------------------------------
