@@ -143,7 +143,8 @@ def test_verdicts_csv_rows_recompute_to_the_printed_word(tmp_path):
         if rests_on_null and not r.p_holm < 1 - r.level:
             word = INCONCLUSIVE
         assert word == r.verdict, r
-        assert r.words == claims.verdict_words(r.verdict, r.whose, r.regime) and r.words in printed
+        assert r.words == claims.verdict_words(r.verdict, r.whose, r.regime)
+        assert claims.verdict_words(r.verdict, r.whose, "course scale") in printed  # the cell: word and scale
         assert r.profile == "course" and r.regime.startswith("course scale (")
 
 
@@ -223,3 +224,19 @@ def test_forest_plot_draws_every_row(tmp_path):
     n = sum(len(ax.get_yticks()) for ax in fig.axes)
     plt.close(fig)
     assert n == len(table)
+
+
+def test_page_verdict_table_is_narrow_notes_are_footnotes_and_the_regime_is_above_it(tmp_path):
+    """#33: eight wordy columns squeezed the verdict to a strip at page width. The page table has seven
+    columns, a short verdict with the scale, each note once as a footnote, the full regime above."""
+    table = _planned_table(tmp_path / "a", {"self@1.25": 0.1, "replay": 0.0})
+    P = {**profiles.load("course", "fig02")}
+    section = findings.verdict_section(table, P)
+    head = [l for l in section.splitlines() if l.startswith("| Claim")][0]
+    assert head.count("|") == 8 and "Whose" not in head
+    rows = [l for l in section.splitlines() if l.startswith("| ") and not l.startswith("| Claim")]
+    assert all("at course scale**" in r for r in rows) and all("SmolLM2" not in r for r in rows)
+    assert "course scale (" in section.split("| Claim")[0]  # the regime in full, above the table
+    notes = [n for n in table["note"] if n]
+    for i, n in enumerate(dict.fromkeys(notes), 1):
+        assert f"[{i}] {n}" in section

@@ -180,7 +180,7 @@ def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
 
 
 # ------------------------------------------------------------------------------ verdict rows
-VERDICT_COLUMNS = ("Figure", "Claim", "Whose", "Benchmark ← task (metric, window)", "Estimate [95% CI]",
+VERDICT_COLUMNS = ("Figure", "Claim", "Benchmark ← task (metric, window)", "Estimate [95% CI]",
                    "Threshold ± margin", "MDE", "Items × runs", "Verdict")
 
 
@@ -202,25 +202,48 @@ def _margin_cell(r) -> str:
     return f"{t} ± {m:.3g}" if m is not None and isinstance(m, (int, float)) and np.isfinite(m) else t
 
 
+def short_words(r) -> str:
+    """A row's verdict with whose claim and the profile's scale, short enough for a table cell
+    ("contradicts the paper's claim at course scale"); the regime in full is in the page's summary
+    line above the table and in the row's ``words`` (verdicts.csv)."""
+    from resurface.evidence.claims import verdict_words
+
+    profile = getattr(r, "profile", "") or ""
+    if isinstance(profile, str) and profile:
+        return verdict_words(r.verdict, r.whose, f"{profile} scale")
+    return getattr(r, "words", None) or r.verdict
+
+
 def verdict_markdown(table: pd.DataFrame, with_figure: bool = False, P: dict | None = None) -> str:
-    """Markdown table of verdict rows: whose claim, the benchmark and its stand-in task, the estimate with
-    its 95% interval, the threshold and margin, the minimum detectable effect (80% power), the items and
-    training runs it rests on, and the verdict in words that carry the regime. Empty -> a sentence."""
+    """Markdown table of verdict rows: the claim (marked when it is the book's), the benchmark and its
+    stand-in task, the estimate with its 95% interval, the threshold and margin, the minimum detectable
+    effect (80% power), the items and training runs it rests on, and the verdict at the profile's scale;
+    each row's note is a numbered footnote under the table, so the columns stay readable at page width.
+    Empty -> a sentence."""
     if table is None or table.empty:
         return "_No registered claim could be tested with the runs of this profile._"
     t = _annotated(table, P)
     cols = list(VERDICT_COLUMNS) if with_figure else list(VERDICT_COLUMNS[1:])
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    notes: list[str] = []
     for r in t.itertuples(index=False):
         interval = (f"{_num(r.estimate)} [{_num(r.lo)}, {_num(r.hi)}]" if np.isfinite(r.estimate) else "n/a")
         runs = f"{int(r.n_items)} × {int(r.n_subsets)}" if r.n_subsets else f"{int(r.n_items)}"
         mde = f"{r.mde:.3f}" if r.mde is not None and np.isfinite(r.mde) else "undefined"
-        verdict = f"**{r.words}**" + (f" ({r.note})" if r.note else "")
+        verdict = f"**{short_words(r)}**"
+        if r.note:
+            if r.note not in notes:
+                notes.append(r.note)
+            verdict += f" [{notes.index(r.note) + 1}]"
         bench = f"{r.benchmark} ← {r.metric}" if r.benchmark else r.metric
-        cells = [r.claim_id.replace("_", " "), r.whose, bench, interval, _margin_cell(r), mde, runs, verdict]
+        claim = r.claim_id.replace("_", " ") + (" (the book's)" if r.whose == "book" else "")
+        cells = [claim, bench, interval, _margin_cell(r), mde, runs, verdict]
         if with_figure:
             cells.insert(0, r.figure)
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    if notes:
+        lines.append("")
+        lines += [f"[{i}] {n}  " for i, n in enumerate(notes, 1)]
     return "\n".join(lines)
 
 
