@@ -39,6 +39,14 @@ LABELS: dict[str, tuple[str, str, int]] = {
     "pearson": ("Pearson r", "", 2),
     "n": ("n", "", 0),
     "p": ("p", "", 3),
+    "group": ("Pool group", "", 0),
+    "epoch": ("Epoch", "", 0),
+    "extracted": ("Extracted", "", 0),
+    "trials": ("Sequence × run pairs", "", 0),
+    "sequences": ("Sequences", "", 0),
+    "runs": ("Runs", "", 0),
+    "share": ("Share extracted", "", 3),
+    "design": ("Design (clusters)", "", 0),
 }
 
 
