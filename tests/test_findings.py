@@ -49,3 +49,19 @@ def test_held_out_sentence_names_leaks_and_states_a_clean_pool():
     text = findings.describe_held_out(leaky, 8)
     assert text.startswith("**Not held out.**") and "self@1.25: 3 of 24" in text and "1 contain" in text
     assert "self@1:" not in text
+
+
+def test_relational_prose_says_not_testable_when_every_row_is():
+    """A page whose comparison rows are all 'not testable here' (3 corpora) must not say that 'no row
+    settles the comparison either way' as if a test had run and come out inconclusive."""
+    from resurface.evidence import findings as f
+    from resurface.evidence.verdicts import NOT_TESTABLE
+
+    corr = pd.DataFrame([{"task": "t", "metric": "m,none", "label": "Maths", "measure": "ce_gap", "rho": 0.5,
+                          "lo": -1.0, "hi": 1.0, "n": 3}])
+    table = pd.DataFrame([{"verdict": NOT_TESTABLE, "estimate": 0.2, "lo": float("nan"), "hi": float("nan"),
+                           "mde": float("nan"), "n_items": 3, "metric": "m"}] * 2)
+    corpora = pd.DataFrame({"condition": ["self@1", "cross@1", "replay"], "student": "s",
+                            "ce_gap": [0.1, 0.2, 0.3]})
+    text = f.describe_relational(corpora, corr, table)
+    assert "not testable here" in text and "either way" not in text and "with 3 corpora" in text

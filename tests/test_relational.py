@@ -126,7 +126,7 @@ def test_the_claim_is_registered_and_the_prose_says_inconclusive():
     t["student"], t["kind"] = "s", "cross"
     corr = relational.correlations(t, B=200)
     text = findings.describe_relational(t, corr, relational.verdict_table(t, B=200))
-    assert "could hide" in text and "4 rows" in text
+    assert ("could hide" in text or "would be missed" in text) and "4 rows" in text
 
 
 # ------------------------------------------------------------------------------ parameters

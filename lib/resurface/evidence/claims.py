@@ -214,8 +214,8 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
     _c("relational_beats_intrinsic", "Fig 12", "book",
           "A measure of student–source compatibility orders the corpora by utility better than an intrinsic "
           "proxy does (the paper names compatibility but never measures it: this claim is the book's).",
-          "direction", "|Spearman ρ| of a relational measure with Δ − |ρ| of an intrinsic proxy, bootstrap "
-          "over corpora", (ALL,), "last", "the corpora are ranked by their final-epoch Δ", finding="B"),
+          "direction", "|Spearman ρ| of a relational measure with Δ − |ρ| of an intrinsic proxy: exact "
+          "permutation and least-favourable copula p, interval by test inversion", (ALL,), "last", "the corpora are ranked by their final-epoch Δ", finding="B"),
     # ---------------------------------------------------------------- Figure 13 (the book's own)
     # A planted skill K, buried under human text, then resurfaced (resurface.measures.resurfacing); the
     # claims are the book's, derived from the paper's latent capability resurfacing hypothesis. Statistic:

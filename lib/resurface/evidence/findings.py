@@ -13,7 +13,7 @@ import pandas as pd
 
 from resurface.conditions import condition_label
 from resurface.evidence.claims import CLAIMS
-from resurface.evidence.verdicts import AGREES, CONTRADICTS, LABELS
+from resurface.evidence.verdicts import AGREES, CONTRADICTS, LABELS, NOT_TESTABLE
 
 
 def primary_rows(df: pd.DataFrame, suite: str) -> pd.DataFrame:
@@ -371,8 +371,9 @@ def describe_proxy_utility(corr: pd.DataFrame, table: pd.DataFrame) -> str:
     n_min, n_max = int(corr["n"].min()), int(corr["n"].max())
     span = f"{n_min}" if n_min == n_max else f"{n_min}–{n_max}"
     head = (f"Each correlation ranks the training corpora of one benchmark (n = {span} corpora; ρ with its 95% "
-            "bootstrap interval over corpora, p from a permutation test of ρ = 0). With a handful of corpora "
-            "the intervals are wide.\n\n")
+            "interval from inverting the rank test, p from the exact permutation test of ρ = 0). With a "
+            "handful of corpora the intervals are wide, and with 3 or 4 no order of the corpora could reach "
+            "the level.\n\n")
     lines = []
     for proxy, name in PROXY_NAMES.items():
         sign = "higher" if PROXY_SIGNS[proxy] > 0 else "lower"
@@ -405,7 +406,7 @@ def describe_proxy_utility(corr: pd.DataFrame, table: pd.DataFrame) -> str:
 # ------------------------------------------------------------------------------ Figure 12
 def describe_relational(table: pd.DataFrame, corr: pd.DataFrame, verdicts_table: pd.DataFrame) -> str:
     """Markdown for Figure 12: the corpora, each measure's Spearman ρ with the final-epoch Δ per
-    benchmark (descriptive, with its 95% bootstrap interval), and what the ``relational_beats_intrinsic``
+    benchmark (descriptive, with its 95% interval), and what the ``relational_beats_intrinsic``
     rows conclude, with the largest difference that could still hide when they are inconclusive."""
     from resurface.evidence.relational import INTRINSIC, RELATIONAL, SHORT
 
@@ -419,7 +420,7 @@ def describe_relational(table: pd.DataFrame, corr: pd.DataFrame, verdicts_table:
         text += (f"The relational measures are not defined for {', '.join(condition_label(c) for c in undefined)} "
                  "(no source model), which is left out of their correlations and of the paired comparisons; "
                  "the intrinsic proxies' ρ below include it. ")
-    text += ("Spearman ρ with the final-epoch Δ (95% bootstrap interval over corpora); a useful measure has "
+    text += ("Spearman ρ with the final-epoch Δ (95% interval by inverting the rank test); a useful measure has "
              "ρ < 0 for the relational measures and the NLL (lower means more useful), ρ > 0 for the "
              "max-cosine:\n\n")
     lines = []
@@ -450,11 +451,21 @@ def describe_relational(table: pd.DataFrame, corr: pd.DataFrame, verdicts_table:
                  f"relational measure; the largest such difference is "
                  f"{_interval(worst['estimate'], worst['lo'], worst['hi'], 2)} ({worst['metric']}). ")
     if not len(agrees) and not len(contra):
-        mde = verdicts_table["mde"].astype(float)
-        mde = mde[np.isfinite(mde) & (mde > 0)]
-        text += "No row settles the comparison either way"
-        if len(mde):
-            text += (f": a difference in |ρ| smaller than {mde.min():.2f} to {mde.max():.2f} (the rows' minimum "
-                     "detectable effects, 80% power) could hide here")
-        text += ". More corpora (more temperatures, sources or siblings) narrow these intervals."
+        testable = verdicts_table[verdicts_table["verdict"] != NOT_TESTABLE]
+        if testable.empty:
+            n = int(verdicts_table["n_items"].max())
+            text += (f"No row can settle the comparison here: with {n} corpora no ordering of their utilities "
+                     "could reach the level, so every row is not testable here. ")
+        else:
+            mde = testable["mde"].astype(float)
+            mde = mde[np.isfinite(mde) & (mde > 0)]
+            text += "No testable row settles the comparison either way"
+            if len(mde) and mde.min() >= 1:
+                text += (": even a difference of 1 in |ρ| (one measure ranking the corpora perfectly, the other "
+                         "not at all) would be missed more often than one time in five")
+            elif len(mde):
+                text += (f": a difference in |ρ| smaller than {mde.min():.2f} to {min(mde.max(), 1):.2f} (the rows' "
+                         "minimum detectable effects, 80% power) could hide here")
+            text += ". "
+        text += "More corpora (more temperatures, sources or siblings) would make the comparison decidable."
     return text

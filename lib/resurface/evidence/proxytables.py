@@ -24,7 +24,7 @@ means under test); the trend over τ is descriptive only.
 **The proxy table (Figure 11).** One row per (student, trained corpus, benchmark): the corpus's mean
 max-cosine to the benchmark, its mean NLL under the student that trained on it, and the Δ it
 produced in the profile's ``evidence_metric`` (last-epoch and best-epoch mean over subsets).
-:func:`proxy_correlations` gives Spearman ρ with a bootstrap interval over corpora and a permutation
+:func:`proxy_correlations` gives Spearman ρ with an interval by test inversion and an exact permutation
 p-value (:func:`resurface.evidence.stats.spearman_ci`). The verdict rows (claims ``nll_not_predictive`` and
 ``similarity_not_predictive``: equivalence of ρ with 0, margin 0.5) are per student, benchmark and
 proxy on the final-epoch Δ: NLLs under two students are on different scales (different
@@ -389,8 +389,8 @@ POOLED = "all students"
 
 def proxy_correlations(table: pd.DataFrame, level: float = 0.95, B: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Spearman ρ of each proxy with each Δ across corpora, per benchmark, for each student and for
-    both students pooled (descriptive: NLLs of two scorers are on different scales), with a bootstrap
-    interval over corpora and a permutation p-value (:func:`resurface.evidence.stats.spearman_ci`). Columns:
+    both students pooled (descriptive: NLLs of two scorers are on different scales), with an
+    interval by test inversion and an exact permutation p-value (:func:`resurface.evidence.stats.spearman_ci`). Columns:
     students, task, metric, benchmark, label, proxy, outcome, n, rho, lo, hi, se, p, note."""
     groups = [(s, table[table["student"] == s]) for s in table["student"].unique()]
     if len(groups) > 1:
