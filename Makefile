@@ -19,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -gt 4 ] && n=4; echo $$n)
 XDIST := -n $(TEST_WORKERS) --dist load
 
-.PHONY: setup test test-fast book figures figure exercise clean clean-store
+.PHONY: setup test test-fast book figures figure exercise exercises clean clean-store
 
 setup: $(STAMP)
 
@@ -56,6 +56,10 @@ figure: $(STAMP)
 exercise: $(STAMP)
 	@test -n "$(EX)" || { $(BIN)/python -m resurface.book.exercises list; echo "usage: make exercise EX=<id>"; exit 2; }
 	$(BIN)/python -m resurface.book.exercises run $(EX) --profile $(PROFILE)
+
+# every exercise in turn (pages already current are reused; then `make book` shows every answer)
+exercises: $(STAMP)
+	$(BIN)/python -m resurface.book.exercises run-all --profile $(PROFILE)
 
 book: $(STAMP)
 	$(BIN)/resurface book --profile $(PROFILE)

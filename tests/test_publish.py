@@ -329,10 +329,65 @@ def test_exercise_answer_block_states_cost_and_folds_the_computed_answer(tmp_pat
     _executed_page(page, [AGREES])
     nb = json.loads(page.read_text())
     nb["cells"][-1]["outputs"].insert(0, {"output_type": "display_data", "metadata": {}, "data": {
-        "text/markdown": "The paper's claim — x — tested on 1 row(s): 1 agrees with the paper.\n\n| a |"}})
+        "text/markdown": "- **The paper reports:** x. **This book at course scale (m)**, 1 row(s): 1 agrees "
+                         "with the paper.\n\nHolm's correction ...\n\n| a |"}})
     page.write_text(json.dumps(nb))
     block = exercises.answer_block(exercises.BY_ID["band"], "course", 312.0, {"fig02": page})
     assert "**5.2 min**" in block and f"{os.cpu_count()}-core" in block
     assert "-p num_subsets 4" in block and "<details>" in block
-    assert "**Figure 2.** The paper's claim — x — tested on 1 row(s)" in block
+    assert "**Figure 2.**\n\n- **The paper reports:** x. **This book at course scale (m)**, 1 row(s)" in block
+    assert "| a |" not in block and "Holm" not in block  # the claim lines, not the table under them
     assert exercises.BY_ID["temperature"].command().endswith("-p temperatures '[0.5, 1.5]'")
+
+
+def test_front_page_counts_come_from_the_real_csv_and_the_real_page_table(tmp_path):
+    """The course front page showed 0 everywhere: the CSV's "Fig 2" was compared with "fig02", and
+    the pages' verdict cells ("**contradicts the paper's claim at course scale**") did not match the
+    bare labels the parser expected."""
+    import pandas as pd
+
+    from resurface.book import publish
+    from resurface.evidence import findings
+    from resurface.evidence.verdicts import AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE
+
+    csv = tmp_path / "verdicts.csv"
+    pd.DataFrame({"figure": ["Fig 2", "Fig 2", "Fig 12", "Fig 8"],
+                  "verdict": [AGREES, INCONCLUSIVE, NOT_TESTABLE, CONTRADICTS]}).to_csv(csv, index=False)
+    rows = {r["finding"]: r for r in publish.verdict_counts(ROOT / "_toc.yml", tmp_path, csv)}
+    assert sum(r[AGREES] + r[INCONCLUSIVE] + r[NOT_TESTABLE] + r[CONTRADICTS] for r in rows.values()) == 4
+    assert publish.figure_key("Fig 12") == "fig12" and publish.figure_key("Fig 2") == "fig02"
+    table = pd.DataFrame([{"claim_id": "self_beats_replay", "whose": w, "benchmark": "GSM8K", "metric": "m",
+                           "estimate": 0.1, "lo": 0.0, "hi": 0.2, "threshold": 0.0, "margin": None, "mde": 0.1,
+                           "n_items": 12, "n_subsets": 3, "verdict": v, "note": "n", "profile": "course",
+                           "words": v, "figure": "Fig 2"}
+                          for v, w in ((AGREES, "book"), (CONTRADICTS, "paper"), (INCONCLUSIVE, "paper"),
+                                       (NOT_TESTABLE, "paper"))])
+    page = tmp_path / "fig02_self_training.ipynb"
+    page.write_text(json.dumps({"cells": [{"cell_type": "code", "source": [], "metadata": {}, "outputs": [
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/markdown": findings.verdict_markdown(table)}}]}]}))
+    assert publish.page_verdicts(page) == [AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE]
+
+
+def test_exercise_cost_of_a_reused_page_is_its_recorded_execution_time(tmp_path, monkeypatch):
+    """Running an exercise again reuses its current pages; its cost must stay the time the pages took
+    when they were executed, not the second a reused page takes. run-all runs every exercise and says
+    which failed without stopping the others."""
+    from resurface.book import exercises, runner
+
+    monkeypatch.setenv("RESURFACE_GENERATED", str(tmp_path / "gen"))
+    calls = []
+
+    def fake_run_figure(fig, nb, profile, overrides, out_dir):
+        calls.append(fig)
+        if fig == "fig13":
+            return {"status": "failed: boom"}
+        _executed_page(Path(out_dir) / nb.name, [])
+        return {"status": "ok", "seconds": 0.4, "reused": True, "executed_seconds": 300.0}
+
+    monkeypatch.setattr(runner, "run_figure", fake_run_figure)
+    block = exercises.run("longer").read_text()  # figures 7 and 8, both reused: 2 x 300 s
+    assert "**10.0 min**" in block
+    with pytest.raises(SystemExit, match="burial-deep.*burial-shallow"):
+        exercises.run_all()
+    assert set(calls) >= {f for e in exercises.EXERCISES for f in e.figures}

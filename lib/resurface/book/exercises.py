@@ -59,9 +59,13 @@ def answers_dir() -> Path:
     return generated_dir() / "exercises"
 
 
+SUMMARY_STARTS = ("- **The paper reports", "- **The book's own claim")
+
+
 def _summaries(page: Path) -> list[str]:
-    """The verdict summary sentences an executed page shows (Markdown outputs starting with the
-    paper's claim), else its first Markdown output."""
+    """The verdict summary an executed page shows (the claim lines of
+    :func:`resurface.evidence.findings.verdict_summary`, without the table under them), else its last
+    Markdown output."""
     nb = json.loads(page.read_text(encoding="utf-8"))
     texts = []
     for cell in nb.get("cells", []):
@@ -69,7 +73,7 @@ def _summaries(page: Path) -> list[str]:
             t = o.get("data", {}).get("text/markdown")
             if t is not None:
                 texts.append("".join(t) if isinstance(t, list) else t)
-    claims = [t.split("\n\n", 1)[0] for t in texts if t.startswith("The paper's claim")]
+    claims = [t.split("\n\n", 1)[0] for t in texts if t.startswith(SUMMARY_STARTS)]
     return claims or [line for line in texts[-1:] if line]
 
 
@@ -81,7 +85,7 @@ def answer_block(ex: Exercise, profile: str, seconds: float, pages: dict[str, Pa
              "were reused).", "", "<details><summary>Answer: what the runs showed</summary>", ""]
     for fig, page in pages.items():
         for text in _summaries(page):
-            lines += [f"**Figure {int(fig[3:])}.** {text}", ""]
+            lines += [f"**Figure {int(fig[3:])}.**", "", text, ""]
     lines += ["</details>"]
     return "\n".join(lines) + "\n"
 
@@ -105,24 +109,47 @@ def write_pending(out: Path | None = None) -> list[Path]:
 
 
 def run(ex_id: str, profile: str = "course") -> Path:
-    """Run the exercise's notebooks with its overrides and write its answer block; return the block."""
+    """Run the exercise's notebooks with its overrides and write its answer block; return the block.
+
+    The cost is each page's execution time: measured now, or, for a page the page cache reuses
+    (notebook, parameters, library and packages unchanged), the time recorded when it was executed,
+    so running an exercise again does not turn its cost into the seconds a reused page takes."""
     from resurface.book.runner import run_figure
 
     ex = BY_ID[ex_id]
     nbs = figure_notebooks()
     out = answers_dir() / ex.id
-    t0 = time.time()
+    seconds = 0.0
     pages = {}
     for fig in ex.figures:  # the pages and their figure files go to out/, never over the book's
         with mock.patch.dict(os.environ, {"RESURFACE_GENERATED": str(out)}):
             row = run_figure(fig, nbs[fig], profile, dict(ex.overrides), out_dir=out)
         if row["status"] != "ok":
             raise SystemExit(f"{ex.id}: {fig} {row['status']}")
+        reused = row.get("reused") and row.get("executed_seconds") is not None
+        seconds += float(row["executed_seconds"] if reused else row["seconds"])
         pages[fig] = out / nbs[fig].name
     path = answers_dir() / f"{ex.id}.md"
-    path.write_text(answer_block(ex, profile, time.time() - t0, pages), encoding="utf-8")
+    path.write_text(answer_block(ex, profile, seconds, pages), encoding="utf-8")
     print(f"[exercise] {ex.id}: answer -> {path}")
     return path
+
+
+def run_all(profile: str = "course") -> list[Path]:
+    """Every exercise in turn (``make exercises``; the publishing workflow runs it, so the published
+    Teaching page has every cost and answer). Pages already current are reused, so a rerun after a
+    change re-executes only the exercises it touches. An exercise that fails is reported and the others
+    still run; the exit status says whether any failed."""
+    done, failed = [], []
+    for ex in EXERCISES:
+        print(f"[exercise] {ex.id}: {ex.command(profile)}", flush=True)
+        try:
+            done.append(run(ex.id, profile))
+        except SystemExit as exc:
+            failed.append(f"{ex.id} ({exc})")
+    if failed:
+        raise SystemExit("exercises that failed: " + "; ".join(failed))
+    return done
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,10 +159,15 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="run one exercise and write its answer block")
     r.add_argument("id", choices=sorted(BY_ID))
     r.add_argument("--profile", default="course")
+    a = sub.add_parser("run-all", help="run every exercise (pages already current are reused)")
+    a.add_argument("--profile", default="course")
     args = ap.parse_args(argv)
     if args.cmd == "list":
         for ex in EXERCISES:
             print(f"{ex.id:12s} {ex.command()}")
+        return 0
+    if args.cmd == "run-all":
+        run_all(args.profile)
         return 0
     run(args.id, args.profile)
     return 0

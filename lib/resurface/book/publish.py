@@ -166,7 +166,13 @@ from resurface.evidence.verdicts import LABELS as _LABELS  # noqa: E402
 
 _SHORT = {label: label.replace(" with the paper", "").replace(" the paper", "").replace(" here", "")
           for label in _LABELS}  # table headers: agrees, contradicts, inconclusive, not testable
-_VERDICT_ROW = re.compile(r"^\|.*\|\s*\*\*(" + "|".join(map(re.escape, _LABELS)) + r")\*\*[^|]*\|\s*$")
+# a verdict cell starts with the verdict's first word(s), then whose claim and the regime
+# ("**contradicts the paper's claim at course scale** [1]", "**agrees with the book's claim at ...**")
+_FIRST_WORDS = {label: " ".join(label.split()[:2]) if label.startswith("not") else label.split()[0]
+                for label in _LABELS}
+_VERDICT_ROW = re.compile(r"^\|.*\|\s*\*\*(" + "|".join(map(re.escape, _FIRST_WORDS.values()))
+                          + r")\b[^*|]*\*\*[^|]*\|\s*$")
+_BY_FIRST = {v: k for k, v in _FIRST_WORDS.items()}
 
 
 def page_verdicts(nb_path: Path) -> list[str]:
@@ -181,7 +187,7 @@ def page_verdicts(nb_path: Path) -> list[str]:
             for line in ("".join(text) if isinstance(text, list) else text).splitlines():
                 m = _VERDICT_ROW.match(line.strip())
                 if m:
-                    out.append(m.group(1))
+                    out.append(_BY_FIRST[m.group(1)])
     return out
 
 
@@ -199,6 +205,12 @@ def toc_findings(toc: Path) -> list[tuple[str, list[str]]]:
     return out
 
 
+def figure_key(figure: str) -> str:
+    """``"Fig 2"`` (a verdict row's figure) -> ``"fig02"`` (the prefix of its page's name)."""
+    m = re.fullmatch(r"\s*Fig(?:ure)?\s*(\d+)\s*", figure)
+    return f"fig{int(m.group(1)):02d}" if m else figure[:5]
+
+
 def verdict_counts(toc: Path, pages: Path, verdicts_csv: Path | None = None) -> list[dict]:
     """Per part of the book (finding): the counts of each verdict over its figure pages. From the
     profile's ``verdicts.csv`` when the build wrote one (columns ``figure`` and ``verdict``), else from
@@ -209,8 +221,8 @@ def verdict_counts(toc: Path, pages: Path, verdicts_csv: Path | None = None) -> 
 
         df = pd.read_csv(verdicts_csv)
         if {"figure", "verdict"} <= set(df.columns):
-            for fig, rows in df.groupby("figure"):
-                per_fig[str(fig)[:5]] = rows["verdict"].astype(str).tolist()
+            for fig, rows in df.groupby("figure"):  # "Fig 2" -> "fig02", the pages' prefix
+                per_fig[figure_key(str(fig))] = rows["verdict"].astype(str).tolist()
     rows = []
     for caption, figs in toc_findings(toc):
         labels: list[str] = []
