@@ -211,6 +211,11 @@ def describe_preconditions(study, table: pd.DataFrame) -> str:
                  f"({frac:.0%} of the planted gap). ")
         if dev.loc[stop, "gap"] <= 0:
             text += "K was buried all the way to the base model on the dev probes: it is not latent here. "
+    text += ("\n\n**One planting, one burial.** Every resurfacing run starts from this one buried model, so "
+             "the intervals below cover the runs' data and the probes but not the planting and the burial "
+             "themselves: they compare the corpora on this draw of K's planting and burial, and another draw "
+             "could leave K more or less deeply buried (the exercises *burial-deep* and *burial-shallow* "
+             "change the depth). ")
     return text
 
 
