@@ -78,3 +78,21 @@ def test_without_zstandard_the_error_names_the_install(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_zstd)
     with pytest.raises(Exception, match="pip install zstandard"):
         list(pools.iter_pile_file(f))
+
+
+def test_zst_pile_file_reports_bad_lines_as_the_jsonl_reader_does(tmp_path):
+    """One reader for both formats: a bad line in a .jsonl.zst is named with its line number, and a
+    text holding U+2028 stays one row (the .zst path once split lines with a text reader)."""
+    import zstandard
+
+    from resurface.corpus.files import CorpusError
+    from resurface.corpus.pools import iter_pile_file
+
+    good = '{"text": "a\u2028b", "meta": {"pile_set_name": "Github"}}\n'
+    path = tmp_path / "00.jsonl.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress((good + good).encode()))
+    rows = list(iter_pile_file(path))
+    assert len(rows) == 2 and rows[0]["text"] == "a\u2028b"
+    path.write_bytes(zstandard.ZstdCompressor().compress((good + "{not json\n").encode()))
+    with pytest.raises(CorpusError, match=r"00\.jsonl\.zst:2: invalid JSON"):
+        list(iter_pile_file(path))

@@ -28,28 +28,35 @@ def iter_jsonl(path: Path, required: tuple[str, ...] = ("text",)) -> Iterator[di
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: no such file")
-    # Bytes, split on b"\n" only: a text may hold U+2028 or U+0085 (which str.splitlines() would treat
-    # as line ends), and a bad byte must be reported with its line number.
     with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as exc:
-                raise CorpusError(f"{path}:{lineno}: not valid UTF-8 (byte {exc.start + 1} of the line)") from None
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(f"{path}:{lineno}: invalid JSON ({exc.msg}: column {exc.colno})") from None
-            if not isinstance(obj, dict):
-                raise CorpusError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            for field in required:
-                if field not in obj:
-                    raise CorpusError(f"{path}:{lineno}: missing field '{field}'")
-            if "text" in obj and not isinstance(obj["text"], str):
-                raise CorpusError(f"{path}:{lineno}: field 'text' must be a string")
-            yield obj
+        yield from parse_jsonl_lines(f, path, required)
+
+
+def parse_jsonl_lines(lines: Iterable[bytes], where: Path | str,
+                      required: tuple[str, ...] = ("text",)) -> Iterator[dict]:
+    """The objects of JSON lines given as bytes (a file opened ``"rb"``, or a decompressing stream),
+    each error naming ``where`` and the line number. Bytes split on b"\\n" only: a text may hold
+    U+2028 or U+0085 (which str.splitlines() would treat as line ends), and a bad byte must be reported
+    with its line number."""
+    for lineno, raw in enumerate(lines, 1):
+        try:
+            line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise CorpusError(f"{where}:{lineno}: not valid UTF-8 (byte {exc.start + 1} of the line)") from None
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{where}:{lineno}: invalid JSON ({exc.msg}: column {exc.colno})") from None
+        if not isinstance(obj, dict):
+            raise CorpusError(f"{where}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        for field in required:
+            if field not in obj:
+                raise CorpusError(f"{where}:{lineno}: missing field '{field}'")
+        if "text" in obj and not isinstance(obj["text"], str):
+            raise CorpusError(f"{where}:{lineno}: field 'text' must be a string")
+        yield obj
 
 
 def corpus_path(folder: str | Path) -> Path:

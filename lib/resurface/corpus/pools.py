@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, write_corpus
+from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, parse_jsonl_lines, write_corpus
 from resurface.errors import ParameterError, ResurfaceError
 
 STAGE = "pool"
@@ -186,16 +186,7 @@ def iter_pile_file(path: Path) -> Iterator[dict]:
         zstandard = _zstd()
         with open(path, "rb") as raw:
             reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-            for lineno, line in enumerate(io.TextIOWrapper(reader, encoding="utf-8"), 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise CorpusError(f"{path}:{lineno}: invalid JSON ({exc.msg}: column {exc.colno})") from None
-                if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                    raise CorpusError(f"{path}:{lineno}: expected an object with a string 'text'")
-                yield obj
+            yield from parse_jsonl_lines(io.BufferedReader(reader), path)
         return
     yield from iter_jsonl(path)
 
