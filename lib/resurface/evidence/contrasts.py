@@ -508,6 +508,28 @@ def verdict_csv(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def recompute_verdicts(csv: pd.DataFrame) -> pd.Series:
+    """The verdict of every row of a ``verdicts.csv`` recomputed from the row alone, by the stated rules
+    (:func:`resurface.evidence.verdicts.verdict` on its interval, kind, direction, threshold and margin,
+    then the page's Holm step on its ``p_holm``). A row printed *not testable here* is kept as printed:
+    that word depends on the design (how many corpora), not on the interval."""
+    out = []
+    for r in csv.itertuples(index=False):
+        if r.verdict == verdicts.NOT_TESTABLE:
+            out.append(r.verdict)
+            continue
+        margin = None if pd.isna(r.margin) else float(r.margin)
+        est = stats.Estimate(float(r.estimate), float(r.lo), float(r.hi), float("nan"), float(r.p), int(r.n_items),
+                             int(r.n_runs), float(r.level), "csv", null=float(r.threshold))
+        word = verdicts.verdict(est, int(r.direction), kind=r.kind, threshold=float(r.threshold),
+                                margin=margin).label
+        rests_on_null = word == verdicts.CONTRADICTS or (word == verdicts.AGREES and r.kind in ("direction", "threshold"))
+        if rests_on_null and not float(r.p_holm) < 1 - float(r.level):
+            word = verdicts.INCONCLUSIVE
+        out.append(word)
+    return pd.Series(out, index=csv.index, name="recomputed")
+
+
 def write_verdicts_csv(table: pd.DataFrame, path: Path) -> Path:
     """Write :func:`verdict_csv` of ``table`` to ``path`` (``book/_generated/<profile>/verdicts.csv``)."""
     path = Path(path)
