@@ -3,7 +3,6 @@ verdict table and Figure 1's comparable panels (issue 29)."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
@@ -11,8 +10,7 @@ import pytest
 
 from resurface.evidence import claims, contrasts, findings, overview
 from resurface.evidence.claims import CLAIMS
-from resurface.evidence.stats import Estimate
-from resurface.evidence.verdicts import AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, verdict, verdict_table
+from resurface.evidence.verdicts import AGREES, CONTRADICTS
 from resurface.study import profiles
 from fakes import item_runs
 
