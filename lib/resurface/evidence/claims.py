@@ -379,7 +379,11 @@ def scale(P: dict, model_key: str = "student", model: str | None = None) -> str:
     model = model or P.get(model_key) or P.get("student", "?")
     tokens = int(P.get("tokens_per_subset", 0))
     epochs = int(P.get("epochs", 0))
-    return (f"{P.get('profile', '?')} scale ({model_name(str(model))}, {tokens:,} tokens per run, "
+    planted = ""
+    if model_key == "memorization_model" and P.get("plant_epochs"):
+        k = int(P.get("plantings", 1))
+        planted = f" planted {'once' if k == 1 else f'{k} times'},"
+    return (f"{P.get('profile', '?')} scale ({model_name(str(model))},{planted} {tokens:,} tokens per run, "
             f"{epochs} epoch{'s' if epochs != 1 else ''})")
 
 
