@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
                                                       "folder first (ignores --html)")
     ap.add_argument("--figure", help="figure page to show, e.g. fig02 (default: the first one built)")
     ap.add_argument("--out", type=Path, default=repo_root() / "docs" / "img")
+    ap.add_argument("--scroll", default="main img", help="CSS selector the figure shot scrolls to (default: "
+                    "the first image; 'last:main table' scrolls to a page's verdict table)")
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=900)
     args = ap.parse_args(argv)
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"no figure page{' ' + args.figure if args.figure else ''} in {html}: "
                      "the book's _toc.yml must list one")
         with browser.serve(html) as base, browser.headless_chromium(args.width, args.height) as driver:
-            for name, page, scroll in (("intro.png", root, None), ("figure.png", figures[0], "main img")):
+            for name, page, scroll in (("intro.png", root, None), ("figure.png", figures[0], args.scroll)):
                 path = browser.save_screenshot(driver, base + page, args.out / name, scroll_to=scroll)
                 print(f"{path} ({path.stat().st_size // 1000} KB) <- {page}")
     return 0

@@ -137,8 +137,9 @@ def test_verdicts_csv_rows_recompute_to_the_printed_word(tmp_path):
     assert (contrasts.recompute_verdicts(flipped) != csv["verdict"]).any()
     for r in csv.itertuples(index=False):
         assert r.words == claims.verdict_words(r.verdict, r.whose, r.regime)
-        assert claims.verdict_words(r.verdict, r.whose, "course scale") in printed  # the cell: word and scale
+        assert f"**{findings.whose_label(r.verdict, r.whose == 'book')}**" in printed  # the cell: the word
         assert r.profile == "course" and r.regime.startswith("course scale (")
+    assert "Verdict at course scale" in printed  # the scale, once, in the header
 
 
 def test_figure_4_margin_is_fixed_not_half_the_below_gain(tmp_path):
@@ -226,9 +227,10 @@ def test_page_verdict_table_is_narrow_notes_are_footnotes_and_the_regime_is_abov
     P = {**profiles.load("course", "fig02")}
     section = findings.verdict_section(table, P)
     head = [l for l in section.splitlines() if l.startswith("| Claim")][0]
-    assert head.count("|") == 8 and "Whose" not in head
+    assert head.count("|") == 8 and "Whose" not in head and "Verdict at course scale" in head
     rows = [l for l in section.splitlines() if l.startswith("| ") and not l.startswith("| Claim")]
-    assert all("at course scale**" in r for r in rows) and all("SmolLM2" not in r for r in rows)
+    assert all(any(f"**{w}**" in r for w in (AGREES, CONTRADICTS, "inconclusive", "not testable here"))
+               for r in rows) and all("SmolLM2" not in r for r in rows)
     assert "course scale (" in section.split("| Claim")[0]  # the regime in full, above the table
     notes = [n for n in table["note"] if n]
     for i, n in enumerate(dict.fromkeys(notes), 1):

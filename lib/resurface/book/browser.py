@@ -234,15 +234,20 @@ class LinkChecker:
 def save_screenshot(driver, url: str, path: Path, max_bytes: int = 300_000,
                     scroll_to: str | None = None) -> Path:
     """Screenshot ``url`` (the browser window) to ``path`` as a 256-colour PNG under ``max_bytes``,
-    first scrolling the first element matching the CSS selector ``scroll_to`` (if any) into view."""
+    first scrolling the first element matching the CSS selector ``scroll_to`` (if any) into view; a
+    selector written ``last:SELECTOR`` scrolls to the last match instead (e.g. ``last:main table``, a
+    figure page's verdict table)."""
     from PIL import Image
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     visit(driver, url)
     if scroll_to:
-        driver.execute_script("const e = document.querySelector(arguments[0]);"
-                              "if (e) e.scrollIntoView({block: 'center'});", scroll_to)
+        last = scroll_to.startswith("last:")
+        driver.execute_script("const all = document.querySelectorAll(arguments[0]);"
+                              "const e = arguments[1] ? all[all.length - 1] : all[0];"
+                              "if (e) e.scrollIntoView({block: 'center'});",
+                              scroll_to[5:] if last else scroll_to, last)
     driver.save_screenshot(str(path))
     with Image.open(path) as img:
         small = img.convert("RGB").quantize(colors=256)

@@ -180,7 +180,7 @@ def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
 
 
 # ------------------------------------------------------------------------------ verdict rows
-VERDICT_COLUMNS = ("Figure", "Claim", "Benchmark ← task (metric, window)", "Estimate [95% CI]",
+VERDICT_COLUMNS = ("Figure", "Claim", "Benchmark (task, metric, window)", "Estimate [95% CI]",
                    "Threshold ± margin", "MDE", "Items × runs", "Verdict")
 
 
@@ -224,18 +224,24 @@ def verdict_markdown(table: pd.DataFrame, with_figure: bool = False, P: dict | N
         return "_No registered claim could be tested with the runs of this profile._"
     t = _annotated(table, P)
     cols = list(VERDICT_COLUMNS) if with_figure else list(VERDICT_COLUMNS[1:])
+    profiles = {p for p in t.get("profile", pd.Series(dtype=object)) if isinstance(p, str) and p}
+    one_scale = len(profiles) == 1
+    if one_scale:  # the scale once, in the header; each cell the word alone
+        cols[-1] = f"Verdict at {profiles.pop()} scale"
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     notes: list[str] = []
     for r in t.itertuples(index=False):
         interval = (f"{_num(r.estimate)} [{_num(r.lo)}, {_num(r.hi)}]" if np.isfinite(r.estimate) else "n/a")
         runs = f"{int(r.n_items)} × {int(r.n_subsets)}" if r.n_subsets else f"{int(r.n_items)}"
         mde = f"{r.mde:.3f}" if r.mde is not None and np.isfinite(r.mde) else "undefined"
-        verdict = f"**{short_words(r)}**"
+        verdict = f"**{whose_label(r.verdict, r.whose == 'book') if one_scale else short_words(r)}**"
         if r.note:
             if r.note not in notes:
                 notes.append(r.note)
             verdict += f" [{notes.index(r.note) + 1}]"
-        bench = f"{r.benchmark} ← {r.metric}" if r.benchmark else r.metric
+        # the row's label names the stand-in task, its metric and window; the benchmark only where the
+        # label does not already name it ("GSM8K ← Math word problems (GSM8K)..." said it twice)
+        bench = r.metric if not r.benchmark or str(r.benchmark) in str(r.metric) else f"{r.benchmark} ← {r.metric}"
         claim = r.claim_id.replace("_", " ") + (" (the book's)" if r.whose == "book" else "")
         cells = [claim, bench, interval, _margin_cell(r), mde, runs, verdict]
         if with_figure:
