@@ -38,8 +38,9 @@ def test_a_planted_gain_agrees_and_no_gain_is_inconclusive(tmp_path):
     t0 = _table(contrasts.run_items(null), "fig02", ["self@1.25", "replay"])
     assert (t0["verdict"] != "agrees with the paper").all()
     text = findings.verdict_section(table)
-    assert text.count("2 agrees with the paper") == 2 and "| self gt replay | paper | ARC-Challenge ← Multiple choice" in text
-    assert "agrees with the paper's claim at course scale (SmolLM2-135M-Instruct, 1,024 tokens per run, 2 epochs)" in text
+    assert text.count("2 agrees with the paper") == 2 and "| self gt replay | ARC-Challenge ← Multiple choice" in text
+    assert "This book at course scale (SmolLM2-135M-Instruct, 1,024 tokens per run, 2 epochs)" in text
+    assert "Verdict at course scale" in text and "| **agrees with the paper** [1] |" in text
 
 
 def test_a_replay_win_contradicts(tmp_path):
