@@ -138,7 +138,11 @@ def trace_correlation(P: dict, items: pd.DataFrame, traces: pd.DataFrame):
 def verdict_table(P: dict, study, items: pd.DataFrame, traces: pd.DataFrame) -> pd.DataFrame:
     """The page's verdict table (Holm over its rows), annotated with whose claim and the regime."""
     rows = verdict_rows(P, study, items, traces)
-    return contrasts.annotate(contrasts.page_verdicts(rows.rows), P, rows.meta)
+    table = contrasts.annotate(contrasts.page_verdicts(rows.rows), P, rows.meta)
+    if not table.empty:  # said on every row, where Figure 1 and verdicts.csv carry it too
+        once = "K planted and buried once: the interval covers the runs and the probes, not that draw"
+        table["note"] = [f"{n}; {once}" if n else once for n in table["note"]]
+    return table
 
 
 def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
