@@ -78,7 +78,7 @@ def test_figure_11_rows_carry_the_regime_of_the_student_whose_runs_they_are_abou
     P = {"profile": "course", "student": "smollm2-135m", "second_student": "gemma3-270m",
          "tokens_per_subset": 1024, "epochs": 1}
     main, second = claims.scale(P, "student"), claims.scale(P, "second_student")
-    assert "SmolLM2-135M-Instruct" in main and "gemma3-270m" in second and main != second
+    assert "SmolLM2-135M-Instruct" in main and "Gemma-3-270M" in second and main != second
     n = 6
     proxy = pd.concat([pd.DataFrame({"student": s, "condition": [f"c{i}" for i in range(n)], "task": "rs_math_bpb",
                                      "metric": "neg_bpb,none", "benchmark": "rs_math", "label": "Math",

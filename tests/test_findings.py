@@ -65,3 +65,17 @@ def test_relational_prose_says_not_testable_when_every_row_is():
                             "ce_gap": [0.1, 0.2, 0.3]})
     text = f.describe_relational(corpora, corr, table)
     assert "not testable here" in text and "either way" not in text and "with 3 corpora" in text
+
+
+def test_summary_gives_a_line_per_claim_and_regime():
+    """Figure 11's proxy rows are about two students: the summary said '8 rows' under the first row's
+    regime (SmolLM2) although half were Gemma-3's."""
+    from resurface.evidence.verdicts import INCONCLUSIVE, NOT_TESTABLE
+
+    rows = [{"claim_id": "nll_not_predictive", "whose": "paper", "figure": "Fig 11", "verdict": v, "regime": r,
+             "item_noise_only": False, "words": v}
+            for v, r in ((INCONCLUSIVE, "course scale (A)"), (INCONCLUSIVE, "course scale (A)"),
+                         (NOT_TESTABLE, "course scale (B)"))]
+    text = findings.verdict_summary(pd.DataFrame(rows))
+    assert "course scale (A)**, 2 row(s): 2 inconclusive" in text
+    assert "course scale (B)**, 1 row(s): 1 not testable here" in text

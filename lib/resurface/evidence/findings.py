@@ -260,7 +260,8 @@ def verdict_summary(table: pd.DataFrame, with_figure: bool = False, P: dict | No
         return "No registered claim could be tested with the runs of this profile."
     t = _annotated(table, P)
     out = []
-    for cid, g in t.groupby("claim_id", sort=False):
+    # one line per claim and regime: Figure 11's proxy rows are about two students' runs
+    for (cid, _), g in t.groupby([t["claim_id"], t["regime"].fillna("")], sort=False):
         c = CLAIMS.get(cid)
         owner = "The book's own claim" if g["whose"].iloc[0] == "book" else "The paper reports"
         text = c.text if c else cid
