@@ -314,6 +314,7 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
     # the name in the training run's key: the module's path before the stage packages, so that runs
     # stored before the move are found after it (test_layering/test_memorization pin it)
     wrapped.key_name = f"resurface.memorization.{wrapped.__qualname__}"
+    wrapped.base_extraction = Path(base_dir)  # the base's extraction folder (run_study reports it)
     return wrapped
 
 
@@ -404,7 +405,6 @@ def num_plantings(P: dict) -> int:
 def run_study(P: dict, store: Store | None = None) -> Study:
     """Pool -> base -> self-training corpora at every τ -> runs with the memorization hook, once per
     planting (see module)."""
-    from resurface.measures.attacks import extract
     from resurface.study.experiments import train_corpus
     from resurface.conditions import deltas
     from resurface import progress
@@ -428,10 +428,7 @@ def run_study(P: dict, store: Store | None = None) -> Study:
             df["subset"] = df["subset"] + p * P["num_subsets"]
             df["planting"] = p
             frames.append(df)
-        base_dir = extract(base, pool, prefix_tokens=P["prefix_tokens"], suffix_tokens=P["suffix_tokens"],
-                           batch_size=P["extract_batch_size"], device=P["device"], dtype="float32",
-                           allow_hub=_allow_hub(P), store=store, progress=False)
-        plantings.append(Planting(p, Path(pool), base, Path(base_dir), corpora))
+        plantings.append(Planting(p, Path(pool), base, hook.base_extraction, corpora))
     results = deltas(pd.concat(frames, ignore_index=True))
     first = plantings[0]
     return Study(results=results, pool=first.pool, base=first.base, base_extraction=first.base_extraction,
