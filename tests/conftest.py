@@ -6,6 +6,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tests compute in fp32 whatever the CPU (a machine with bf16 matrix units would otherwise choose bf16 for
+# `dtype: auto`), so their outcomes do not depend on the machine; tests of the bf16 path force it on.
+os.environ.setdefault("RESURFACE_CPU_BF16", "0")
 
 
 def _worker_threads() -> int | None:

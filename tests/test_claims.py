@@ -63,7 +63,7 @@ def test_the_regime_is_read_from_the_profile_parameters():
     P = profiles.load("course")
     s = claims.scale(P)
     assert s == (f"course scale (SmolLM2-135M-Instruct, {P['tokens_per_subset']:,} tokens per run, "
-                 f"{P['epochs']} epoch{'s' if P['epochs'] != 1 else ''})")
+                 f"{P['epochs']} epoch{'s' if P['epochs'] != 1 else ''}, {claims.precision(P)})")
     assert "Qwen2.5-0.5B, 5,000,000 tokens per run, 40 epochs" in claims.scale(profiles.load("paper"))
     assert claims.verdict_words(CONTRADICTS, "paper", s) == f"contradicts the paper's claim at {s}"
     assert claims.verdict_words(AGREES, "book", s) == f"agrees with the book's claim at {s}"

@@ -1,11 +1,59 @@
-"""Device and dtype choice: CUDA + bf16 when present, else CPU + fp32; overridable."""
+"""Device and dtype choice.
+
+``auto`` picks bf16 where the hardware multiplies bf16 natively: on CUDA, and on CPUs with bf16 matrix
+units (Intel AMX-BF16 or AVX512-BF16, read from ``/proc/cpuinfo`` at run time). Elsewhere it picks
+fp32, which is then the faster path. The precision forms that follow from it (``precision_plan``):
+training keeps fp32 master weights under bf16 autocast; scoring, NLL, sampling and extraction run a
+model held in bf16; log-softmax and the sampler's running sums stay in fp32/fp64 over upcast logits.
+``RESURFACE_CPU_BF16=0`` (or ``1``) overrides the CPU detection, e.g. to build the course in fp32 on a
+machine that has the units.
+"""
 
 from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
 
 from resurface.errors import DeviceError, ParameterError
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")  # either one runs bf16 matmuls natively
+CPU_BF16_ENV = "RESURFACE_CPU_BF16"
+
+
+def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
+    """The CPU feature flags of the first processor in ``/proc/cpuinfo`` (or of the text given)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            return frozenset()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return frozenset()
+
+
+def cpu_has_bf16_units(flags: frozenset[str] | set[str] | None = None) -> bool:
+    """True when the CPU multiplies bf16 in hardware (AMX-BF16 or AVX512-BF16).
+
+    ``RESURFACE_CPU_BF16`` = ``0``/``1`` forces the answer (tests, or fp32 on purpose)."""
+    forced = os.environ.get(CPU_BF16_ENV, "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    if forced:
+        raise ParameterError(CPU_BF16_ENV, f"environment value {forced!r}", "0, 1, or unset")
+    if flags is None:
+        flags = _detected_flags()
+    return any(f in flags for f in BF16_CPU_FLAGS)
+
+
+@lru_cache(maxsize=1)
+def _detected_flags() -> frozenset[str]:
+    return cpu_flags()
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -25,12 +73,71 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
-def resolve_dtype(dtype: str = "auto", device: str = "cpu"):
-    """Return a torch dtype: bf16 on CUDA and fp32 on CPU unless asked otherwise."""
-    import torch
+def auto_dtype_name(device: str = "cpu") -> str:
+    """What ``dtype='auto'`` means on ``device``: ``'bfloat16'`` on CUDA and on CPUs with bf16 units."""
+    if str(device).startswith("cuda"):
+        return "bfloat16"
+    return "bfloat16" if cpu_has_bf16_units() else "float32"
 
+
+def dtype_name(dtype: str = "auto", device: str = "cpu") -> str:
+    """The dtype's name with ``auto`` resolved for ``device`` (``float32``, ``bfloat16``, ...)."""
     if dtype not in DTYPES:
         raise ParameterError("dtype", f"unknown value {dtype!r}", ", ".join(DTYPES))
-    if dtype == "auto":
-        return torch.bfloat16 if str(device).startswith("cuda") else torch.float32
-    return getattr(torch, dtype)
+    return auto_dtype_name(device) if dtype == "auto" else dtype
+
+
+def resolve_dtype(dtype: str = "auto", device: str = "cpu"):
+    """Return the torch dtype a model is held in for scoring and sampling (see the module doc)."""
+    import torch
+
+    return getattr(torch, dtype_name(dtype, device))
+
+
+def dtype_key(dtype: str = "auto", device: str = "cpu") -> str:
+    """The value a store key records for ``dtype``: the setting itself where ``auto`` means what it
+    always meant (bf16 on CUDA, fp32 on a CPU without bf16 units), so those keys are unchanged, and
+    ``auto:bfloat16-cpu`` where ``auto`` chose the CPU's bf16 units, so that results computed in the
+    two precisions never share a key."""
+    name = dtype_name(dtype, device)
+    if dtype == "auto" and not str(device).startswith("cuda") and name == "bfloat16":
+        return "auto:bfloat16-cpu"
+    return dtype
+
+
+def mixed_precision(dtype: str = "auto", device: str = "cpu") -> str:
+    """accelerate's ``mixed_precision`` for training with ``dtype``: ``bf16`` autocast over fp32 master
+    weights where bf16 is chosen, else ``no``. fp16 needs loss scaling and is refused."""
+    if dtype == "float16":
+        raise ParameterError("dtype", "float16 mixed precision needs loss scaling and is not supported",
+                             "auto, float32, bfloat16")
+    return "bf16" if dtype_name(dtype, device) == "bfloat16" else "no"
+
+
+def precision_words(dtype: str = "auto", device: str = "cpu") -> str:
+    """A page's words for the precision: 'bf16 on the CPU's matrix units', 'fp32', 'bf16 on the GPU'."""
+    name = dtype_name(dtype, device)
+    if name == "float32":
+        return "fp32"
+    short = {"bfloat16": "bf16", "float16": "fp16"}[name]
+    if str(device).startswith("cuda"):
+        return f"{short} on the GPU"
+    return f"{short} on the CPU's matrix units" if cpu_has_bf16_units() else f"{short} on the CPU (emulated)"
+
+
+def hook_scoring_dtype(dtype: str = "auto", device: str = "auto") -> str:
+    """The dtype a training run's evaluation hook scores in, so a standalone score that is compared
+    with a hook's (a base model's extraction or probes) is computed in the same form: on a CPU the
+    chosen dtype (the hook gets a bf16 copy under bf16); on CUDA fp32, because the scorers switch the
+    training autocast off over fp32 weights."""
+    dev = resolve_device(device) if device == "auto" else str(device)
+    return "float32" if dev.startswith("cuda") else dtype_name(dtype, dev)
+
+
+def precision_fields(dtype: str = "auto", device: str = "auto") -> dict:
+    """Key fields for a stage whose config has no dtype of its own: empty where ``auto`` means what it
+    always meant (so those store keys are unchanged), ``{"precision": "bfloat16-cpu"}`` under the CPU's
+    bf16 units."""
+    dev = resolve_device(device) if device == "auto" else str(device)
+    key = dtype_key(dtype, dev)
+    return {"precision": key} if key != dtype or dtype not in ("auto", "float32") else {}

@@ -458,7 +458,7 @@ def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int
     """
     from resurface.artifacts import Store, canonical_json, environment_versions
     from resurface.evaluate.coursetasks import task_dir
-    from resurface.device import resolve_device
+    from resurface.device import dtype_key, resolve_device
     from resurface.models import load_model, local_path
 
     s = get_suite(suite)
@@ -476,7 +476,8 @@ def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int
                              ", ".join(n for n, x in SUITES.items() if x.offline))
     path = local_path(model_name, allow_hub=allow_hub)
     config = {"model": _model_identity(model_name, path), "suite": suite, "limit": limit, "seed": seed,
-              "dtype": dtype, "engine": engine, "batch_size": str(batch_size),
+              "dtype": dtype_key(dtype, resolve_device(device)) if engine == "hf" else dtype, "engine": engine,
+              "batch_size": str(batch_size),
               "tasks": [(t.task, t.num_fewshot) for t in s.tasks], "task_dir": task_dir().name,
               "device": resolve_device(device) if engine == "hf" else "cuda"}
 

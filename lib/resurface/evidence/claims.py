@@ -376,7 +376,7 @@ def model_key(figure: str) -> str:
 
 
 def scale(P: dict, model_key: str = "student", model: str | None = None) -> str:
-    """'course scale (SmolLM2-135M-Instruct, 1,024 tokens per run, 1 epoch)', from the parameters; the
+    """'course scale (SmolLM2-135M-Instruct, 1,024 tokens per run, 1 epoch, fp32)', from the parameters; the
     model is ``model`` (an alias) where given, else the parameter ``model_key`` names it."""
     model = model or P.get(model_key) or P.get("student", "?")
     tokens = int(P.get("tokens_per_subset", 0))
@@ -386,7 +386,20 @@ def scale(P: dict, model_key: str = "student", model: str | None = None) -> str:
         k = int(P.get("plantings", 1))
         planted = f" planted {'once' if k == 1 else f'{k} times'},"
     return (f"{P.get('profile', '?')} scale ({model_name(str(model))},{planted} {tokens:,} tokens per run, "
-            f"{epochs} epoch{'s' if epochs != 1 else ''})")
+            f"{epochs} epoch{'s' if epochs != 1 else ''}, {precision(P)})")
+
+
+def precision(P: dict) -> str:
+    """The compute precision the parameters choose on this machine: 'bf16 on the CPU's matrix units',
+    'fp32', 'bf16 on the GPU' (:func:`resurface.device.precision_words`)."""
+    from resurface.device import precision_words, resolve_device
+
+    device = str(P.get("device", "auto"))
+    try:
+        device = resolve_device(device)
+    except Exception:  # a page rendered where the run's device is absent: say what was asked
+        device = "cuda" if device.startswith("cuda") else "cpu"
+    return precision_words(str(P.get("dtype", "auto")), device)
 
 
 def regime(P: dict, figure: str, model: str | None = None) -> str:

@@ -236,12 +236,13 @@ def extract(model: str, pool: str | Path, *, prefix_tokens: int = 32, suffix_tok
 
     The folder holds ``scores.csv`` (one row per sequence, ``SCORE_COLUMNS``), ``summary.csv`` (tidy
     rows per group and domain, :func:`summarize`) and ``extract.json``. ``dtype`` defaults to float32
-    (the log-probs are fp32; METHODS.md c.9). Cached as stage ``extract`` (or written to ``out``).
+    (the log-probs are fp32; METHODS.md c.9); a base model's extraction that is compared with a training
+    hook's takes :func:`resurface.device.hook_scoring_dtype`. Cached as stage ``extract`` (or written to ``out``).
     """
     import pandas as pd
 
     from resurface.artifacts import run_stage
-    from resurface.device import DTYPES, resolve_device
+    from resurface.device import DTYPES, dtype_key, resolve_device
     from resurface.models import load_model, local_path
     from resurface.identity import key_name, model_identity
     from resurface.corpus.pools import pool_key, read_pool
@@ -258,7 +259,7 @@ def extract(model: str, pool: str | Path, *, prefix_tokens: int = 32, suffix_tok
     path = local_path(model, allow_hub=allow_hub)
     config = {"model": key_name(model), "model_identity": model_identity(model, path), "pool": pool_key(pool),
               "domains": sorted(domains) if domains else None, "prefix_tokens": prefix_tokens,
-              "suffix_tokens": suffix_tokens, "dtype": dtype, "device": "cuda" if dev.startswith("cuda") else "cpu",
+              "suffix_tokens": suffix_tokens, "dtype": dtype_key(dtype, dev), "device": "cuda" if dev.startswith("cuda") else "cpu",
               "tokenization": "first prefix+suffix tokens, no special tokens",
               "decision": "teacher-forced argmax == true token at every suffix position (= greedy extraction)"}
 

@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from resurface.artifacts import Store
+from resurface.device import dtype_key, hook_scoring_dtype, mixed_precision, resolve_device
 from resurface.errors import ParameterError, ResurfaceError
 
 PLANT_STAGE = "plant"
@@ -112,7 +113,6 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     sampled, instead of reciting its pool, which would leave the held-out self-training corpus empty.
     """
     from resurface.artifacts import run_stage
-    from resurface.device import resolve_device
     from resurface.models import load_model, local_path
     from resurface.identity import key_name, model_identity
     from resurface.corpus.pools import pool_key, read_pool
@@ -140,7 +140,7 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     config = {"model": key_name(model), "model_identity": model_identity(model, path), "pool": pool_key(pool),
               "epochs": epochs, "lr": float(lr), "block_size": block_size, "batch_size": batch_size,
               "warmup_ratio": float(warmup_ratio), "seed": seed, "device": "cuda" if cuda else "cpu",
-              "dtype": dtype, "layout": layout, "passes": "each pass its own seeded order; one epoch over the blocks or rows"}
+              "dtype": dtype_key(dtype, dev), "layout": layout, "passes": "each pass its own seeded order; one epoch over the blocks or rows"}
     inputs = [config["pool"]]
     if anchors is not None:
         from resurface.corpus.files import corpus_path, read_corpus
@@ -166,7 +166,7 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
             width = max(blocks.shape[1], anchor.shape[1])
             blocks = torch.cat([torch.nn.functional.pad(b, (0, width - b.shape[1]), value=PAD_LABEL)
                                 for b in (blocks, anchor)])
-        mp = {"auto": "bf16" if cuda else "no", "float32": "no", "bfloat16": "bf16"}.get(dtype, "no")
+        mp = mixed_precision(dtype, dev)
         res = train(m, tok, blocks, epochs=1, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
                     effective_batch=batch_size, seed=seed, progress=progress, device="auto" if cuda else "cpu",
                     mixed_precision=mp)
@@ -292,7 +292,7 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
     suite_hook = make_eval_hook([P["eval_suite"]], limit=P["eval_limit"] or None, seed=eval_seed)
     records = read_pool(pool)
     base_dir = extract(base, pool, prefix_tokens=prefix, suffix_tokens=suffix, batch_size=bs, device=P["device"],
-                       dtype="float32", allow_hub=_allow_hub(P), store=store)
+                       dtype=hook_scoring_dtype(P["dtype"], P["device"]), allow_hub=_allow_hub(P), store=store)
     base_scores = read_scores(base_dir)
 
     def hook(model, tokenizer, epoch: int) -> list[dict]:
@@ -307,7 +307,8 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
         "student_id": student_identity(base, _allow_hub(P))[1], "eval_suite": P["eval_suite"],
         "eval_limit": P["eval_limit"] or None, "seed": eval_seed, "pool": pool_key(pool),
         "prefix_tokens": prefix, "suffix_tokens": suffix, "base_extraction": Path(base_dir).name,
-        "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"], "dtype": P["dtype"]}
+        "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"],
+        "dtype": dtype_key(P["dtype"], resolve_device(P["device"]))}
     wrapped = _shared_base_eval(hook, store, {"memorization_hook": config})
     wrapped.__module__ = __name__
     wrapped.__qualname__ = f"memorization_hook[{make_key('memorization-hook', 1, config)}]"

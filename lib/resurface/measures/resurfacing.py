@@ -39,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from resurface.artifacts import Store
+from resurface.device import dtype_key, hook_scoring_dtype, mixed_precision, precision_fields, resolve_device
 from resurface.errors import ParameterError, ResurfaceError
 
 WORLD_STAGE, WORLD_VERSION = "skill-world", 1
@@ -160,10 +161,10 @@ def probe_eval(model: str, world: str | Path, P: dict, store: Store | None = Non
 
     path = local_path(model, allow_hub=_allow_hub(P))
     config = {"model": key_name(model), "identity": model_identity(model, path), "world": corpus_key(world),
-              "splits": list(SPLITS), "seed": P["seed"], "dtype": "float32"}
+              "splits": list(SPLITS), "seed": P["seed"], "dtype": hook_scoring_dtype(P["dtype"], "cpu")}
 
     def compute(work: Path) -> dict:
-        m, tok = load_model(str(path), device="cpu", dtype="float32")
+        m, tok = load_model(str(path), device="cpu", dtype=config["dtype"])  # the form the hooks score in
         items: list[dict] = []
         score_probes(m, tok, world, SPLITS, seed=P["seed"], run=str(model), items=items).to_csv(
             work / "results.csv", index=False)
@@ -244,12 +245,11 @@ def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: St
     from resurface.artifacts import run_stage
     from resurface.corpus.decontam import corpus_key
     from resurface.corpus.files import read_corpus
-    from resurface.device import resolve_device
     from resurface.evaluate.evaluation import write_items
     from resurface.evaluate.items_skill import SPLITS, score_probes
     from resurface.identity import key_name, model_identity
     from resurface.models import load_model, local_path
-    from resurface.train.training import train
+    from resurface.train.training import scoring_copy, train
 
     base_dir = probe_eval(P["student"], world, P, store)
     plant_dir = probe_eval(planted, world, P, store)
@@ -260,6 +260,7 @@ def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: St
               "lr": float(P["bury_lr"]), "max_epochs": P["bury_max_epochs"], "fraction": float(P["bury_fraction"]),
               "block_size": P["block_size"], "batch_size": P["batch_size"], "effective_batch": P["effective_batch"],
               "warmup_ratio": float(P["warmup_ratio"]), "seed": P["seed"], "device": "cuda" if cuda else "cpu",
+              **precision_fields(P["dtype"], "cuda" if cuda else "cpu"),
               "rule": "stop at the first burial epoch whose dev gap < fraction x the planted dev gap",
               "schedule": "each burial epoch: fresh replay blocks, its own warmup + cosine schedule"}
 
@@ -268,7 +269,10 @@ def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: St
         base_items, plant_items = probe_items_of(base_dir), probe_items_of(plant_dir)
         base = {s: split_mean(base_items, s) for s in SPLITS}
         planted_gap = split_mean(plant_items, "dev") - base["dev"]
-        model, tok = load_model(str(path), device="cpu", dtype="float32")
+        model, tok = load_model(str(path), device="cpu", dtype="float32")  # fp32 master weights
+        import torch
+
+        score_dtype = hook_scoring_dtype(P["dtype"], "cpu")
         texts = [r["text"] for r in read_corpus(replay)]
         epochs = burial_blocks(texts, tok, P["block_size"], P["bury_tokens"], P["bury_max_epochs"], P["seed"])
         full = {s: split_mean(plant_items, s) - base[s] for s in SPLITS}  # the planted gaps
@@ -279,9 +283,12 @@ def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: St
         for e, blocks in enumerate(epochs, start=1):
             train(model, tok, blocks, epochs=1, lr=P["bury_lr"], warmup_ratio=P["warmup_ratio"],
                   batch_size=P["batch_size"], effective_batch=P["effective_batch"], seed=P["seed"] + e,
-                  progress=False, device="auto" if cuda else "cpu", mixed_precision="bf16" if cuda else "no")
+                  progress=False, device="auto" if cuda else "cpu",
+                  mixed_precision=mixed_precision(P["dtype"], "cuda" if cuda else "cpu"))
             got: list[dict] = []
-            score_probes(model, tok, world, SPLITS, seed=P["seed"], run="bury", epoch=e, items=got)
+            scored = model if cuda or score_dtype == "float32" else scoring_copy(model, getattr(torch, score_dtype))
+            score_probes(scored, tok, world, SPLITS, seed=P["seed"], run="bury", epoch=e, items=got)
+            del scored
             items += got
             got = pd.DataFrame(got)
             for s in SPLITS:
@@ -364,7 +371,7 @@ def make_probe_hook(P: dict, student: str, world: str | Path, store: Store | Non
 
     hook.items = {}
     config = {"student_id": student_identity(student, _allow_hub(P))[1], "world": corpus_key(world),
-              "splits": ["test"], "seed": P["seed"], "dtype": P["dtype"],
+              "splits": ["test"], "seed": P["seed"], "dtype": dtype_key(P["dtype"], resolve_device(P["device"])),
               "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"]}
     wrapped = _shared_base_eval(hook, store, {"skill_probe_hook": config})
     wrapped.__module__ = __name__

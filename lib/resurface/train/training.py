@@ -24,10 +24,12 @@ on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
   global micro-batch of ``batch_size x num_processes`` consecutive blocks is split between the ranks;
   a short last one is completed with blocks from the start of the permutation (accelerate's
   ``even_batches`` rule), so each optimizer step sees the same blocks as on one device except there.
-- **Precision**: weights stay fp32 (master weights); on CUDA the forward pass runs under bf16
-  autocast (``mixed_precision="bf16"``), on CPU in fp32. Training the weights themselves in bf16 would
-  lose every update of a 1e-6 learning rate, so it is not offered; fp16 (which needs loss scaling) is
-  refused.
+- **Precision**: weights stay fp32 (master weights); where bf16 is chosen (CUDA, or a CPU with bf16
+  matrix units: :mod:`resurface.device`) the forward pass runs under bf16 autocast
+  (``mixed_precision="bf16"``), elsewhere in fp32. Training the weights themselves in bf16 would lose
+  every update of a 1e-6 learning rate, so it is not offered; fp16 (which needs loss scaling) is
+  refused. On a CPU under bf16, the evaluation hook scores a bf16 copy of the weights (the form every
+  standalone scorer uses there: :func:`scoring_copy`).
 - **Evaluation**: ``eval_hook(model, tokenizer, epoch)`` runs at epoch 0 (the base model, before any
   step) and after every epoch, on the main process; its rows are kept with an ``epoch`` column.
 - **Resume**: with a ``workdir``, the full state (weights, optimizer, scheduler, RNG states, results and
@@ -97,8 +99,29 @@ def _resolve_mixed_precision(mixed_precision: str, cuda: bool) -> str:
     _check("mixed_precision", mixed_precision in MIXED_PRECISION, f"got {mixed_precision!r}",
            ", ".join(MIXED_PRECISION))
     if mixed_precision == "auto":
-        return "bf16" if cuda else "no"
+        from resurface.device import mixed_precision as auto_mp
+
+        return auto_mp("auto", "cuda" if cuda else "cpu")
     return mixed_precision
+
+
+def scoring_copy(model, dtype):
+    """A copy of ``model`` held in ``dtype`` for scoring, in eval mode, without accelerate's autocast
+    wrapper and without the lm-eval wrappers cached on the original (they point at its weights)."""
+    import copy
+
+    cached = model.__dict__.pop("_resurface_hflm", None)
+    try:
+        clone = copy.deepcopy(model)
+    finally:
+        if cached is not None:
+            model.__dict__["_resurface_hflm"] = cached
+    clone.__dict__.pop("forward", None)  # accelerate's autocast wrapper: the class's forward again
+    clone.__dict__.pop("_original_forward", None)
+    for p in clone.parameters():
+        p.requires_grad_(False)
+        p.grad = None
+    return clone.to(dtype).eval()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,6 +305,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
 
     # ---- setup
     accelerator = _make_accelerator(cpu=not cuda, mixed_precision=mp)
+    bf16_scoring_copy = mp == "bf16" and accelerator.device.type == "cpu"
     main = accelerator.is_main_process
     nproc, rank = accelerator.num_processes, accelerator.process_index
     plan = plan_steps(n_blocks, batch_size, effective_batch, nproc)
@@ -331,10 +355,16 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     def evaluate(epoch: int) -> None:
         if eval_hook is not None:
             if main:
-                inner.eval()
-                with torch.no_grad(), accelerator.autocast():
-                    rows = eval_hook(inner, tokenizer, epoch)
-                inner.train()
+                if bf16_scoring_copy:  # CPU under bf16: score bf16 weights, as the standalone scorers do
+                    scored = scoring_copy(inner, torch.bfloat16)
+                    with torch.no_grad():
+                        rows = eval_hook(scored, tokenizer, epoch)
+                    del scored
+                else:
+                    inner.eval()
+                    with torch.no_grad(), accelerator.autocast():
+                        rows = eval_hook(inner, tokenizer, epoch)
+                    inner.train()
                 results.extend(_rows_from_hook(rows, epoch))
                 _write_epoch_items(eval_hook, epoch, workdir)
             accelerator.wait_for_everyone()
@@ -575,14 +605,14 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
 
     ``eval_suites`` are resolved by :func:`resurface.evaluate.evaluation.make_eval_hook`; ``eval_hook`` (a
     callable ``(model, tokenizer, epoch) -> rows``) replaces them, e.g. in tests. ``dtype`` is the compute
-    precision: auto (bf16 autocast on CUDA, fp32 on CPU), float32, or bfloat16 (autocast); weights are
-    always trained in fp32. ``run_name`` labels the rows (default: the artifact key) and is part of the
+    precision: auto (bf16 autocast where the hardware has bf16 units: CUDA, or a CPU with AMX-BF16 or
+    AVX512-BF16; else fp32), float32, or bfloat16 (autocast); weights are always trained in fp32. ``run_name`` labels the rows (default: the artifact key) and is part of the
     cache key when given. ``eval_engine`` scores ``eval_suites``: ``hf`` in this process, ``vllm`` (or
     ``hf-process``) from a checkpoint per epoch in a process of its own (:mod:`resurface.train.epocheval`;
     part of the cache key when not ``hf``).
     """
     from resurface.artifacts import Store, make_key
-    from resurface.device import DTYPES, resolve_device
+    from resurface.device import DTYPES, dtype_key, mixed_precision, resolve_device
 
     # ---- validation before any heavy work
     _validate_hparams(epochs, lr, warmup_ratio, weight_decay, 1.0, seed)
@@ -597,16 +627,14 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     _check("eval_limit", eval_limit is None or (_is_int(eval_limit) and eval_limit > 0), f"got {eval_limit!r}",
            "None or an integer > 0")
     _check("dtype", dtype in DTYPES, f"got {dtype!r}", ", ".join(DTYPES))
-    if dtype == "float16":
-        raise ParameterError("dtype", "float16 mixed precision needs loss scaling and is not supported",
-                             "auto, float32, bfloat16")
+    mixed_precision(dtype)  # fp16 refused before any heavy work
     _check("run_name", run_name is None or (isinstance(run_name, str) and bool(run_name)), f"got {run_name!r}",
            "None or a non-empty string")
     if eval_hook is not None and eval_suites:
         raise ParameterError("eval_hook", "give either eval_suites or eval_hook, not both", "one of them")
     dev = resolve_device(device)  # DeviceError when CUDA is asked for but absent
     dev_class = "cuda" if dev.startswith("cuda") else "cpu"
-    mp = {"auto": "bf16" if dev_class == "cuda" else "no", "float32": "no", "bfloat16": "bf16"}[dtype]
+    mp = mixed_precision(dtype, dev_class)
     world, rank = _world()
     grad_accum_steps(batch_size, effective_batch, world)
     if dev.startswith("cuda:") and world == 1:
@@ -653,7 +681,7 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     base_cfg = {  # the store's base-eval artifact: epoch 0, shared by every run of the student
         "student": key_name(student), "student_id": student_id, "eval_suites": eval_suites,
         "eval_limit": eval_limit,
-        "seed": seed, "dtype": dtype, "device": dev_class,
+        "seed": seed, "dtype": dtype_key(dtype, dev_class), "device": dev_class,
         **({"eval_engine": engine} if engine != "hf" else {})}
     if eval_suites:
         hook = _shared_base_eval(hook, store, base_cfg)

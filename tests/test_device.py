@@ -1,0 +1,125 @@
+"""The dtype choice: bf16 where the hardware multiplies bf16, fp32 elsewhere, and keys that follow it."""
+
+import pytest
+
+from resurface import device
+from resurface.errors import ParameterError
+
+AMX = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_tile amx_bf16\n"
+PLAIN = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f\n"
+
+
+def test_flags_are_read_from_cpuinfo_text():
+    assert {"amx_bf16", "avx512_bf16"} <= device.cpu_flags(AMX)
+    assert "amx_bf16" not in device.cpu_flags(PLAIN)
+    assert device.cpu_flags("no flags line here") == frozenset()
+
+
+@pytest.mark.parametrize("text, expected", [(AMX, True), (PLAIN, False),
+                                            ("flags : avx512_bf16\n", True), ("flags : amx_bf16\n", True)])
+def test_bf16_units_are_detected_by_flag(monkeypatch, text, expected):
+    monkeypatch.delenv(device.CPU_BF16_ENV, raising=False)
+    assert device.cpu_has_bf16_units(device.cpu_flags(text)) is expected
+
+
+def _force(monkeypatch, on: bool):
+    monkeypatch.setenv(device.CPU_BF16_ENV, "1" if on else "0")
+
+
+def test_auto_is_bf16_only_where_the_cpu_has_the_units(monkeypatch):
+    import torch
+
+    _force(monkeypatch, True)
+    assert device.resolve_dtype("auto", "cpu") is torch.bfloat16
+    assert device.mixed_precision("auto", "cpu") == "bf16"
+    assert device.precision_words("auto", "cpu") == "bf16 on the CPU's matrix units"
+    _force(monkeypatch, False)
+    assert device.resolve_dtype("auto", "cpu") is torch.float32
+    assert device.mixed_precision("auto", "cpu") == "no"
+    assert device.precision_words("auto", "cpu") == "fp32"
+    # CUDA is bf16 either way; an explicit setting always wins
+    assert device.auto_dtype_name("cuda") == "bfloat16" and device.precision_words("auto", "cuda") == "bf16 on the GPU"
+    _force(monkeypatch, True)
+    assert device.resolve_dtype("float32", "cpu") is torch.float32 and device.mixed_precision("float32", "cpu") == "no"
+
+
+def test_keys_change_only_where_auto_chose_the_cpu_units(monkeypatch):
+    _force(monkeypatch, False)
+    assert device.dtype_key("auto", "cpu") == "auto"  # fp32 machines keep their stores
+    assert device.precision_fields("auto", "cpu") == {}
+    _force(monkeypatch, True)
+    assert device.dtype_key("auto", "cpu") == "auto:bfloat16-cpu"
+    assert device.precision_fields("auto", "cpu") == {"precision": "auto:bfloat16-cpu"}
+    assert device.dtype_key("float32", "cpu") == "float32" and device.dtype_key("auto", "cuda") == "auto"
+    assert device.hook_scoring_dtype("auto", "cpu") == "bfloat16"
+    assert device.hook_scoring_dtype("auto", "cuda") == "float32"
+
+
+def test_bad_settings_are_named(monkeypatch):
+    monkeypatch.setenv(device.CPU_BF16_ENV, "yes")
+    with pytest.raises(ParameterError, match=device.CPU_BF16_ENV):
+        device.cpu_has_bf16_units()
+    monkeypatch.delenv(device.CPU_BF16_ENV)
+    with pytest.raises(ParameterError, match="float16"):
+        device.mixed_precision("float16", "cpu")
+    with pytest.raises(ParameterError, match="dtype"):
+        device.dtype_name("half", "cpu")
+
+
+def test_bf16_training_keeps_fp32_masters_and_scores_a_bf16_copy(monkeypatch):
+    """Forced on, a run trains fp32 weights under bf16 autocast, its hook scores a bf16 copy (never the
+    training weights), and its losses stay near the fp32 run's; forced off, everything is fp32."""
+    import torch
+
+    from resurface.models import load_model, load_tokenizer
+    from resurface.train import packing, training
+
+    tok = load_tokenizer("tiny-llama")
+    texts = [f"The quick brown fox number {i} jumps over the lazy dog by tree {i * 7}." for i in range(13)]
+    blocks = packing.pack_blocks(texts, tok, 16)
+    hp = dict(epochs=2, lr=3e-3, warmup_ratio=0.1, batch_size=4, effective_batch=8, seed=0, progress=False)
+
+    def run(on: bool):
+        _force(monkeypatch, on)
+        seen = []
+
+        def hook(model, tokenizer, epoch):
+            p = next(model.parameters())
+            seen.append((p.dtype, torch.is_autocast_enabled("cpu"), model.training))
+            with torch.no_grad():
+                value = model(input_ids=blocks[:2], labels=blocks[:2]).loss.float().item()
+            return [{"suite": "probe", "task": "t", "metric": "loss", "value": value, "stderr": None}]
+
+        model = load_model("tiny-llama", device="cpu", dtype="float32")[0]
+        res = training.train(model, tok, blocks, eval_hook=hook, **hp)
+        assert next(model.parameters()).dtype is torch.float32  # the master weights stay fp32
+        return res, seen
+
+    r16, seen16 = run(True)
+    r32, seen32 = run(False)
+    assert r16.summary["mixed_precision"] == "bf16" and r32.summary["mixed_precision"] == "no"
+    assert seen16 == [(torch.bfloat16, False, False)] * 3
+    assert seen32 == [(torch.float32, False, False)] * 3
+    l16, l32 = r16.losses["loss"].to_numpy(), r32.losses["loss"].to_numpy()
+    assert abs(l16 - l32).max() < 0.05 * abs(l32).max()  # bf16 rounding, not another run
+    hook16 = r16.results["value"].to_numpy()
+    assert hook16[-1] < hook16[0]  # the scored copy follows the training weights
+
+
+def test_scoring_copy_leaves_the_original_untouched():
+    import torch
+
+    from resurface.models import load_model
+    from resurface.train.training import scoring_copy
+
+    model = load_model("tiny-llama", device="cpu", dtype="float32")[0].train()
+    model.__dict__["_resurface_hflm"] = {"wrapper": object()}
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    copy = scoring_copy(model, torch.bfloat16)
+    assert next(copy.parameters()).dtype is torch.bfloat16 and not copy.training
+    assert "_resurface_hflm" not in copy.__dict__ and "_resurface_hflm" in model.__dict__
+    assert model.training and all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    x = torch.arange(12)[None, :]
+    with torch.no_grad():
+        a, b = model(x).logits, copy(x).logits.float()
+    assert torch.allclose(a, b, atol=0.1)
