@@ -1,0 +1,68 @@
+"""The course regime's rule (resurface.study.regime): fixed before the pilot, on seeds the book never uses."""
+
+import math
+
+from resurface.study import profiles, regime
+from resurface.study.regime import GridPoint, TaskResult
+
+
+def point(student="gemma3-270m", lr=3e-5, tokens=1024, epochs=1, replay=(-0.01, 0.01), base=-1.0,
+          mde=0.05, nll_hi=-0.01, seconds=30.0, tasks=("a", "b")) -> GridPoint:
+    return GridPoint(student, lr, tokens, epochs,
+                     tuple(TaskResult(t, base, replay[0], replay[1], mde) for t in tasks), nll_hi, seconds)
+
+
+def book_seeds() -> set[int]:
+    """Every seed a book run can take: each profile's and figure's ``seed``, ``eval_seed`` and the
+    offsets the stages add to them (burial epochs, plantings, subsets: under 1,000)."""
+    seeds = set()
+    for prof in profiles.PROFILES:
+        for fig in [None] + [f"fig{n:02d}" for n in range(1, 14)]:
+            try:
+                P = profiles.load(prof, fig)
+            except Exception:  # a figure a profile lacks
+                continue
+            for k, v in P.items():
+                if "seed" in k and isinstance(v, int):
+                    seeds.update(range(v, v + 1000))
+    return seeds
+
+
+def test_the_pilot_never_draws_the_books_seeds():
+    seeds = book_seeds()
+    assert 42 in seeds  # the reader found the book's seed
+    assert not set(regime.PILOT_SEEDS) & seeds
+    assert len(set(regime.PILOT_SEEDS)) == len(regime.PILOT_SEEDS)
+
+
+def test_a_point_qualifies_only_when_replay_stays_training_moves_and_it_fits():
+    ref = 30.0
+    assert regime.failures(point(), ref) == []
+    assert any("replay on a" in w for w in regime.failures(point(replay=(-0.2, -0.06)), ref))
+    # the margin is relative to the base's score: 5% of |base|
+    assert regime.failures(point(replay=(-0.049, 0.049), base=-1.0), ref) == []
+    assert regime.failures(point(replay=(-0.049, 0.049), base=-0.5), ref) != []
+    assert any("NLL" in w for w in regime.failures(point(nll_hi=0.002), ref))
+    assert any("costs" in w for w in regime.failures(point(seconds=61.0), ref))
+    assert regime.failures(point(tasks=()), ref) == ["no task measured", *regime.failures(point(tasks=()), ref)[1:]]
+
+
+def test_the_smallest_median_mde_wins_and_self_results_play_no_part():
+    pts = [point(lr=3e-4, replay=(-0.9, -0.5), mde=0.01),  # the sharpest, but replay wrecks the student
+           point(lr=1e-4, mde=0.04, seconds=40.0),
+           point(lr=3e-5, mde=0.03, seconds=50.0),
+           point(lr=1e-5, mde=0.03, seconds=20.0),  # ties on MDE: the cheaper wins
+           point(student="smollm2-135m", lr=3e-4, replay=(-0.3, -0.1))]
+    out = regime.choose(pts, {"gemma3-270m": 30.0, "smollm2-135m": 30.0})
+    assert out["gemma3-270m"].chosen.lr == 1e-5
+    assert out["smollm2-135m"].chosen is None and out["smollm2-135m"].reasons[(3e-4, 1024, 1)]
+    assert regime.main_student(out) == "gemma3-270m"
+    out = regime.choose([point(replay=(-0.9, -0.5))], {"gemma3-270m": 30.0})
+    assert out["gemma3-270m"].chosen is None and regime.main_student(out) == "smollm2-135m"
+    assert math.isinf(point(tasks=()).median_mde)
+
+
+def test_the_rule_text_states_every_threshold():
+    t = regime.RULE_TEXT
+    assert f"{regime.REPLAY_MARGIN_REL:.0%}" in t and f"{regime.BUDGET_RATIO:g}×" in t
+    assert "Self-versus-base results play no part" in t
