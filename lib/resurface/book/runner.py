@@ -266,6 +266,9 @@ def make_book(profile: str, only: str | None = None, overrides: dict | None = No
     from resurface.book.pilotreport import write_tables
 
     write_tables()
+    from resurface.book.regimereport import write_tables as write_regime_tables
+
+    write_regime_tables()
     write_methods_table()
     write_build_report(rows)
     write_estimate_table()

@@ -1,0 +1,68 @@
+"""Tables of the regime pilot (``benchmarks/pilot_regime.py``) for the page "Which dose does the course train?".
+
+The pilot's measurements live in ``benchmarks/pilot_regime.json``; :func:`write_tables` turns them into
+the markdown the page includes: the rule (fixed before the runs, :mod:`resurface.study.regime`), every
+grid point with replay's Δ, the held-out NLL shift, the projected MDE and the reasons it does or does not
+qualify, and the chosen point per student.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from resurface.evidence.claims import model_name
+from resurface.paths import generated_dir, repo_root
+
+REGIME_FILE = Path("benchmarks") / "pilot_regime.json"
+
+
+def _ci(d: dict) -> str:
+    return f"{d['estimate']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}]"
+
+
+def tables(report: dict) -> str:
+    """Markdown: the rule, the grid per student, the choice."""
+    out = [f"**The rule** (written in `resurface.study.regime` before the pilot ran): {report['rule']}", "",
+           f"Pilot seeds {', '.join(map(str, report['seeds']))} (the book uses none of them); "
+           f"{report.get('precision', '')}; {report['started']} to {report['finished']}.", ""]
+    students = list(dict.fromkeys(p["student"] for p in report["points"]))
+    for student in students:
+        pts = [p for p in report["points"] if p["student"] == student]
+        tasks = list(dict.fromkeys(t["task"] for p in pts for t in p["tasks"]))
+        choice = report["choices"].get(student, {})
+        reasons = choice.get("reasons", {})
+        out += [f"### {model_name(student)}", "",
+                "Replay's Δ against the base per task [95% CI]; the self runs' shift of held-out own-sample "
+                "NLL (nats/token); the median MDE of self − replay at the book's design; seconds per run.", "",
+                "| lr | tokens | epochs | " + " | ".join(f"replay `{t}`" for t in tasks)
+                + " | held-out NLL shift | median MDE | s/run | qualifies |",
+                "|---|---|---|" + "---|" * len(tasks) + "---|---|---|---|"]
+        for p in pts:
+            by = {t["task"]: t for t in p["tasks"]}
+            why = reasons.get(f"{p['lr']:g} x {p['tokens']} x {p['epochs']}", [])
+            cells = [_ci(by[t]["replay"]) if t in by else "" for t in tasks]
+            nll = _ci(p["heldout_nll_shift"]) if p.get("heldout_nll_shift") else "n/a"
+            out.append(f"| {p['lr']:g} | {p['tokens']:,} | {p['epochs']} | " + " | ".join(cells)
+                       + f" | {nll} | {p['median_mde']:.4f} | {p['run_seconds']:.0f} | "
+                       + ("yes" if not why else "no: " + "; ".join(why)) + " |")
+        chosen = choice.get("chosen")
+        out += ["", (f"**Chosen for {model_name(student)}:** lr {chosen['lr']:g}, {chosen['tokens']:,} tokens per "
+                     f"run, {chosen['epochs']} epoch(s) (median MDE {chosen['median_mde']:.4f})."
+                     if chosen else f"**No grid point qualifies for {model_name(student)}**: the book keeps its "
+                     "regime, and its pages state the damage."), ""]
+    out.append(f"**Main student by the rule:** {model_name(report['main_student'])}.")
+    return "\n".join(out)
+
+
+def write_tables(path: Path | None = None, source: Path | None = None) -> Path:
+    """Write the pilot's tables for the book (a note instead when the pilot has not been run)."""
+    source = Path(source or repo_root() / REGIME_FILE)
+    path = Path(path or generated_dir() / "regime_tables.md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not source.exists():
+        path.write_text(f"_The regime pilot has not been run in this checkout: `{REGIME_FILE}` is missing (see "
+                        "`benchmarks/pilot_regime.py`)._\n")
+        return path
+    path.write_text(tables(json.loads(source.read_text())) + "\n")
+    return path

@@ -1,0 +1,38 @@
+"""The regime page shows what the pilot measured: the rule, every point with its reasons, the choice."""
+
+import json
+
+from resurface.book import regimereport
+from resurface.study import regime
+
+
+def report() -> dict:
+    task = {"task": "rs_mc", "metric": "logp_gold_norm,none", "base": 0.4,
+            "replay": {"estimate": -0.004, "lo": -0.01, "hi": 0.002},
+            "self": {"estimate": 0.01, "lo": 0.0, "hi": 0.02}, "mde_book_design": 0.03}
+    pts = [{"student": "gemma3-270m", "lr": lr, "tokens": 1024, "epochs": 1, "tasks": [task],
+            "heldout_nll_shift": {"estimate": -0.05, "lo": -0.08, "hi": -0.02}, "run_seconds": 30.0,
+            "median_mde": 0.03} for lr in (3e-4, 3e-5)]
+    return {"rule": regime.RULE_TEXT, "seeds": list(regime.PILOT_SEEDS), "precision": "fp32",
+            "started": "2026-12-06 03:00:00", "finished": "2026-12-06 03:30:00", "points": pts,
+            "choices": {"gemma3-270m": {"chosen": {"lr": 3e-5, "tokens": 1024, "epochs": 1, "median_mde": 0.03},
+                                        "reasons": {"0.0003 x 1024 x 1": ["replay on rs_mc: too far"],
+                                                    "3e-05 x 1024 x 1": []}}},
+            "main_student": "gemma3-270m"}
+
+
+def test_tables_show_the_rule_every_point_and_the_choice():
+    md = regimereport.tables(report())
+    assert regime.RULE_TEXT in md
+    assert "| 0.0003 | 1,024 | 1 | -0.004 [-0.010, +0.002] |" in md and "no: replay on rs_mc: too far" in md
+    assert "| 3e-05 | 1,024 | 1 |" in md and "| yes |" in md
+    assert "**Chosen for Gemma-3-270M" in md and "lr 3e-05, 1,024 tokens" in md
+    assert "**Main student by the rule:** Gemma-3-270M" in md
+
+
+def test_a_missing_pilot_is_said_not_invented(tmp_path):
+    out = regimereport.write_tables(tmp_path / "t.md", tmp_path / "absent.json")
+    assert "has not been run" in out.read_text()
+    src = tmp_path / "pilot.json"
+    src.write_text(json.dumps(report()))
+    assert "Chosen for" in regimereport.write_tables(tmp_path / "u.md", src).read_text()
