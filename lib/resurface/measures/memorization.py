@@ -358,6 +358,7 @@ class Study:
     base_extraction: Path
     corpora: dict[str, Path] = field(default_factory=dict)
     plantings: list[Planting] = field(default_factory=list)
+    health: pd.DataFrame | None = None  # general held-out NLL of each planted base next to the model's own
 
     def held_out(self, ngram: int = 8) -> dict[str, dict[str, int]]:
         """:func:`pool_overlap` of every self-training corpus with its own planting's pool, summed over
@@ -433,7 +434,20 @@ def run_study(P: dict, store: Store | None = None) -> Study:
     results = deltas(pd.concat(frames, ignore_index=True))
     first = plantings[0]
     return Study(results=results, pool=first.pool, base=first.base, base_extraction=first.base_extraction,
-                 corpora=first.corpora, plantings=plantings)
+                 corpora=first.corpora, plantings=plantings, health=planted_health(P, plantings, store))
+
+
+def planted_health(P: dict, plantings: list[Planting], store: Store) -> pd.DataFrame | None:
+    """General held-out NLL of every planted base next to the unplanted model's (None without planting:
+    the paper's Pythia is the model itself)."""
+    if not P["plant_epochs"]:
+        return None
+    from resurface.measures.health import general_nll, heldout_english
+    from resurface.study.experiments import replay_corpus
+
+    heldout = heldout_english(P, replay_corpus(P, P["memorization_model"], store), store)
+    models = {f"planting {pl.index + 1}": pl.base for pl in plantings}
+    return general_nll(P, models, P["memorization_model"], heldout, store)
 
 
 def extraction_table(df: pd.DataFrame, metric: str = "extracted") -> pd.DataFrame:
