@@ -10,7 +10,8 @@ pilot's own seeds (:data:`resurface.study.regime.PILOT_SEEDS`, never the book's)
 (c) the minimum detectable self − replay effect the book's design (its subsets and items) would reach,
     from the point's variance components, and what a run costs.
 
-Then :func:`resurface.study.regime.choose` applies the rule fixed before the runs and the result, with
+After each point the measurements so far go to ``--out`` with ``"partial": true``. Then
+:func:`resurface.study.regime.choose` applies the rule fixed before the runs and the result, with
 every point's reasons, goes to ``--out`` (JSON), which the page "Which dose does the course train?"
 shows. Runs are cached in the artifact store (``RESURFACE_STORE``), so a killed pilot resumes::
 
@@ -158,6 +159,7 @@ def main() -> None:
                     report["points"].append(record)
                     if (lr, tokens, epochs) == (lrs[0], token_grid[0], epoch_grid[0]):
                         reference[student] = point.run_seconds
+                    Path(a.out).write_text(json.dumps({**report, "partial": True}, indent=2, default=float))
                     print(f"[pilot] {student} lr {lr:g} {tokens} tok {epochs} ep: median MDE "
                           f"{point.median_mde:.4f}, held-out NLL shift <= {point.nll_shift_hi:+.4f}, "
                           f"{point.run_seconds:.0f} s/run", flush=True)
@@ -171,6 +173,7 @@ def main() -> None:
     report["main_student"] = regime.main_student(choices)
     report["reference_seconds"] = reference
     report["finished"] = time.strftime("%F %T")
+    report["partial"] = False
     Path(a.out).write_text(json.dumps(report, indent=2, default=float))
     print(f"[pilot] wrote {a.out}", flush=True)
 

@@ -36,3 +36,10 @@ def test_a_missing_pilot_is_said_not_invented(tmp_path):
     src = tmp_path / "pilot.json"
     src.write_text(json.dumps(report()))
     assert "Chosen for" in regimereport.write_tables(tmp_path / "u.md", src).read_text()
+
+
+def test_a_partial_pilot_shows_its_points_and_applies_no_rule():
+    r = {**report(), "partial": True, "choices": {}}
+    md = regimereport.tables(r)
+    assert "| 3e-05 | 1,024 | 1 |" in md and "has not finished" in md
+    assert "Chosen for" not in md and "Main student" not in md

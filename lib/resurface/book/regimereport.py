@@ -47,11 +47,17 @@ def tables(report: dict) -> str:
                        + f" | {nll} | {p['median_mde']:.4f} | {p['run_seconds']:.0f} | "
                        + ("yes" if not why else "no: " + "; ".join(why)) + " |")
         chosen = choice.get("chosen")
+        if report.get("partial"):
+            continue
         out += ["", (f"**Chosen for {model_name(student)}:** lr {chosen['lr']:g}, {chosen['tokens']:,} tokens per "
                      f"run, {chosen['epochs']} epoch(s) (median MDE {chosen['median_mde']:.4f})."
                      if chosen else f"**No grid point qualifies for {model_name(student)}**: the book keeps its "
                      "regime, and its pages state the damage."), ""]
-    out.append(f"**Main student by the rule:** {model_name(report['main_student'])}.")
+    if report.get("partial"):
+        out.append("**The pilot has not finished:** the points above are the ones measured so far; the rule "
+                   "has not been applied.")
+    else:
+        out.append(f"**Main student by the rule:** {model_name(report['main_student'])}.")
     return "\n".join(out)
 
 
