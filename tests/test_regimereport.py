@@ -43,3 +43,4 @@ def test_a_partial_pilot_shows_its_points_and_applies_no_rule():
     md = regimereport.tables(r)
     assert "| 3e-05 | 1,024 | 1 |" in md and "has not finished" in md
     assert "Chosen for" not in md and "Main student" not in md
+    assert "| yes |" not in md and "not applied yet" in md

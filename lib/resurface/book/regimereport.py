@@ -45,7 +45,8 @@ def tables(report: dict) -> str:
             nll = _ci(p["heldout_nll_shift"]) if p.get("heldout_nll_shift") else "n/a"
             out.append(f"| {p['lr']:g} | {p['tokens']:,} | {p['epochs']} | " + " | ".join(cells)
                        + f" | {nll} | {p['median_mde']:.4f} | {p['run_seconds']:.0f} | "
-                       + ("yes" if not why else "no: " + "; ".join(why)) + " |")
+                       + ("not applied yet" if report.get("partial") else "yes" if not why else "no: " + "; ".join(why))
+                       + " |")
         chosen = choice.get("chosen")
         if report.get("partial"):
             continue
