@@ -227,7 +227,8 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
           max_grad_norm: float | None = 1.0, seed: int = 42, eval_hook: EvalHook | None = None,
           workdir: str | Path | None = None, save_checkpoints: bool = False, progress: bool = True,
           shuffle: bool = True, device: str = "auto", mixed_precision: str = "auto",
-          state_every_s: float | None = None, on_optimizer: Callable[[Any], None] | None = None) -> TrainResult:
+          state_every_s: float | None = None, on_optimizer: Callable[[Any], None] | None = None,
+          loss_chunk: int | None = None) -> TrainResult:
     """Fully fine-tune ``model`` (in place) on packed ``blocks`` with a causal LM loss.
 
     ``blocks``: LongTensor [n_blocks, block_size] from :func:`pack_blocks`, or one row per text from
@@ -241,7 +242,9 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     auto (bf16 on CUDA, none on CPU), no, or bf16. ``state_every_s``: the least work between two
     state saves (:func:`state_due`; default :func:`state_every_seconds`; 0 saves after every epoch).
     ``on_optimizer(optimizer)`` is called once the optimizer exists (the per-epoch evaluator moves its
-    state to host memory while it scores checkpoints on the training's GPU).
+    state to host memory while it scores checkpoints on the training's GPU). ``loss_chunk``: compute
+    the loss in chunks of this many tokens so the full logits never exist
+    (:class:`resurface.train.chunkedloss.ChunkedLossLM`); None: the model's own loss.
     Returns a :class:`TrainResult`; ``losses`` has one
     row per optimizer step (``seconds``: cumulative training time without evaluation and saving).
     """
@@ -293,8 +296,14 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     accelerator.wait_for_everyone()
 
     model.train()
+    if loss_chunk is not None:
+        from resurface.train.chunkedloss import ChunkedLossLM
+
+        model = ChunkedLossLM(model, loss_chunk)
     model = accelerator.prepare(model)
     inner = accelerator.unwrap_model(model)
+    if loss_chunk is not None:
+        inner = inner.lm
     optimizer = torch.optim.AdamW(_param_groups(inner, weight_decay), lr=lr, betas=(0.9, 0.999), eps=1e-8,
                                   weight_decay=weight_decay, fused=accelerator.device.type in ("cuda", "cpu"))
     sparse_tied = tiedgrad.sparse_pays(inner, accelerator.device.type, nproc)
@@ -306,7 +315,8 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     fingerprint = _fingerprint(blocks, epochs=epochs, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
                                effective_batch=effective_batch, weight_decay=weight_decay,
                                max_grad_norm=max_grad_norm, seed=seed, shuffle=shuffle,
-                               num_processes=nproc, mixed_precision=mp)
+                               num_processes=nproc, mixed_precision=mp,
+                               **({"loss_chunk": loss_chunk} if loss_chunk is not None else {}))
     done_epoch, step, tokens_seen, train_seconds = -1, 0, 0, 0.0
     results: list[dict] = []
     losses: list[dict] = []
@@ -487,6 +497,17 @@ def student_identity(student: str, allow_hub: bool = False) -> tuple[Path, str]:
     return path, identity_string(model_identity(student, path))
 
 
+def _vocab_size(model_path: Path) -> int | None:
+    """The vocabulary in a model folder's config.json (None when there is none to read)."""
+    try:
+        cfg = json.loads((Path(model_path) / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    cfg = {**cfg, **cfg["text_config"]} if isinstance(cfg.get("text_config"), dict) else cfg
+    v = cfg.get("vocab_size")
+    return v if isinstance(v, int) else None
+
+
 def _hook_name(hook) -> str:
     """How a custom eval hook is named in the run's artifact key: its ``key_name`` when it sets one (a
     name that survives moving its module), else ``module.qualname``."""
@@ -565,7 +586,8 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
               eval_limit: int | None = None, device: str = "auto", dtype: str = "auto",
               allow_hub: bool = False, save_checkpoints: bool = False, store=None,
               out: str | Path | None = None, run_name: str | None = None,
-              eval_hook: EvalHook | None = None, progress: bool = True, eval_engine: str = "hf") -> Path:
+              eval_hook: EvalHook | None = None, progress: bool = True, eval_engine: str = "hf",
+              loss_chunk: int | str | None = "auto") -> Path:
     """Train ``student`` on a corpus or subset folder, evaluating every epoch; return the artifact folder.
 
     The folder holds ``results.csv`` (tidy: run, epoch, suite, task, metric, value, stderr, ...),
@@ -579,7 +601,9 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     always trained in fp32. ``run_name`` labels the rows (default: the artifact key) and is part of the
     cache key when given. ``eval_engine`` scores ``eval_suites``: ``hf`` in this process, ``vllm`` (or
     ``hf-process``) from a checkpoint per epoch in a process of its own (:mod:`resurface.train.epocheval`;
-    part of the cache key when not ``hf``).
+    part of the cache key when not ``hf``). ``loss_chunk``: the chunked loss's tokens per chunk, None
+    for the model's own loss, or auto (on when a micro-batch's fp32 logits exceed 1 GiB;
+    :func:`resurface.train.chunkedloss.resolve_loss_chunk`); part of the cache key when on.
     """
     from resurface.artifacts import Store, make_key
     from resurface.device import DTYPES, resolve_device
@@ -642,6 +666,11 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     }
     if eval_hook is not None:
         config["eval_hook"] = _hook_name(eval_hook)
+    from resurface.train.chunkedloss import resolve_loss_chunk
+
+    loss_chunk = resolve_loss_chunk(loss_chunk, _vocab_size(model_path), block_size, batch_size)
+    if loss_chunk is not None:
+        config["loss_chunk"] = loss_chunk
     if run_name is not None:
         config["run_name"] = run_name
     if engine != "hf":  # vLLM's numbers differ slightly from the in-process path's
@@ -683,7 +712,8 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
                            max_grad_norm=1.0, seed=seed, eval_hook=evaluator.hook if evaluator else hook,
                            workdir=work, save_checkpoints=save_checkpoints and evaluator is None,
                            progress=progress, device="cpu" if dev_class == "cpu" else "auto", mixed_precision=mp,
-                           on_optimizer=evaluator.bind_optimizer if evaluator is not None else None)
+                           on_optimizer=evaluator.bind_optimizer if evaluator is not None else None,
+                           loss_chunk=loss_chunk)
             if evaluator is not None:
                 evaluator.mark_trained(result, model, tokenizer, final_model=save_checkpoints)
         if evaluator is not None:
