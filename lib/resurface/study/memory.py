@@ -6,7 +6,8 @@ micro-batch, the compute precision and the engine:
 
 - **state**: fp32 master weights, fp32 gradients and AdamW's two fp32 moments (16 bytes a parameter);
   the sharded engine (FSDP full shard) divides them by the number of ranks and adds the largest
-  layer gathered whole; under bf16 autocast, the bf16 weight copies that the forward pass keeps for
+  layer gathered whole; a tied embedding's two gradients (lookup and head) exist together until
+  autograd sums them; under bf16 autocast, the bf16 weight copies that the forward pass keeps for
   backward (2 bytes a parameter);
 - **activations**: the tensors a decoder layer saves for backward, per token: nine hidden-size
   tensors (the residual input and its norm, q/k/v after rotary and GQA expansion, the attention
@@ -14,8 +15,9 @@ micro-batch, the compute precision and the engine:
   intermediate-size tensors (four for a gated MLP: gate, its activation, up, their product; two for
   GPT-NeoX's), at the compute precision, with the fp32 residual stream and norms under autocast;
 - **logits**: without the chunked loss, ``micro_batch x block_size x vocab`` logits at the compute
-  precision, their fp32 upcast, the saved log-softmax and, in backward, two fp32 gradients of the
-  same size; with it, the same for one chunk of ``loss_chunk`` tokens only.
+  precision and their fp32 upcast in forward; in backward the saved fp32 log-softmax, its gradient
+  and the logits' fp32 gradient (and their bf16 gradient under autocast); with the chunked loss, the
+  same for one chunk of ``loss_chunk`` positions of every row of the micro-batch.
 
 :func:`peak_tensor_bytes` measures the peak of live tensor storage of a function on CPU (a torch
 dispatch mode counting every storage an operator returns until it is freed), so the estimate is
@@ -120,6 +122,8 @@ def training_bytes(cfg: dict, *, block_size: int, micro_batch: int, compute: str
         layer = (p - s.vocab * s.hidden * (1 if s.tied else 2)) // max(s.layers, 1)
         emb = s.vocab * s.hidden
         out["gathered layer + embeddings (fp32)"] = 4 * (2 * layer + emb) * 2  # params and their grads
+    if s.tied:  # the lookup's dense gradient of the shared matrix exists next to the head's until summed
+        out["tied embedding's second gradient (fp32)"] = 4 * s.vocab * s.hidden // shard
     if compute == "bf16":
         out["bf16 weight copies (autocast)"] = 2 * p // shard if engine == "fsdp" else 2 * p
     tokens = block_size * micro_batch
@@ -130,8 +134,10 @@ def training_bytes(cfg: dict, *, block_size: int, micro_batch: int, compute: str
     per_token_layer += (4 if s.gated_mlp else 2) * b * s.intermediate
     out["activations"] = s.layers * tokens * per_token_layer + 3 * 4 * tokens * s.hidden
     rows = tokens if loss_chunk is None else min(tokens, micro_batch * min(loss_chunk, block_size))
-    per_logit = (b + 4 + 4 + 4 + 4) if compute == "bf16" else (4 + 4 + 4 + 4)
-    out["logits" + ("" if loss_chunk is None else f" (chunks of {loss_chunk} tokens)")] = rows * s.vocab * per_logit
+    # backward of the loss: the saved fp32 log-softmax, its gradient, the logits' fp32 gradient, and
+    # under autocast the bf16 gradient
+    per_logit = (4 + 4 + 4 + 2) if compute == "bf16" else (4 + 4 + 4)
+    out["logits" + ("" if loss_chunk is None else f" (chunks of {loss_chunk} positions)")] = rows * s.vocab * per_logit
     return out
 
 
@@ -146,14 +152,16 @@ def fitting_plan(cfg: dict, gpu: int, *, block_size: int, micro_batch: int, comp
                  max_world: int = 8) -> tuple[str, dict[str, int]] | None:
     """The first change that brings a rank under ``gpu`` bytes, in the order a user should try them:
     the chunked loss, a smaller micro-batch (halving to 1), then the sharded engine on 2..``max_world``
-    GPUs (with the chunked loss and micro-batch 1). Returns (what to set, its estimate), or None."""
+    GPUs (with the chunked loss, the micro-batch halved as needed). Returns (what to set, its estimate), or None."""
     def total(**kw) -> dict[str, int]:
         args = dict(block_size=block_size, micro_batch=micro_batch, compute=compute, loss_chunk=loss_chunk,
                     engine=engine, params=params)
         args.update(kw)
         return training_bytes(cfg, **args)
 
-    chunk = loss_chunk or 1024
+    from resurface.train.chunkedloss import DEFAULT_CHUNK
+
+    chunk = loss_chunk or DEFAULT_CHUNK
     if loss_chunk is None:
         est = total(loss_chunk=chunk)
         if sum(est.values()) <= gpu:
@@ -166,10 +174,16 @@ def fitting_plan(cfg: dict, gpu: int, *, block_size: int, micro_batch: int, comp
             return (f"batch_size: {mb} (micro-batch; effective_batch unchanged, more accumulation) with "
                     f"loss_chunk: {chunk}"), est
     for w in range(2, max_world + 1):
-        est = total(loss_chunk=chunk, micro_batch=max(1, micro_batch), engine="fsdp", world=w)
-        if sum(est.values()) <= gpu:
-            return (f"train_engine: fsdp on {w} GPUs (`accelerate launch --num_processes {w}`; "
-                    f"the sharded engine, full shard) with loss_chunk: {chunk}"), est
+        mb = micro_batch
+        while True:
+            est = total(loss_chunk=chunk, micro_batch=mb, engine="fsdp", world=w)
+            if sum(est.values()) <= gpu:
+                return (f"train_engine: fsdp on {w} GPUs (`accelerate launch --num_processes {w}`; the sharded "
+                        f"engine, full shard) with loss_chunk: {chunk}"
+                        + (f" and batch_size: {mb}" if mb != micro_batch else "")), est
+            if mb == 1:
+                break
+            mb //= 2
     return None
 
 

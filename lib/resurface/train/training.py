@@ -243,7 +243,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     state saves (:func:`state_due`; default :func:`state_every_seconds`; 0 saves after every epoch).
     ``on_optimizer(optimizer)`` is called once the optimizer exists (the per-epoch evaluator moves its
     state to host memory while it scores checkpoints on the training's GPU). ``loss_chunk``: compute
-    the loss in chunks of this many tokens so the full logits never exist
+    the loss in chunks of this many positions (every row of the micro-batch) so the full logits never exist
     (:class:`resurface.train.chunkedloss.ChunkedLossLM`); None: the model's own loss.
     Returns a :class:`TrainResult`; ``losses`` has one
     row per optimizer step (``seconds``: cumulative training time without evaluation and saving).
@@ -601,7 +601,7 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     always trained in fp32. ``run_name`` labels the rows (default: the artifact key) and is part of the
     cache key when given. ``eval_engine`` scores ``eval_suites``: ``hf`` in this process, ``vllm`` (or
     ``hf-process``) from a checkpoint per epoch in a process of its own (:mod:`resurface.train.epocheval`;
-    part of the cache key when not ``hf``). ``loss_chunk``: the chunked loss's tokens per chunk, None
+    part of the cache key when not ``hf``). ``loss_chunk``: the chunked loss's positions per chunk, None
     for the model's own loss, or auto (on when a micro-batch's fp32 logits exceed 1 GiB;
     :func:`resurface.train.chunkedloss.resolve_loss_chunk`); part of the cache key when on.
     """
