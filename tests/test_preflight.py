@@ -269,3 +269,35 @@ def test_the_audit_needs_no_scorer_packages(tmp_path):
     fails = {r.check: r for r in _fails(run_checks("paper", "fig02", R, store=tmp_path))}
     assert {"package antlr4", "package math_verify", "package sympy"} <= set(fails)
     assert "lm-eval[math]" in fails["package antlr4"].fix and "fig02: eval_suite" in fails["package antlr4"].detail
+
+
+def test_the_replay_check_reads_the_runs_shuffled_stream(tmp_path, monkeypatch):
+    """A first shard in another language fails a check that reads the stream in order; the run reads
+    the shards in its seed's shuffled, interleaved order, and so does the check."""
+    import datasets
+
+    from resurface.corpus import replay
+
+    langs = ["French", "English", "English", "English"]
+
+    def gen(shards):
+        for s in shards:
+            for i in range(40):
+                yield {"text": f"document {s}-{i} " * 40, "language": langs[s], "shard": s}
+
+    def fake_load(name, config=None, split=None, streaming=False):
+        assert name == replay.COMMON_CORPUS_ID and streaming
+        return datasets.IterableDataset.from_generator(gen, gen_kwargs={"shards": list(range(4))})
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load)
+    in_order = list(fake_load(replay.COMMON_CORPUS_ID, split="train", streaming=True).take(20))
+    assert {r["language"] for r in in_order} == {"French"}  # what a check of the unshuffled stream saw
+    R = preflight.HubResolvers()
+    for seed in (0, 42):
+        run = {r["shard"] for r in replay.common_corpus_stream(seed, 10_000).take(20)}
+        checked = list(R.replay_rows(seed, 10_000, 20))
+        assert len(checked) == 20 and {r["shard"] for r in checked} == run  # the shards the run reads first
+    plan = preflight.build_plan("paper", "fig02")
+    rows = preflight.check_replay(plan, R, scan_rows=20)
+    assert all(r.status == OK for r in rows), rows
+    assert f"shuffled stream (seed {plan.params['fig02']['seed']})" in rows[-1].detail
