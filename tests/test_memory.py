@@ -51,7 +51,7 @@ def test_the_paper_student_counts_its_logits_and_the_named_fixes_fit():
     assert sum(full.values()) - sum(chunked.values()) > 25 * GIB
     assert sum(full.values()) > 40 * GIB > sum(chunked.values())
     what, est = fitting_plan(QWEN_05B, 40 * GIB, block_size=2048, micro_batch=8)
-    assert what.startswith("loss_chunk: 128") and est == chunked
+    assert "loss_chunk=128" in what and est == chunked
     what, est = fitting_plan(QWEN_05B, 32 * GIB, block_size=2048, micro_batch=8, loss_chunk=128)
     assert what.startswith("batch_size: 4") and sum(est.values()) <= 32 * GIB
     # a 7B student: state alone outgrows one 80 GB GPU; the sharded engine is the fix

@@ -165,7 +165,8 @@ def fitting_plan(cfg: dict, gpu: int, *, block_size: int, micro_batch: int, comp
     if loss_chunk is None:
         est = total(loss_chunk=chunk)
         if sum(est.values()) <= gpu:
-            return f"loss_chunk: {chunk} (the chunked loss; default in the paper profile)", est
+            return (f"the chunked loss: train_run(loss_chunk={chunk}) (loss_chunk: auto turns it on when a "
+                    "micro-batch's fp32 logits exceed 1 GiB)"), est
     mb = micro_batch
     while mb > 1:
         mb //= 2
