@@ -8,7 +8,8 @@ the ZeRO-3 layout the authors ran through DeepSpeed). The loop of :func:`resurfa
 is unchanged; this module supplies what differs:
 
 - :func:`shard_model`: ``fully_shard`` on every decoder layer (the model's ``_no_split_modules``),
-  then on the root; on one process nothing is sharded (the plain loop).
+  then on the root, which stays gathered between forward and backward (the chunked loss recomputes
+  the output head in backward); on one process nothing is sharded (the plain loop).
 - :class:`FullState`: the model's and optimizer's state gathered whole for the resumable training
   state (every rank takes part in the gather; the main process writes one file), and scattered back
   into the shards on resume, so a sharded run resumes on any number of ranks.
@@ -51,7 +52,9 @@ def shard_model(model, device):
                              "(_no_split_modules)", "train_engine: ddp")
     for layer in layers:
         fully_shard(layer, reshard_after_forward=True)
-    fully_shard(model, reshard_after_forward=True)
+    # the root (embeddings, final norm, output head) stays gathered from forward to backward: backward
+    # starts with it, and the chunked loss recomputes the head's logits there
+    fully_shard(model, reshard_after_forward=False)
     return model
 
 
