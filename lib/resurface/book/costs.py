@@ -83,23 +83,24 @@ TRANSFER: dict[str, float] = {
 }
 #: where each assumed constant comes from (the estimate prints one row per constant)
 SOURCES: dict[str, str] = {
-    "train": "assumed 30% MFU for a plain bf16 accelerate loop at 2,048-token blocks (typical of "
-             "unfused Hugging Face training of sub-2B models)",
-    "prefill": "assumed; log-likelihood batches are short and padded",
-    "decode": "assumed; small models decode at a rate their per-step overhead sets",
-    "decode_max_tokens_per_s": "assumed per-step overhead bound of the engine",
-    "process_start_s": "assumed: model load and CUDA-graph capture per evaluated epoch (vLLM about 90 s)",
-    "humaneval_program_s": "assumed: one sandboxed program (unshare + python -I start + tests)",
-    "decontam_corpus_s": "assumed from the CPU 8-gram audit's course timings, scaled to 20k samples",
-    "fingerprints_s": "assumed: downloading and hashing every split decontamination reads (METHODS.md c.2)",
-    "replay_stream_s": "assumed: Common Corpus streamed through a 10k shuffle buffer until 60k English documents",
-    "pile_stream_s": "assumed: the Pile streamed until 5,000 Enron emails (0.3% of documents)",
-    "sample_length_fraction": "assumed mean length of a BOS-only sample as a fraction of max_new_tokens",
-    "task_tokens": "assumed token lengths of each task's prompts and answers (TASKS), items from the test splits",
-    "hub_download_bytes_per_s": "assumed 100 MB/s from the Hugging Face Hub (its CDN; often faster on a data "
-                                "centre link, slower behind a proxy)",
-    "disk_bytes_per_s": "assumed 1 GB/s local NVMe for a checkpoint's write and vLLM's read",
-    "host_link_bytes_per_s": "assumed 20 GB/s device-host copies of the fp32 training state (16 bytes a parameter)",
+    "train": "assumed (no measurement yet): plain accelerate loop, bf16 autocast, 2,048-token blocks",
+    "prefill": "assumed (no measurement yet): log-likelihood requests, NLL scoring, embeddings",
+    "decode": "assumed (no measurement yet): generation, sampling and generate_until tasks",
+    "decode_max_tokens_per_s": "assumed (no measurement yet): the engine's per-step overhead bound",
+    "process_start_s": "assumed (no measurement yet): loading the checkpoint (and vLLM's CUDA-graph capture) "
+                       "once per evaluated epoch",
+    "humaneval_program_s": "assumed (no measurement yet): one sandboxed program (unshare + python -I + tests)",
+    "decontam_corpus_s": "assumed (no measurement yet): the 8-gram audit of one 20k-sample corpus on the CPU",
+    "fingerprints_s": "assumed (no measurement yet): downloading and hashing every split decontamination reads",
+    "replay_stream_s": "assumed (no measurement yet): Common Corpus streamed until 60k English documents",
+    "pile_stream_s": "assumed (no measurement yet): the Pile streamed until 5,000 Enron emails (0.3% of documents)",
+    "sample_length_fraction": "assumed (no measurement yet): mean BOS-only sample length / max_new_tokens",
+    "task_tokens": "assumed: token lengths of each task's prompts and answers (TASKS); item counts are the "
+                   "test splits' sizes",
+    "hub_download_bytes_per_s": "assumed: 100 MB/s from the Hugging Face Hub (faster on a data-centre link, "
+                                "slower behind a proxy)",
+    "disk_bytes_per_s": "assumed: 1 GB/s local NVMe, a checkpoint written and read back by the scorer",
+    "host_link_bytes_per_s": "assumed: 20 GB/s device-host copies of the training state (16 bytes a parameter)",
 }
 
 #: total parameters of the models the profiles name (config.json of each Hub model)
