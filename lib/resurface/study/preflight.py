@@ -124,10 +124,21 @@ class Resolvers:
 
     def task_problems(self, suite: str) -> list[str]:
         """lm-eval task names and metric keys of ``suite`` against lm-eval's task index (offline: the
-        index is the YAML files inside the installed lm-eval)."""
+        index is the YAML files inside the installed lm-eval). The folders of the suite's task
+        families are indexed first (a second); only when that leaves a problem is the whole index
+        (~14k YAML files, seconds of CPU) asked, so a FAIL always comes from the full index."""
+        from resurface.evaluate.suites import check_suite, get_suite
+
+        s = get_suite(suite)
+        quick = None if s.offline else _family_task_manager(tuple(s.task_names))
+        if quick is not None and not check_suite(s, quick):
+            return []
+        return self._full_index_problems(s)
+
+    def _full_index_problems(self, s) -> list[str]:
         from resurface.evaluate.suites import check_suite
 
-        return check_suite(suite)
+        return check_suite(s)
 
     def free_bytes(self, path: Path) -> int:
         p = Path(path).absolute()
@@ -231,11 +242,11 @@ class HubResolvers(Resolvers):
         except Exception as exc:
             raise ResolveError(_first_line(exc)) from None
 
-    def task_problems(self, suite: str) -> list[str]:
+    def _full_index_problems(self, s) -> list[str]:
         from resurface.evaluate.suites import check_suite
         from resurface.evaluate.taskindex import get_task_manager
 
-        return check_suite(suite, get_task_manager(offline=False))
+        return check_suite(s, get_task_manager(offline=False))
 
 
 class FixtureResolvers(Resolvers):
@@ -297,6 +308,37 @@ class FixtureResolvers(Resolvers):
 
     def gpu_bytes(self) -> int | None:
         return self.gpu
+
+
+_FAMILY_MANAGERS: dict[tuple[str, ...], Any] = {}
+
+
+def _family_task_manager(tasks: tuple[str, ...]):
+    """A TaskManager over the project's tasks, lm-eval's ``benchmarks`` groups and the lm-eval folders named
+    after ``tasks``' families (``arc_challenge`` -> ``tasks/arc``: the longest ``_``-prefix that is a
+    folder); None without lm-eval."""
+    try:
+        import lm_eval
+        from lm_eval.tasks import TaskManager
+    except ImportError:
+        return None
+    from resurface.evaluate.coursetasks import task_dir
+
+    root = Path(lm_eval.__file__).parent / "tasks"
+    folders = {str(root / "benchmarks")} if (root / "benchmarks").is_dir() else set()  # groups such as minerva_math
+    for t in tasks:
+        parts = t.split("_")
+        for k in range(len(parts), 0, -1):
+            if (root / "_".join(parts[:k])).is_dir():
+                folders.add(str(root / "_".join(parts[:k])))
+                break
+    key = tuple(sorted(folders))
+    if key not in _FAMILY_MANAGERS:
+        from resurface.quiet import quiet_logger
+
+        with quiet_logger("lm_eval.tasks._index"):  # a tag that two family folders both declare
+            _FAMILY_MANAGERS[key] = TaskManager(include_path=[str(task_dir()), *key], include_defaults=False)
+    return _FAMILY_MANAGERS[key]
 
 
 def _first_line(exc: Exception) -> str:
