@@ -181,7 +181,9 @@ def build_parser() -> _Parser:
                    help="answer from recorded schemas in this folder instead of the Hub (tests/fixtures/preflight)")
     p["figures"].add_argument("--check", action="store_true",
                               help="run the preflight (`resurface check`) for these figures and exit (no GPU time)")
-    p["figures"].add_argument("--fixtures", default=None, help=argparse.SUPPRESS)
+    p["figures"].add_argument("--fixtures", default=None,
+                              help="with --check: answer from recorded schemas in this folder instead of the Hub "
+                                   "(tests/fixtures/preflight)")
     p["figures"].add_argument("--estimate", action="store_true",
                               help="print the estimated H100 GPU-hours of each figure and exit (runs nothing)")
     return parser
@@ -199,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     module, func, _ = COMMANDS[args.command]
+    if args.command == "figures" and getattr(args, "fixtures", None) and not getattr(args, "check", False):
+        print("resurface figures: error: --fixtures answers the preflight's questions: use it with --check",
+              file=sys.stderr)
+        return 2
     if args.command == "figures" and getattr(args, "check", False):
         module, func = COMMANDS["check"][:2]
     try:

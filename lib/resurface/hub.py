@@ -6,6 +6,9 @@ Nothing here is called in the `smoke` or `course` profiles; those never touch th
 from __future__ import annotations
 
 import os
+import threading
+import urllib.error
+import urllib.request
 
 from resurface.errors import HubUnavailableError
 
@@ -19,6 +22,52 @@ def hub_offline() -> bool:
     """True when the environment forbids Hub access (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE)."""
     return any(os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
                for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+#: what every "the Hub cannot be reached" message says, so that a user sees the three usual causes
+UNREACHABLE = "the Hugging Face Hub cannot be reached (offline, proxy, or HF_ENDPOINT)"
+
+
+def hub_endpoint() -> str:
+    """The Hub address this process would use: HF_ENDPOINT when set, else huggingface.co."""
+    return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+
+
+def unreachable_fix() -> str:
+    """What to do when :func:`probe_hub` fails: the three causes, each with its repair."""
+    return (f"connect to the network; behind a proxy export HTTPS_PROXY; check HF_ENDPOINT "
+            f"(now {hub_endpoint()}); or unset HF_HUB_OFFLINE. To check the plan without the Hub: "
+            "`resurface check --fixtures tests/fixtures/preflight`. " + _COURSE_HINT)
+
+
+def probe_hub(timeout: float = 5.0) -> str | None:
+    """One request to the Hub's API with a hard ``timeout`` (DNS included); None when it answers.
+
+    Otherwise a short reason (offline mode, refused, timed out, proxy error, HTTP 5xx). Any HTTP
+    answer below 500 (even 401) means the Hub is reachable: access to one repo is checked per repo.
+    """
+    if hub_offline():
+        return "Hub access is off (HF_HUB_OFFLINE=1 or TRANSFORMERS_OFFLINE=1)"
+    url = f"{hub_endpoint()}/api/models?limit=1"
+    answer: list[str | None] = []
+
+    def ask() -> None:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout):
+                answer.append(None)
+        except urllib.error.HTTPError as exc:
+            answer.append(None if exc.code < 500 else f"{url} answered HTTP {exc.code}")
+        except Exception as exc:  # URLError (refused, DNS), timeouts, proxy and TLS errors
+            reason = getattr(exc, "reason", None) or exc
+            answer.append(f"{url}: {str(reason).strip() or type(exc).__name__}")
+
+    # getaddrinfo ignores the socket timeout: bound the whole request from outside
+    t = threading.Thread(target=ask, daemon=True)
+    t.start()
+    t.join(timeout + 1.0)
+    if not answer:
+        return f"{url}: no answer within {timeout:g} s"
+    return answer[0]
 
 
 def resolve_repo(repo_id: str, repo_type: str = "model", revision: str | None = None,
@@ -40,6 +89,10 @@ def resolve_repo(repo_id: str, repo_type: str = "model", revision: str | None = 
             f"{kind} '{repo_id}' is not in the local Hugging Face cache and Hub access is off "
             f"(HF_HUB_OFFLINE=1). Run once with Hub access (unset HF_HUB_OFFLINE; gated models "
             f"also need `hf auth login`), or copy the snapshot into HF_HOME. {_COURSE_HINT}")
+    problem = probe_hub(min(timeout, 5.0))
+    if problem is not None:
+        raise HubUnavailableError(f"{kind} '{repo_id}' is not in the local Hugging Face cache and "
+                                  f"{UNREACHABLE}: {problem}. Fix: {unreachable_fix()}")
     check_reachable(repo_id, repo_type=repo_type, revision=revision, timeout=timeout)
     return snapshot_download(repo_id, repo_type=repo_type, revision=revision)
 

@@ -75,6 +75,33 @@ EMBED_ITEM_TOKENS = 200
 #: mean generated length of a BOS-only sample as a fraction of max_new_tokens (assumed)
 SAMPLE_LENGTH_FRACTION = 0.8
 MEASURED_FILE = Path("benchmarks") / "gpu_measured.json"
+#: moving weights rather than computing with them (bytes/s); ALL ASSUMED (sources: :data:`SOURCES`)
+TRANSFER: dict[str, float] = {
+    "hub_download_bytes_per_s": 100e6,  # one bf16 snapshot per model from the Hub, once
+    "disk_bytes_per_s": 1.0e9,  # writing a bf16 checkpoint, and vLLM reading it back
+    "host_link_bytes_per_s": 20e9,  # the training state to host memory and back (PCIe 4/5 x16, pinned)
+}
+#: where each assumed constant comes from (the estimate prints one row per constant)
+SOURCES: dict[str, str] = {
+    "train": "assumed (no measurement yet): plain accelerate loop, bf16 autocast, 2,048-token blocks",
+    "prefill": "assumed (no measurement yet): log-likelihood requests, NLL scoring, embeddings",
+    "decode": "assumed (no measurement yet): generation, sampling and generate_until tasks",
+    "decode_max_tokens_per_s": "assumed (no measurement yet): the engine's per-step overhead bound",
+    "process_start_s": "assumed (no measurement yet): loading the checkpoint (and vLLM's CUDA-graph capture) "
+                       "once per evaluated epoch",
+    "humaneval_program_s": "assumed (no measurement yet): one sandboxed program (unshare + python -I + tests)",
+    "decontam_corpus_s": "assumed (no measurement yet): the 8-gram audit of one 20k-sample corpus on the CPU",
+    "fingerprints_s": "assumed (no measurement yet): downloading and hashing every split decontamination reads",
+    "replay_stream_s": "assumed (no measurement yet): Common Corpus streamed until 60k English documents",
+    "pile_stream_s": "assumed (no measurement yet): the Pile streamed until 5,000 Enron emails (0.3% of documents)",
+    "sample_length_fraction": "assumed (no measurement yet): mean BOS-only sample length / max_new_tokens",
+    "task_tokens": "assumed: token lengths of each task's prompts and answers (TASKS); item counts are the "
+                   "test splits' sizes",
+    "hub_download_bytes_per_s": "assumed: 100 MB/s from the Hugging Face Hub (faster on a data-centre link, "
+                                "slower behind a proxy)",
+    "disk_bytes_per_s": "assumed: 1 GB/s local NVMe, a checkpoint written and read back by the scorer",
+    "host_link_bytes_per_s": "assumed: 20 GB/s device-host copies of the training state (16 bytes a parameter)",
+}
 
 #: total parameters of the models the profiles name (config.json of each Hub model)
 PARAMS: dict[str, float] = {
@@ -468,6 +495,62 @@ def estimate(profile: str = "paper", measured_file: Path | None = None,
     return rows + [total], status
 
 
+def device_label(got: dict | None = None) -> str:
+    """What the hours are hours of: the H100 peak the rates are fractions of, and the device the
+    measured rates (if any) came from."""
+    got = measured() if got is None else got
+    peak = f"{H100_PEAK / 1e12:,.0f} TFLOP/s bf16 peak of an H100 SXM"
+    dev = got.get("device")
+    if not dev or not got.get("throughput"):
+        return f"one H100 (utilisations assumed, as fractions of the {peak})"
+    when = f", {got['measured_at']}" if got.get("measured_at") else ""
+    note = (" (an H200 has the same bf16 peak and faster memory: memory-bound decoding may be slower on an "
+            "H100)" if "H200" in dev else "")
+    return f"one GPU at the {peak}; the measured utilisations come from an {dev}{when}{note}"
+
+
+def transfer_hours(profile: str = "paper", overrides: dict | None = None, rows: list[dict] | None = None,
+                   measured_file: Path | None = None) -> dict[str, float]:
+    """Hours spent moving weights: each model's bf16 download once, and per evaluated epoch of a
+    checkpoint engine (vllm, hf-process) a bf16 checkpoint written and read back plus the training
+    state (16 bytes a parameter) to host memory and back. All rates assumed (:data:`TRANSFER`)."""
+    from resurface.paths import figure_notebooks
+    from resurface.study import profiles
+
+    rows = rows if rows is not None else estimate(profile, measured_file, overrides)[0]
+    models: set[str] = set()
+    trips = 0.0
+    runs = {r["figure"]: r["new_runs"] for r in rows}
+    for fig in figure_notebooks():
+        P = profiles.resolve(profile, fig, overrides or {})
+        for k in ("student", "second_student", "memorization_model", "embedder"):
+            if P.get(k) in PARAMS:
+                models.add(P[k])
+        models.update(m for m in (P.get("sources") or {}).values() if m in PARAMS)
+        if P.get("eval_engine", "hf") in ("vllm", "hf-process") and fig not in ("fig07", "fig08"):
+            student = P["second_student"] if fig in ("fig03", "fig10") else P["student"]
+            n = PARAMS.get(student, 0.0)
+            per_epoch = (2 * 2 * n / TRANSFER["disk_bytes_per_s"]) + (2 * 16 * n / TRANSFER["host_link_bytes_per_s"])
+            trips += runs.get(fig, 0) * P.get("epochs", 0) * per_epoch
+    download = sum(2 * PARAMS[m] for m in models) / TRANSFER["hub_download_bytes_per_s"]
+    return {"model downloads": download / 3600, "checkpoint round trips": trips / 3600}
+
+
+def assumptions(measured_file: Path | None = None) -> list[tuple[str, str, str]]:
+    """(constant, value, source) for every constant of the estimate that no measurement replaced."""
+    got = measured(measured_file).get("throughput", {})
+    out = []
+    for activity, engines in THROUGHPUT.items():
+        for engine, value in engines.items():
+            if not isinstance((got.get(activity) or {}).get(engine), (int, float)):
+                out.append((f"THROUGHPUT[{activity}][{engine}]", f"{value:g}", SOURCES[activity]))
+    out += [(f"OTHER[{k}]", f"{v:g} s", SOURCES[k]) for k, v in OTHER.items()]
+    out += [(f"TRANSFER[{k}]", f"{v:.3g}", SOURCES[k]) for k, v in TRANSFER.items()]
+    out += [("SAMPLE_LENGTH_FRACTION", f"{SAMPLE_LENGTH_FRACTION:g}", SOURCES["sample_length_fraction"]),
+            ("TASKS (token lengths)", f"{len(TASKS)} tasks", SOURCES["task_tokens"])]
+    return out
+
+
 def _h(v) -> str:
     return "" if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:.1f}")
 
@@ -485,7 +568,13 @@ def markdown_table(profile: str = "paper", measured_file: Path | None = None, ov
                      + " | ".join(_h(r[k + "_h"]) for k in KINDS) + " |")
     P = {**__import__("resurface.study.profiles", fromlist=["load"]).load(profile), **(overrides or {})}
     given = "".join(f" `-p {k} {v}`" for k, v in (overrides or {}).items())
-    lines += ["", f"Estimated H100 GPU-hours, profile `{profile}`{given} (evaluation engine `{P.get('eval_engine', 'hf')}`); "
+    moves = transfer_hours(profile, overrides, rows, measured_file)
+    total = next(r for r in rows if r["figure"] == "total")["new_h"]
+    for name, h in moves.items():
+        lines.append(f"| + {name} (assumed rates) | | | {_h(h)} | | | | | |")
+    lines.append(f"| **total with transfers** | | | {_h(total + sum(moves.values()))} | | | | | |")
+    lines += ["", f"Hours on {device_label(measured(measured_file))}.", "",
+              f"Estimated GPU-hours, profile `{profile}`{given} (evaluation engine `{P.get('eval_engine', 'hf')}`); "
               f"throughputs **{status}** (`resurface.book.costs.THROUGHPUT`"
               + (", `benchmarks/gpu_measured.json`" if status != "assumed" else "") + "). *Alone*: everything the "
               "figure needs with an empty store; *new*: what it adds in the book's run order (the columns "
@@ -506,6 +595,8 @@ def markdown_table(profile: str = "paper", measured_file: Path | None = None, ov
               f"{OTHER['decontam_corpus_s']:.0f} s per corpus + {OTHER['fingerprints_s']:.0f} s of fingerprints, Common "
               f"Corpus and Pile streaming {OTHER['replay_stream_s'] / 3600:.1f} h each, the benchmark items' embeddings "
               "at the prefill rate). The *other* hours are wall-clock hours in which the GPU waits, counted in the total."]
+    lines += ["", "| assumed constant | value | source |", "|---|---|---|"]
+    lines += [f"| `{k}` | {v} | {src} |" for k, v, src in assumptions(measured_file)]
     return "\n".join(lines) + "\n"
 
 

@@ -310,6 +310,20 @@ def _token_counter(tokenizer):
     return count, f"tokenizer {name_or_identity(name)}"  # a folder by its content, never its path
 
 
+def common_corpus_stream(seed: int, shuffle_buffer: int = 10_000):
+    """Common Corpus's train split as the replay reads it: streamed, with datasets' seeded shuffle
+    (which permutes the order of the parquet shards by ``seed`` and draws rows through a buffer of
+    ``shuffle_buffer``; read in stream order, one collection would dominate). The shard order depends
+    on ``seed`` only, so a smaller buffer reads the same shards first: the preflight's replay check
+    streams its rows from here with the run's seed."""
+    from datasets import load_dataset
+
+    stream = load_dataset(COMMON_CORPUS_ID, split="train", streaming=True)
+    if shuffle_buffer > 1:
+        stream = stream.shuffle(seed=seed, buffer_size=shuffle_buffer)
+    return stream
+
+
 def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokenizer=None, store=None,
                  allow_hub: bool = False, language: str | None = "English", shuffle_buffer: int = 10_000,
                  out: str | Path | None = None, language_column: str = LANGUAGE_COLUMN,
@@ -364,13 +378,7 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
             source_desc = ("docstrings of the Python standard library (modules, public classes, "
                            "functions, methods), deduplicated, seeded shuffle")
         else:
-            from datasets import load_dataset
-
-            stream = load_dataset(COMMON_CORPUS_ID, split="train", streaming=True)
-            if shuffle_buffer > 1:
-                # datasets' streaming shuffle also permutes the parquet shards and interleaves several
-                # of them into the buffer; read in stream order, one collection would dominate.
-                stream = stream.shuffle(seed=seed, buffer_size=shuffle_buffer)
+            stream = common_corpus_stream(seed, shuffle_buffer)
             docs = read_common_corpus(stream, max_docs=max_docs, min_chars=min_chars, seed=seed,
                                       language=language, shuffle_buffer=0, progress=True,
                                       language_column=language_column, max_unmatched_rows=max_unmatched_rows)

@@ -129,7 +129,8 @@ def train_corpus(P: dict, name: str, student: str, corpus: Path, source: str | N
                         eval_limit=P["eval_limit"] or None,
                         device=P["device"], dtype=P["dtype"], allow_hub=allow_hub(P),
                         save_checkpoints=P["save_checkpoints"], store=store,
-                        eval_engine=P.get("eval_engine", "hf"))
+                        eval_engine=P.get("eval_engine", "hf"), loss_chunk=P.get("loss_chunk", "auto"),
+                        train_engine=P.get("train_engine", "ddp"))
         df = pd.read_csv(Path(run) / "results.csv")
         df["condition"], df["subset"], df["student"] = name, i, student
         df["source"] = source or "replay"

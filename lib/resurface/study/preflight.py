@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 
 from resurface.errors import ParameterError
 
-OK, FAIL, WARN = "ok", "FAIL", "warn"
+OK, FAIL, WARN, NOT_CHECKED = "ok", "FAIL", "warn", "not checked"
 FIGURES = tuple(f"fig{i:02d}" for i in range(1, 13))
 GIB = 1024 ** 3
 
@@ -69,7 +69,7 @@ class Check:
     """One row of the table."""
 
     check: str
-    status: str  # OK, FAIL or WARN
+    status: str  # OK, FAIL, WARN or NOT_CHECKED
     detail: str = ""
     fix: str = ""
 
@@ -83,10 +83,19 @@ class Resolvers:
     """What the check asks the outside world. Subclasses: :class:`HubResolvers` (live),
     :class:`FixtureResolvers` (recorded, offline)."""
 
+    def hub_problem(self) -> str | None:
+        """None when the Hub answers; else why not (asked once, before any per-row Hub call)."""
+        return None
+
     def model(self, repo_id: str) -> dict:
         """``{"gated": False | "auto" | "manual", "config": {...}, "tokenizer": bool, "params": int}``;
         ResolveError when the repo is missing or unreachable."""
         raise NotImplementedError
+
+    def cached_model(self, repo_id: str) -> dict | None:
+        """What this machine's Hugging Face cache knows of a model (``{"config": {...}}``), without the
+        network; None when it holds no config.json."""
+        return None
 
     def has_token(self) -> bool:
         raise NotImplementedError
@@ -99,6 +108,12 @@ class Resolvers:
         """Up to ``n`` streamed rows; ResolveError for a missing id, config or split."""
         raise NotImplementedError
 
+    def replay_rows(self, seed: int, shuffle_buffer: int, n: int) -> Iterator[dict]:
+        """Up to ``n`` rows of Common Corpus in the order the replay reads them (its seeded shuffle)."""
+        from resurface.corpus.replay import COMMON_CORPUS_ID
+
+        return self.dataset_rows(COMMON_CORPUS_ID, None, "train", n)
+
     def package(self, name: str) -> bool:
         return importlib.util.find_spec(name) is not None
 
@@ -109,10 +124,21 @@ class Resolvers:
 
     def task_problems(self, suite: str) -> list[str]:
         """lm-eval task names and metric keys of ``suite`` against lm-eval's task index (offline: the
-        index is the YAML files inside the installed lm-eval)."""
+        index is the YAML files inside the installed lm-eval). The folders of the suite's task
+        families are indexed first (a second); only when that leaves a problem is the whole index
+        (~14k YAML files, seconds of CPU) asked, so a FAIL always comes from the full index."""
+        from resurface.evaluate.suites import check_suite, get_suite
+
+        s = get_suite(suite)
+        quick = None if s.offline else _family_task_manager(tuple(s.task_names))
+        if quick is not None and not check_suite(s, quick):
+            return []
+        return self._full_index_problems(s)
+
+    def _full_index_problems(self, s) -> list[str]:
         from resurface.evaluate.suites import check_suite
 
-        return check_suite(suite)
+        return check_suite(s)
 
     def free_bytes(self, path: Path) -> int:
         p = Path(path).absolute()
@@ -135,8 +161,27 @@ class HubResolvers(Resolvers):
     """The live answers: the Hugging Face Hub (metadata and two small files per model), ``datasets``
     streaming (a handful of rows per split), lm-eval's installed task index, this machine."""
 
-    def __init__(self, timeout: float = 20.0):
-        self.timeout = timeout
+    def __init__(self, timeout: float = 20.0, probe_timeout: float = 5.0):
+        self.timeout, self.probe_timeout = timeout, probe_timeout
+        self._problem: list[str | None] = []
+
+    def hub_problem(self) -> str | None:
+        from resurface.hub import probe_hub
+
+        if not self._problem:
+            self._problem.append(probe_hub(self.probe_timeout))
+        return self._problem[0]
+
+    def cached_model(self, repo_id: str) -> dict | None:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            path = try_to_load_from_cache(repo_id, "config.json")
+            if not isinstance(path, str):
+                return None
+            return {"config": json.loads(Path(path).read_text())}
+        except Exception:
+            return None
 
     def model(self, repo_id: str) -> dict:
         from huggingface_hub import HfApi, hf_hub_download
@@ -187,11 +232,21 @@ class HubResolvers(Resolvers):
             raise ResolveError(_first_line(exc)) from None
         return iter(rows)
 
-    def task_problems(self, suite: str) -> list[str]:
+    def replay_rows(self, seed: int, shuffle_buffer: int, n: int) -> Iterator[dict]:
+        from itertools import islice
+
+        from resurface.corpus.replay import common_corpus_stream
+
+        try:  # the run's seed, hence its shard order; a buffer no larger than the rows read
+            return iter(list(islice(iter(common_corpus_stream(seed, min(shuffle_buffer, n))), n)))
+        except Exception as exc:
+            raise ResolveError(_first_line(exc)) from None
+
+    def _full_index_problems(self, s) -> list[str]:
         from resurface.evaluate.suites import check_suite
         from resurface.evaluate.taskindex import get_task_manager
 
-        return check_suite(suite, get_task_manager(offline=False))
+        return check_suite(s, get_task_manager(offline=False))
 
 
 class FixtureResolvers(Resolvers):
@@ -200,13 +255,21 @@ class FixtureResolvers(Resolvers):
 
     def __init__(self, folder: str | Path, *, token: bool = True, packages: dict[str, bool] | None = None,
                  free: int = 2 * 1024 ** 4, gpu: int | None = 80 * GIB, sandbox: str = "namespaces",
-                 granted: Iterable[str] | None = None, tasks: dict[str, list[str]] | None = None):
+                 granted: Iterable[str] | None = None, tasks: dict[str, list[str]] | None = None,
+                 hub_problem: str | None = None, cached: Iterable[str] = ()):
         folder = Path(folder)
         self.models = json.loads((folder / "models.json").read_text())["models"]
         self.datasets = json.loads((folder / "datasets.json").read_text())["datasets"]
         self.token, self.packages, self.free, self.gpu = token, dict(packages or {}), free, gpu
         self.sandbox, self.tasks = sandbox, tasks
+        self.problem, self.cached = hub_problem, set(cached)
         self.granted = set(granted) if granted is not None else {k for k, v in self.models.items() if v.get("gated")}
+
+    def hub_problem(self) -> str | None:
+        return self.problem
+
+    def cached_model(self, repo_id: str) -> dict | None:
+        return {"config": self.models[repo_id]["config"]} if repo_id in self.cached else None
 
     def model(self, repo_id: str) -> dict:
         if repo_id not in self.models:
@@ -245,6 +308,37 @@ class FixtureResolvers(Resolvers):
 
     def gpu_bytes(self) -> int | None:
         return self.gpu
+
+
+_FAMILY_MANAGERS: dict[tuple[str, ...], Any] = {}
+
+
+def _family_task_manager(tasks: tuple[str, ...]):
+    """A TaskManager over the project's tasks, lm-eval's ``benchmarks`` groups and the lm-eval folders named
+    after ``tasks``' families (``arc_challenge`` -> ``tasks/arc``: the longest ``_``-prefix that is a
+    folder); None without lm-eval."""
+    try:
+        import lm_eval
+        from lm_eval.tasks import TaskManager
+    except ImportError:
+        return None
+    from resurface.evaluate.coursetasks import task_dir
+
+    root = Path(lm_eval.__file__).parent / "tasks"
+    folders = {str(root / "benchmarks")} if (root / "benchmarks").is_dir() else set()  # groups such as minerva_math
+    for t in tasks:
+        parts = t.split("_")
+        for k in range(len(parts), 0, -1):
+            if (root / "_".join(parts[:k])).is_dir():
+                folders.add(str(root / "_".join(parts[:k])))
+                break
+    key = tuple(sorted(folders))
+    if key not in _FAMILY_MANAGERS:
+        from resurface.quiet import quiet_logger
+
+        with quiet_logger("lm_eval.tasks._index"):  # a tag that two family folders both declare
+            _FAMILY_MANAGERS[key] = TaskManager(include_path=[str(task_dir()), *key], include_defaults=False)
+    return _FAMILY_MANAGERS[key]
 
 
 def _first_line(exc: Exception) -> str:
@@ -291,6 +385,8 @@ class Plan:
     eval_engines: set[str] = field(default_factory=set)
     trains: list[tuple[str, str]] = field(default_factory=list)  # (fig, student)
     corpora: set[tuple[str, float]] = field(default_factory=set)  # (source, temperature)
+    configs: dict[str, dict] = field(default_factory=dict)  # model name -> config.json (as resolved)
+    hub_down: str | None = None  # why the Hub cannot be reached; None when it answered
 
 
 def build_plan(profile: str, only=None) -> Plan:
@@ -331,7 +427,7 @@ def build_plan(profile: str, only=None) -> Plan:
                     plan.trains.append((fig, s))
         if need.get("replay") and P.get("replay"):
             plan.replay = {"name": P["replay"], "language": P.get("replay_language", "English"),
-                           "column": P.get("replay_language_column", "language")}
+                           "column": P.get("replay_language_column", "language"), "seed": P.get("seed", 0)}
         if need.get("pool") and P.get("pool"):
             plan.pool = {"source": P["pool"], "domains": list(P.get("pool_domains") or []),
                          "layout": P.get("pool_layout", "mixed")}
@@ -343,18 +439,17 @@ def build_plan(profile: str, only=None) -> Plan:
 # ------------------------------------------------------------------------------------------ the checks
 def _config_params(cfg: dict) -> int | None:
     """Parameters of a decoder from its config.json (embeddings + layers; within a few % of the truth)."""
-    try:
-        h, n, v = int(cfg["hidden_size"]), int(cfg["num_hidden_layers"]), int(cfg["vocab_size"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    inter = int(cfg.get("intermediate_size") or 4 * h)
-    heads = int(cfg.get("num_attention_heads") or 1)
-    kv = int(cfg.get("num_key_value_heads") or heads)
-    head_dim = int(cfg.get("head_dim") or h // heads)
-    attn = h * heads * head_dim * 2 + h * kv * head_dim * 2
-    mlp = (3 if cfg.get("model_type") != "gpt_neox" else 2) * h * inter
-    emb = v * h * (1 if cfg.get("tie_word_embeddings") else 2)
-    return emb + n * (attn + mlp)
+    from resurface.study.memory import config_params
+
+    return config_params(cfg)
+
+
+def _hub_row_skipped(label: str, plan: Plan, what: str = "") -> Check:
+    """A Hub row left unasked because the reachability probe failed (the first row says why)."""
+    from resurface.hub import UNREACHABLE
+
+    return Check(label, NOT_CHECKED, f"not checked: {UNREACHABLE}" + (f" ({what})" if what else ""),
+                 "see the first row (Hugging Face Hub)")
 
 
 def check_models(plan: Plan, R: Resolvers) -> tuple[list[Check], dict[str, int]]:
@@ -367,6 +462,17 @@ def check_models(plan: Plan, R: Resolvers) -> tuple[list[Check], dict[str, int]]
         if hub is None:
             rows.append(Check(label, OK, f"offline alias or local folder ({where})"))
             continue
+        if plan.hub_down is not None:
+            cached = R.cached_model(hub)
+            cfg = (cached or {}).get("config") or {}
+            params = _config_params(cfg)
+            if params:
+                sizes[name] = params
+                plan.configs[name] = cfg
+            known = (f"config.json from the local cache: {cfg.get('model_type')}, {params / 1e9:.2f}B params; "
+                     if params else "not in the local cache, size unknown; ")
+            rows.append(_hub_row_skipped(label, plan, known + "id, access and tokenizer unchecked; " + where))
+            continue
         try:
             info = R.model(hub)
         except ResolveError as exc:
@@ -378,6 +484,8 @@ def check_models(plan: Plan, R: Resolvers) -> tuple[list[Check], dict[str, int]]
         params = info.get("params") or _config_params(cfg)
         if params:
             sizes[name] = int(params)
+        if cfg:
+            plan.configs[name] = cfg
         if info.get("gated"):
             token = R.has_token() if token is None else token
             if not token:
@@ -452,6 +560,9 @@ def check_benchmarks(plan: Plan, R: Resolvers) -> list[Check]:
                     continue
                 done.add(key)
                 label = f"dataset {src.dataset}" + (f" [{config}]" if config else "") + f" {split}"
+                if plan.hub_down is not None:
+                    rows.append(_hub_row_skipped(label, plan, task))
+                    continue
                 fix = (f"the dataset id/config/split of {task} in resurface.evaluate.suites.BENCHMARK_SOURCES "
                        "(METHODS.md c.2)")
                 try:
@@ -470,8 +581,10 @@ def check_replay(plan: Plan, R: Resolvers, scan_rows: int = 2000) -> list[Check]
     if r is None or r["name"] != "common-corpus":
         return [] if r is None else [Check(f"replay {r['name']}", OK, "offline")]
     label = f"dataset {COMMON_CORPUS_ID} train (replay)"
+    if plan.hub_down is not None:
+        return [_hub_row_skipped(label, plan)]
     try:
-        rows = list(R.dataset_rows(COMMON_CORPUS_ID, None, "train", scan_rows))
+        rows = list(R.replay_rows(r["seed"], 10_000, scan_rows))
     except ResolveError as exc:
         return [Check(label, FAIL, str(exc), "check network access, or replay: stdlib-docs (offline)")]
     if not rows:
@@ -492,10 +605,12 @@ def check_replay(plan: Plan, R: Resolvers, scan_rows: int = 2000) -> list[Check]
 
         seen = ", ".join(f"{v!r}" for v, _ in Counter(values).most_common(6))
         out.append(Check(label + f": {r['column']} == {r['language']!r}", FAIL,
-                         f"none of {len(rows)} streamed rows matches; values seen: {seen}",
+                         f"none of the first {len(rows)} rows of the run's shuffled stream (seed {r['seed']}) "
+                         f"matches; values seen: {seen}",
                          f"set replay_language to one of the values seen (notebooks/params/{plan.profile}/_common.yaml)"))
     else:
-        out.append(Check(label + f": {r['column']} == {r['language']!r}", OK, f"{hits} of {len(rows)} streamed rows"))
+        out.append(Check(label + f": {r['column']} == {r['language']!r}", OK,
+                         f"{hits} of the first {len(rows)} rows of the run's shuffled stream (seed {r['seed']})"))
     return out
 
 
@@ -515,6 +630,9 @@ def check_pool(plan: Plan, R: Resolvers, scan_rows: int = 2000) -> list[Check]:
                      "" if ok else "pip install zstandard==0.25.0 (a dependency in pyproject.toml)"))
     configs = p["domains"] if p["layout"] == "by-domain" else [None]
     for config in configs:
+        if plan.hub_down is not None:
+            out.append(_hub_row_skipped(label + (f" [{config}]" if config else ""), plan))
+            continue
         try:
             rows = list(R.dataset_rows(p["source"], config, "train", scan_rows))
         except ResolveError as exc:
@@ -556,6 +674,85 @@ def check_tasks(plan: Plan, R: Resolvers) -> list[Check]:
     return out
 
 
+#: scorer packages of lm-eval tasks, by task-name prefix: needed only by a figure that scores the task
+SCORER_PACKAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "minerva_math": (("math_verify", "math-verify"), ("sympy", "sympy"), ("antlr4", "antlr4-python3-runtime")),
+}
+
+
+def figure_packages(fig: str, P: dict) -> dict[str, tuple[str, str]]:
+    """Packages a figure needs beyond the plan-wide ones (module -> (why, fix)): the scorers of the
+    suites it evaluates with. A suite named only for decontamination (the Figures 7-8 audit's
+    fingerprints) reads benchmark text, not scores, so it needs no scorer."""
+    from resurface.evaluate.suites import get_suite
+
+    out: dict[str, tuple[str, str]] = {}
+    for pname in NEEDS[fig].get("suites", ()):
+        if not P.get(pname):
+            continue
+        for task in get_suite(P[pname]).task_names:
+            for prefix, mods in SCORER_PACKAGES.items():
+                if task.startswith(prefix):
+                    for mod, _pkg in mods:
+                        out.setdefault(mod, (f"lm-eval {prefix} scoring ({fig}: {pname} {P[pname]})",
+                                             "pip install 'lm-eval[math]==0.4.13'"))
+    return out
+
+
+def _train_shape(fig: str, P: dict) -> tuple[int, int]:
+    """(block size, micro-batch) of a figure's training: the memorization plantings use their own."""
+    if fig in ("fig07", "fig08") and P.get("plant_block_size"):
+        return int(P["plant_block_size"]), int(P.get("plant_batch_size") or P.get("batch_size") or 1)
+    return int(P.get("block_size") or 0), int(P.get("batch_size") or 1)
+
+
+def check_context(plan: Plan) -> list[Check]:
+    """Block size (training) and max_new_tokens (sampling) against each model's maximum positions."""
+    from resurface.study.memory import max_positions
+
+    out, seen = [], set()
+    sampled = {m for m, _ in plan.corpora}
+    for fig in plan.figures:
+        P = plan.params[fig]
+        trained = {s for f, s in plan.trains if f == fig}
+        for model in sorted(trained | (sampled & {v for v in _fig_models(fig, P)})):
+            cfg = plan.configs.get(model)
+            uses = []
+            if model in trained:
+                name = "plant_block_size" if fig in ("fig07", "fig08") and P.get("plant_block_size") else "block_size"
+                uses.append((name, _train_shape(fig, P)[0], "training"))
+            if model in sampled and P.get("max_new_tokens"):
+                uses.append(("max_new_tokens", int(P["max_new_tokens"]), "sampling"))
+            for pname, value, stage in uses:
+                key = (model, pname, value)
+                if key in seen:
+                    continue
+                seen.add(key)
+                label = f"context {model}: {pname} {value}"
+                limit = max_positions(cfg) if cfg else None
+                if limit is None:
+                    why = ("the Hub cannot be reached and the cache has no config.json" if plan.hub_down
+                           else "its config states no maximum positions")
+                    out.append(Check(label, NOT_CHECKED if plan.hub_down else WARN,
+                                     f"not checked: {why} ({fig}, {stage})", "" if plan.hub_down else
+                                     "check the model card's context length"))
+                elif value > limit:
+                    out.append(Check(label, FAIL, f"{value} > the model's {limit} positions ({fig}, {stage})",
+                                     f"set {pname} <= {limit} (notebooks/params/{plan.profile}/; "
+                                     f"{'_memorization.yaml or ' if fig in ('fig07', 'fig08') else ''}_common.yaml)"))
+                else:
+                    out.append(Check(label, OK, f"within the model's {limit} positions ({fig}, {stage})"))
+    return out
+
+
+def _fig_models(fig: str, P: dict) -> list[str]:
+    out = []
+    for k in NEEDS[fig].get("models", ()):
+        v = P.get(k)
+        out += list(v.values()) if isinstance(v, dict) else ([v] if v and k != "embedder" else [])
+    return out
+
+
 def check_packages(plan: Plan, R: Resolvers) -> list[Check]:
     from resurface.evaluate.suites import get_suite
 
@@ -567,9 +764,9 @@ def check_packages(plan: Plan, R: Resolvers) -> list[Check]:
     if "vllm" in plan.eval_engines:
         need["vllm"] = ("eval_engine vllm" + (" and sample_engine vllm" if "vllm" in need else ""), vllm_fix)
     suites = set(plan.suites) | set(plan.decontam_suites)
-    if any(t.startswith("minerva_math") for s in suites for t in get_suite(s).task_names):
-        for mod, pkg in (("math_verify", "math-verify"), ("sympy", "sympy"), ("antlr4", "antlr4-python3-runtime")):
-            need[mod] = ("lm-eval minerva_math", "pip install 'lm-eval[math]==0.4.13'")
+    for fig in plan.figures:
+        for mod, why_fix in figure_packages(fig, plan.params[fig]).items():
+            need.setdefault(mod, why_fix)
     if "embedder" in {u.split(": ")[1] for us in plan.models.values() for u in us}:
         need["sentence_transformers"] = ("Fig 4 embedder", "pip install sentence-transformers==6.2.0")
     if plan.trains:
@@ -621,11 +818,17 @@ def check_disk(plan: Plan, R: Resolvers, sizes: dict[str, int], store: Path | No
     parts = plan_disk_bytes(plan, sizes)
     need = sum(parts.values())
     free = R.free_bytes(where)
-    detail = (f"needs about {human_bytes(need)} ("
+    unknown = sorted(m for m in plan.models if m not in sizes and _hub_id(m) is not None)
+    detail = (f"needs {'at least' if unknown else 'about'} {human_bytes(need)} ("
               + ", ".join(f"{k} {human_bytes(v)}" for k, v in parts.items() if v) + f"); {human_bytes(free)} free")
+    if unknown:
+        detail += f"; not counted: the sizes of {', '.join(unknown)} are unknown (their rows above say why)"
+    fix = "free space, or point RESURFACE_STORE (and HF_HOME for the downloads) at a larger disk"
     if free < need:
-        return [Check(f"disk at {where}", FAIL, detail,
-                      "free space, or point RESURFACE_STORE (and HF_HOME for the downloads) at a larger disk")]
+        return [Check(f"disk at {where}", FAIL, detail, fix)]
+    if unknown:
+        return [Check(f"disk at {where}", NOT_CHECKED if plan.hub_down else WARN, detail,
+                      "rerun where the Hub can be reached" if plan.hub_down else fix)]
     return [Check(f"disk at {where}", OK, detail)]
 
 
@@ -633,18 +836,40 @@ def stage_gpu_bytes(plan: Plan, sizes: dict[str, int]) -> dict[str, int]:
     """GPU memory each stage needs at least (weights + optimizer + a working margin)."""
     out = {}
     srcs = {m for m, _ in plan.corpora}
-    if srcs:
+    if srcs and any(m in sizes for m in srcs):  # unknown sizes are said by check_gpu, not guessed
         big = max(srcs, key=lambda m: sizes.get(m, 0))
         # vLLM: bf16 weights inside gpu_memory_utilization=0.9 of the card, plus room for the KV cache
         out[f"sampling {big} (vLLM, bf16)"] = int(2 * sizes.get(big, 0) / 0.9) + 4 * GIB
     for fig, student in plan.trains:
-        # fp32 weights + grads + two AdamW moments, bf16 activations of batch 8 x 2048 (checkpoint-free)
-        p = sizes.get(student, 0)
-        out.setdefault(f"training {student}", 16 * p + 12 * GIB)
+        est = training_estimate(plan, fig, student, sizes)
+        if est is not None:
+            key = f"training {student}"
+            out[key] = max(out.get(key, 0), sum(est.values()))
     emb = [m for m, us in plan.models.items() if any(u.endswith(": embedder") for u in us)]
-    for m in emb:
+    for m in (m for m in emb if m in sizes):
         out[f"embedding with {m}"] = 2 * sizes.get(m, 0) + 4 * GIB
     return out
+
+
+def training_estimate(plan: Plan, fig: str, student: str, sizes: dict[str, int],
+                      engine: str = "ddp", world: int = 1, loss_chunk="plan") -> dict[str, int] | None:
+    """One rank's peak training memory for ``fig``'s ``student`` from its config
+    (:func:`resurface.study.memory.training_bytes`), with the loss the run will use (``loss_chunk:
+    auto`` resolved as the training resolves it); None when the config is unknown."""
+    from resurface.study.memory import shape_from_config, training_bytes
+    from resurface.train.chunkedloss import resolve_loss_chunk
+
+    cfg = plan.configs.get(student)
+    if not cfg or shape_from_config(cfg) is None:
+        return None
+    P = plan.params[fig]
+    block, batch = _train_shape(fig, P)
+    if loss_chunk == "plan":
+        vocab = shape_from_config(cfg).vocab
+        loss_chunk = resolve_loss_chunk(P.get("loss_chunk", "auto"), vocab, block, batch)
+    compute = "fp32" if P.get("dtype") == "float32" else "bf16"
+    return training_bytes(cfg, block_size=block, micro_batch=batch, compute=compute, loss_chunk=loss_chunk,
+                          engine=engine, world=world, params=sizes.get(student))
 
 
 def check_gpu(plan: Plan, R: Resolvers, sizes: dict[str, int]) -> list[Check]:
@@ -652,24 +877,74 @@ def check_gpu(plan: Plan, R: Resolvers, sizes: dict[str, int]) -> list[Check]:
 
     total = R.gpu_bytes()
     out = []
-    for stage, need in stage_gpu_bytes(plan, sizes).items():
+    stages = stage_gpu_bytes(plan, sizes)
+    for m in sorted({s for _, s in plan.trains} | {m for m, _ in plan.corpora}):
+        if m not in sizes and _hub_id(m) is not None:
+            why = "the Hub cannot be reached and the cache has no config.json" if plan.hub_down else \
+                "its config gives no size"
+            out.append(Check(f"GPU memory: {m}", NOT_CHECKED if plan.hub_down else WARN,
+                             f"not estimated: {why}", "" if plan.hub_down else "a model repo with config.json"))
+    for stage, need in stages.items():
+        if stage.startswith("training "):
+            out.append(_gpu_training_row(plan, R, stage, need, total, sizes))
+            continue
         if total is None:
             out.append(Check(f"GPU memory: {stage}", WARN, f"no GPU visible here; needs about {human_bytes(need)}",
                              "run the check on the GPU machine"))
         elif total < need:
             out.append(Check(f"GPU memory: {stage}", FAIL, f"needs about {human_bytes(need)}, the GPU has "
-                             f"{human_bytes(total)}", "a larger GPU (H100 80 GB), or several GPUs under "
-                             "`accelerate launch` for training"))
+                             f"{human_bytes(total)}", "a larger GPU (H100 80 GB)"))
         else:
             out.append(Check(f"GPU memory: {stage}", OK, f"about {human_bytes(need)} of {human_bytes(total)}"))
     return out
 
 
+def _gpu_training_row(plan: Plan, R: Resolvers, stage: str, need: int, total: int | None,
+                      sizes: dict[str, int]) -> Check:
+    """A training stage's GPU row: the estimate by part, and when it does not fit, the engine or setting that does."""
+    from resurface.diskspace import human_bytes
+    from resurface.study.memory import fitting_plan
+    from resurface.train.chunkedloss import DEFAULT_CHUNK
+
+    student = stage.removeprefix("training ")
+    fig = max((f for f, s in plan.trains if s == student),
+              key=lambda f: sum((training_estimate(plan, f, student, sizes) or {}).values()))
+    est = training_estimate(plan, fig, student, sizes) or {}
+    parts = ", ".join(f"{k} {human_bytes(v)}" for k, v in est.items() if v)
+    block, batch = _train_shape(fig, plan.params[fig])
+    what = f"about {human_bytes(need)} per GPU ({fig}: block {block}, micro-batch {batch}; {parts})"
+    if total is None:
+        return Check(f"GPU memory: {stage}", WARN, f"no GPU visible here; needs {what}",
+                     "run the check on the GPU machine")
+    if need <= total:
+        return Check(f"GPU memory: {stage}", OK, f"{what}; the GPU has {human_bytes(total)}; engine: ddp "
+                     "(one GPU, or several under `accelerate launch`, each holding the whole state)")
+    P = plan.params[fig]
+    cfg = plan.configs[student]
+    has_chunk = any(k.startswith("logits (chunks") for k in est)
+    fit = fitting_plan(cfg, total, block_size=block, micro_batch=batch,
+                       compute="fp32" if P.get("dtype") == "float32" else "bf16",
+                       loss_chunk=DEFAULT_CHUNK if has_chunk else None, params=sizes.get(student))
+    fix = (f"set {fit[0]}: about {human_bytes(sum(fit[1].values()))} per GPU" if fit else
+           "no setting fits this GPU on up to 8 GPUs: a larger GPU (H100 80 GB, H200 141 GB)")
+    return Check(f"GPU memory: {stage}", FAIL, f"needs {what}; the GPU has {human_bytes(total)}", fix)
+
+
 def run_checks(profile: str, only=None, resolvers: Resolvers | None = None, store: Path | None = None) -> list[Check]:
-    """Every check of ``profile``'s plan for the figures ``only`` (default: all), in table order."""
+    """Every check of ``profile``'s plan for the figures ``only`` (default: all), in table order.
+
+    The Hub is probed once first (a few seconds at most): when it cannot be reached the first row
+    FAILs saying so, every row that would ask the Hub is "not checked", and the local checks run."""
+    from resurface.hub import UNREACHABLE, unreachable_fix
+
     R = resolvers or HubResolvers()
     plan = build_plan(profile, only)
+    plan.hub_down = R.hub_problem()
+    pre = [] if plan.hub_down is None else [
+        Check("Hugging Face Hub", FAIL, f"{UNREACHABLE}: {plan.hub_down}", unreachable_fix())]
     rows, sizes = check_models(plan, R)
+    rows = pre + rows
+    rows += check_context(plan)
     rows += check_benchmarks(plan, R)
     rows += check_replay(plan, R)
     rows += check_pool(plan, R)
@@ -689,7 +964,9 @@ def format_table(rows: list[Check]) -> str:
     lines += [f"| {cell(r.check)} | {r.status} | {cell(r.detail)} | {cell(r.fix)} |" for r in rows]
     n_fail = sum(r.status == FAIL for r in rows)
     n_warn = sum(r.status == WARN for r in rows)
-    lines += ["", f"{len(rows)} checks: {len(rows) - n_fail - n_warn} ok, {n_warn} warn, {n_fail} FAIL"]
+    n_skip = sum(r.status == NOT_CHECKED for r in rows)
+    lines += ["", f"{len(rows)} checks: {len(rows) - n_fail - n_warn - n_skip} ok, {n_warn} warn, "
+              + (f"{n_skip} not checked, " if n_skip else "") + f"{n_fail} FAIL"]
     return "\n".join(lines)
 
 
@@ -720,5 +997,7 @@ def cli(args) -> int:
         print(f"(run against recorded fixtures in {fixtures}, not the Hub: every package present, 2 TiB free, "
               "one 80 GiB GPU, a namespace sandbox, a token granted Llama-3.2)\n")
     rows = run_checks(args.profile, getattr(args, "only", None), R)
+    if rows and rows[0].check == "Hugging Face Hub" and rows[0].status == FAIL:
+        print(f"{rows[0].detail}. Fix: {rows[0].fix}\n", flush=True)  # the first line says why
     print(format_table(rows))
     return 1 if any(r.status == FAIL for r in rows) else 0

@@ -60,7 +60,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from resurface.train import tiedgrad
+from resurface.train import sharded, tiedgrad
 from resurface.errors import ParameterError, ResurfaceError
 from resurface.quiet import quiet_logger
 from resurface.train.packing import (PAD_LABEL, _check, _epoch_layout, _is_int, _is_num, _pack, epoch_permutation,
@@ -250,7 +250,8 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
           max_grad_norm: float | None = 1.0, seed: int = 42, eval_hook: EvalHook | None = None,
           workdir: str | Path | None = None, save_checkpoints: bool = False, progress: bool = True,
           shuffle: bool = True, device: str = "auto", mixed_precision: str = "auto",
-          state_every_s: float | None = None, on_optimizer: Callable[[Any], None] | None = None) -> TrainResult:
+          state_every_s: float | None = None, on_optimizer: Callable[[Any], None] | None = None,
+          loss_chunk: int | None = None, engine: str = "ddp") -> TrainResult:
     """Fully fine-tune ``model`` (in place) on packed ``blocks`` with a causal LM loss.
 
     ``blocks``: LongTensor [n_blocks, block_size] from :func:`pack_blocks`, or one row per text from
@@ -264,7 +265,11 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     auto (bf16 on CUDA, none on CPU), no, or bf16. ``state_every_s``: the least work between two
     state saves (:func:`state_due`; default :func:`state_every_seconds`; 0 saves after every epoch).
     ``on_optimizer(optimizer)`` is called once the optimizer exists (the per-epoch evaluator moves its
-    state to host memory while it scores checkpoints on the training's GPU).
+    state to host memory while it scores checkpoints on the training's GPU). ``loss_chunk``: compute
+    the loss in chunks of this many positions (every row of the micro-batch) so the full logits never exist
+    (:class:`resurface.train.chunkedloss.ChunkedLossLM`); None: the model's own loss. ``engine``: ddp
+    (every rank holds the whole state) or fsdp (parameters, gradients and optimizer state sharded over
+    the ranks: :mod:`resurface.train.sharded`).
     Returns a :class:`TrainResult`; ``losses`` has one
     row per optimizer step (``seconds``: cumulative training time without evaluation and saving).
     """
@@ -288,6 +293,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
         raise ParameterError("block_size", f"{block_size} is longer than the model's context ({max_pos})",
                              f"an integer <= {max_pos}")
     _check("device", device in ("auto", "cpu", "cuda"), f"got {device!r}", "auto, cpu, cuda")
+    _check("train_engine", engine in sharded.ENGINES, f"got {engine!r}", ", ".join(sharded.ENGINES))
     if device == "cuda" and not torch.cuda.is_available():
         from resurface.device import resolve_device
 
@@ -317,20 +323,30 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     accelerator.wait_for_everyone()
 
     model.train()
-    model = accelerator.prepare(model)
-    inner = accelerator.unwrap_model(model)
+    if loss_chunk is not None:
+        from resurface.train.chunkedloss import ChunkedLossLM
+
+        model = ChunkedLossLM(model, loss_chunk)
+    fsdp = engine == "fsdp"
+    model = sharded.shard_model(model, accelerator.device) if fsdp else accelerator.prepare(model)
+    inner = model if fsdp else accelerator.unwrap_model(model)
+    if loss_chunk is not None:
+        inner = inner.lm
     optimizer = torch.optim.AdamW(_param_groups(inner, weight_decay), lr=lr, betas=(0.9, 0.999), eps=1e-8,
                                   weight_decay=weight_decay, fused=accelerator.device.type in ("cuda", "cpu"))
+    fsdp = fsdp and sharded.is_sharded(model)  # one process: nothing to shard, the plain loop
     sparse_tied = tiedgrad.sparse_pays(inner, accelerator.device.type, nproc)
     scheduler = get_cosine_schedule_with_warmup(optimizer, n_warmup, max(total_steps, 1))
-    accelerator.register_for_checkpointing(optimizer, scheduler)
+    accelerator.register_for_checkpointing(sharded.FullState(model, optimizer) if fsdp else optimizer, scheduler)
     if on_optimizer is not None:
         on_optimizer(optimizer)
 
     fingerprint = _fingerprint(blocks, epochs=epochs, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
                                effective_batch=effective_batch, weight_decay=weight_decay,
                                max_grad_norm=max_grad_norm, seed=seed, shuffle=shuffle,
-                               num_processes=nproc, mixed_precision=mp)
+                               num_processes=nproc, mixed_precision=mp,
+                               **({"loss_chunk": loss_chunk} if loss_chunk is not None else {}),
+                               **({"engine": engine} if engine != "ddp" else {}))
     done_epoch, step, tokens_seen, train_seconds = -1, 0, 0, 0.0
     results: list[dict] = []
     losses: list[dict] = []
@@ -354,27 +370,29 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
 
     def evaluate(epoch: int) -> None:
         if eval_hook is not None:
+            whole = sharded.full_model(model, inner, main, accelerator.device) if fsdp else inner
             if main:
                 if bf16_scoring_copy:  # CPU under bf16: score bf16 weights, as the standalone scorers do
-                    scored = scoring_copy(inner, torch.bfloat16)
+                    scored = scoring_copy(whole, torch.bfloat16)
                     with torch.no_grad():
                         rows = eval_hook(scored, tokenizer, epoch)
                     del scored
                 else:
-                    inner.eval()
+                    whole.eval()
                     with torch.no_grad(), accelerator.autocast():
-                        rows = eval_hook(inner, tokenizer, epoch)
-                    inner.train()
+                        rows = eval_hook(whole, tokenizer, epoch)
+                    whole.train()
                 results.extend(_rows_from_hook(rows, epoch))
                 _write_epoch_items(eval_hook, epoch, workdir)
             accelerator.wait_for_everyone()
 
     def checkpoint(epoch: int) -> None:
+        whole = sharded.full_model(model, inner, main, accelerator.device) if fsdp else inner
         if main:
             out = workdir / "checkpoints" / f"epoch_{epoch:02d}"
             tmp = out.with_name(out.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
-            inner.save_pretrained(tmp)
+            whole.save_pretrained(tmp)
             if tokenizer is not None:
                 tokenizer.save_pretrained(tmp)
             shutil.rmtree(out, ignore_errors=True)
@@ -418,7 +436,9 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
                     x = x[:, :int((x != PAD_LABEL).any(0).nonzero().max()) + 1]
                 x = x.to(accelerator.device, non_blocking=True)
                 last = i == len(micro_batches) - 1
-                ctx = contextlib.nullcontext() if last else accelerator.no_sync(model)
+                if fsdp:  # FSDP reduce-scatters on the last micro-batch only, as DDP's no_sync does
+                    model.set_requires_gradient_sync(last)
+                ctx = accelerator.autocast() if fsdp else contextlib.nullcontext() if last else accelerator.no_sync(model)
                 weight = len(local) * pred_per_block / step_pred
                 with ctx, tiedgrad.sparse_input_grad(inner, sparse_tied):
                     # only the loss is kept: holding the output would keep its logits (batch x block x
@@ -433,7 +453,9 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
                 else float(loss_sum.item())
             grad_norm = None
             if max_grad_norm:
-                grad_norm = float(accelerator.clip_grad_norm_(model.parameters(), max_grad_norm))
+                norm = (torch.nn.utils.clip_grad_norm_ if fsdp else accelerator.clip_grad_norm_)(
+                    model.parameters(), max_grad_norm)
+                grad_norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
             lr_now = float(scheduler.get_last_lr()[0])
             optimizer.step()
             scheduler.step()
@@ -453,8 +475,9 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
         save(epoch)
     bar.close()
 
-    # restore the plain forward (accelerate wraps it with autocast under mixed precision)
-    accelerator.unwrap_model(model, keep_fp32_wrapper=False).eval()
+    # restore the plain forward (accelerate wraps it with autocast under mixed precision); under FSDP
+    # the caller's model object holds only this rank's shards: the weights are in the checkpoints
+    (model if fsdp else accelerator.unwrap_model(model, keep_fp32_wrapper=False)).eval()
     res_df = pd.DataFrame(results) if results else pd.DataFrame({"epoch": pd.Series([], dtype="int64")})
     summary = {
         "blocks": n_blocks, "block_size": block_size, "tokens_per_epoch": n_blocks * block_size,
@@ -464,7 +487,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
         "mixed_precision": mp, "resumed_after_epoch": resumed_from,
         "train_seconds": round(train_seconds, 3), "wall_seconds_this_call": round(time.perf_counter() - wall0, 3),
         "tokens_seen": tokens_seen, "state_saves": saves["count"], "state_every_s": every_s,
-        "sparse_tied_embedding_grad": sparse_tied,
+        "sparse_tied_embedding_grad": sparse_tied, "engine": "fsdp" if fsdp else "ddp",
         "tokens_per_second": round(tokens_seen / train_seconds, 2) if train_seconds > 0 else None,
     }
     del optimizer, scheduler
@@ -515,6 +538,17 @@ def student_identity(student: str, allow_hub: bool = False) -> tuple[Path, str]:
     except ParameterError as exc:
         raise exc.renamed("student") from None
     return path, identity_string(model_identity(student, path))
+
+
+def _vocab_size(model_path: Path) -> int | None:
+    """The vocabulary in a model folder's config.json (None when there is none to read)."""
+    try:
+        cfg = json.loads((Path(model_path) / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    cfg = {**cfg, **cfg["text_config"]} if isinstance(cfg.get("text_config"), dict) else cfg
+    v = cfg.get("vocab_size")
+    return v if isinstance(v, int) else None
 
 
 def _hook_name(hook) -> str:
@@ -595,7 +629,8 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
               eval_limit: int | None = None, device: str = "auto", dtype: str = "auto",
               allow_hub: bool = False, save_checkpoints: bool = False, store=None,
               out: str | Path | None = None, run_name: str | None = None,
-              eval_hook: EvalHook | None = None, progress: bool = True, eval_engine: str = "hf") -> Path:
+              eval_hook: EvalHook | None = None, progress: bool = True, eval_engine: str = "hf",
+              loss_chunk: int | str | None = "auto", train_engine: str = "ddp") -> Path:
     """Train ``student`` on a corpus or subset folder, evaluating every epoch; return the artifact folder.
 
     The folder holds ``results.csv`` (tidy: run, epoch, suite, task, metric, value, stderr, ...),
@@ -609,7 +644,11 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     AVX512-BF16; else fp32), float32, or bfloat16 (autocast); weights are always trained in fp32. ``run_name`` labels the rows (default: the artifact key) and is part of the
     cache key when given. ``eval_engine`` scores ``eval_suites``: ``hf`` in this process, ``vllm`` (or
     ``hf-process``) from a checkpoint per epoch in a process of its own (:mod:`resurface.train.epocheval`;
-    part of the cache key when not ``hf``).
+    part of the cache key when not ``hf``). ``loss_chunk``: the chunked loss's positions per chunk, None
+    for the model's own loss, or auto (on when a micro-batch's fp32 logits exceed 1 GiB;
+    :func:`resurface.train.chunkedloss.resolve_loss_chunk`); part of the cache key when on.
+    ``train_engine``: ddp, or fsdp for a student whose state does not fit one GPU (full shard over
+    the ranks of ``accelerate launch``; :mod:`resurface.train.sharded`); part of the key when fsdp.
     """
     from resurface.artifacts import Store, make_key
     from resurface.device import DTYPES, dtype_key, mixed_precision, resolve_device
@@ -670,6 +709,14 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     }
     if eval_hook is not None:
         config["eval_hook"] = _hook_name(eval_hook)
+    from resurface.train.chunkedloss import resolve_loss_chunk
+
+    loss_chunk = resolve_loss_chunk(loss_chunk, _vocab_size(model_path), block_size, batch_size)
+    if loss_chunk is not None:
+        config["loss_chunk"] = loss_chunk
+    _check("train_engine", train_engine in sharded.ENGINES, f"got {train_engine!r}", ", ".join(sharded.ENGINES))
+    if train_engine != "ddp":
+        config["train_engine"] = train_engine
     if run_name is not None:
         config["run_name"] = run_name
     if engine != "hf":  # vLLM's numbers differ slightly from the in-process path's
@@ -711,7 +758,8 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
                            max_grad_norm=1.0, seed=seed, eval_hook=evaluator.hook if evaluator else hook,
                            workdir=work, save_checkpoints=save_checkpoints and evaluator is None,
                            progress=progress, device="cpu" if dev_class == "cpu" else "auto", mixed_precision=mp,
-                           on_optimizer=evaluator.bind_optimizer if evaluator is not None else None)
+                           on_optimizer=evaluator.bind_optimizer if evaluator is not None else None,
+                           loss_chunk=loss_chunk, engine=train_engine)
             if evaluator is not None:
                 evaluator.mark_trained(result, model, tokenizer, final_model=save_checkpoints)
         if evaluator is not None:
