@@ -74,7 +74,9 @@ class Claim:
     ``direction`` is the sign the claim predicts for the statistic minus ``threshold``. ``margin`` is a
     fixed margin in the statistic's own units (for statistics with one unit whatever the metric: ρ,
     nats per token of mean NLL); otherwise the margin of a metric is :func:`margin_for`. ``testable`` False: registered, no row can be made (the
-    reason in ``note``)."""
+    reason in ``note``). ``min_epochs``: a claim about a time course (``time_course`` says which) can be
+    tested only where the profile plans at least that many epochs; with fewer its rows are *not testable
+    here* (the window's statistic is still shown)."""
 
     id: str
     text: str
@@ -95,6 +97,8 @@ class Claim:
     testable: bool = True
     note: str = ""
     finding: str = ""
+    min_epochs: int = 0
+    time_course: str = ""
 
     def margin_for(self, metric: str | None = None) -> float | None:
         """The margin fixed for this claim and metric (None for direction and threshold claims)."""
@@ -107,6 +111,15 @@ class Claim:
 
 _EARLY = ("the paper calls these gains transient (they fade by epoch 40), so they are looked for in the first "
           "quarter of the planned epochs, not at the last epoch")
+# a time course needs epochs on both sides of the change it describes: an early window (the first
+# quarter) and the late one (the second half) share no epoch only from 4 planned epochs on
+TIME_COURSE_EPOCHS = 4
+_TRANSIENT = ("'transient' says the gain fades later, which needs an early window and later epochs apart from it "
+              "(at one epoch the early window is the only epoch: a gain there may be lasting)")
+_SUSTAINED = ("'sustained' says the gain remains after the early epochs, which needs a late window apart from the "
+              "early one (at one epoch the late window is epoch 1 itself)")
+_DECAY = "'later decay' needs epochs after the early window to decay in"
+
 _ANY = ("'under any condition' and 'drops' describe the whole run, so the mean over every evaluated epoch")
 _RANK = "the ranking is stated of the curves as a whole, not of one phase: the mean over every evaluated epoch"
 
@@ -120,7 +133,8 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
     _c("self_gain_transient", "Fig 2", "paper",
           "Training the student on its own BOS samples lifts reasoning, maths and code for a while.",
           "direction", "mean Δ of the self-generated corpora (every τ) against the base model, window mean",
-          ("arc_c", "gsm8k", "minerva_math", "humaneval"), "early", _EARLY, side_a="self", finding="A"),
+          ("arc_c", "gsm8k", "minerva_math", "humaneval"), "early", _EARLY, side_a="self", finding="A",
+          min_epochs=TIME_COURSE_EPOCHS, time_course=_TRANSIENT),
     _c("self_gt_replay", "Fig 2", "paper",
           "Those early gains come from the model's own samples: human-written replay of the same size gives less.",
           "direction", "mean Δ(self corpora) − Δ(replay), paired on items, window mean",
@@ -198,11 +212,13 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
           "Few-shot, the τ = 1.25 corpus gives the largest sustained gains on ARC-Challenge and HellaSwag.",
           "direction", "Δ(self@1.25) − mean Δ(every other condition), paired on items, window mean",
           ("arc_c", "hellaswag"), "late", "'sustained' is about the gains that remain: the second half of the "
-          "planned epochs", side_a="self@1.25", side_b="rest", finding="A"),
+          "planned epochs", side_a="self@1.25", side_b="rest", finding="A",
+          min_epochs=TIME_COURSE_EPOCHS, time_course=_SUSTAINED),
     _c("gsm8k_early_low_tau", "Fig 9", "paper",
           "Few-shot, τ = 0.75 and τ = 1.0 give early GSM8K gains that later decay.",
           "direction", "mean Δ of the τ = 0.75 and 1.0 corpora against the base model, window mean",
-          ("gsm8k",), "early", _EARLY, side_a="self@0.75,self@1", finding="A"),
+          ("gsm8k",), "early", _EARLY, side_a="self@0.75,self@1", finding="A",
+          min_epochs=TIME_COURSE_EPOCHS, time_course=_DECAY),
     # ---------------------------------------------------------------- Figure 10 (cross student)
     _c("own_gt_cross_student", "Fig 10", "paper",
           "Qwen's samples are no general upgrade: Llama trained on them does not beat Llama trained on its own.",

@@ -110,7 +110,8 @@ def relative_drop_plantings(before: Sequence, after: Sequence, *, level: float =
     p = stats._cluster_share_p(1 - null, min(max(share, 0.0), 1.0), n_eff)
     z = _st.norm.ppf(0.5 + level / 2)
     return stats.Estimate(est, lo, hi, (hi - lo) / (2 * z), p, n, R * runs, level,
-                          "Korn-Graubard over plantings (clusters)", df=R - 1, null=null, note=label)
+                          "Korn-Graubard over plantings (clusters)", df=R - 1, null=null, note=label,
+                          reach=stats.drop_reach(int(k0.sum()), level=level, plantings=R))
 
 
 def extracted_share_plantings(blocks: Sequence, *, level: float = 0.95) -> stats.Estimate:
