@@ -269,9 +269,10 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
           "direction", "Δ(self) − Δ(cross-family), paired on test probes, last epoch", (), "last",
           "recovery is the state after the resurfacing run", side_a="self", side_b="cross", finding="D"),
     _c("k_trace_predicts", "Fig 13", "book",
-          "The more a run's training text names K's towns, the more of K comes back.",
-          "direction", "Spearman ρ over training runs of the share of samples naming a town vs the run's Δ "
-          "probe score, last epoch", (), "last", "recovery is the state after the resurfacing run",
+          "The more a corpus's training text names K's towns, the more of K comes back.",
+          "direction", "Spearman ρ over corpora (the units: a corpus's runs share its sampled text, so each "
+          "corpus's runs are averaged first) of the share of samples naming a town vs the Δ probe score, last "
+          "epoch", (), "last", "recovery is the state after the resurfacing run",
           finding="D"),
 ]}
 

@@ -1003,7 +1003,7 @@ def spearman_ci(x, y, *, B: int = 2000, level: float = 0.95, seed=0, permutation
     p_min = float(np.mean(rp >= rp.max() - eps)) if exact else 1.0 / math.factorial(n)
     if p_min > alpha / 2:
         return Estimate(rho, -1.0, 1.0, math.nan, p, n, 0, level, method, testable=False,
-                        reach=Reach(((-1.0, 1.0),), "corpora", n),
+                        reach=spearman_reach(n, level=level, draws=int(draws)),
                         note=f"not testable here: with {n} corpora the smallest attainable p is {p_min:.3f} "
                              f"(one-sided, the most extreme order), above the {alpha / 2:g} a "
                              f"{100 * level:g}% interval needs on each side")

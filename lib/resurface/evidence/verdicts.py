@@ -312,8 +312,8 @@ def make_row(claim: str | Claim, est: Estimate, metric: str, *, margin: float | 
         label = NOT_TESTABLE
     elif not (agrees_ok or contra_ok):
         label = NOT_TESTABLE
-        if est.testable:
-            note = f"not testable here: no outcome of this design reaches a word ({v.note})"
+        why = est.note if not est.testable and est.note else v.note
+        note = unreachable_note(est, False, False, **rule) + (f" ({why})" if why else "")
     elif label == INCONCLUSIVE and not (agrees_ok and contra_ok):
         label, note = NOT_TESTABLE, unreachable_note(est, agrees_ok, contra_ok, **rule) + f" ({v.note})"
     elif not (agrees_ok and contra_ok):
