@@ -260,7 +260,7 @@ def claim_window_rows(claim: claims.Claim, items: pd.DataFrame, suite: str, pair
             est = window_contrast(items, suite, task, metric, ga, gb, epochs, level=level)
             which = f", {', '.join(ga)}" if claim.per_condition else ""
             label = f"{title}: {metric.split(',')[0]}{which}, {window}"
-            task_rows.append((ga, row_from(claim, est, label, figure=figure, margin=claim.margin_for(metric),
+            task_rows.append((ga, row_from(claim, est, label, figure=figure, margin=claim.margin_for(metric, task),
                                            planned_epochs=planned)))
         out.rows.extend(_beside_replay(task_rows))
         out.meta.extend({"benchmark": claims.benchmark_names(claim, task), "task": task, "window": window}
