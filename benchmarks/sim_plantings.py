@@ -100,13 +100,13 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|")
     for mean, sd in REGIMES:
         truth = 1 - mean
-        res = {name: [0, 0, 0, []] for name in ("Korn-Graubard over plantings", "t over plantings",
+        res = {name: [0, 0, 0, []] for name in ("reported (KG ∪ log-t)", "t over plantings",
                                                 "sequences only (one-planting rule)")}
         for _ in range(args.reps):
             b, a = study(rng, mean, sd)
             kg = plantings.relative_drop_plantings(b, a, null=truth)
             seq = stats.relative_drop_ci(np.vstack(b), np.vstack(a))
-            for name, (lo, hi) in (("Korn-Graubard over plantings", (kg.lo, kg.hi)),
+            for name, (lo, hi) in (("reported (KG ∪ log-t)", (kg.lo, kg.hi)),
                                    ("t over plantings", t_over_plantings(b, a)),
                                    ("sequences only (one-planting rule)", (seq.lo, seq.hi))):
                 r = res[name]

@@ -172,3 +172,24 @@ def test_book_fdr_marks_rows_surviving_both():
     text = overview.multiplicity_text(book)
     assert "Benjamini" in text and "Holm" in text and "Of the 21 rows" in text and "1 survive both" in text
     assert "20 hold on their page but not under the book-wide control" in text
+
+
+def test_a_tight_null_below_the_smallest_effect_of_interest_is_a_decisive_negative():
+    c = CLAIMS["k_self_resurfaces"]
+    assert c.sesoi_share == claims.SESOI_SHARE and c.margin_note == claims.SESOI_REASON
+    lost = 0.4  # what burial removed: the smallest recovery of interest is a quarter of it, 0.1
+    sesoi = c.sesoi_share * lost
+    tight = make_row(c, t_est(0.01, 0.03, df=math.inf), "logp", margin=sesoi)
+    assert tight.verdict == CONTRADICTS and "decisive negative" in tight.note
+    wide = make_row(c, t_est(0.01, 0.2, df=math.inf), "logp", margin=sesoi)
+    assert wide.verdict == INCONCLUSIVE
+    assert make_row(c, t_est(0.05, 0.03, df=math.inf), "logp", margin=sesoi).verdict == AGREES  # some came back
+    assert make_row(c, t_est(0.01, 0.03, df=math.inf), "logp").verdict == INCONCLUSIVE  # without it: inconclusive
+    # Holm uses the p below the smallest effect, and the row recomputes from its CSV line
+    p = verdicts.p_test(tight_est := t_est(0.01, 0.03, df=math.inf), kind="direction", direction=1, threshold=0.0,
+                        margin=sesoi, word=CONTRADICTS)
+    assert p == pytest.approx(tight_est.p_at(sesoi, 1)) and p < 0.05
+    table = contrasts.annotate(verdicts.verdict_table([tight, wide]), None)
+    table["p_bh"], table["survives"] = np.nan, ""
+    csv = contrasts.verdict_csv(table)
+    assert (contrasts.recompute_verdicts(csv) == csv["verdict"]).all()

@@ -79,6 +79,13 @@ def task_margin(task: str | None, metric: str | None) -> tuple[float, str] | Non
     return TASK_MARGINS.get((task.removesuffix("_smoke"), metric or ""))
 
 
+# Figure 13: the smallest recovery of interest, registered before the runs as a share of what burial removed
+# (planted − buried on the test probes, measured before any resurfacing run)
+SESOI_SHARE = 0.25
+SESOI_REASON = ("a quarter of what burial removed: recovery smaller than that would not make K usable again, and "
+                "an interval wholly below it is a decisive negative rather than 'inconclusive'")
+
+
 # Figures 6 and 11: the gap of two corpora's mean NLL under the student, in nats per token, fixed before
 # any run from the paper's published means (never from the means under test)
 NLL_GAP_MARGIN = 0.45
@@ -103,7 +110,9 @@ class Claim:
     nats per token of mean NLL); otherwise the margin of a metric is :func:`margin_for`. ``testable`` False: registered, no row can be made (the
     reason in ``note``). ``min_epochs``: a claim about a time course (``time_course`` says which) can be
     tested only where the profile plans at least that many epochs; with fewer its rows are *not testable
-    here* (the window's statistic is still shown)."""
+    here* (the window's statistic is still shown). ``sesoi_share``: for a direction claim, the smallest
+    effect of interest as a share of a reference measured before the runs (Figure 13: what burial removed);
+    an interval wholly below it is a decisive negative (*contradicts*), registered here before any run."""
 
     id: str
     text: str
@@ -126,6 +135,7 @@ class Claim:
     finding: str = ""
     min_epochs: int = 0
     time_course: str = ""
+    sesoi_share: float = 0.0
 
     def margin_for(self, metric: str | None = None, task: str | None = None) -> float | None:
         """The margin fixed for this claim, task and metric (None for direction and threshold claims):
@@ -281,12 +291,14 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
           "Training the buried model on its own BOS samples brings part of K back (the hypothesis: self-training "
           "amplifies what the model already has).",
           "direction", "Δ probe score of the self corpus against the buried model, paired on test probes, last "
-          "epoch", (), "last", "recovery is the state after the resurfacing run", side_a="self", finding="D"),
+          "epoch", (), "last", "recovery is the state after the resurfacing run", side_a="self", finding="D",
+          sesoi_share=SESOI_SHARE, margin_note=SESOI_REASON),
     _c("k_preburial_resurfaces", "Fig 13", "book",
           "Training the buried model on samples of the model before burial brings part of K back.",
           "direction", "Δ probe score of the pre-burial corpus against the buried model, paired on test probes, "
           "last epoch", (), "last", "recovery is the state after the resurfacing run", side_a="preburial",
-          finding="D"),
+          finding="D",
+          sesoi_share=SESOI_SHARE, margin_note=SESOI_REASON),
     _c("k_self_gt_base", "Fig 13", "book",
           "The buried model's own samples bring back more of K than the base model's samples do.",
           "direction", "Δ(self) − Δ(base samples), paired on test probes, last epoch", (), "last",

@@ -218,7 +218,11 @@ def _annotated(table: pd.DataFrame, P: dict | None) -> pd.DataFrame:
 def _margin_cell(r) -> str:
     t = f"{r.threshold:g}"
     m = getattr(r, "margin", None)
-    return f"{t} ± {m:.3g}" if m is not None and isinstance(m, (int, float)) and np.isfinite(m) else t
+    if not (m is not None and isinstance(m, (int, float)) and np.isfinite(m)):
+        return t
+    if getattr(r, "kind", "") == "direction":  # a direction claim's margin: its smallest effect of interest
+        return f"{t}; smallest effect {m:.3g}"
+    return f"{t} ± {m:.3g}"
 
 
 def short_words(r) -> str:

@@ -140,7 +140,9 @@ def relative_drop_plantings(before: Sequence, after: Sequence, *, level: float =
     log_iv = log_share_interval(k1, k0, level, null)
     method = "Korn-Graubard over plantings (clusters)"
     if log_iv is not None:  # the hull with the log-scale t interval; a word needs both
-        lo, hi, p = min(lo, log_iv[0]), max(hi, log_iv[1]), max(p, log_iv[2])
+        # its lower end floored at KG's or 0: a negative drop needs more extractions after than before,
+        # which the exact interval shows itself (the log scale with 2 df reaches far below 0 otherwise)
+        lo, hi, p = min(lo, max(log_iv[0], min(lo, 0.0))), max(hi, log_iv[1]), max(p, log_iv[2])
         method += " ∪ log-scale t"
     z = _st.norm.ppf(0.5 + level / 2)
     return stats.Estimate(est, lo, hi, (hi - lo) / (2 * z), p, n, R * runs, level,

@@ -5,7 +5,9 @@ page prose, all computed from the study of :mod:`resurface.measures.resurfacing`
   on the test probes. One model each, so the intervals carry item noise only (said on the page).
 - Resurfacing (``k_self_resurfaces`` ... ``k_self_gt_cross``): Δ against the buried model (every run's
   epoch 0) at the last planned epoch, paired on the test probes and over the ``num_subsets`` runs of each
-  condition (:func:`resurface.evidence.contrasts.window_contrast`).
+  condition (:func:`resurface.evidence.contrasts.window_contrast`). The two "brings K back" claims carry
+  the smallest recovery of interest the register fixed before the runs (a share of what burial removed,
+  :data:`resurface.evidence.claims.SESOI_SHARE`): an interval wholly below it is a decisive negative.
 - The trace (``k_trace_predicts``): Spearman ρ over *corpora* of the share of a corpus's training samples
   that name a town against its Δ, each corpus's runs averaged first (:func:`corpus_trace`,
   :func:`resurface.evidence.stats.spearman_ci`). The corpora are the units: the runs of one corpus draw
@@ -101,6 +103,10 @@ def verdict_rows(P: dict, study, items: pd.DataFrame, traces: pd.DataFrame) -> c
         return out
     conds = list(dict.fromkeys(items["condition"]))
     evaluated = items["epoch"].unique()
+    # what burial removed (planted − buried, test probes), measured before any resurfacing run: the
+    # reference of the smallest recovery of interest the register fixed (claims.SESOI_SHARE)
+    common = planted.index.intersection(buried.index)
+    lost = float((planted[common] - buried[common]).mean()) if len(common) else float("nan")
     for cid in RESURFACING_CLAIMS:
         c = claims.CLAIMS[cid]
         a = claims.select(c.side_a, conds)
@@ -111,7 +117,9 @@ def verdict_rows(P: dict, study, items: pd.DataFrame, traces: pd.DataFrame) -> c
         est = contrasts.window_contrast(items, SUITE, TASK, METRIC, a, b, epochs)
         window = claims.window_text(c.window, epochs)
         what = ", ".join(a) + (f" − {', '.join(b)}" if b else " vs buried")
-        out.rows.append(contrasts.row_from(c, est, f"{what}: {METRIC.split(',')[0]}, {window}", figure=FIGURE))
+        sesoi = c.sesoi_share * lost if c.sesoi_share and lost > 0 else None
+        out.rows.append(contrasts.row_from(c, est, f"{what}: {METRIC.split(',')[0]}, {window}", figure=FIGURE,
+                                           margin=sesoi))
         out.meta.append({"benchmark": "planted skill K", "task": TASK, "window": window})
     corr = trace_correlation(P, items, traces)
     if corr is not None:

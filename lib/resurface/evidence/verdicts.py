@@ -100,6 +100,11 @@ def mde_text(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}" if np.isfinite(value) and value > 0 else "undefined"
 
 
+def _has_sesoi(margin) -> bool:
+    """A direction claim's margin is its smallest effect of interest (None or 0: none registered)."""
+    return margin is not None and np.isfinite(margin) and margin > 0
+
+
 def decide(lo: float, hi: float, *, kind: str = "direction", threshold: float = 0.0,
            margin: float | None = None, direction: int = 1) -> str:
     """The label of an interval ``[lo, hi]`` for a claim (the rules of the module docstring's table);
@@ -118,7 +123,8 @@ def decide(lo: float, hi: float, *, kind: str = "direction", threshold: float = 
     # orient so that the paper expects large values
     a, b, tt = (lo, hi, t) if direction == 1 else (-hi, -lo, -t)
     if kind in ("direction", "threshold"):
-        return AGREES if a > tt else CONTRADICTS if b < tt else INCONCLUSIVE
+        floor = tt + (margin if kind == "direction" and _has_sesoi(margin) else 0.0)
+        return AGREES if a > tt else CONTRADICTS if b < floor else INCONCLUSIVE
     if kind == "equivalence":
         if lo > t - margin and hi < t + margin:
             return AGREES
@@ -161,6 +167,10 @@ def verdict(est: Estimate, direction: int = 1, *, kind: str = "direction", thres
         if label == AGREES:
             return Verdict(AGREES, f"the interval lies wholly {side} {t:g}" if kind == "threshold"
                            else f"the interval excludes {t:g} in the paper's direction")
+        beyond_t = (est.hi if direction == 1 else -est.lo) < direction * t  # wholly on the other side of t
+        if label == CONTRADICTS and kind == "direction" and _has_sesoi(margin) and not beyond_t:
+            return Verdict(CONTRADICTS, f"the whole interval lies below the smallest effect of interest "
+                                        f"({t + direction * margin:+.3g}, registered before the runs): a decisive negative")
         if label == CONTRADICTS:
             return Verdict(CONTRADICTS, f"the interval lies wholly on the other side of {t:g}")
         return Verdict(INCONCLUSIVE, f"the interval covers {t:g}{tail}")
@@ -210,6 +220,8 @@ def design_to_reach(reach: stats.Reach, word: str, *, kind: str = "direction", d
         return any(decide(lo, hi, kind=kind, threshold=threshold, margin=margin, direction=direction) == word
                    for lo, hi in reach.at(n))
 
+    if ok(reach.size):
+        return f"this design ({reach.size:,} {reach.unit})"
     lo, hi = reach.size, max(reach.size + 1, 1)
     while not ok(hi):
         if hi >= reach.max_size:
@@ -238,6 +250,10 @@ def p_test(est: Estimate, *, kind: str, direction: int, threshold: float, margin
     smaller of the one for *agrees* (every margin the claim needs excluded: TOST's larger p) and the
     one for *contradicts* (the margin the interval must lie beyond). Where the interval itself reaches
     ``word`` the p is never above ``1 - level`` (a non-t interval's p is a normal approximation)."""
+    if kind == "direction" and _has_sesoi(margin):  # contradicts: below the smallest effect of interest
+        contra = est.p_at(float(threshold) + direction * float(margin), direction)
+        p = float(np.nanmin([est.p, contra])) if np.isfinite([est.p, contra]).any() else math.nan
+        return float(np.nextafter(1 - est.level, 0)) if word in (AGREES, CONTRADICTS) and not p < 1 - est.level else p
     if kind in ("direction", "threshold"):
         return float(est.p)
     t, m = float(threshold), float(margin)
