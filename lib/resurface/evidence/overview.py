@@ -248,7 +248,10 @@ def forest_plot(table: pd.DataFrame, title: str = "", regime: str = ""):
         for y, r in zip(ys, g.itertuples(index=False)):
             color = VERDICT_COLORS.get(r.verdict, "black")
             m = r.margin if r.margin is not None and np.isfinite(r.margin) else None
-            if m:
+            if m and getattr(r, "kind", "") == "direction":  # a smallest effect of interest: one side only
+                lo_m = min(r.threshold, r.threshold + r.direction * m)
+                ax.add_patch(plt.Rectangle((lo_m, y - 0.4), m, 0.8, color="#dbe9f6", lw=0, zorder=0))
+            elif m:
                 ax.add_patch(plt.Rectangle((r.threshold - m, y - 0.4), 2 * m, 0.8, color="#dbe9f6", lw=0, zorder=0))
             ax.plot([r.threshold, r.threshold], [y - 0.45, y + 0.45], color="black", lw=0.8, zorder=1)
             if np.isfinite(r.lo) and np.isfinite(r.hi):
