@@ -20,6 +20,8 @@ kind                *agrees*                                       *contradicts*
 (columns oriented by ``direction``). A non-inferiority claim in the downward direction (``direction =
 -1``) is a claim of *no gain*: its *agrees* needs the interval below ``t + m``, and an interval wholly
 below ``t - m`` is a collapse, not "no gain": *inconclusive*, with the note saying the model collapsed.
+A direction claim may carry a margin: its smallest effect of interest, registered before the runs; an
+interval wholly below ``t + m`` (oriented) then *contradicts* it, a decisive negative.
 
 Everything else is *inconclusive*, with the minimum detectable effect
 (:func:`resurface.evidence.stats.mde`, t quantiles when the estimate has finite df; "undefined" when
