@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from resurface.evidence import contrasts, findings
+from resurface.evidence import claims, contrasts, findings
 from resurface.errors import ParameterError
 from fakes import item_runs
 
@@ -29,17 +29,22 @@ def test_a_planted_gain_agrees_and_no_gain_is_inconclusive(tmp_path):
     results = _runs(tmp_path, {"self@0.75": 0.1, "self@1.25": 0.1, "replay": 0.0})
     items = contrasts.run_items(results)
     assert set(items["condition"]) == {"self@0.75", "self@1.25", "replay"}
-    table = _table(items, "fig02", ["self@0.75", "self@1.25", "replay"])
+    # 'transient' is a time course: testable only with the epochs that could show it fade
+    four = dict(COURSE, epochs=claims.TIME_COURSE_EPOCHS)
+    table = _table(items, "fig02", ["self@0.75", "self@1.25", "replay"], four)
     assert set(table["claim_id"]) == {"self_gain_transient", "self_gt_replay"} and len(table) == 4
     assert (table["verdict"] == "agrees with the paper").all()
+    short = _table(items, "fig02", ["self@0.75", "self@1.25", "replay"])
+    transient = short[short["claim_id"] == "self_gain_transient"]
+    assert (transient["verdict"] == "not testable here").all() and transient["note"].str.contains("(2 epochs)").all()
     assert (table["window"] == "epoch 1 (early)").all()  # first quarter of 2 planned epochs, not the last
     assert table["estimate"].between(0.03, 0.07).all() and (table["n_subsets"] == 3).all()
     null = _runs(tmp_path / "null", {"self@1.25": 0.0, "replay": 0.0}, seed=1)
-    t0 = _table(contrasts.run_items(null), "fig02", ["self@1.25", "replay"])
+    t0 = _table(contrasts.run_items(null), "fig02", ["self@1.25", "replay"], four)
     assert (t0["verdict"] != "agrees with the paper").all()
     text = findings.verdict_section(table)
     assert text.count("2 agrees with the paper") == 2 and "| self gt replay | ARC-Challenge ← Multiple choice" in text
-    assert "This book at course scale (SmolLM2-135M-Instruct, 1,024 tokens per run, 2 epochs)" in text
+    assert "This book at course scale (SmolLM2-135M-Instruct, 1,024 tokens per run, 4 epochs)" in text
     assert "Verdict at course scale" in text and "| **agrees with the paper** [1] |" in text
 
 

@@ -315,8 +315,12 @@ def test_three_or_four_corpora_give_a_not_testable_row_not_an_inconclusive_one()
         rows = proxytables.proxy_rows(corr)
         assert rows and all(r.verdict == "not testable here" for r in rows), [r.verdict for r in rows]
         assert "smallest attainable p" in rows[0].note
+    # 5 corpora can reach the level, but no outcome puts a 95% interval inside |ρ| < 0.5: the row says so
+    # and names the design that would (resurface.evidence.verdicts.reachable_words)
     corr = proxytables.proxy_correlations(_proxy_table(5.0 + np.arange(5.0), 0.01 * np.arange(5.0)))
-    assert all(r.verdict != "not testable here" for r in proxytables.proxy_rows(corr))
+    rows = proxytables.proxy_rows(corr)
+    assert all(r.verdict == "not testable here" and r.reachable == "neither" for r in rows)
+    assert all("18 corpora would reach it" in r.note and "smallest attainable" not in r.note for r in rows)
 
 
 def test_trained_conditions_are_those_of_the_figure_notebooks():

@@ -92,7 +92,9 @@ def test_pure_noise_is_inconclusive_with_a_detectable_effect_named():
     t = _table(n, rng.normal(size=n), rng.normal(size=n), rng.normal(size=n))
     vt = relational.verdict_table(t, B=1000)
     assert (vt["verdict"] == verdicts.INCONCLUSIVE).all()
-    assert vt["note"].str.contains("could still hide").all() and np.isfinite(vt["mde"]).all()
+    # over 8 corpora the MDE of a |ρ| difference exceeds 1, the range of the statistic: not shown
+    assert (~np.isfinite(vt["mde"])).all() and not vt["note"].str.contains("could still hide").any()
+    assert (vt["reachable"] == verdicts.BOTH).all()
 
 
 def test_undefined_relational_values_are_left_out_of_the_comparison():
@@ -127,6 +129,7 @@ def test_the_claim_is_registered_and_the_prose_says_inconclusive():
     corr = relational.correlations(t, B=200)
     text = findings.describe_relational(t, corr, relational.verdict_table(t, B=200))
     assert ("could hide" in text or "would be missed" in text) and "4 rows" in text
+    assert "the paper" not in text.split("Tested as")[1].split(".")[0]  # the book's claim's counts say so
 
 
 # ------------------------------------------------------------------------------ parameters

@@ -92,7 +92,11 @@ def test_holm_on_a_page():
             make_row("similarity_equivalent", est(0.01, -0.02, 0.04, p=0.6), "logp", margin=0.05)]
     assert [r.verdict for r in rows] == [AGREES, AGREES, CONTRADICTS, AGREES]
     t = verdict_table(rows)
-    assert list(t["p_holm"]) == pytest.approx([0.09, 0.004, 0.09, 0.6])
+    # the equivalence row enters Holm with its p at the margin (TOST on the interval's scale), not at 0
+    from scipy.stats import norm
+    p_eq = 2 * norm.sf(0.04 / (0.06 / 3.92))
+    assert t.loc[3, "p_test"] == pytest.approx(p_eq) and t.loc[3, "p"] == 0.6
+    assert list(t["p_holm"]) == pytest.approx([0.06, 0.004, 0.06, 3 * p_eq])
     assert list(t["verdict"]) == [INCONCLUSIVE, AGREES, INCONCLUSIVE, AGREES]
     assert "Holm" in t.loc[0, "note"]
     per_claim = verdict_table(rows, adjust=False)

@@ -67,7 +67,7 @@ def profile_note(P: dict) -> str:
     paper = profiles.load("paper", P.get("fig"))
     diffs = [(k, P[k], paper[k]) for k in paper
              if k not in ("profile", "device", "dtype") and k in P and P[k] != paper[k]]
-    if P.get("num_subsets") == 1:
+    if P.get("num_subsets") == 1 and int(P.get("plantings") or 1) < 2:  # plantings are replicated runs too
         note += (" With one training subset per condition the intervals cover item noise only, not the "
                  "spread between training runs (rerun with `num_subsets` of 3 or more for that).")
     rows = "\n".join(f"| `{k}` | `{v!r}` | `{p!r}` |" for k, v, p in diffs)

@@ -211,18 +211,13 @@ def window_contrast(items: pd.DataFrame, suite: str, task: str, metric: str, gro
 
 
 def row_from(claim: claims.Claim, est: stats.Estimate, label: str, *, figure: str | None = None,
-             margin: float | None = None, n_subsets: int | None = None) -> verdicts.VerdictRow:
-    """A verdict row of a registered claim: the rule of its kind (:func:`resurface.evidence.verdicts.verdict`)
-    with its fixed margin (``margin`` overrides it)."""
+             margin: float | None = None, n_subsets: int | None = None,
+             planned_epochs: int | None = None) -> verdicts.VerdictRow:
+    """A verdict row of a registered claim: the rule of its kind with its fixed margin (``margin``
+    overrides it) and the reachability of its words (:func:`resurface.evidence.verdicts.make_row`)."""
     m = claim.margin_for(None) if margin is None else margin
-    v = verdicts.verdict(est, claim.direction, kind=claim.kind, threshold=claim.threshold, margin=m)
-    note = v.note + ("; one training subset: the interval reflects item noise only" if est.item_noise_only else "")
-    mde = stats.mde(est.se, alpha=1 - est.level, df=est.df if np.isfinite(est.df) else None) \
-        if np.isfinite(est.se) and est.se > 0 else float("nan")
-    return verdicts.VerdictRow(claim.id, claim.text, figure or claim.figure, label, est.estimate, est.lo, est.hi,
-                               mde, est.n_items, est.n_subsets if n_subsets is None else n_subsets, est.p, est.p,
-                               v.label, note, claim.kind, claim.direction, claim.threshold, m, est.level,
-                               est.item_noise_only)
+    return verdicts.make_row(claim, est, label, margin=m, figure=figure, n_subsets=n_subsets,
+                             planned_epochs=planned_epochs)
 
 
 @dataclass
@@ -260,12 +255,31 @@ def claim_window_rows(claim: claims.Claim, items: pd.DataFrame, suite: str, pair
         if not epochs:
             continue
         window = claims.window_text(claim.window, epochs)
+        task_rows = []
         for ga, gb in groups:
             est = window_contrast(items, suite, task, metric, ga, gb, epochs, level=level)
             which = f", {', '.join(ga)}" if claim.per_condition else ""
             label = f"{title}: {metric.split(',')[0]}{which}, {window}"
-            out.rows.append(row_from(claim, est, label, figure=figure, margin=claim.margin_for(metric)))
-            out.meta.append({"benchmark": claims.benchmark_names(claim, task), "task": task, "window": window})
+            task_rows.append((ga, row_from(claim, est, label, figure=figure, margin=claim.margin_for(metric, task),
+                                           planned_epochs=planned)))
+        out.rows.extend(_beside_replay(task_rows))
+        out.meta.extend({"benchmark": claims.benchmark_names(claim, task), "task": task, "window": window}
+                        for _ in task_rows)
+    return out
+
+
+def _beside_replay(task_rows: list) -> list[verdicts.VerdictRow]:
+    """Rows of one task; a row whose condition collapsed (its note starts "collapsed") gets the replay
+    arm's Δ beside it, so the reader sees whether training on human text of the same size did the same."""
+    from dataclasses import replace
+
+    replay = next((r for ga, r in task_rows if list(ga) == ["replay"]), None)
+    out = []
+    for ga, r in task_rows:
+        if r.note.startswith("collapsed") and replay is not None and r is not replay:
+            r = replace(r, note=f"{r.note}; the replay arm beside it: Δ {replay.estimate:+.3f} "
+                                f"[{replay.lo:+.3f}, {replay.hi:+.3f}]")
+        out.append(r)
     return out
 
 
@@ -480,20 +494,25 @@ def memorization_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
 
 
 def book_verdicts(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Every page's verdict rows in one table (each page's Holm correction kept as the page applied it)."""
+    """Every page's verdict rows in one table (each page's Holm correction kept as the page applied it),
+    with the book-wide Benjamini-Hochberg step beside it (:func:`resurface.evidence.verdicts.book_fdr`:
+    ``p_bh`` and ``survives``)."""
     tables = [t for t in tables if t is not None and not t.empty]
-    return pd.concat(tables, ignore_index=True) if tables else page_verdicts([])
+    return verdicts.book_fdr(pd.concat(tables, ignore_index=True) if tables else page_verdicts([]))
 
 
 # ------------------------------------------------------------------------------ the machine-readable table
 CSV_COLUMNS = ("figure", "claim_id", "whose", "kind", "benchmark", "task", "metric", "window", "estimate", "lo",
-               "hi", "threshold", "margin", "direction", "level", "p", "p_holm", "mde", "n_items", "n_runs",
-               "verdict", "words", "note", "regime", "profile")
+               "hi", "threshold", "margin", "direction", "level", "p", "p_test", "p_holm", "p_bh", "survives",
+               "mde", "n_items", "n_runs", "reachable", "verdict", "words", "note", "regime", "profile")
 
 
 def verdict_csv(table: pd.DataFrame) -> pd.DataFrame:
     """Every verdict row in :data:`CSV_COLUMNS` (``kind`` is the claim's kind, ``n_runs`` the training
-    runs per condition, ``verdict`` the rule's label after the page's Holm step, ``words`` as printed)."""
+    runs per condition, ``p_test`` the p the page's Holm adjusts (at the margin for margin claims),
+    ``p_bh``/``survives`` the book-wide Benjamini-Hochberg step (empty on a single page's table),
+    ``reachable`` the words the design can reach at all, ``verdict`` the rule's label after the page's
+    Holm step, ``words`` as printed)."""
     if table is None or table.empty:
         return pd.DataFrame(columns=list(CSV_COLUMNS))
     t = table if "words" in table.columns else annotate(table, None)
@@ -502,30 +521,36 @@ def verdict_csv(table: pd.DataFrame) -> pd.DataFrame:
         "benchmark": t["benchmark"], "task": t["task"], "metric": t["metric"], "window": t["window"],
         "estimate": t["estimate"], "lo": t["lo"], "hi": t["hi"], "threshold": t["threshold"],
         "margin": t["margin"], "direction": t["direction"], "level": t["level"], "p": t["p"],
-        "p_holm": t["p_holm"], "mde": t["mde"], "n_items": t["n_items"], "n_runs": t["n_subsets"],
-        "verdict": t["verdict"], "words": t["words"], "note": t["note"], "regime": t["regime"],
+        "p_test": t["p_test"], "p_holm": t["p_holm"],
+        "p_bh": t["p_bh"] if "p_bh" in t.columns else np.nan,
+        "survives": t["survives"] if "survives" in t.columns else "",
+        "mde": t["mde"], "n_items": t["n_items"], "n_runs": t["n_subsets"],
+        "reachable": t["reachable"], "verdict": t["verdict"], "words": t["words"], "note": t["note"], "regime": t["regime"],
         "profile": t["profile"]})
     return out.reset_index(drop=True)
 
 
 def recompute_verdicts(csv: pd.DataFrame) -> pd.Series:
-    """The verdict of every row of a ``verdicts.csv`` recomputed from the row alone, by the stated rules
-    (:func:`resurface.evidence.verdicts.verdict` on its interval, kind, direction, threshold and margin,
-    then the page's Holm step on its ``p_holm``). A row printed *not testable here* is kept as printed:
-    that word depends on the design (how many corpora), not on the interval."""
+    """The verdict of every row of a ``verdicts.csv`` recomputed from the row alone, by the stated rules:
+    :func:`resurface.evidence.verdicts.decide` on its interval, kind, direction, threshold and margin;
+    *not testable here* where its ``reachable`` is "neither"; an *agrees* or *contradicts* that does not
+    survive the page's Holm step (its ``p_holm``) is *inconclusive*; and an *inconclusive* row with a
+    word out of reach (``reachable`` not both) is *not testable here*."""
     out = []
     for r in csv.itertuples(index=False):
-        if r.verdict == verdicts.NOT_TESTABLE:
-            out.append(r.verdict)
-            continue
+        reach = str(r.reachable)
+        if reach not in verdicts.REACHABLE.values():
+            raise ParameterError("csv", f"row of {r.claim_id!r} has reachable = {reach!r}",
+                                 ", ".join(verdicts.REACHABLE.values()))
         margin = None if pd.isna(r.margin) else float(r.margin)
-        est = stats.Estimate(float(r.estimate), float(r.lo), float(r.hi), float("nan"), float(r.p), int(r.n_items),
-                             int(r.n_runs), float(r.level), "csv", null=float(r.threshold))
-        word = verdicts.verdict(est, int(r.direction), kind=r.kind, threshold=float(r.threshold),
-                                margin=margin).label
-        rests_on_null = word == verdicts.CONTRADICTS or (word == verdicts.AGREES and r.kind in ("direction", "threshold"))
-        if rests_on_null and not float(r.p_holm) < 1 - float(r.level):
+        word = verdicts.decide(float(r.lo), float(r.hi), kind=r.kind, threshold=float(r.threshold),
+                               margin=margin, direction=int(r.direction))
+        if reach == verdicts.REACHABLE[(False, False)]:
+            word = verdicts.NOT_TESTABLE
+        if word in (verdicts.AGREES, verdicts.CONTRADICTS) and not float(r.p_holm) < 1 - float(r.level):
             word = verdicts.INCONCLUSIVE
+        if word == verdicts.INCONCLUSIVE and reach != verdicts.BOTH:
+            word = verdicts.NOT_TESTABLE
         out.append(word)
     return pd.Series(out, index=csv.index, name="recomputed")
 

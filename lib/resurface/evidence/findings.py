@@ -179,6 +179,25 @@ def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
     return "\n\n".join(heads) + "\n\n" + "\n".join(lines)
 
 
+def extraction_counts_table(exact: pd.DataFrame, epochs=None) -> tuple[pd.DataFrame, str]:
+    """Figure 8's counts in five narrow columns (condition, group, epoch, extracted of trials, share with
+    its 95% interval) for ``epochs`` (default: the base and the last), and the design in one sentence
+    beneath it (the design column repeated the same words on every row and ran past the text column)."""
+    d = exact if epochs is None else exact[exact["epoch"].isin(list(epochs))]
+    if epochs is None and len(exact):
+        d = exact[exact["epoch"].isin([0, exact["epoch"].max()])]
+    out = pd.DataFrame({
+        "condition": [condition_label(c) for c in d["condition"]], "group": d["group"].to_numpy(),
+        "epoch": d["epoch"].to_numpy(),
+        "extracted": [f"{int(k)} / {int(n)}" for k, n in zip(d["extracted"], d["trials"])],
+        "share [95% CI]": [f"{s:.3f} [{lo:.3f}, {hi:.3f}]" for s, lo, hi in zip(d["share"], d["share_lo"], d["share_hi"])]})
+    designs = list(dict.fromkeys(str(x) for x in d.get("design", pd.Series(dtype=object)) if str(x)))
+    how = ("Extracted: (sequence, run) pairs extracted of those tested; the interval treats "
+           + ("the plantings as clusters" if any("planting" in x for x in designs) else "the sequences as clusters")
+           + (f" ({'; '.join(designs)})." if designs else "."))
+    return out.reset_index(drop=True), how
+
+
 # ------------------------------------------------------------------------------ verdict rows
 VERDICT_COLUMNS = ("Figure", "Claim", "Benchmark (task, metric, window)", "Estimate [95% CI]",
                    "Threshold ± margin", "MDE", "Items × runs", "Verdict")
@@ -199,7 +218,11 @@ def _annotated(table: pd.DataFrame, P: dict | None) -> pd.DataFrame:
 def _margin_cell(r) -> str:
     t = f"{r.threshold:g}"
     m = getattr(r, "margin", None)
-    return f"{t} ± {m:.3g}" if m is not None and isinstance(m, (int, float)) and np.isfinite(m) else t
+    if not (m is not None and isinstance(m, (int, float)) and np.isfinite(m)):
+        return t
+    if getattr(r, "kind", "") == "direction":  # a direction claim's margin: its smallest effect of interest
+        return f"{t}; smallest effect {m:.3g}"
+    return f"{t} ± {m:.3g}"
 
 
 def short_words(r) -> str:
@@ -233,7 +256,7 @@ def verdict_markdown(table: pd.DataFrame, with_figure: bool = False, P: dict | N
     for r in t.itertuples(index=False):
         interval = (f"{_num(r.estimate)} [{_num(r.lo)}, {_num(r.hi)}]" if np.isfinite(r.estimate) else "n/a")
         runs = f"{int(r.n_items)} × {int(r.n_subsets)}" if r.n_subsets else f"{int(r.n_items)}"
-        mde = f"{r.mde:.3f}" if r.mde is not None and np.isfinite(r.mde) else "undefined"
+        mde = f"{r.mde:.3f}" if r.mde is not None and np.isfinite(r.mde) else "—"  # shown where it means something
         verdict = f"**{whose_label(r.verdict, r.whose == 'book') if one_scale else short_words(r)}**"
         if r.note:
             if r.note not in notes:
@@ -309,8 +332,12 @@ def whose_label(label: str, book: bool) -> str:
 
 
 def _verdict_counts(rows: pd.DataFrame) -> str:
+    """'3 inconclusive; 1 contradicts the book's claim': each word as it reads for the rows' owner."""
     counts = rows["verdict"].value_counts()
-    return "; ".join(f"{int(counts[label])} {label}" for label in LABELS if label in counts)
+    book = "whose" in rows.columns and (rows["whose"] == "book").all() or \
+        ("claim_id" in rows.columns and all(CLAIMS.get(c) is not None and CLAIMS[c].whose == "book"
+                                            for c in rows["claim_id"]))
+    return "; ".join(f"{int(counts[label])} {whose_label(label, book)}" for label in LABELS if label in counts)
 
 
 def describe_split(table: pd.DataFrame, info: dict) -> str:
@@ -467,7 +494,7 @@ def describe_relational(table: pd.DataFrame, corr: pd.DataFrame, verdicts_table:
             mde = testable["mde"].astype(float)
             mde = mde[np.isfinite(mde) & (mde > 0)]
             text += "No testable row settles the comparison either way"
-            if len(mde) and mde.min() >= 1:
+            if not len(mde) or mde.min() >= 1:  # MDEs beyond the range of |ρ| differences are not shown
                 text += (": even a difference of 1 in |ρ| (one measure ranking the corpora perfectly, the other "
                          "not at all) would be missed more often than one time in five")
             elif len(mde):

@@ -248,7 +248,10 @@ def forest_plot(table: pd.DataFrame, title: str = "", regime: str = ""):
         for y, r in zip(ys, g.itertuples(index=False)):
             color = VERDICT_COLORS.get(r.verdict, "black")
             m = r.margin if r.margin is not None and np.isfinite(r.margin) else None
-            if m:
+            if m and getattr(r, "kind", "") == "direction":  # a smallest effect of interest: one side only
+                lo_m = min(r.threshold, r.threshold + r.direction * m)
+                ax.add_patch(plt.Rectangle((lo_m, y - 0.4), m, 0.8, color="#dbe9f6", lw=0, zorder=0))
+            elif m:
                 ax.add_patch(plt.Rectangle((r.threshold - m, y - 0.4), 2 * m, 0.8, color="#dbe9f6", lw=0, zorder=0))
             ax.plot([r.threshold, r.threshold], [y - 0.45, y + 0.45], color="black", lw=0.8, zorder=1)
             if np.isfinite(r.lo) and np.isfinite(r.hi):
@@ -295,3 +298,31 @@ def describe(transfer: pd.DataFrame, rhos: dict[str, float], memory: pd.DataFram
         lines.append(f"- **C**: after {int(last['epoch'])} self-training epochs the mean accuracy Δ is "
                      f"{last['capability_delta']:+.3f} and {ext} (descriptive; Figures 7 and 8's rows test it).")
     return "\n".join(lines)
+
+
+def multiplicity_text(table: pd.DataFrame, q: float = 0.05) -> str:
+    """Markdown for Figure 1: the book-wide false-discovery control beside each page's Holm step. Every
+    row that rests on a null (a finite ``p_test``: agrees and contradicts of every kind, at the margin for
+    margin claims) enters Benjamini-Hochberg over the whole book (``p_bh`` of
+    :func:`resurface.evidence.verdicts.book_fdr`); the rows printed *agrees* or *contradicts* that survive
+    both are named. The printed words stay the pages' (Holm per page controls each page's chance of any
+    false word; BH bounds the expected share of false words among the book's)."""
+    from resurface.evidence.verdicts import book_fdr
+
+    t = table if "survives" in table.columns else book_fdr(table, q)
+    tested = t[np.isfinite(pd.to_numeric(t["p_bh"], errors="coerce"))]
+    reached = t[t["survives"] != ""]
+    both = t[t["survives"] == "both"]
+    text = (f"**Multiplicity.** Each page applies Holm's correction to its own rows (its chance of printing any "
+            f"false *agrees* or *contradicts* is at most 5%). Across the book, {len(tested)} rows rest on a null (a "
+            f"p-value at 0, at a threshold, or at a margin); Benjamini–Hochberg over all of them at q = {q:g} bounds "
+            f"the expected share of false words among those the book prints. Of the {len(reached)} rows printed "
+            f"*agrees* or *contradicts* after their page's Holm step, {len(both)} survive both")
+    if len(both):
+        names = [f"{r.figure} {r.claim_id.replace('_', ' ')}" for r in both.itertuples(index=False)]
+        text += ": " + "; ".join(dict.fromkeys(names))
+    rest = len(reached) - len(both)
+    if rest:
+        text += (f". {rest} hold on their page but not under the book-wide control: read them as that page's "
+                 "finding, not the book's")
+    return text + "."

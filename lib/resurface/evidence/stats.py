@@ -74,8 +74,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,23 @@ RUN_DF_QUANTILE = 0.25
 # ---------------------------------------------------------------------------------------------
 # result type
 # ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reach:
+    """What a design can show before any data: ``intervals`` are the most extreme intervals its
+    estimator can produce (at the outcomes that bound every other one, e.g. ρ = ±1 and the attainable ρ
+    nearest 0 over ``size`` corpora, or nothing / everything still extracted after training); ``unit``
+    names what ``size`` counts ("corpora"); ``at(size)`` gives the same intervals for another size, up to
+    ``max_size`` (the search for the design that would reach a word). A verdict word no interval of
+    ``intervals`` gives cannot be reached by this design whatever the data
+    (:func:`resurface.evidence.verdicts.reachable_words`)."""
+
+    intervals: tuple[tuple[float, float], ...]
+    unit: str
+    size: int
+    at: Callable[[int], tuple[tuple[float, float], ...]] | None = field(default=None, compare=False, repr=False)
+    max_size: int = 0
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A point estimate with its interval.
@@ -122,11 +139,30 @@ class Estimate:
     n_dropped: int = 0
     note: str = ""
     testable: bool = True
+    reach: Reach | None = None
 
     @property
     def excludes_null(self) -> bool:
         """True when the interval lies wholly on one side of ``null``."""
         return bool(self.lo > self.null or self.hi < self.null)
+
+    def p_at(self, value: float, side: int) -> float:
+        """p of the one-sided hypothesis "the parameter lies at or beyond ``value`` on ``side``" (+1:
+        at or above it, -1: at or below), doubled so that it is on the scale of the two-sided interval:
+        ``p_at(v, -1) < 1 - level`` exactly when the interval lies wholly above ``v`` (for t intervals;
+        normal with the interval's SE for the others, an approximation where the interval is not
+        symmetric). What a margin claim's word rests on: TOST's p at each margin, on the interval's scale.
+        NaN when the estimate has no positive SE."""
+        if side not in (1, -1):
+            raise ParameterError("side", f"must be +1 or -1, got {side!r}")
+        if not (np.isfinite(self.se) and self.se > 0 and np.isfinite(self.estimate)):
+            if np.isfinite(self.lo) and np.isfinite(self.hi) and self.lo == self.hi == self.estimate:
+                beyond = self.estimate >= value if side == 1 else self.estimate <= value
+                return 1.0 if beyond else 0.0  # a degenerate, exact interval
+            return math.nan
+        zstat = side * (value - self.estimate) / self.se  # large when the estimate lies far from that side
+        tail = _st.t.sf(zstat, self.df) if np.isfinite(self.df) and self.df > 0 else _st.norm.sf(zstat)
+        return float(min(1.0, 2 * tail))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -603,6 +639,41 @@ def _cluster_share_p(s0: float, share: float, n_eff: float) -> float:
     return float(min(1.0, 2 * min(ge, le)))
 
 
+def _drop_extremes(size: int, level: float, plantings: int) -> tuple[tuple[float, float], ...]:
+    """The intervals of the relative drop when nothing is still extracted after training (the highest
+    lower end any data can give) and when everything is (the lowest upper end), with ``size`` effective
+    clusters before any design effect: sequences extracted before (one shared base), or extractions
+    before (sequence × run pairs) over ``plantings`` plantings, shrunk by their t ratio as
+    :func:`resurface.evidence.plantings.kg_share` does."""
+    a = (1 - level) / 2
+    n_eff = float(size)
+    if plantings >= 2:
+        n_eff *= (_st.t.ppf(1 - a, max(size - 1, 1)) / _st.t.ppf(1 - a, plantings - 1)) ** 2
+    if n_eff <= 0:
+        return ((-math.inf, 1.0),)
+    none_left = float(_st.beta.isf(a, 1, n_eff))  # upper end of the share still extracted, 0 observed
+    all_left = float(_st.beta.ppf(a, n_eff, 1))  # lower end of the share, all observed
+    return ((1 - none_left, 1.0), (0.0, 1 - all_left))
+
+
+def drop_reach(size: int, *, level: float = 0.95, plantings: int = 1) -> Reach:
+    """What a relative drop of extraction can show at all (:class:`Reach`): with one shared base,
+    ``size`` is the number of sequences extracted before training (the clusters); with plantings, the
+    extractions before training summed over them. A drop "of more than 95%" needs about 72 sequences
+    with one base, and with 3 plantings (2 df) about 345 extractions, even when nothing is left after."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise ParameterError("size", f"must be a non-negative integer, got {size!r}")
+    level = _check_level(level)
+    unit = ("sequences extracted before training" if plantings < 2 else
+            f"extractions before training (sequence × run, over {plantings} plantings)")
+    return Reach(_drop_extremes(int(size), level, int(plantings)), unit, int(size),
+                 at=functools.partial(_drop_at, level=level, plantings=int(plantings)), max_size=10 ** 6)
+
+
+def _drop_at(size: int, *, level: float, plantings: int) -> tuple[tuple[float, float], ...]:
+    return _drop_extremes(int(size), level, plantings)
+
+
 def relative_drop_clustered(before, after, *, level: float = 0.95, null: float = 0.0, method: str = "exact",
                             B: int = 2000, seed=0) -> Estimate:
     """Relative drop ``(k0 - k1) / k0`` of extraction when every run plants the **same** sequences.
@@ -664,6 +735,7 @@ def relative_drop_clustered(before, after, *, level: float = 0.95, null: float =
         p = _cluster_share_p(1 - null, share, n_eff)
         how = "exact (Korn-Graubard Clopper-Pearson over sequences)" + (", k1 = 0" if k1 == 0 else "")
         return Estimate(est, lo, hi, (hi - lo) / (2 * z), p, n, runs, level, how, null=null,
+                        reach=drop_reach(int(src.sum()), level=level),
                         note=label if k1 else f"nothing extracted after: exact bound on the share still extracted ({label})")
     rng = _rng(seed)
     draws, dropped = [], 0
@@ -680,7 +752,7 @@ def relative_drop_clustered(before, after, *, level: float = 0.95, null: float =
     lo, hi = np.quantile(d, [0.5 - level / 2, 0.5 + level / 2])
     return Estimate(est, float(lo), float(hi), float(d.std(ddof=1)) if d.size > 1 else 0.0,
                     _percentile_p(d, null), n, runs, level, "bootstrap over sequences (clusters of runs)",
-                    null=null, B=B, n_dropped=dropped, note=label)
+                    null=null, B=B, n_dropped=dropped, note=label, reach=drop_reach(int((per0 > 0).sum()), level=level))
 
 
 def extracted_share_clustered(extracted, *, level: float = 0.95) -> Estimate:
@@ -796,6 +868,82 @@ def _untied_null(n: int) -> np.ndarray:
     return out
 
 
+def _inversion_interval(rho: float, n: int, alpha: float, ge: float, le: float, draws: int) -> tuple[float, float]:
+    """The Neyman interval of :func:`spearman_ci` at the sample ρ ``rho`` of ``n`` pairs: every ρ0 of the
+    grid that neither tail rejects under some copula of :data:`SPEARMAN_COPULAS`; at ρ0 = 0 the exact
+    permutation tails ``ge`` (P(ρ* >= ρ)) and ``le`` (P(ρ* <= ρ)) decide instead."""
+    eps = 1e-9
+    kept_all = []
+    for copula in SPEARMAN_COPULAS:  # a value of ρ stays when some model cannot reject it
+        grid, table = _copula_table(n, draws, 20260512, copula)
+        M = table.shape[1]
+        upper = 1 - np.array([np.searchsorted(t, rho - eps, "left") for t in table]) / M  # P(ρ* >= ρ)
+        lower = np.array([np.searchsorted(t, rho + eps, "right") for t in table]) / M  # P(ρ* <= ρ)
+        kept_all.append(grid[(upper > alpha / 2) & (lower > alpha / 2)])
+    kept = np.concatenate(kept_all)
+    if kept.size == 0:
+        kept = np.array([rho])
+    lo, hi = float(kept.min()), float(kept.max())
+    if min(ge, le) > alpha / 2:  # the exact permutation test decides ρ0 = 0
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    elif lo <= 0 <= hi:  # it rejects 0: keep the side of the estimate
+        lo, hi = (max(float(kept[kept > 0].min(initial=1.0)), 0.005), hi) if rho > 0 else \
+            (lo, min(float(kept[kept < 0].max(initial=-1.0)), -0.005))
+    return lo, hi
+
+
+@functools.lru_cache(maxsize=64)
+def _spearman_extremes(n: int, level: float, draws: int) -> tuple[tuple[float, float], ...]:
+    """The intervals :func:`spearman_ci` gives over ``n`` untied pairs at ρ = -1, at the attainable ρ
+    nearest 0 on each side, and at ρ = +1 (every other attainable ρ gives an interval between these:
+    its ends move monotonely with ρ). ``((-1, 1),)`` when no order reaches the level."""
+    alpha = 1 - level
+    if n < 3 or 1.0 / math.factorial(min(n, 20)) > alpha / 2:
+        return ((-1.0, 1.0),)
+    span = n ** 3 - n  # rho = 1 - 6 S / span, S = sum of squared rank differences (even, 0 .. span / 3)
+    mid = span / 6
+    s_lo, s_hi = 2 * math.floor(mid / 2), 2 * math.ceil(mid / 2)
+    rhos = sorted({-1.0, 1 - 6 * s_hi / span, 1 - 6 * s_lo / span, 1.0})
+    if n <= SPEARMAN_EXACT_MAX:
+        null = _untied_null(n)
+    else:  # independence: the Gaussian copula at ρ_S = 0 (its row of the table)
+        grid, table = _copula_table(n, draws, 20260512, "gaussian")
+        null = table[int(np.argmin(np.abs(grid)))]
+    out = []
+    for r in rhos:
+        ge, le = float(np.mean(null >= r - 1e-9)), float(np.mean(null <= r + 1e-9))
+        out.append(_inversion_interval(r, n, alpha, ge, le, draws))
+    return tuple(out)
+
+
+def spearman_reach(n: int, *, level: float = 0.95, draws: int = 4000) -> Reach:
+    """What Spearman's ρ over ``n`` corpora can show at all (:class:`Reach`): the intervals of
+    :func:`spearman_ci` at the most extreme and the most central attainable ρ. E.g. an equivalence
+    |ρ| < 0.5 can be reached only where the central interval lies inside (-0.5, 0.5)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ParameterError("n", f"must be a positive integer (corpora), got {n!r}")
+    level = _check_level(level)
+    return Reach(_spearman_extremes(int(n), level, int(draws)), "corpora", int(n),
+                 at=functools.partial(_spearman_at, level=level, draws=int(draws)),
+                 max_size=SPEARMAN_INVERSION_MAX)
+
+
+def _spearman_at(n: int, *, level: float, draws: int) -> tuple[tuple[float, float], ...]:
+    return _spearman_extremes(int(n), level, draws)
+
+
+def reach_of(est: Estimate) -> Reach | None:
+    """The estimate's :class:`Reach`: its own, or for a Spearman ρ by test inversion (3 to 30 corpora)
+    rebuilt from its size (a row read back from a table keeps its method and n); None where the design
+    bounds no word (an interval on a mean can be as narrow as the data make it)."""
+    if est.reach is not None:
+        return est.reach
+    m = est.method or ""
+    if m.startswith("Spearman") and "bootstrap" not in m and 3 <= est.n_items <= SPEARMAN_INVERSION_MAX:
+        return spearman_reach(int(est.n_items), level=est.level)
+    return None
+
+
 def spearman_ci(x, y, *, B: int = 2000, level: float = 0.95, seed=0, permutations: int = 10000,
                 draws: int = 4000) -> Estimate:
     """Spearman ρ of ``x`` and ``y`` (one pair per corpus), an exact permutation p-value of ρ = 0 and
@@ -855,6 +1003,7 @@ def spearman_ci(x, y, *, B: int = 2000, level: float = 0.95, seed=0, permutation
     p_min = float(np.mean(rp >= rp.max() - eps)) if exact else 1.0 / math.factorial(n)
     if p_min > alpha / 2:
         return Estimate(rho, -1.0, 1.0, math.nan, p, n, 0, level, method, testable=False,
+                        reach=spearman_reach(n, level=level, draws=int(draws)),
                         note=f"not testable here: with {n} corpora the smallest attainable p is {p_min:.3f} "
                              f"(one-sided, the most extreme order), above the {alpha / 2:g} a "
                              f"{100 * level:g}% interval needs on each side")
@@ -866,23 +1015,9 @@ def spearman_ci(x, y, *, B: int = 2000, level: float = 0.95, seed=0, permutation
         lo, hi = np.quantile(d, [0.5 - level / 2, 0.5 + level / 2])
         return Estimate(rho, float(lo), float(hi), float(d.std(ddof=1)), p, n, 0, level,
                         "Spearman, bootstrap over pairs; permutation p", B=B, n_dropped=int((~ok).sum()))
-    kept_all = []
-    for copula in SPEARMAN_COPULAS:  # a value of ρ stays when some model cannot reject it
-        grid, table = _copula_table(n, int(draws), 20260512, copula)
-        M = table.shape[1]
-        upper = 1 - np.array([np.searchsorted(t, rho - eps, "left") for t in table]) / M  # P(ρ* >= ρ)
-        lower = np.array([np.searchsorted(t, rho + eps, "right") for t in table]) / M  # P(ρ* <= ρ)
-        kept_all.append(grid[(upper > alpha / 2) & (lower > alpha / 2)])
-    kept = np.concatenate(kept_all)
-    if kept.size == 0:
-        kept = np.array([rho])
-    lo, hi = float(kept.min()), float(kept.max())
-    if min(ge, le) > alpha / 2:  # the exact permutation test decides ρ0 = 0
-        lo, hi = min(lo, 0.0), max(hi, 0.0)
-    elif lo <= 0 <= hi:  # it rejects 0: keep the side of the estimate
-        lo, hi = (max(float(kept[kept > 0].min(initial=1.0)), 0.005), hi) if rho > 0 else \
-            (lo, min(float(kept[kept < 0].max(initial=-1.0)), -0.005))
-    return Estimate(rho, lo, hi, (hi - lo) / (2 * z), p, n, 0, level, method, note=f"{n} corpora")
+    lo, hi = _inversion_interval(rho, n, alpha, ge, le, int(draws))
+    return Estimate(rho, lo, hi, (hi - lo) / (2 * z), p, n, 0, level, method, note=f"{n} corpora",
+                    reach=spearman_reach(n, level=level, draws=int(draws)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -904,6 +1039,29 @@ def holm(pvalues) -> np.ndarray:
         return out
     order = np.argsort(q, kind="stable")
     adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+def bh(pvalues) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (step-up; monotone, capped at 1): rejecting where they are
+    below q controls the false-discovery rate at q for independent or positively dependent tests. NaN
+    entries stay NaN and do not count towards the number of tests."""
+    p = np.asarray(pvalues, dtype=float)
+    if p.ndim != 1:
+        raise ParameterError("pvalues", "must be 1-d")
+    ok = ~np.isnan(p)
+    if np.any((p[ok] < 0) | (p[ok] > 1)):
+        raise ParameterError("pvalues", "must lie in [0, 1]")
+    out = np.full(p.shape, np.nan)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")[::-1]  # largest first
+    adj = np.minimum(1.0, np.minimum.accumulate(q[order] * m / np.arange(m, 0, -1)))
     res = np.empty(m)
     res[order] = adj
     out[ok] = res
