@@ -26,7 +26,9 @@ import numpy as np
 import pandas as pd
 
 from resurface.evidence import claims, stats, verdicts
+from resurface.measures import memorization
 from resurface.errors import ParameterError
+from resurface.study import experiments, figures
 
 CONTINUOUS_METRICS = ("logp_gold_norm,none", "neg_bpb,none")
 METRIC_MODES = ("continuous", "paper")
@@ -313,7 +315,7 @@ def transfer_rows(fig: str, items: pd.DataFrame, suite: str, pairs, conditions: 
     out = Rows([], [])
     for claim in claims.claims_of(fig):
         out = out + claim_window_rows(claim, items, suite, pairs, conditions, planned_epochs, level,
-                                      figure=FIGURE_TITLES.get(fig, fig))
+                                      figure=figures.label(fig))
     return out
 
 
@@ -337,9 +339,6 @@ class FigureEvidence:
 def figure_suite(P: dict, fig: str) -> str:
     """The suite a transfer figure plots: the few-shot suite for Figure 9, the zero-shot one otherwise."""
     return P["eval_suite_few_shot"] if fig == "fig09" else P["eval_suite"]
-
-
-FIGURE_TITLES = {f"fig{i:02d}": f"Fig {i}" for i in range(1, 13)}
 
 
 def figure_evidence(P: dict, fig: str, results: pd.DataFrame, conditions: Sequence[str],
@@ -454,25 +453,20 @@ def metric_rows(results: pd.DataFrame, suite: str, mode: str) -> pd.DataFrame:
 
 
 def transfer_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
-    """The verdict tables of Figures 2, 3, 5, 9 and 10, as their pages compute them (their runs are
-    read from the store)."""
-    from resurface.study.experiments import TRANSFER_FIGURES, figure_conditions, run_conditions
-
+    """The verdict tables of the transfer figures (2, 3, 5, 9 and 10), as their pages compute them (their
+    runs are read from the store)."""
     tables = []
-    for fig in TRANSFER_FIGURES:
-        q, conds = figure_conditions(P, fig)
+    for fig in figures.transfer():
+        q, conds = experiments.figure_conditions(P, fig)
         names = [c.name for c in conds]
-        tables.append(figure_evidence(q, fig, run_conditions(q, conds, store), names).verdicts)
+        tables.append(figure_evidence(q, fig, experiments.run_conditions(q, conds, store), names).verdicts)
     return tables
 
 
 def memorization_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     """The verdict tables of Figures 7 and 8 (one memorisation study, read from the store)."""
-    from resurface.study.experiments import figure_params
-    from resurface.measures.memorization import run_study
-
-    q = figure_params(P, "fig08")
-    study = run_study(q, store)
+    q = experiments.figure_params(P, "fig08")
+    study = memorization.run_study(q, store)
     conditions = [f"self@{t:g}" for t in q["temperatures"]]
     cap = capability_evidence(q, study.benchmarks, conditions).verdicts
     ext = annotate(page_verdicts(extraction_rows(run_items(study.results), conditions)), q)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from resurface.study import experiments
+from resurface.study import experiments, figures
 from resurface.evidence import findings
 from resurface.conditions import SOURCE_NAMES, condition_color
 
@@ -23,15 +23,24 @@ KIND_ORDER = ("self", "lineage", "recipe", "cross", "replay")
 
 
 def transfer_runs(P: dict, store=None) -> dict[str, pd.DataFrame]:
-    """Results of Figures 2, 3, 5 and 10 keyed by student role (``main``, ``second``), from the
-    same conditions the figure notebooks run (shared runs counted once)."""
+    """Results of the utility figures (2, 3, 5 and 10) keyed by student role (``main``, ``second``), from
+    the same conditions the figure notebooks run (shared runs counted once)."""
     by_student: dict[str, dict] = {"main": {}, "second": {}}
-    for fig in ("fig02", "fig03", "fig05", "fig10"):
+    for fig in figures.utility():
         for c in experiments.figure_conditions(P, fig)[1]:
             by_student["main" if c.student == P["student"] else "second"].setdefault(c.name, c)
     # a run's key depends only on the common parameters and the condition, as in the figure notebooks
     return {role: experiments.run_conditions(P, list(conds.values()), store)
             for role, conds in by_student.items()}
+
+
+def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
+    """Every registered figure's verdict tables, as the pages compute them (read from the store): each
+    record's ``verdicts`` callable once, in figure order (:func:`resurface.study.figures.verdict_sources`)."""
+    tables: list[pd.DataFrame] = []
+    for ref, _ in figures.verdict_sources():
+        tables += figures.resolve(ref)(P, store)
+    return tables
 
 
 def panel_metric(mode: str) -> str:

@@ -44,6 +44,7 @@ import pandas as pd
 
 from resurface.evidence import claims, contrasts, stats, verdicts
 from resurface.errors import ParameterError
+from resurface.study import figures as registry
 from resurface.measures.proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll, read_nll, read_similarity, similarity,
                       split_by_similarity)
 
@@ -309,19 +310,17 @@ def nll_gap_rows(df: pd.DataFrame, scorer: str, figure: str, level: float = 0.95
 
 
 # ------------------------------------------------------------------------------ proxies vs utility
-UTILITY_FIGURES = ("fig02", "fig03", "fig05", "fig10")
-
-
 def trained_conditions(P: dict, figures: Sequence[str] | None = None) -> dict[str, tuple[dict, list]]:
-    """Figure -> (its parameters, the training conditions its notebook runs), for Figs 2, 3, 5, 10
-    (:func:`resurface.study.experiments.figure_conditions`, the definition the notebooks use)."""
+    """Figure -> (its parameters, the training conditions its notebook runs), for the utility figures of
+    the registry (2, 3, 5, 10; :func:`resurface.study.experiments.figure_conditions`, the definition the
+    notebooks use)."""
     from resurface.study.experiments import figure_conditions
 
-    figures = list(UTILITY_FIGURES if figures is None else figures)
-    unknown = [f for f in figures if f not in UTILITY_FIGURES]
+    known = registry.utility()
+    figures = list(known if figures is None else figures)
+    unknown = [f for f in figures if f not in known]
     if unknown or not figures:
-        raise ParameterError("utility_figures", f"unknown or no figures {unknown or figures!r}",
-                             ", ".join(UTILITY_FIGURES))
+        raise ParameterError("utility_figures", f"unknown or no figures {unknown or figures!r}", ", ".join(known))
     return {f: figure_conditions(P, f) for f in figures}
 
 

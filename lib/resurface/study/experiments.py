@@ -17,7 +17,9 @@ import pandas as pd
 
 from resurface import progress
 from resurface.artifacts import Store
+from resurface.errors import ParameterError
 from resurface.identity import display_name
+from resurface.study import figures, profiles
 
 
 @dataclass(frozen=True)
@@ -187,35 +189,31 @@ def figure_params(P: dict, fig: str) -> dict:
     epochs); a value of ``P`` wins where ``P`` overrides the profile's common value or sets a key the
     common file lacks, so overrides given to one notebook (e.g. ``epochs``) reach the runs it rebuilds.
     """
-    from resurface.study.profiles import load
-
-    common, own = load(P["profile"]), load(P["profile"], fig)
+    common, own = profiles.load(P["profile"]), profiles.load(P["profile"], fig)
     changed = {k: v for k, v in P.items() if k in own and (k not in common or v != common[k])}
     return {**own, **changed, "fig": fig}
-
-
-TRANSFER_FIGURES = ("fig02", "fig03", "fig05", "fig09", "fig10")
 
 
 def figure_conditions(P: dict, fig: str) -> tuple[dict, list[Condition]]:
     """The parameters and training conditions of one transfer figure (the single definition the
     figure notebooks, Figure 1 and the proxy table all use, so they name the same runs).
 
-    fig02/fig09: the main student's own samples at every τ plus replay; fig03: the same for the second
-    student; fig05: the main student on every source (its own τ = ``self_temperature`` run first);
-    fig10: the second student on the main student's samples, its own ``self_temperature`` run last.
+    The figure's record names its recipe (:data:`resurface.study.figures.CONDITION_RECIPES`):
+    ``self-main`` (Figs 2, 9), the main student's own samples at every τ plus replay; ``self-second``
+    (Fig 3), the same for the second student; ``source-swap`` (Fig 5), the main student on every source
+    (its own τ = ``self_temperature`` run first); ``cross-second`` (Fig 10), the second student on the main
+    student's samples, its own ``self_temperature`` run last.
     """
-    from resurface.errors import ParameterError
-
-    if fig not in TRANSFER_FIGURES:
-        raise ParameterError("figure", f"{fig!r} has no training conditions", ", ".join(TRANSFER_FIGURES))
+    recipe = figures.get(fig).conditions
+    if recipe is None:
+        raise ParameterError("figure", f"{fig!r} has no training conditions", ", ".join(figures.transfer()))
     q = figure_params(P, fig)
     s, s2 = q["student"], q["second_student"]
-    if fig in ("fig02", "fig09"):
+    if recipe == "self-main":
         return q, self_conditions(q, s, replay=True)
-    if fig == "fig03":
+    if recipe == "self-second":
         return q, self_conditions(q, s2, replay=True)
-    if fig == "fig05":
+    if recipe == "source-swap":
         return q, source_swap_conditions(q, s)
     t = q["self_temperature"]
     return q, source_conditions(q, s2, "cross", s) + [Condition(f"self@{t:g}", s2, s2, t)]
