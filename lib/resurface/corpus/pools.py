@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, parse_jsonl_lines, write_corpus
-from resurface.errors import ParameterError, ResurfaceError
+from resurface.errors import ParameterError, ResurfaceError, check_int
 
 STAGE = "pool"
 STAGE_VERSION = 2  # 2: code openings name project and service; first-line dedup
@@ -301,8 +301,7 @@ def planted_records(per_domain: int, seed: int, domains: Iterable[str] = PLANTED
     if bad:
         raise ParameterError("pool_domains", f"the planted pool has no generator for {bad}",
                              ", ".join(PLANTED_DOMAINS))
-    if isinstance(per_domain, bool) or not isinstance(per_domain, int) or per_domain < 1:
-        raise ParameterError("pool_size", f"invalid value {per_domain!r}", "an integer >= 1")
+    check_int("pool_size", per_domain, 1)
     by_domain: dict[str, list[dict]] = {}
     for d in domains:
         r = random.Random(f"resurface-planted:{seed}:{d}")
@@ -373,8 +372,7 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
     domains = check_domains(domains, "pool_domains")
     for name, value, low in (("pool_size", per_domain, 1), ("min_tokens", min_tokens, 1),
                              ("shuffle_buffer", shuffle_buffer, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ParameterError(name, f"invalid value {value!r}", f"an integer >= {low}")
+        check_int(name, value, low)
     if layout not in LAYOUTS:
         raise ParameterError("pool_layout", f"unknown layout {layout!r}", ", ".join(LAYOUTS))
     if tokenizer is None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from resurface.corpus.files import write_corpus
-from resurface.errors import ParameterError, ResurfaceError
+from resurface.errors import ParameterError, ResurfaceError, check_int
 
 STAGE = "replay"
 STAGE_VERSION = 1
@@ -212,12 +212,11 @@ def read_common_corpus(rows: Iterable[dict], *, max_docs: int, min_chars: int, s
 
     for name, value, low in (("max_docs", max_docs, 1), ("min_chars", min_chars, 0),
                              ("shuffle_buffer", shuffle_buffer, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ParameterError(name, f"invalid value {value!r}", f"an integer >= {low}")
+        check_int(name, value, low)
     rng = random.Random(seed)
     wanted = language.strip().lower() if language else None
 
-    _check_int_param("max_unmatched_rows", max_unmatched_rows, 1)
+    check_int("max_unmatched_rows", max_unmatched_rows, 1)
 
     def eligible() -> Iterator[dict]:
         from collections import Counter
@@ -283,11 +282,6 @@ def read_common_corpus(rows: Iterable[dict], *, max_docs: int, min_chars: int, s
     return out
 
 
-def _check_int_param(name: str, value, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ParameterError(name, f"invalid value {value!r}", f"an integer >= {low}")
-
-
 def _token_counter(tokenizer):
     """``(count(text) -> int, description)``: the tokenizer's count, or the chars/4 estimate."""
     if tokenizer is None:
@@ -330,8 +324,7 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
         raise ParameterError("name", f"unknown replay corpus {name!r}", ", ".join(NAMES))
     for pname, value, low in (("max_docs", max_docs, 1), ("min_chars", min_chars, 0),
                               ("shuffle_buffer", shuffle_buffer, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ParameterError(pname, f"invalid value {value!r}", f"an integer >= {low}")
+        check_int(pname, value, low)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ParameterError("seed", f"expected an integer, got {seed!r}", "an integer")
     if name == "common-corpus":

@@ -45,7 +45,7 @@ from typing import Any, Iterable
 
 from resurface.corpus.files import CORPUS_FILE, META_FILE, CorpusError, iter_jsonl, write_corpus
 from resurface.decoding import drop_stopped, forward_last, preallocated_cache
-from resurface.errors import ParameterError
+from resurface.errors import ParameterError, check_int
 
 STAGE = "sample"
 STAGE_VERSION = 3  # 2: inverse-CDF draw (draw_tokens) instead of torch.multinomial: other random stream
@@ -60,15 +60,6 @@ NUM_TOKENS_CONVENTION = "generated tokens including a terminating EOS (the token
 
 
 # -- parameter checks ----------------------------------------------------------------------
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterError(name, f"expected an integer, got {type(value).__name__} {value!r}",
-                             f"an integer >= {minimum}")
-    if value < minimum:
-        raise ParameterError(name, f"invalid value {value}", f"an integer >= {minimum}")
-    return value
-
-
 def _check_temperature(temperature: Any) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise ParameterError("temperature", f"expected a number, got {type(temperature).__name__}",
@@ -83,15 +74,15 @@ def validate_sampling(temperature: Any, num_samples: Any, max_new_tokens: Any, m
                       seed: Any, batch_size: Any) -> dict[str, Any]:
     """Check the sampling parameters; return them normalised (temperature as float)."""
     t = _check_temperature(temperature)
-    _check_int("num_samples", num_samples, 1)
-    _check_int("max_new_tokens", max_new_tokens, 1)
-    _check_int("min_new_tokens", min_new_tokens, 0)
+    check_int("num_samples", num_samples, 1)
+    check_int("max_new_tokens", max_new_tokens, 1)
+    check_int("min_new_tokens", min_new_tokens, 0)
     if min_new_tokens > max_new_tokens:
         raise ParameterError("min_new_tokens", f"{min_new_tokens} is larger than max_new_tokens "
                              f"{max_new_tokens}", "an integer <= max_new_tokens")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ParameterError("seed", f"expected an integer, got {type(seed).__name__} {seed!r}", "an integer")
-    _check_int("batch_size", batch_size, 1)
+    check_int("batch_size", batch_size, 1)
     return {"temperature": t, "num_samples": num_samples, "max_new_tokens": max_new_tokens,
             "min_new_tokens": min_new_tokens, "seed": seed, "batch_size": batch_size}
 
@@ -229,9 +220,9 @@ def sample_batch(model, prompt_ids: Iterable[int], num_rows: int, *, temperature
     prompt = [int(i) for i in prompt_ids]
     if not prompt:
         raise ParameterError("prompt_ids", "is empty", "at least one token id")
-    _check_int("num_rows", num_rows, 1)
-    _check_int("max_new_tokens", max_new_tokens, 1)
-    _check_int("min_new_tokens", min_new_tokens, 0)
+    check_int("num_rows", num_rows, 1)
+    check_int("max_new_tokens", max_new_tokens, 1)
+    check_int("min_new_tokens", min_new_tokens, 0)
     t = _check_temperature(temperature)
     device = model.device
     eos = sorted({int(i) for i in eos_ids})

@@ -35,7 +35,7 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
-from resurface.errors import ParameterError, ResurfaceError
+from resurface.errors import ParameterError, ResurfaceError, check_int
 from resurface.paths import cache_dir
 
 TASKS_PKG = Path(__file__).resolve().parent / "tasks"
@@ -202,8 +202,7 @@ def generate_math_items(n: int, seed: int, prefix: str = "math", exclude: set[st
     add_sub, mul_add). Each item has ``id``, ``question``, ``answer`` (worked solution ending in
     ``#### N``), ``target`` (the integer N) and ``kind``. Questions in ``exclude`` are skipped.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ParameterError("n", f"invalid value {n!r}", "an integer >= 1")
+    check_int("n", n, 1)
     rng = random.Random(seed)
     seen = set(exclude or ())
     rows: list[dict] = []

@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from resurface.errors import ParameterError
+from resurface.errors import ParameterError, check_int
 
 SEED = 1313
 NGRAM = 8  # the decontamination n-gram (resurface.corpus.decontam)
@@ -103,9 +103,7 @@ def town_names(n: int, seed: int = SEED) -> list[str]:
 
 
 def _check_n(n, name: str = "skill_entities") -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ParameterError(name, f"invalid value {n!r}", "an integer >= 2")
-    return n
+    return check_int(name, n, 2)
 
 
 def make_world(n: int, seed: int = SEED) -> list[Town]:

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, read_meta, write_corpus
-from resurface.errors import ParameterError
+from resurface.errors import ParameterError, check_int
 
 NLL_STAGE = "nll"
 NLL_VERSION = 2  # 2: content identity of model folders, no paths in keys
@@ -77,15 +77,11 @@ def _check_optional_count(name: str, value: Any) -> int | None:
     """None/0 mean "no limit"; otherwise an integer >= 1."""
     if value is None or value == 0:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ParameterError(name, f"invalid value {value!r}", "None, 0 (no limit) or an integer >= 1")
-    return value
+    return check_int(name, value, 1, "None, 0 (no limit) or an integer >= 1")
 
 
 def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ParameterError(name, f"invalid value {value!r}", "an integer >= 1")
-    return value
+    return check_int(name, value, 1)
 
 
 def _read_records(corpus: str | Path) -> tuple[Path, list[dict]]:
