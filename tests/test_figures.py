@@ -39,6 +39,9 @@ def test_thirteen_figures_each_with_its_notebook_and_parameter_files():
     assert figures.transfer() == ("fig02", "fig03", "fig05", "fig09", "fig10")
     assert figures.utility() == ("fig02", "fig03", "fig05", "fig10")
     assert figures.get("fig07").param_files == ("_memorization.yaml", "fig07.yaml")
+    order = figures.run_order()
+    for rec in figures.records():  # a figure runs after every figure whose runs it reads from the store
+        assert all(order.index(r) < order.index(rec.id) for r in rec.reuses), rec.id
 
 
 def test_the_table_of_contents_lists_the_registry():

@@ -42,7 +42,8 @@ class Figure:
     ``needs`` is what the preflight checks, by parameter name: ``models`` (parameters naming models;
     ``sources`` is a role -> model mapping), ``students`` (parameters naming the models it trains;
     default the main student), ``suites`` (parameters naming evaluation suites) and the flags ``sample``,
-    ``replay``, ``pool``, ``embed``, ``train``. ``verdicts`` is ``"module:function"``, a callable
+    ``replay``, ``pool``, ``embed``, ``train``. ``reuses`` names the figures whose runs it reads from the
+    store (they run before it, so on a warm store it recomputes none of them). ``verdicts`` is ``"module:function"``, a callable
     ``(P, store=None) -> list[DataFrame]`` giving the verdict tables of every figure that names it
     (called once for all of them).
     """
@@ -57,7 +58,8 @@ class Figure:
     utility: bool = False  # its training corpora enter the proxy table and Figure 1's panel A
     shared_params: str | None = None  # a parameter file read between _common.yaml and figNN.yaml
     scorer: str | None = None  # the parameter naming the model that scores likelihoods (NLL figures)
-    verdicts: str | None = None
+    reuses: tuple[str, ...] = ()
+    verdicts: str | None = None  # its claims are the register's under ``label`` (resurface.evidence.claims)
 
     def __post_init__(self) -> None:
         if not isinstance(self.number, int) or self.number < 1:
@@ -106,7 +108,9 @@ _MEMORIZATION = {"models": ("memorization_model",), "students": ("memorization_m
 
 _RECORDS = (
     Figure(1, "overview", "The three findings at a glance", "overview", "overview",
-           {"models": ("student", "second_student"), **_TRANSFER}),
+           {"models": ("student", "second_student"), **_TRANSFER},
+           reuses=("fig02", "fig03", "fig04", "fig05", "fig06", "fig07", "fig08", "fig09", "fig10", "fig11", "fig12",
+                   "fig13")),
     Figure(2, "self_training", "Self-training the main student on its own BOS samples", "relational", "transfer",
            {"models": ("student",), **_TRANSFER}, conditions="self-main", utility=True,
            verdicts="resurface.evidence.contrasts:transfer_verdicts"),
@@ -115,31 +119,32 @@ _RECORDS = (
            conditions="self-second", utility=True, verdicts="resurface.evidence.contrasts:transfer_verdicts"),
     Figure(4, "similarity", "Benchmark proximity does not explain the gains", "proxies", "similarity",
            {"models": ("student", "embedder"), "sample": True, "embed": True, "train": True,
-            "suites": ("eval_suite",)}, verdicts="resurface.evidence.proxytables:page_verdicts"),
+            "suites": ("eval_suite",)}, reuses=("fig02",), verdicts="resurface.evidence.proxytables:page_verdicts"),
     Figure(5, "source_swap", "Swapping the source of the synthetic corpus", "relational", "transfer",
            {"models": ("student", "sources"), "sample": True, "train": True, "suites": ("eval_suite",)},
-           conditions="source-swap", utility=True, verdicts="resurface.evidence.contrasts:transfer_verdicts"),
+           conditions="source-swap", utility=True, reuses=("fig02",), verdicts="resurface.evidence.contrasts:transfer_verdicts"),
     Figure(6, "nll_main", "Likelihood under the student does not predict utility", "proxies", "nll",
-           {"models": ("student", "second_student"), "sample": True}, scorer="student",
+           {"models": ("student", "second_student"), "sample": True}, scorer="student", reuses=("fig02", "fig03"),
            verdicts="resurface.evidence.proxytables:page_verdicts"),
     Figure(7, "memorization_capability", "Self-training keeps capability while memorization is under way",
            "memorization", "memorization", _MEMORIZATION, shared_params="_memorization.yaml",
            verdicts="resurface.evidence.contrasts:memorization_verdicts"),
     Figure(8, "extraction", "Capability and verbatim memorization move apart", "memorization", "memorization",
-           _MEMORIZATION, shared_params="_memorization.yaml",
+           _MEMORIZATION, shared_params="_memorization.yaml", reuses=("fig07",),
            verdicts="resurface.evidence.contrasts:memorization_verdicts"),
     Figure(9, "few_shot", "The few-shot view of Figure 2", "relational", "transfer",
-           {"models": ("student",), **_TRANSFER}, conditions="self-main",
+           {"models": ("student",), **_TRANSFER}, conditions="self-main", reuses=("fig02",),
            verdicts="resurface.evidence.contrasts:transfer_verdicts"),
     Figure(10, "cross_student", "The second family trained on the main student's samples", "relational",
            "transfer", {"models": ("student", "second_student"), "students": ("second_student",), "sample": True,
                         "train": True, "suites": ("eval_suite",)},
-           conditions="cross-second", utility=True, verdicts="resurface.evidence.contrasts:transfer_verdicts"),
+           conditions="cross-second", utility=True, reuses=("fig02",), verdicts="resurface.evidence.contrasts:transfer_verdicts"),
     Figure(11, "nll_second", "The NLL proxy with the second family as scorer, and the proxies against Δ",
            "proxies", "nll-proxy-table", {"models": ("student", "second_student"), "sample": True},
-           scorer="second_student", verdicts="resurface.evidence.proxytables:page_verdicts"),
+           scorer="second_student", reuses=("fig02", "fig03", "fig04", "fig05", "fig10"),
+           verdicts="resurface.evidence.proxytables:page_verdicts"),
     Figure(12, "relational", "Does a relational measure of compatibility predict which corpora help?", "beyond",
-           "relational", {"models": ("student", "second_student"), **_TRANSFER},
+           "relational", {"models": ("student", "second_student"), **_TRANSFER}, reuses=("fig02", "fig05"),
            verdicts="resurface.evidence.relational:page_verdicts"),
     Figure(13, "resurfacing", "Does a model's own text resurface a skill that was planted and then buried?",
            "beyond", "resurfacing", {"models": ("student", "skill_cross_source"), "sample": True, "replay": True,

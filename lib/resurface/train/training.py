@@ -34,10 +34,9 @@ on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
   losses so far) is saved after an epoch's evaluation into ``workdir/state`` (written to
   ``state.tmp`` then renamed, so a kill never leaves a half state) when it is worth it
   (:func:`state_due`): when the work since the last save (training and evaluation, wall time) is at
-  least ``state_every_s`` seconds and at least :data:`STATE_COST_RATIO` times what the last save took.
-  A save of SmolLM2-135M's state writes ~1.6 GB; a course run (about a minute and a half) then writes
-  none, and a killed one redoes at most ``state_every_s`` of work, while a paper run, whose epochs
-  take minutes to hours, saves after every epoch. A later call with the same workdir continues after
+  least ``state_every_s`` seconds and at least :data:`STATE_COST_RATIO` times what the last save took,
+  so a short run saves no state (a killed one redoes at most ``state_every_s`` of work) and a run whose
+  epochs take minutes to hours saves after every epoch. A later call with the same workdir continues after
   the last saved epoch without re-evaluating it and produces the same results and losses as an
   uninterrupted run (bit-identical on CPU).
 
