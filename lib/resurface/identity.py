@@ -33,7 +33,10 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-from resurface.artifacts import META, make_key, sha256_file
+from resurface.artifacts import DONE, META, make_key, sha256_file
+from resurface.models import ALIASES, local_path
+from resurface.paths import cache_dir
+
 
 DIGEST_DIR = "file-digests"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth")
@@ -62,8 +65,6 @@ def _stat_key(st: os.stat_result) -> str:
 
 
 def _digest_cache() -> Path:
-    from resurface.paths import cache_dir
-
     return cache_dir() / DIGEST_DIR
 
 
@@ -140,8 +141,6 @@ def store_artifact_of(folder: str | Path, max_depth: int = 3) -> tuple[str, str]
     hashing; finished artifacts are treated as immutable, so a same-size edit inside the store is not
     seen here; ``Store.load`` checks the recorded sha256 of files up to 64 MiB).
     """
-    from resurface.artifacts import DONE
-
     folder = Path(folder).resolve()
     cand = folder
     for _ in range(max_depth + 1):
@@ -176,8 +175,6 @@ def store_artifact_of(folder: str | Path, max_depth: int = 3) -> tuple[str, str]
 # ---------------------------------------------------------------------------------------------
 def is_local_folder(name: str) -> bool:
     """True when ``name`` is not an alias and names an existing folder."""
-    from resurface.models import ALIASES
-
     return name not in ALIASES and Path(name).expanduser().is_dir()
 
 
@@ -215,8 +212,6 @@ def model_identity(name: str, path: str | Path | None = None, *, allow_hub: bool
     (``{"kind": "alias:<kind>", "folder": ...}``, ``{"kind": "hub", "repo": ..., "revision": ...}``);
     :func:`identity_string` gives a one-line form.
     """
-    from resurface.models import ALIASES, local_path
-
     name = str(name)
     if path is None:
         path = local_path(name, allow_hub=allow_hub)

@@ -48,6 +48,9 @@ from pathlib import Path
 from typing import Any
 
 from resurface.errors import ParameterError
+from resurface.evaluate.items_skill import ATTRIBUTES, PROBE_FORMS
+from resurface.evaluate.suites import get_suite
+from resurface.evaluate.tasks.metrics import MAX_CODE_WORKERS
 from resurface.paths import generated_dir, repo_root
 from resurface.study import experiments, figures, profiles
 
@@ -155,8 +158,6 @@ def _decode_s(tokens: float, n: float, engine: str, tp: dict) -> float:
 
 def suite_tokens(suite: str, limit: int | None = None) -> tuple[float, float]:
     """(prefill tokens, generated tokens) of one evaluation of a suite."""
-    from resurface.evaluate.suites import get_suite
-
     pre = gen = 0.0
     for spec in get_suite(suite).tasks:
         t = TASKS.get(spec.task)
@@ -236,12 +237,9 @@ def _sample(plan: Plan, P: dict, source: str, t: float, tp: dict, tag: str = "")
 
 def _humaneval_s(suites: list[str]) -> float:
     """Seconds of executing the model-written programs of one evaluation of ``suites``."""
-    from resurface.evaluate.suites import get_suite
-
     progs = sum(TASKS[t.task].items * TASKS[t.task].repeats for s in suites for t in get_suite(s).tasks
                 if t.task == "rs_humaneval_paper")
     # the scorer runs an item's samples MAX_CODE_WORKERS at a time (an H100 node has 16 cores or more)
-    from resurface.evaluate.tasks.metrics import MAX_CODE_WORKERS
 
     repeats = max(TASKS["rs_humaneval_paper"].repeats, 1)
     rounds = -(-repeats // min(MAX_CODE_WORKERS, repeats))  # 10 samples, 8 at a time: 2 rounds an item
@@ -342,8 +340,6 @@ def _resurfacing(plan: Plan, P: dict, tp: dict) -> None:
     burial epoch, every resurfacing epoch), bury under replay text, sample the buried and the planted
     model (base and cross-family samples are shared with Figures 2 and 5 where the temperature matches),
     and train the five conditions' runs (:mod:`resurface.measures.resurfacing`)."""
-    from resurface.evaluate.items_skill import ATTRIBUTES, PROBE_FORMS
-
     student, t = P["student"], P["skill_temperature"]
     n = n_params(student)
     facts = P["skill_entities"] * len(ATTRIBUTES)

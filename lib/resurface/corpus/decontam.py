@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
+from resurface.artifacts import run_stage
 from resurface.corpus.files import corpus_path, iter_jsonl, read_meta, write_corpus
 from resurface.errors import ParameterError, check_int
 from resurface.identity import corpus_identity
@@ -119,14 +120,12 @@ def decontaminate(corpus: str | Path, suite: str, ngram: int = 8, allow_hub: boo
     artifact of stage ``decontaminate`` keyed on the suite, n, a digest of the benchmark texts and the
     input corpus's key; with ``out`` it is written straight into that folder. Returns the folder.
     """
-    from resurface.artifacts import run_stage
-
     _check_n(ngram)
     if not isinstance(suite, str) or not suite:
         raise ParameterError("suite", f"expected a suite name, got {suite!r}")
     src = corpus_path(corpus)  # raises CorpusError naming the folder
     src_dir = src.parent
-    from resurface.evaluate.suites import benchmark_texts as load_benchmark_texts
+    from resurface.evaluate.suites import benchmark_texts as load_benchmark_texts  # looked up per call
 
     texts = load_benchmark_texts(suite, allow_hub=allow_hub)
     if not texts:

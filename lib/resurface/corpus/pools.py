@@ -35,8 +35,12 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from resurface.artifacts import run_stage, sha256_file
+from resurface.corpus.decontam import corpus_key
 from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, parse_jsonl_lines, write_corpus
 from resurface.errors import ParameterError, ResurfaceError, check_int
+from resurface.identity import name_or_identity
+from resurface.models import load_tokenizer
 
 STAGE = "pool"
 STAGE_VERSION = 2  # 2: code openings name project and service; first-line dedup
@@ -328,8 +332,6 @@ def planted_records(per_domain: int, seed: int, domains: Iterable[str] = PLANTED
 # ---------------------------------------------------------------------------------------------
 def _token_counter(tokenizer) -> tuple[Callable[[str], int], str]:
     if isinstance(tokenizer, (str, Path)):
-        from resurface.models import load_tokenizer
-
         name = str(tokenizer)
         tokenizer = load_tokenizer(name)
     else:
@@ -343,8 +345,6 @@ def _source_identity(source: str) -> str:
         return PLANTED
     p = Path(source).expanduser()
     if p.exists():
-        from resurface.artifacts import sha256_file
-
         files = local_pile_files(p)
         if len(files) == 1:
             return "sha256:" + sha256_file(files[0])
@@ -365,8 +365,6 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
     ``pool`` (or the folder ``out``). A planted text shorter than ``min_tokens`` is an error naming the
     token budget; from the Pile, short documents are skipped.
     """
-    from resurface.artifacts import run_stage
-
     if not isinstance(source, str) or not source:
         raise ParameterError("pool", f"expected 'planted', a jsonl path or a Hub dataset id, got {source!r}")
     domains = check_domains(domains, "pool_domains")
@@ -379,7 +377,6 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
         raise ParameterError("tokenizer", "a tokenizer is needed to count tokens", "an alias, folder or tokenizer")
     max_chars = max_chars or 32 * min_tokens
     count, tok_name = _token_counter(tokenizer)
-    from resurface.identity import name_or_identity
 
     # no paths in the key: a local file is pinned by its sha256 (source_identity), a tokenizer folder
     # by its content
@@ -426,8 +423,6 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
 
 def pool_key(pool: str | Path) -> str:
     """Identity of a pool for artifact keys (its store key, else the sha256 of its file)."""
-    from resurface.corpus.decontam import corpus_key
-
     return corpus_key(pool)
 
 

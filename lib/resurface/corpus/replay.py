@@ -30,8 +30,11 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from resurface.artifacts import environment_versions, run_stage
 from resurface.corpus.files import write_corpus
 from resurface.errors import ParameterError, ResurfaceError, check_int
+from resurface.identity import name_or_identity
+from resurface.models import load_tokenizer
 
 STAGE = "replay"
 STAGE_VERSION = 1
@@ -287,7 +290,6 @@ def _token_counter(tokenizer):
     if tokenizer is None:
         return (lambda text: int(len(text) / 4)), "chars/4 estimate (no tokenizer given)"
     if isinstance(tokenizer, str):  # loaded on first use: a cached artifact needs only the description
-        from resurface.models import load_tokenizer
 
         name, loaded = tokenizer, []
     else:
@@ -298,8 +300,6 @@ def _token_counter(tokenizer):
         if not loaded:
             loaded.append(load_tokenizer(name))
         return len(loaded[0](text, add_special_tokens=False)["input_ids"])
-
-    from resurface.identity import name_or_identity
 
     return count, f"tokenizer {name_or_identity(name)}"  # a folder by its content, never its path
 
@@ -317,8 +317,6 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
     ``out``). Returns the folder.
     """
     import platform
-
-    from resurface.artifacts import run_stage
 
     if name not in NAMES:
         raise ParameterError("name", f"unknown replay corpus {name!r}", ", ".join(NAMES))
@@ -376,7 +374,6 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
                                    disable=tokenizer is None)):
             records.append({"id": f"{name}-{i:06d}", "text": d["text"], "num_tokens": count(d["text"]),
                             "source": d["source"]})
-        from resurface.artifacts import environment_versions
 
         write_corpus(workdir, records, {
             "kind": "replay", "name": name, "source": source_desc, "max_docs": max_docs,

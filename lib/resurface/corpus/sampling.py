@@ -43,9 +43,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from resurface.artifacts import Store, environment_versions
 from resurface.corpus.files import CORPUS_FILE, META_FILE, CorpusError, iter_jsonl, write_corpus
 from resurface.decoding import drop_stopped, forward_last, preallocated_cache
+from resurface.device import resolve_device, resolve_dtype
+from resurface.diskspace import check_free_space, sampling_bytes
 from resurface.errors import ParameterError, check_int
+from resurface.identity import key_name, model_identity as identity
+from resurface.models import unconditional_prompt
 
 STAGE = "sample"
 STAGE_VERSION = 3  # 2: inverse-CDF draw (draw_tokens) instead of torch.multinomial: other random stream
@@ -348,9 +353,6 @@ def sample_corpus(model, tokenizer, *, temperature: float, num_samples: int, max
     import torch
     from tqdm.auto import tqdm
 
-    from resurface.artifacts import environment_versions
-    from resurface.models import unconditional_prompt
-
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
     out_dir = Path(out_dir)
     prompt = unconditional_prompt(tokenizer)
@@ -442,9 +444,6 @@ def sample_corpus_vllm(model_path: str | Path, *, temperature: float, num_sample
     from transformers import AutoTokenizer
     from vllm import LLM, SamplingParams
 
-    from resurface.artifacts import environment_versions
-    from resurface.models import unconditional_prompt
-
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
     out_dir = Path(out_dir)
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
@@ -510,8 +509,6 @@ def _version(dist: str) -> str:
 # -- the stage -----------------------------------------------------------------------------
 def model_identity(name: str, path: Path) -> dict:
     """What pins a model's weights in an artifact key: :func:`resurface.identity.model_identity`."""
-    from resurface.identity import model_identity as identity
-
     return identity(name, path)
 
 
@@ -525,10 +522,6 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
     ``sample`` in ``store`` (default: the project store) keyed on every field that changes it; with
     ``out`` it is written straight into that folder instead (still resumable). Returns the corpus folder.
     """
-    from resurface.artifacts import Store
-    from resurface.device import resolve_device, resolve_dtype
-    from resurface.diskspace import check_free_space, sampling_bytes
-    from resurface.identity import key_name
     from resurface.models import load_model, local_path, prompt_of
 
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)

@@ -23,6 +23,8 @@ import random
 import sys
 from pathlib import Path
 
+from resurface.artifacts import run_stage
+from resurface.corpus.decontam import corpus_key
 from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, read_meta, write_corpus
 from resurface.errors import ParameterError, check_int
 
@@ -130,9 +132,6 @@ def make_subsets(corpus: str | Path, num_subsets: int, tokens_per_subset: int, s
     An artifact of stage ``subsets`` keyed on the parameters and the corpus's key; with ``out`` it is
     written straight into that folder. Returns the folder; :func:`subset_dirs` lists its subsets.
     """
-    from resurface.artifacts import run_stage
-    from resurface.corpus.decontam import corpus_key
-
     _validate(num_subsets, tokens_per_subset, seed, estimate, draw)
     src = corpus_path(corpus)
     src_dir = src.parent

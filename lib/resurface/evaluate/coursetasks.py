@@ -35,6 +35,7 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
+from resurface.artifacts import build_once
 from resurface.errors import ParameterError, ResurfaceError, check_int
 from resurface.paths import cache_dir
 
@@ -362,8 +363,6 @@ def skill_task_dir(items_dir: str | Path) -> Path:
     ``<items_dir>/probes_dev.jsonl`` and ``probes_test.jsonl``, rendered from :data:`SKILL_TEMPLATE` with
     absolute paths into ``<cache>/lmeval_skill_tasks/<hash>/`` (keyed on the template, the item files'
     content and their paths)."""
-    from resurface.artifacts import build_once
-
     items_dir = Path(items_dir).resolve()
     files = {task: items_dir / f"probes_{split}.jsonl" for task, split in SKILL_TASKS.items()}
     missing = [str(f) for f in files.values() if not f.exists()]

@@ -25,9 +25,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from resurface.evidence import claims, stats, verdicts
-from resurface.measures import memorization
 from resurface.errors import ParameterError
+from resurface.evaluate.evaluation import ITEM_COLUMNS, read_items
+from resurface.evaluate.suites import get_suite
+from resurface.evidence import claims, plantings, stats, verdicts
+from resurface.measures import memorization
 from resurface.study import experiments, figures
 
 CONTINUOUS_METRICS = ("logp_gold_norm,none", "neg_bpb,none")
@@ -42,8 +44,6 @@ def panels(suite: str, mode: str, present: pd.DataFrame | None = None) -> list[t
     ``continuous``: every continuous metric the suite's tasks report; ``paper``: each paper-metric
     task's primary metric. With ``present`` (tidy results), only the pairs that have rows there.
     """
-    from resurface.evaluate.suites import get_suite
-
     if mode not in METRIC_MODES:
         raise ParameterError("evidence_metric", f"unknown value {mode!r}", ", ".join(METRIC_MODES))
     out = []
@@ -68,8 +68,6 @@ def run_items(results: pd.DataFrame) -> pd.DataFrame:
     """The per-item values of every run in ``results`` (tidy results of
     :func:`resurface.study.experiments.run_conditions`, which carry each run's folder in ``run_path``),
     labelled with the run's condition, subset and student."""
-    from resurface.evaluate.evaluation import ITEM_COLUMNS, read_items
-
     if "run_path" not in results.columns:
         raise ParameterError("results", "has no run_path column", "experiments.run_conditions(...) output")
     frames = []
@@ -392,8 +390,6 @@ def extraction_counts(items: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     many (sequences × runs), and the interval of the extracted share: sequences as clusters when every
     run tests the same sequences (:func:`resurface.evidence.stats.extracted_share_clustered`), plantings
     as clusters when each has its own (:func:`resurface.evidence.plantings.extracted_share_plantings`)."""
-    from resurface.evidence import plantings
-
     d = _sequences(items)
     out = []
     for (cond, task, epoch), g in d.groupby(["condition", "task", "epoch"]):
@@ -417,7 +413,6 @@ def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float
     (:func:`resurface.evidence.stats.relative_drop_ci` on the sequences × runs matrix), with plantings as
     clusters when each has its own base and pool (:func:`resurface.evidence.plantings.relative_drop_plantings`)."""
     from resurface.conditions import condition_label
-    from resurface.evidence import plantings
 
     d = _sequences(items)
     if d.empty:

@@ -13,9 +13,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from resurface.study import experiments, figures
-from resurface.evidence import findings
 from resurface.conditions import SOURCE_NAMES, condition_color
+from resurface.evidence import findings
+from resurface.evidence.claims import FINDINGS
+from resurface.measures.memorization import extraction_table
+from resurface.study import experiments, figures
+from resurface.study.experiments import summary_table
 
 PIPELINE = ("source model", "BOS-only\nsampling", "8-gram\ndecontamination", "training\nsubsets",
             "student\nfine-tuning", "lm-eval\nevery epoch")
@@ -71,7 +74,6 @@ def transfer_table(runs: dict[str, pd.DataFrame], suite: str, mode: str = "paper
     the same units in every bar) over the benchmarks that report it and over the matched temperatures
     (:func:`matched_conditions`), with the τ values and the number of conditions it averages."""
     from resurface.evidence.contrasts import kind_of, metric_rows
-    from resurface.study.experiments import summary_table
 
     unit = panel_metric(mode)
     rows = []
@@ -165,8 +167,6 @@ def proxy_panel(ax, table: pd.DataFrame, proxy: str = "nll_mean", metric: str | 
 def memory_table(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     """Fig 1C data per epoch: mean Δ over the suite's primary metrics, and the extracted pool
     sequences (all groups) as a fraction of the base's, mean over conditions and subsets."""
-    from resurface.measures.memorization import extraction_table
-
     cap = findings.primary_rows(results, suite).groupby("epoch")["delta"].mean()
     ext = extraction_table(results).groupby(["epoch", "group"])["mean"].mean().groupby("epoch").sum()
     base = ext.loc[0] if 0 in ext.index else np.nan
@@ -236,8 +236,6 @@ def forest_plot(table: pd.DataFrame, title: str = "", regime: str = ""):
     """Every verdict row as a point with its 95% interval against its claim's threshold (line) and
     margin (shaded), grouped by finding (A, B, C) and, within a finding, by the units of the estimate
     (one axis each: rows in nats are never drawn on a ρ axis); coloured by verdict."""
-    from resurface.evidence.claims import FINDINGS
-
     t = table.copy()
     if t.empty:
         fig, ax = plt.subplots(figsize=(10, 1.5))

@@ -34,7 +34,11 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from resurface.artifacts import run_stage
+from resurface.corpus.pools import pool_key, read_pool
+from resurface.device import DTYPES, resolve_device
 from resurface.errors import ParameterError, check_int
+from resurface.identity import key_name, model_identity
 
 STAGE = "extract"
 STAGE_VERSION = 2  # 2: content identity of model folders, no paths in keys
@@ -238,11 +242,7 @@ def extract(model: str, pool: str | Path, *, prefix_tokens: int = 32, suffix_tok
     """
     import pandas as pd
 
-    from resurface.artifacts import run_stage
-    from resurface.device import DTYPES, resolve_device
     from resurface.models import load_model, local_path
-    from resurface.identity import key_name, model_identity
-    from resurface.corpus.pools import pool_key, read_pool
 
     check_lengths(prefix_tokens, suffix_tokens)
     check_int("batch_size", batch_size, 1)

@@ -17,9 +17,14 @@ import pandas as pd
 
 from resurface import progress
 from resurface.artifacts import Store
+from resurface.corpus.decontam import decontaminate
+from resurface.corpus.replay import build_replay
+from resurface.corpus.sampling import resolve_sample_engine, sample
+from resurface.corpus.subsets import make_subsets, subset_dirs
 from resurface.errors import ParameterError
 from resurface.identity import display_name
 from resurface.study import figures, profiles
+from resurface.train.training import train_run
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,6 @@ _ENGINE_SAID: set[str] = set()
 def sample_engine(P: dict) -> str:
     """The sampler of this profile on this machine: ``P["sample_engine"]`` (paper: vllm) when it can run,
     else the transformers loop with a one-line message, said once per process."""
-    from resurface.corpus.sampling import resolve_sample_engine
-
     want = P.get("sample_engine", "hf")
     said: list[str] = []
     engine = resolve_sample_engine(want, say=said.append)
@@ -66,9 +69,6 @@ def sample_engine(P: dict) -> str:
 
 def sampled_corpus(P: dict, source: str, temperature: float, store: Store | None = None) -> Path:
     """The decontaminated BOS-only corpus of ``source`` at ``temperature``."""
-    from resurface.corpus.decontam import decontaminate
-    from resurface.corpus.sampling import sample
-
     engine = sample_engine(P)
     batch = P["sample_batch_size"] if engine == "hf" else max(P["sample_batch_size"], VLLM_SAMPLE_BATCH)
     raw = sample(source, temperature=temperature, num_samples=P["num_samples"],
@@ -80,9 +80,6 @@ def sampled_corpus(P: dict, source: str, temperature: float, store: Store | None
 
 def replay_corpus(P: dict, student: str, store: Store | None = None) -> Path:
     """The decontaminated human-text replay corpus (token counts with the student's tokenizer)."""
-    from resurface.corpus.decontam import decontaminate
-    from resurface.corpus.replay import build_replay
-
     raw = build_replay(P["replay"], max_docs=P["replay_docs"], min_chars=P["replay_min_chars"], seed=P["seed"],
                        tokenizer=student, store=store, allow_hub=allow_hub(P),
                        language=P.get("replay_language", "English"),
@@ -115,9 +112,6 @@ def train_corpus(P: dict, name: str, student: str, corpus: Path, source: str | N
     ``name`` labels the rows (column ``condition``); ``source`` fills the ``source`` column
     ("replay" when None). ``eval_hook`` replaces ``suites`` (see :func:`resurface.train.training.train_run`).
     """
-    from resurface.corpus.subsets import make_subsets, subset_dirs
-    from resurface.train.training import train_run
-
     subsets = make_subsets(corpus, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store,
                            draw=P.get("subset_draw", "with-replacement"))
     frames = []

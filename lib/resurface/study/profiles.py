@@ -16,11 +16,12 @@ from typing import Any, Callable
 
 import yaml
 
+from resurface.corpus.pools import DOMAIN_GROUPS
+from resurface.corpus.replay import NAMES as REPLAY_NAMES
 from resurface.errors import ParameterError
+from resurface.evaluate.suites import SUITES
 from resurface.models import ALIASES
 from resurface.paths import params_dir
-from resurface.corpus.replay import NAMES as REPLAY_NAMES
-from resurface.evaluate.suites import SUITES
 from resurface.study import figures
 
 PROFILES = ("smoke", "course", "paper")
@@ -64,8 +65,6 @@ def _all_positive(xs) -> bool:
 
 
 def _pool_domains() -> set[str]:
-    from resurface.corpus.pools import DOMAIN_GROUPS
-
     return set(DOMAIN_GROUPS)
 
 
