@@ -30,7 +30,6 @@ STAGE_VERSION = 1
 REMOVED_FILE = "removed.jsonl"
 
 
-
 def _check_n(n) -> int:
     return check_int("ngram", n, 1, "an integer >= 1 (the paper uses 8)")
 
