@@ -44,6 +44,18 @@ def test_thirteen_figures_each_with_its_notebook_and_parameter_files():
         assert all(order.index(r) < order.index(rec.id) for r in rec.reuses), rec.id
 
 
+def test_every_verdict_reference_names_a_function_of_p_and_store():
+    """Figure 1 calls each of these once; in the order of the tables it gathered before the registry."""
+    import inspect
+
+    refs = [ref for ref, _ in figures.verdict_sources()]
+    assert refs == ["resurface.evidence.contrasts:transfer_verdicts", "resurface.evidence.proxytables:page_verdicts",
+                    "resurface.evidence.contrasts:memorization_verdicts", "resurface.evidence.relational:page_verdicts",
+                    "resurface.evidence.resurfacing:page_verdicts"]
+    for ref in refs:
+        assert list(inspect.signature(figures.resolve(ref)).parameters)[:2] == ["P", "store"], ref
+
+
 def test_the_table_of_contents_lists_the_registry():
     """Every registered figure's page sits in _toc.yml under its finding's caption, in figure order."""
     text = (repo_root() / "_toc.yml").read_text()
