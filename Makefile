@@ -40,7 +40,7 @@ $(STAMP): pyproject.toml Makefile
 	@touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(XDIST) tests
+	$(BIN)/ruff check . && $(BIN)/python -m pytest -q $(XDIST) tests
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q $(XDIST) -m "not slow and not browser" tests

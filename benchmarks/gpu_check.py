@@ -24,7 +24,6 @@ the plan and writes nothing: the CPU-safe part, run by the tests.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import platform
 import shutil

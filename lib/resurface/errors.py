@@ -22,6 +22,17 @@ class ParameterError(ResurfaceError, ValueError):
         return ParameterError(name, self.problem, self.accepted)
 
 
+def check_int(name: str, value: object, least: int, accepted: str | None = None) -> int:
+    """``value`` when it is an integer (never a bool) of at least ``least``; else a ParameterError naming
+    ``name`` and what it accepts (``accepted``, default "an integer >= least")."""
+    accepted = accepted or f"an integer >= {least}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(name, f"expected an integer, got {type(value).__name__} {value!r}", accepted)
+    if value < least:
+        raise ParameterError(name, f"invalid value {value!r}", accepted)
+    return value
+
+
 class HubUnavailableError(ResurfaceError):
     """A Hub model or dataset was asked for but cannot be reached."""
 

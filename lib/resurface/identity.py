@@ -25,12 +25,18 @@ over the old one gets a new inode and is caught by ``st_ino`` as well.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from resurface.artifacts import DONE, META, make_key, sha256_file
+from resurface.models import ALIASES, local_path
+from resurface.paths import cache_dir
+
 
 DIGEST_DIR = "file-digests"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth")
@@ -47,6 +53,7 @@ OUTPUT_FILES = {
 }
 OUTPUT_SUFFIXES = WEIGHT_SUFFIXES + (".tiktoken", ".py")  # .py: remote-code model definitions
 LOCAL_FOLDER = "<local folder>"  # what stands for a folder's name in a key (its identity pins it)
+CORPUS_FILE = "corpus.jsonl"  # the file of a corpus folder
 
 
 # ---------------------------------------------------------------------------------------------
@@ -58,15 +65,11 @@ def _stat_key(st: os.stat_result) -> str:
 
 
 def _digest_cache() -> Path:
-    from resurface.paths import cache_dir
-
     return cache_dir() / DIGEST_DIR
 
 
 def file_digest(path: str | Path) -> str:
     """sha256 of a file's bytes, cached on ``(dev, inode, size, mtime_ns, ctime_ns)``."""
-    from resurface.artifacts import sha256_file
-
     path = Path(path)
     st = path.stat()
     k = _stat_key(st)
@@ -138,8 +141,6 @@ def store_artifact_of(folder: str | Path, max_depth: int = 3) -> tuple[str, str]
     hashing; finished artifacts are treated as immutable, so a same-size edit inside the store is not
     seen here; ``Store.load`` checks the recorded sha256 of files up to 64 MiB).
     """
-    from resurface.artifacts import DONE, META
-
     folder = Path(folder).resolve()
     cand = folder
     for _ in range(max_depth + 1):
@@ -174,8 +175,6 @@ def store_artifact_of(folder: str | Path, max_depth: int = 3) -> tuple[str, str]
 # ---------------------------------------------------------------------------------------------
 def is_local_folder(name: str) -> bool:
     """True when ``name`` is not an alias and names an existing folder."""
-    from resurface.models import ALIASES
-
     return name not in ALIASES and Path(name).expanduser().is_dir()
 
 
@@ -213,8 +212,6 @@ def model_identity(name: str, path: str | Path | None = None, *, allow_hub: bool
     (``{"kind": "alias:<kind>", "folder": ...}``, ``{"kind": "hub", "repo": ..., "revision": ...}``);
     :func:`identity_string` gives a one-line form.
     """
-    from resurface.models import ALIASES, local_path
-
     name = str(name)
     if path is None:
         path = local_path(name, allow_hub=allow_hub)
@@ -251,8 +248,6 @@ def identity_string(ident: dict[str, Any]) -> str:
 def folder_id(folder: str | Path) -> str:
     """A path-free identity of any folder: ``stage/key`` of a store artifact (its artifact.json), else
     ``sha256:`` over the digests of every file in it (hidden files left out)."""
-    from resurface.artifacts import META
-
     folder = Path(folder)
     meta = folder / META
     if meta.exists():
@@ -267,5 +262,46 @@ def folder_id(folder: str | Path) -> str:
     return "sha256:" + _combined(files)
 
 
+# ---------------------------------------------------------------------------------------------
+# corpora and training runs
+# ---------------------------------------------------------------------------------------------
+def _artifact_info(folder: Path) -> dict:
+    try:
+        info = json.loads((folder / META).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def corpus_identity(corpus_file: str | Path, style: Literal["stage", "run"] = "stage") -> str:
+    """What pins a corpus file in an artifact key, never its path: ``sha256:<digest>`` of the file, or,
+    when it lies in a store artifact, that artifact's key.
+
+    ``style`` is the spelling a stage has always used, kept so that existing keys stay the same:
+    ``"stage"`` (the corpus stages and the measures) reads the folder's own ``artifact.json`` and
+    writes ``<stage>/<key>``; ``"run"`` (a training run's input) writes ``<key>``, also finds a subset
+    folder inside an artifact (``<key>/subset_01``), and names a file other than ``corpus.jsonl``.
+    """
+    f = Path(corpus_file)
+    folder = f.parent
+    places = ((folder, ""), (folder.parent, "/" + folder.name)) if style == "run" else ((folder, ""),)
+    for cand, suffix in places:
+        info = _artifact_info(cand)
+        if not info.get("key"):
+            continue
+        if style == "run":
+            return f"{info['key']}{suffix if f.name == CORPUS_FILE else suffix + '/' + f.name}"
+        return f"{info['stage']}/{info['key']}" if info.get("stage") else str(info["key"])
+    return "sha256:" + sha256_file(f)
+
+
+def run_key(stage: str, version: int, config: Any, inputs: list[str] | tuple[str, ...] = ()) -> str:
+    """The artifact key of a run: its config (a dataclass with ``as_key()``, such as
+    :class:`resurface.train.training.RunConfig`, or a dict) hashed with its input keys."""
+    fields = config.as_key() if dataclasses.is_dataclass(config) else dict(config)
+    return make_key(stage, version, fields, list(inputs))
+
+
 __all__ = ["model_identity", "identity_string", "key_name", "name_or_identity", "is_local_folder", "file_digest", "folder_digests",
-           "output_files", "store_artifact_of", "folder_id", "OUTPUT_FILES", "WEIGHT_SUFFIXES", "LOCAL_FOLDER"]
+           "output_files", "store_artifact_of", "folder_id", "corpus_identity", "run_key", "OUTPUT_FILES", "WEIGHT_SUFFIXES",
+           "LOCAL_FOLDER", "CORPUS_FILE"]

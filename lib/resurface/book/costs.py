@@ -48,6 +48,11 @@ from pathlib import Path
 from typing import Any
 
 from resurface.errors import ParameterError
+from resurface.evaluate.items_skill import ATTRIBUTES, PROBE_FORMS
+from resurface.evaluate.suites import get_suite
+from resurface.evaluate.tasks.metrics import MAX_CODE_WORKERS
+from resurface.paths import generated_dir, repo_root
+from resurface.study import experiments, figures, profiles
 
 #: H100 SXM dense bf16 peak, FLOP/s
 H100_PEAK = 989e12
@@ -140,8 +145,6 @@ TASKS: dict[str, TaskCost] = {
 
 def measured(path: Path | None = None) -> dict:
     """The values benchmarks/gpu_check.sh measured ({} when it has not run)."""
-    from resurface.paths import repo_root
-
     f = Path(path) if path else repo_root() / MEASURED_FILE
     try:
         return json.loads(f.read_text())
@@ -182,8 +185,6 @@ def _decode_s(tokens: float, n: float, engine: str, tp: dict) -> float:
 
 def suite_tokens(suite: str, limit: int | None = None) -> tuple[float, float]:
     """(prefill tokens, generated tokens) of one evaluation of a suite."""
-    from resurface.evaluate.suites import get_suite
-
     pre = gen = 0.0
     for spec in get_suite(suite).tasks:
         t = TASKS.get(spec.task)
@@ -263,12 +264,9 @@ def _sample(plan: Plan, P: dict, source: str, t: float, tp: dict, tag: str = "")
 
 def _humaneval_s(suites: list[str]) -> float:
     """Seconds of executing the model-written programs of one evaluation of ``suites``."""
-    from resurface.evaluate.suites import get_suite
-
     progs = sum(TASKS[t.task].items * TASKS[t.task].repeats for s in suites for t in get_suite(s).tasks
                 if t.task == "rs_humaneval_paper")
     # the scorer runs an item's samples MAX_CODE_WORKERS at a time (an H100 node has 16 cores or more)
-    from resurface.evaluate.tasks.metrics import MAX_CODE_WORKERS
 
     repeats = max(TASKS["rs_humaneval_paper"].repeats, 1)
     rounds = -(-repeats // min(MAX_CODE_WORKERS, repeats))  # 10 samples, 8 at a time: 2 rounds an item
@@ -315,32 +313,28 @@ def _engine(P: dict) -> str:
 
 
 def _transfer(plan: Plan, P: dict, fig: str, tp: dict) -> None:
-    from resurface.study.experiments import figure_conditions, suites_for
-
-    q, conds = figure_conditions(P, fig)
+    q, conds = experiments.figure_conditions(P, fig)
     for c in conds:
         corpus = _sample(plan, q, c.source, c.temperature, tp) if c.source else ("replay", c.student)
         if not c.source and q.get("replay") == "common-corpus":
             plan.add(("replay-stream", q["replay"], q["replay_docs"], q["seed"]), "other", OTHER["replay_stream_s"])
             plan.add(("decontam", corpus, q.get("decontam_suite")), "other", OTHER["decontam_corpus_s"])
-        _train(plan, q, c.student, corpus, suites_for(q, c), tp, _engine(q))
+        _train(plan, q, c.student, corpus, experiments.suites_for(q, c), tp, _engine(q))
 
 
 def _relational(plan: Plan, P: dict, tp: dict) -> None:
     """Figure 12: Figures 2 and 5's runs (shared), the cross-family source at ``cross_temperatures``, the
     sibling fine-tunes, their samples and runs, and the NLL of every corpus under the student and under
     its source, plus the embeddings of the max-cosine proxy (:mod:`resurface.evidence.relational`)."""
-    from resurface.study.experiments import figure_conditions, figure_params
-
     student, engine = P["student"], _engine(P)
     corpora = []  # (corpus key, scorer model or None, scorer parameter count)
     for uf in ("fig02", "fig05"):
         _transfer(plan, P, uf, tp)
-        q, conds = figure_conditions(P, uf)
+        q, conds = experiments.figure_conditions(P, uf)
         for c in conds:
             key = _sample(plan, q, c.source, c.temperature, tp) if c.source else ("replay", c.student)
             corpora.append((key, c.source))
-    cross = figure_params(P, "fig05")["sources"].get("cross")
+    cross = experiments.figure_params(P, "fig05")["sources"].get("cross")
     for t in (P["cross_temperatures"] if cross else []):
         key = _sample(plan, P, cross, t, tp)
         _train(plan, P, student, key, [P["eval_suite"]], tp, engine)
@@ -373,8 +367,6 @@ def _resurfacing(plan: Plan, P: dict, tp: dict) -> None:
     burial epoch, every resurfacing epoch), bury under replay text, sample the buried and the planted
     model (base and cross-family samples are shared with Figures 2 and 5 where the temperature matches),
     and train the five conditions' runs (:mod:`resurface.measures.resurfacing`)."""
-    from resurface.evaluate.items_skill import ATTRIBUTES, PROBE_FORMS
-
     student, t = P["student"], P["skill_temperature"]
     n = n_params(student)
     facts = P["skill_entities"] * len(ATTRIBUTES)
@@ -404,66 +396,87 @@ def _resurfacing(plan: Plan, P: dict, tp: dict) -> None:
 
 def figure_params_fig04(profile: str) -> dict:
     """Figure 4's similarity tasks (the items Figures 11 and 12 embed too)."""
-    from resurface.study import profiles
-
     return {"similarity_tasks": profiles.load(profile, "fig04").get("similarity_tasks")}
 
 
-def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict | None = None) -> Plan:
-    """The jobs figure ``fig`` needs in ``profile`` with ``overrides`` (see the module docstring)."""
-    from resurface.study import profiles
-    from resurface.study.experiments import TRANSFER_FIGURES, figure_conditions
+def _plan_similarity(plan: Plan, P: dict, fig: str, tp: dict, profile: str) -> None:
+    _embed_items(plan, P, tp)
+    for t in P["temperatures"]:
+        _embed(plan, P, _sample(plan, P, P["student"], t, tp), tp)
+    split = _sample(plan, P, P["student"], P["split_temperature"], tp)
+    _embed(plan, P, split, tp)
+    for side in ("below", "above"):
+        _train(plan, P, P["student"], ("split", side, split), [P["eval_suite"]], tp, _engine(P))
 
+
+def _plan_nll(plan: Plan, P: dict, fig: str, tp: dict, profile: str) -> None:
+    scorer = P[figures.get(fig).scorer or "student"]
+    other = P["second_student"] if scorer == P["student"] else P["student"]
+    for t in P["temperatures"]:
+        for src in (scorer, other):
+            _nll(plan, P, scorer, _sample(plan, P, src, t, tp), tp)
+
+
+def _plan_nll_proxy_table(plan: Plan, P: dict, fig: str, tp: dict, profile: str) -> None:
+    """The NLL figure, then the proxy table: proximity and likelihood of every trained corpus."""
+    _plan_nll(plan, P, fig, tp, profile)
+    _embed_items(plan, {**figure_params_fig04(profile), **P}, tp)
+    for uf in P["utility_figures"]:
+        q, conds = experiments.figure_conditions({**P, "profile": profile}, uf)
+        for c in conds:
+            if c.source:
+                corpus = _sample(plan, q, c.source, c.temperature, tp)
+                _embed(plan, P, corpus, tp)
+                _nll(plan, P, c.student, corpus, tp)
+
+
+def _plan_memorization(plan: Plan, P: dict, fig: str, tp: dict, profile: str) -> None:
+    model = P["memorization_model"]
+    pool_seqs = P["pool_size"] * len(P["pool_domains"])
+    n = n_params(model)
+    extract = _prefill_s(pool_seqs * P["prefix_tokens"], n, "hf", tp) + \
+        _decode_s(pool_seqs * P["suffix_tokens"], n, "hf", tp)
+    if P["pool"] != "planted":
+        plan.add(("pile-stream", P["pool"], P["pool_size"], tuple(P["pool_domains"])), "other",
+                 OTHER["pile_stream_s"])
+    for k in range(P.get("plantings", 1)):  # each planting: its own base, corpora and runs
+        if P["plant_epochs"]:
+            plan.add(("plant", model, k), "training",
+                     P["plant_epochs"] * pool_seqs * 2048 * 6 * n / (H100_PEAK * tp["train"]["hf"]))
+        tag = "memorization" + (f" planting {k}" if k else "")
+        for t in P["temperatures"]:  # the memorization hook scores in process (it runs the attack too)
+            _train(plan, P, model, _sample(plan, P, model, t, tp, tag=tag if k else ""), [P["eval_suite"]], tp,
+                   "hf", extra_eval_s=extract, tag=tag)
+
+
+def _plan_relational(plan: Plan, P: dict, fig: str, tp: dict, profile: str) -> None:
+    _embed_items(plan, {**figure_params_fig04(profile), **P}, tp)
+    _relational(plan, {**P, "profile": profile}, tp)
+
+
+#: a figure record's ``cost`` -> the function that adds its jobs (the overview reuses the other figures'
+#: runs and adds none)
+PLANS = {
+    "transfer": lambda plan, P, fig, tp, profile: _transfer(plan, P, fig, tp),
+    "similarity": _plan_similarity,
+    "nll": _plan_nll,
+    "nll-proxy-table": _plan_nll_proxy_table,
+    "memorization": _plan_memorization,
+    "relational": _plan_relational,
+    "resurfacing": lambda plan, P, fig, tp, profile: _resurfacing(plan, {**P, "profile": profile}, tp),
+    "overview": lambda plan, P, fig, tp, profile: None,
+}
+
+
+def figure_plan(profile: str, fig: str, tp: dict | None = None, overrides: dict | None = None) -> Plan:
+    """The jobs figure ``fig`` needs in ``profile`` with ``overrides`` (see the module docstring): the plan
+    its registry record names (an unknown figure is a ParameterError, never zero hours)."""
+    record = figures.get(fig)
     tp = tp or throughput()[0]
     P = profiles.resolve(profile, fig, overrides or {})
     P["fig"] = fig
     plan = Plan()
-    if fig in TRANSFER_FIGURES:
-        _transfer(plan, P, fig, tp)
-    elif fig == "fig04":
-        _embed_items(plan, P, tp)
-        for t in P["temperatures"]:
-            _embed(plan, P, _sample(plan, P, P["student"], t, tp), tp)
-        split = _sample(plan, P, P["student"], P["split_temperature"], tp)
-        _embed(plan, P, split, tp)
-        for side in ("below", "above"):
-            _train(plan, P, P["student"], ("split", side, split), [P["eval_suite"]], tp, _engine(P))
-    elif fig in ("fig06", "fig11"):
-        scorer, other = (P["student"], P["second_student"]) if fig == "fig06" else (P["second_student"], P["student"])
-        for t in P["temperatures"]:
-            for src in (scorer, other):
-                _nll(plan, P, scorer, _sample(plan, P, src, t, tp), tp)
-        if fig == "fig11":  # the proxy table: proximity and likelihood of every trained corpus
-            _embed_items(plan, {**figure_params_fig04(profile), **P}, tp)
-            for uf in P["utility_figures"]:
-                q, conds = figure_conditions({**P, "profile": profile}, uf)
-                for c in conds:
-                    if c.source:
-                        corpus = _sample(plan, q, c.source, c.temperature, tp)
-                        _embed(plan, P, corpus, tp)
-                        _nll(plan, P, c.student, corpus, tp)
-    elif fig == "fig12":
-        _embed_items(plan, {**figure_params_fig04(profile), **P}, tp)
-        _relational(plan, {**P, "profile": profile}, tp)
-    elif fig == "fig13":
-        _resurfacing(plan, {**P, "profile": profile}, tp)
-    elif fig in ("fig07", "fig08"):
-        model = P["memorization_model"]
-        pool_seqs = P["pool_size"] * len(P["pool_domains"])
-        n = n_params(model)
-        extract = _prefill_s(pool_seqs * P["prefix_tokens"], n, "hf", tp) + \
-            _decode_s(pool_seqs * P["suffix_tokens"], n, "hf", tp)
-        if P["pool"] != "planted":
-            plan.add(("pile-stream", P["pool"], P["pool_size"], tuple(P["pool_domains"])), "other",
-                     OTHER["pile_stream_s"])
-        for k in range(P.get("plantings", 1)):  # each planting: its own base, corpora and runs
-            if P["plant_epochs"]:
-                plan.add(("plant", model, k), "training",
-                         P["plant_epochs"] * pool_seqs * 2048 * 6 * n / (H100_PEAK * tp["train"]["hf"]))
-            tag = "memorization" + (f" planting {k}" if k else "")
-            for t in P["temperatures"]:  # the memorization hook scores in process (it runs the attack too)
-                _train(plan, P, model, _sample(plan, P, model, t, tp, tag=tag if k else ""), [P["eval_suite"]], tp,
-                       "hf", extra_eval_s=extract, tag=tag)
+    PLANS[record.cost](plan, P, fig, tp, profile)
     return plan
 
 
@@ -473,12 +486,10 @@ KINDS = ("sampling", "training", "evaluation", "proxies", "other")
 def estimate(profile: str = "paper", measured_file: Path | None = None,
              overrides: dict | None = None) -> tuple[list[dict], str]:
     """One row per figure (run order) plus a total; and whether the throughputs are assumed or measured."""
-    from resurface.paths import figure_notebooks
-
     tp, status = throughput(measured_file)
     seen: set = set()
     rows = []
-    for fig in figure_notebooks():
+    for fig in figures.run_order():
         plan = figure_plan(profile, fig, tp, overrides)
         new = {k: v for k, v in plan.jobs.items() if k not in seen}
         seen |= set(plan.jobs)
@@ -580,8 +591,6 @@ def markdown_table(profile: str = "paper", measured_file: Path | None = None, ov
               "figure needs with an empty store; *new*: what it adds in the book's run order (the columns "
               "after it split *new*). Figures 7 and 8 evaluate in the training process (their hook runs the "
               "extraction attack on the in-memory model)."]
-    from resurface.study import profiles
-
     Pq = profiles.resolve(profile, "fig02", overrides or {})
     rates = []
     for m in sorted({Pq["student"], Pq["second_student"]}):
@@ -602,8 +611,6 @@ def markdown_table(profile: str = "paper", measured_file: Path | None = None, ov
 
 def write_estimate_table(path: Path | None = None, profile: str = "paper") -> Path:
     """``book/_generated/cost_estimate.md``, included by book/reproducing.md."""
-    from resurface.paths import generated_dir
-
     path = path or generated_dir() / "cost_estimate.md"
     path.write_text(markdown_table(profile))
     return path

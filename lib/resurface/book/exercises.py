@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
 
-from resurface.paths import figure_notebooks, generated_dir
+from resurface.book.execute import run_figure
+from resurface.paths import generated_dir
+from resurface.study.figures import notebooks as figure_notebooks
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,6 @@ def run(ex_id: str, profile: str = "course") -> Path:
     The cost is each page's execution time: measured now, or, for a page the page cache reuses
     (notebook, parameters, library and packages unchanged), the time recorded when it was executed,
     so running an exercise again does not turn its cost into the seconds a reused page takes."""
-    from resurface.book.runner import run_figure
-
     ex = BY_ID[ex_id]
     nbs = figure_notebooks()
     out = answers_dir() / ex.id

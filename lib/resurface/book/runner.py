@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -21,16 +23,18 @@ from unittest import mock
 
 import yaml
 
-from resurface import allocator, progress
-from resurface.study import profiles
+from resurface import progress
+from resurface.book.execute import copy_verdicts_csv, fold_code, profile_pages, run_figure  # noqa: F401 (re-exported)
 from resurface.errors import ParameterError, ResurfaceError
-from resurface.paths import figure_notebooks, generated_dir, repo_root  # noqa: F401 (figure_notebooks: re-exported)
+from resurface.paths import generated_dir, repo_root
+from resurface.study import figures, profiles
+
+#: the figures' notebooks in run order, from the figure registry
+figure_notebooks = figures.notebooks
 
 
 def toc_figures(source: Path | None = None) -> list[str]:
     """Figures whose executed notebooks the book's ``_toc.yml`` includes (what ``make book`` runs)."""
-    import re
-
     text = ((source or repo_root()) / "_toc.yml").read_text()
     return re.findall(r"book/_generated/(fig\d\d)_", text)
 
@@ -51,93 +55,8 @@ def select(only: str | None) -> dict[str, Path]:
     return {fig: path for fig, path in nbs.items() if fig in wanted}  # run order, whatever the order asked
 
 
-def run_figure(fig: str, notebook: Path, profile: str, overrides: dict | None = None,
-               out_dir: Path | None = None, rerun: bool = False) -> dict:
-    """Execute one figure notebook with papermill; return a build-report row. A page executed before
-    under the same notebook, parameters, library and packages is reused unless ``rerun``
-    (:mod:`resurface.book.pagecache`)."""
-    import papermill as pm
-
-    import shutil
-
-    from resurface.book import pagecache
-
-    overrides = overrides or {}
-    resolved = profiles.resolve(profile, fig, overrides)  # fail before starting a kernel
-    page = None if out_dir is not None else generated_dir() / notebook.name  # what the book renders
-    out_dir = out_dir or profile_pages(profile)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / notebook.name
-    t0 = time.time()
-    key = pagecache.page_key(notebook, resolved)
-    if not (rerun or pagecache.rerun_forced()) and pagecache.is_current(out, key):
-        row = {"figure": fig, "notebook": notebook.name, "profile": profile, "status": "ok",
-               "seconds": round(time.time() - t0, 1), "overrides": overrides, "reused": True,
-               "executed_seconds": pagecache.executed_seconds(out)}
-        print(f"[figures] {fig}: unchanged (notebook, parameters, library and packages): page reused -> {out}",
-              flush=True)
-        if page is not None:
-            shutil.copy2(out, page)
-            copy_verdicts_csv(profile, out_dir)
-        return row
-    status = "ok"
-    try:
-        with mock.patch.dict(os.environ, allocator.kernel_env()):  # the kernel inherits the environment
-            pm.execute_notebook(str(notebook), str(out), parameters={"profile": profile, **overrides},
-                                cwd=str(notebook.parent), kernel_name="python3", progress_bar=False,
-                                log_output=False, report_mode=False)
-    except pm.PapermillExecutionError as exc:
-        status = f"failed: {exc.ename}: {exc.evalue}"
-    seconds = time.time() - t0
-    if out.exists():
-        fold_code(out)
-        if status == "ok":
-            pagecache.stamp(out, key, seconds)
-    row = {"figure": fig, "notebook": notebook.name, "profile": profile, "status": status,
-           "seconds": round(seconds, 1), "overrides": overrides}
-    print(f"[figures] {fig}: {status} in {row['seconds']} s -> {out}", flush=True)
-    if page is not None and status == "ok":
-        shutil.copy2(out, page)
-        copy_verdicts_csv(profile, out_dir)
-    elif page is not None:
-        print(f"[figures] {fig}: the book's page {page} is left as it was", flush=True)
-    return row
-
-
-def copy_verdicts_csv(profile: str, out_dir: Path) -> None:
-    """Figure 1 writes every verdict row to ``<profile>/verdicts.csv``; the rendered page links
-    ``verdicts.csv`` beside it, so the rendered profile's table is copied to ``book/_generated/``."""
-    import shutil
-
-    src = Path(out_dir) / "verdicts.csv"
-    if src.exists():
-        shutil.copy2(src, generated_dir() / "verdicts.csv")
-
-
-def fold_code(path: Path) -> None:
-    """Fold the code of an executed page so its figure and text come first: the install guard and the
-    parameter cells (``parameters``, papermill's ``injected-parameters``) fold whole (``hide-cell``), every other code
-    cell keeps its output and folds its input (``hide-input``); a reader opens either with one click."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        fold = "hide-cell" if {"parameters", "injected-parameters", "install-guard"} & set(tags) else "hide-input"
-        if fold not in tags:
-            tags.append(fold)
-    Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def profile_pages(profile: str) -> Path:
-    """``book/_generated/<profile>/``: the notebooks a profile executed (its own pages, kept apart)."""
-    return generated_dir() / profile
-
-
 def use_profile_pages(profile: str, figs: list[str]) -> None:
     """Make the book render ``profile``'s executed pages of ``figs`` (copied into ``book/_generated/``)."""
-    import shutil
-
     nbs = figure_notebooks()
     missing = [f for f in figs if not (profile_pages(profile) / nbs[f].name).exists()]
     if missing:
@@ -225,7 +144,7 @@ def build_book(strict: bool = True, source: Path | None = None, path_output: Pat
 
 def cli_figures(args) -> int:
     if getattr(args, "estimate", False):
-        from resurface.book.costs import markdown_table
+        from resurface.book.costs import markdown_table  # lazily: pandas and scipy, which the CLI does not need to start
 
         print(markdown_table(args.profile, overrides=parse_overrides(args.param)), end="")
         return 0
@@ -240,8 +159,6 @@ BOOK_SOURCES = ("_config.yml", "_toc.yml", "book")
 
 def copy_book_sources(dst: Path) -> Path:
     """Copy the book's sources (not its generated pages or build) to ``dst``, to build it elsewhere."""
-    import shutil
-
     dst = Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
     for name in BOOK_SOURCES:
@@ -262,8 +179,9 @@ def make_book(profile: str, only: str | None = None, overrides: dict | None = No
         raise ResurfaceError(f"set RESURFACE_GENERATED={Path(source) / 'book' / '_generated'} to build {source}")
     only = only if only else ",".join(toc_figures(source))
     rows = run_figures(profile, only, overrides, rerun=rerun) if only else []
-    from resurface.book.costs import write_estimate_table
+    from resurface.book.costs import write_estimate_table  # lazily: pandas and scipy (see cli_figures)
     from resurface.book.pilotreport import write_tables
+    from resurface.study.preflight import write_fixture_table
 
     write_tables()
     from resurface.book.regimereport import write_tables as write_regime_tables
@@ -272,8 +190,6 @@ def make_book(profile: str, only: str | None = None, overrides: dict | None = No
     write_methods_table()
     write_build_report(rows)
     write_estimate_table()
-    from resurface.study.preflight import write_fixture_table
-
     write_fixture_table()
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
@@ -288,7 +204,7 @@ def publish_pages(profile: str, source: Path | None = None) -> Path | None:
     install guard filled with the repository and commit that built it (published builds only), a
     bundle per figure, the front page's build line and verdict counts; returns the build
     configuration with the launch buttons, or None for a local build (``_config.yml`` as it is)."""
-    from resurface.book import bundles, exercises, publish
+    from resurface.book import bundles, exercises, publish  # lazily: publish reads the verdict labels (scipy)
 
     exercises.write_pending()  # the Teaching page's blocks for exercises not run on this machine yet
     ctx = publish.build_context()
@@ -307,9 +223,6 @@ def make_book_copy(profile: str, workdir: Path, store: Path | None = None) -> Pa
     """``make_book`` on a copy of the sources in ``workdir`` (generated pages in
     ``workdir/src/book/_generated``, store ``store`` if given), leaving the repository's
     ``book/_generated`` and ``_build`` alone; return the HTML folder."""
-    import os
-    from unittest import mock
-
     workdir = Path(workdir)
     source = copy_book_sources(workdir / "src")
     env = {"RESURFACE_GENERATED": str(source / "book" / "_generated")}

@@ -19,8 +19,10 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
+from resurface.artifacts import run_stage
 from resurface.corpus.files import corpus_path, iter_jsonl, read_meta, write_corpus
-from resurface.errors import ParameterError
+from resurface.errors import ParameterError, check_int
+from resurface.identity import corpus_identity
 from resurface.ngrams import ngrams, normalize
 
 STAGE = "decontaminate"
@@ -28,11 +30,8 @@ STAGE_VERSION = 1
 REMOVED_FILE = "removed.jsonl"
 
 
-
 def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ParameterError("ngram", f"invalid value {n!r}", "an integer >= 1 (the paper uses 8)")
-    return n
+    return check_int("ngram", n, 1, "an integer >= 1 (the paper uses 8)")
 
 
 def fingerprints(benchmark_texts: dict[str, list[str]], n: int) -> dict[str, set[str]]:
@@ -95,20 +94,9 @@ def audit(records: Iterable[dict], benchmark_texts: dict[str, list[str]], n: int
 
 
 def corpus_key(folder: str | Path) -> str:
-    """Identity of a corpus folder for artifact keys: its store key if it is an artifact (from
-    ``artifact.json``), else ``sha256:<digest of corpus.jsonl>``."""
-    from resurface.artifacts import META, sha256_file
-
-    path = corpus_path(folder)
-    art = path.parent / META
-    if art.exists():
-        try:
-            info = json.loads(art.read_text())
-        except json.JSONDecodeError:
-            info = {}
-        if info.get("key"):
-            return f"{info['stage']}/{info['key']}" if info.get("stage") else str(info["key"])
-    return "sha256:" + sha256_file(path)
+    """Identity of a corpus folder for artifact keys (:func:`resurface.identity.corpus_identity`, the
+    stages' spelling): its store key ``stage/key`` if it is an artifact, else ``sha256:<digest of corpus.jsonl>``."""
+    return corpus_identity(corpus_path(folder), "stage")
 
 
 def texts_digest(benchmark_texts: dict[str, list[str]]) -> str:
@@ -131,14 +119,12 @@ def decontaminate(corpus: str | Path, suite: str, ngram: int = 8, allow_hub: boo
     artifact of stage ``decontaminate`` keyed on the suite, n, a digest of the benchmark texts and the
     input corpus's key; with ``out`` it is written straight into that folder. Returns the folder.
     """
-    from resurface.artifacts import run_stage
-
     _check_n(ngram)
     if not isinstance(suite, str) or not suite:
         raise ParameterError("suite", f"expected a suite name, got {suite!r}")
     src = corpus_path(corpus)  # raises CorpusError naming the folder
     src_dir = src.parent
-    from resurface.evaluate.suites import benchmark_texts as load_benchmark_texts
+    from resurface.evaluate.suites import benchmark_texts as load_benchmark_texts  # looked up per call
 
     texts = load_benchmark_texts(suite, allow_hub=allow_hub)
     if not texts:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from resurface.errors import ResurfaceError
+from resurface.identity import CORPUS_FILE
 
-CORPUS_FILE = "corpus.jsonl"
 META_FILE = "meta.json"
 
 

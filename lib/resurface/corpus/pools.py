@@ -35,8 +35,12 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from resurface.artifacts import run_stage, sha256_file
+from resurface.corpus.decontam import corpus_key
 from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, parse_jsonl_lines, write_corpus
-from resurface.errors import ParameterError, ResurfaceError
+from resurface.errors import ParameterError, ResurfaceError, check_int
+from resurface.identity import name_or_identity
+from resurface.models import load_tokenizer
 
 STAGE = "pool"
 STAGE_VERSION = 2  # 2: code openings name project and service; first-line dedup
@@ -301,8 +305,7 @@ def planted_records(per_domain: int, seed: int, domains: Iterable[str] = PLANTED
     if bad:
         raise ParameterError("pool_domains", f"the planted pool has no generator for {bad}",
                              ", ".join(PLANTED_DOMAINS))
-    if isinstance(per_domain, bool) or not isinstance(per_domain, int) or per_domain < 1:
-        raise ParameterError("pool_size", f"invalid value {per_domain!r}", "an integer >= 1")
+    check_int("pool_size", per_domain, 1)
     by_domain: dict[str, list[dict]] = {}
     for d in domains:
         r = random.Random(f"resurface-planted:{seed}:{d}")
@@ -329,8 +332,6 @@ def planted_records(per_domain: int, seed: int, domains: Iterable[str] = PLANTED
 # ---------------------------------------------------------------------------------------------
 def _token_counter(tokenizer) -> tuple[Callable[[str], int], str]:
     if isinstance(tokenizer, (str, Path)):
-        from resurface.models import load_tokenizer
-
         name = str(tokenizer)
         tokenizer = load_tokenizer(name)
     else:
@@ -344,8 +345,6 @@ def _source_identity(source: str) -> str:
         return PLANTED
     p = Path(source).expanduser()
     if p.exists():
-        from resurface.artifacts import sha256_file
-
         files = local_pile_files(p)
         if len(files) == 1:
             return "sha256:" + sha256_file(files[0])
@@ -366,22 +365,18 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
     ``pool`` (or the folder ``out``). A planted text shorter than ``min_tokens`` is an error naming the
     token budget; from the Pile, short documents are skipped.
     """
-    from resurface.artifacts import run_stage
-
     if not isinstance(source, str) or not source:
         raise ParameterError("pool", f"expected 'planted', a jsonl path or a Hub dataset id, got {source!r}")
     domains = check_domains(domains, "pool_domains")
     for name, value, low in (("pool_size", per_domain, 1), ("min_tokens", min_tokens, 1),
                              ("shuffle_buffer", shuffle_buffer, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ParameterError(name, f"invalid value {value!r}", f"an integer >= {low}")
+        check_int(name, value, low)
     if layout not in LAYOUTS:
         raise ParameterError("pool_layout", f"unknown layout {layout!r}", ", ".join(LAYOUTS))
     if tokenizer is None:
         raise ParameterError("tokenizer", "a tokenizer is needed to count tokens", "an alias, folder or tokenizer")
     max_chars = max_chars or 32 * min_tokens
     count, tok_name = _token_counter(tokenizer)
-    from resurface.identity import name_or_identity
 
     # no paths in the key: a local file is pinned by its sha256 (source_identity), a tokenizer folder
     # by its content
@@ -428,8 +423,6 @@ def build_pool(source: str, *, domains: Iterable[str], per_domain: int, min_toke
 
 def pool_key(pool: str | Path) -> str:
     """Identity of a pool for artifact keys (its store key, else the sha256 of its file)."""
-    from resurface.corpus.decontam import corpus_key
-
     return corpus_key(pool)
 
 

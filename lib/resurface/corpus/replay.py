@@ -30,8 +30,11 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from resurface.artifacts import environment_versions, run_stage
 from resurface.corpus.files import write_corpus
-from resurface.errors import ParameterError, ResurfaceError
+from resurface.errors import ParameterError, ResurfaceError, check_int
+from resurface.identity import name_or_identity
+from resurface.models import load_tokenizer
 
 STAGE = "replay"
 STAGE_VERSION = 1
@@ -212,12 +215,11 @@ def read_common_corpus(rows: Iterable[dict], *, max_docs: int, min_chars: int, s
 
     for name, value, low in (("max_docs", max_docs, 1), ("min_chars", min_chars, 0),
                              ("shuffle_buffer", shuffle_buffer, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ParameterError(name, f"invalid value {value!r}", f"an integer >= {low}")
+        check_int(name, value, low)
     rng = random.Random(seed)
     wanted = language.strip().lower() if language else None
 
-    _check_int_param("max_unmatched_rows", max_unmatched_rows, 1)
+    check_int("max_unmatched_rows", max_unmatched_rows, 1)
 
     def eligible() -> Iterator[dict]:
         from collections import Counter
@@ -283,17 +285,11 @@ def read_common_corpus(rows: Iterable[dict], *, max_docs: int, min_chars: int, s
     return out
 
 
-def _check_int_param(name: str, value, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ParameterError(name, f"invalid value {value!r}", f"an integer >= {low}")
-
-
 def _token_counter(tokenizer):
     """``(count(text) -> int, description)``: the tokenizer's count, or the chars/4 estimate."""
     if tokenizer is None:
         return (lambda text: int(len(text) / 4)), "chars/4 estimate (no tokenizer given)"
     if isinstance(tokenizer, str):  # loaded on first use: a cached artifact needs only the description
-        from resurface.models import load_tokenizer
 
         name, loaded = tokenizer, []
     else:
@@ -304,8 +300,6 @@ def _token_counter(tokenizer):
         if not loaded:
             loaded.append(load_tokenizer(name))
         return len(loaded[0](text, add_special_tokens=False)["input_ids"])
-
-    from resurface.identity import name_or_identity
 
     return count, f"tokenizer {name_or_identity(name)}"  # a folder by its content, never its path
 
@@ -338,14 +332,11 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
     """
     import platform
 
-    from resurface.artifacts import run_stage
-
     if name not in NAMES:
         raise ParameterError("name", f"unknown replay corpus {name!r}", ", ".join(NAMES))
     for pname, value, low in (("max_docs", max_docs, 1), ("min_chars", min_chars, 0),
                               ("shuffle_buffer", shuffle_buffer, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ParameterError(pname, f"invalid value {value!r}", f"an integer >= {low}")
+        check_int(pname, value, low)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ParameterError("seed", f"expected an integer, got {seed!r}", "an integer")
     if name == "common-corpus":
@@ -391,7 +382,6 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
                                    disable=tokenizer is None)):
             records.append({"id": f"{name}-{i:06d}", "text": d["text"], "num_tokens": count(d["text"]),
                             "source": d["source"]})
-        from resurface.artifacts import environment_versions
 
         write_corpus(workdir, records, {
             "kind": "replay", "name": name, "source": source_desc, "max_docs": max_docs,

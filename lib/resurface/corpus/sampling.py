@@ -43,9 +43,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from resurface.artifacts import Store, environment_versions
 from resurface.corpus.files import CORPUS_FILE, META_FILE, CorpusError, iter_jsonl, write_corpus
 from resurface.decoding import drop_stopped, forward_last, preallocated_cache
-from resurface.errors import ParameterError
+from resurface.device import resolve_device, resolve_dtype
+from resurface.diskspace import check_free_space, sampling_bytes
+from resurface.errors import ParameterError, check_int
+from resurface.identity import key_name, model_identity as identity
+from resurface.models import unconditional_prompt
 
 STAGE = "sample"
 STAGE_VERSION = 3  # 2: inverse-CDF draw (draw_tokens) instead of torch.multinomial: other random stream
@@ -60,15 +65,6 @@ NUM_TOKENS_CONVENTION = "generated tokens including a terminating EOS (the token
 
 
 # -- parameter checks ----------------------------------------------------------------------
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterError(name, f"expected an integer, got {type(value).__name__} {value!r}",
-                             f"an integer >= {minimum}")
-    if value < minimum:
-        raise ParameterError(name, f"invalid value {value}", f"an integer >= {minimum}")
-    return value
-
-
 def _check_temperature(temperature: Any) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise ParameterError("temperature", f"expected a number, got {type(temperature).__name__}",
@@ -83,15 +79,15 @@ def validate_sampling(temperature: Any, num_samples: Any, max_new_tokens: Any, m
                       seed: Any, batch_size: Any) -> dict[str, Any]:
     """Check the sampling parameters; return them normalised (temperature as float)."""
     t = _check_temperature(temperature)
-    _check_int("num_samples", num_samples, 1)
-    _check_int("max_new_tokens", max_new_tokens, 1)
-    _check_int("min_new_tokens", min_new_tokens, 0)
+    check_int("num_samples", num_samples, 1)
+    check_int("max_new_tokens", max_new_tokens, 1)
+    check_int("min_new_tokens", min_new_tokens, 0)
     if min_new_tokens > max_new_tokens:
         raise ParameterError("min_new_tokens", f"{min_new_tokens} is larger than max_new_tokens "
                              f"{max_new_tokens}", "an integer <= max_new_tokens")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ParameterError("seed", f"expected an integer, got {type(seed).__name__} {seed!r}", "an integer")
-    _check_int("batch_size", batch_size, 1)
+    check_int("batch_size", batch_size, 1)
     return {"temperature": t, "num_samples": num_samples, "max_new_tokens": max_new_tokens,
             "min_new_tokens": min_new_tokens, "seed": seed, "batch_size": batch_size}
 
@@ -229,9 +225,9 @@ def sample_batch(model, prompt_ids: Iterable[int], num_rows: int, *, temperature
     prompt = [int(i) for i in prompt_ids]
     if not prompt:
         raise ParameterError("prompt_ids", "is empty", "at least one token id")
-    _check_int("num_rows", num_rows, 1)
-    _check_int("max_new_tokens", max_new_tokens, 1)
-    _check_int("min_new_tokens", min_new_tokens, 0)
+    check_int("num_rows", num_rows, 1)
+    check_int("max_new_tokens", max_new_tokens, 1)
+    check_int("min_new_tokens", min_new_tokens, 0)
     t = _check_temperature(temperature)
     device = model.device
     eos = sorted({int(i) for i in eos_ids})
@@ -357,9 +353,6 @@ def sample_corpus(model, tokenizer, *, temperature: float, num_samples: int, max
     import torch
     from tqdm.auto import tqdm
 
-    from resurface.artifacts import environment_versions
-    from resurface.models import unconditional_prompt
-
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
     out_dir = Path(out_dir)
     prompt = unconditional_prompt(tokenizer)
@@ -451,9 +444,6 @@ def sample_corpus_vllm(model_path: str | Path, *, temperature: float, num_sample
     from transformers import AutoTokenizer
     from vllm import LLM, SamplingParams
 
-    from resurface.artifacts import environment_versions
-    from resurface.models import unconditional_prompt
-
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
     out_dir = Path(out_dir)
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
@@ -519,8 +509,6 @@ def _version(dist: str) -> str:
 # -- the stage -----------------------------------------------------------------------------
 def model_identity(name: str, path: Path) -> dict:
     """What pins a model's weights in an artifact key: :func:`resurface.identity.model_identity`."""
-    from resurface.identity import model_identity as identity
-
     return identity(name, path)
 
 
@@ -534,10 +522,6 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
     ``sample`` in ``store`` (default: the project store) keyed on every field that changes it; with
     ``out`` it is written straight into that folder instead (still resumable). Returns the corpus folder.
     """
-    from resurface.artifacts import Store
-    from resurface.device import resolve_device, resolve_dtype
-    from resurface.diskspace import check_free_space, sampling_bytes
-    from resurface.identity import key_name
     from resurface.models import load_model, local_path, prompt_of
 
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)

@@ -23,8 +23,10 @@ import random
 import sys
 from pathlib import Path
 
+from resurface.artifacts import run_stage
+from resurface.corpus.decontam import corpus_key
 from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, read_meta, write_corpus
-from resurface.errors import ParameterError
+from resurface.errors import ParameterError, check_int
 
 STAGE = "subsets"
 STAGE_VERSION = 1
@@ -47,8 +49,7 @@ def estimate_tokens(record: dict, estimate: str = "chars/4") -> int:
 
 def _validate(num_subsets, tokens_per_subset, seed, estimate, draw: str = "with-replacement") -> None:
     for name, value in (("num_subsets", num_subsets), ("tokens_per_subset", tokens_per_subset)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ParameterError(name, f"invalid value {value!r}", "an integer >= 1")
+        check_int(name, value, 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ParameterError("seed", f"expected an integer, got {seed!r}", "an integer")
     if estimate not in ESTIMATES:
@@ -131,9 +132,6 @@ def make_subsets(corpus: str | Path, num_subsets: int, tokens_per_subset: int, s
     An artifact of stage ``subsets`` keyed on the parameters and the corpus's key; with ``out`` it is
     written straight into that folder. Returns the folder; :func:`subset_dirs` lists its subsets.
     """
-    from resurface.artifacts import run_stage
-    from resurface.corpus.decontam import corpus_key
-
     _validate(num_subsets, tokens_per_subset, seed, estimate, draw)
     src = corpus_path(corpus)
     src_dir = src.parent

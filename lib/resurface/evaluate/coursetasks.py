@@ -35,7 +35,8 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
-from resurface.errors import ParameterError, ResurfaceError
+from resurface.artifacts import build_once
+from resurface.errors import ParameterError, ResurfaceError, check_int
 from resurface.paths import cache_dir
 
 TASKS_PKG = Path(__file__).resolve().parent / "tasks"
@@ -202,8 +203,7 @@ def generate_math_items(n: int, seed: int, prefix: str = "math", exclude: set[st
     add_sub, mul_add). Each item has ``id``, ``question``, ``answer`` (worked solution ending in
     ``#### N``), ``target`` (the integer N) and ``kind``. Questions in ``exclude`` are skipped.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ParameterError("n", f"invalid value {n!r}", "an integer >= 1")
+    check_int("n", n, 1)
     rng = random.Random(seed)
     seen = set(exclude or ())
     rows: list[dict] = []
@@ -363,8 +363,6 @@ def skill_task_dir(items_dir: str | Path) -> Path:
     ``<items_dir>/probes_dev.jsonl`` and ``probes_test.jsonl``, rendered from :data:`SKILL_TEMPLATE` with
     absolute paths into ``<cache>/lmeval_skill_tasks/<hash>/`` (keyed on the template, the item files'
     content and their paths)."""
-    from resurface.artifacts import build_once
-
     items_dir = Path(items_dir).resolve()
     files = {task: items_dir / f"probes_{split}.jsonl" for task, split in SKILL_TASKS.items()}
     missing = [str(f) for f in files.values() if not f.exists()]

@@ -28,7 +28,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from resurface.errors import ParameterError
+from resurface.errors import ParameterError, check_int
+from resurface.evaluate.coursetasks import SKILL_TASKS, skill_task_dir, write_jsonl
+from resurface.evaluate.evaluation import COLUMNS, _no_env_info, _quiet_lm_eval, hf_lm, item_rows, tidy_results
+from resurface.evaluate.suites import Suite, TaskSpec
+from resurface.ngrams import ngrams, normalize
 
 SEED = 1313
 NGRAM = 8  # the decontamination n-gram (resurface.corpus.decontam)
@@ -103,9 +107,7 @@ def town_names(n: int, seed: int = SEED) -> list[str]:
 
 
 def _check_n(n, name: str = "skill_entities") -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ParameterError(name, f"invalid value {n!r}", "an integer >= 2")
-    return n
+    return check_int(name, n, 2)
 
 
 def make_world(n: int, seed: int = SEED) -> list[Town]:
@@ -173,8 +175,6 @@ def probe_text(item: dict) -> str:
 
 def shared_ngrams(texts_a: list[str], texts_b: list[str], n: int = NGRAM) -> set[str]:
     """The word n-grams (the audit's normalisation, :mod:`resurface.ngrams`) that occur in both lists."""
-    from resurface.ngrams import ngrams, normalize
-
     def grams(texts):
         s: set[str] = set()
         for t in texts:
@@ -248,17 +248,12 @@ def write_probe_files(folder, probes: dict[str, list[dict]]) -> None:
     """``probes_dev.jsonl`` and ``probes_test.jsonl`` in ``folder`` (what :func:`skill_task_dir` reads)."""
     from pathlib import Path
 
-    from resurface.evaluate.coursetasks import write_jsonl
-
     for s in SPLITS:
         write_jsonl(Path(folder) / f"probes_{s}.jsonl", probes[s])
 
 
 def skill_suite(split: str):
     """The one-task suite that scores a probe split (``skill-dev`` or ``skill-test``)."""
-    from resurface.evaluate.coursetasks import SKILL_TASKS
-    from resurface.evaluate.suites import Suite, TaskSpec
-
     if split not in SPLITS:
         raise ParameterError("split", f"unknown probe split {split!r}", ", ".join(SPLITS))
     task = {v: k for k, v in SKILL_TASKS.items()}[split]
@@ -273,8 +268,6 @@ def task_manager(items_dir):
     """lm-eval's TaskManager over the rendered probe tasks of ``items_dir`` (once per folder)."""
     from lm_eval.tasks import TaskManager
 
-    from resurface.evaluate.coursetasks import skill_task_dir
-
     folder = str(skill_task_dir(items_dir))
     if folder not in _MANAGERS:
         _MANAGERS[folder] = TaskManager(include_path=folder, include_defaults=False)
@@ -285,8 +278,6 @@ def score_probes(model, tokenizer, items_dir, splits=("test",), *, seed: int = 4
                  epoch: int | None = None, items: list | None = None, batch_size=None):
     """Score an in-memory model on the probe splits with lm-eval (0-shot, every item); the tidy rows
     (:data:`resurface.evaluate.evaluation.COLUMNS`), per-item rows appended to ``items`` when given."""
-    from resurface.evaluate.evaluation import hf_lm
-
     was_training = model.training
     model.eval()
     try:
@@ -302,8 +293,6 @@ def score_probes_lm(lm, items_dir, splits=("test",), *, seed: int = 42, run: str
     import pandas as pd
     import torch
     from lm_eval import simple_evaluate
-
-    from resurface.evaluate.evaluation import COLUMNS, _no_env_info, _quiet_lm_eval, item_rows, tidy_results
 
     tm = task_manager(items_dir)
     rows: list[dict] = []

@@ -25,8 +25,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from resurface.evidence import claims, stats, verdicts
 from resurface.errors import ParameterError
+from resurface.evaluate.evaluation import ITEM_COLUMNS, read_items
+from resurface.evaluate.suites import get_suite
+from resurface.evidence import claims, plantings, stats, verdicts
+from resurface.measures import memorization
+from resurface.study import experiments, figures
 
 CONTINUOUS_METRICS = ("logp_gold_norm,none", "neg_bpb,none")
 METRIC_MODES = ("continuous", "paper")
@@ -40,8 +44,6 @@ def panels(suite: str, mode: str, present: pd.DataFrame | None = None) -> list[t
     ``continuous``: every continuous metric the suite's tasks report; ``paper``: each paper-metric
     task's primary metric. With ``present`` (tidy results), only the pairs that have rows there.
     """
-    from resurface.evaluate.suites import get_suite
-
     if mode not in METRIC_MODES:
         raise ParameterError("evidence_metric", f"unknown value {mode!r}", ", ".join(METRIC_MODES))
     out = []
@@ -66,8 +68,6 @@ def run_items(results: pd.DataFrame) -> pd.DataFrame:
     """The per-item values of every run in ``results`` (tidy results of
     :func:`resurface.study.experiments.run_conditions`, which carry each run's folder in ``run_path``),
     labelled with the run's condition, subset and student."""
-    from resurface.evaluate.evaluation import ITEM_COLUMNS, read_items
-
     if "run_path" not in results.columns:
         raise ParameterError("results", "has no run_path column", "experiments.run_conditions(...) output")
     frames = []
@@ -327,7 +327,7 @@ def transfer_rows(fig: str, items: pd.DataFrame, suite: str, pairs, conditions: 
     out = Rows([], [])
     for claim in claims.claims_of(fig):
         out = out + claim_window_rows(claim, items, suite, pairs, conditions, planned_epochs, level,
-                                      figure=FIGURE_TITLES.get(fig, fig))
+                                      figure=figures.label(fig))
     return out
 
 
@@ -351,9 +351,6 @@ class FigureEvidence:
 def figure_suite(P: dict, fig: str) -> str:
     """The suite a transfer figure plots: the few-shot suite for Figure 9, the zero-shot one otherwise."""
     return P["eval_suite_few_shot"] if fig == "fig09" else P["eval_suite"]
-
-
-FIGURE_TITLES = {f"fig{i:02d}": f"Fig {i}" for i in range(1, 13)}
 
 
 def figure_evidence(P: dict, fig: str, results: pd.DataFrame, conditions: Sequence[str],
@@ -407,8 +404,6 @@ def extraction_counts(items: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     many (sequences × runs), and the interval of the extracted share: sequences as clusters when every
     run tests the same sequences (:func:`resurface.evidence.stats.extracted_share_clustered`), plantings
     as clusters when each has its own (:func:`resurface.evidence.plantings.extracted_share_plantings`)."""
-    from resurface.evidence import plantings
-
     d = _sequences(items)
     out = []
     for (cond, task, epoch), g in d.groupby(["condition", "task", "epoch"]):
@@ -432,7 +427,6 @@ def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float
     (:func:`resurface.evidence.stats.relative_drop_ci` on the sequences × runs matrix), with plantings as
     clusters when each has its own base and pool (:func:`resurface.evidence.plantings.relative_drop_plantings`)."""
     from resurface.conditions import condition_label
-    from resurface.evidence import plantings
 
     d = _sequences(items)
     if d.empty:
@@ -468,25 +462,20 @@ def metric_rows(results: pd.DataFrame, suite: str, mode: str) -> pd.DataFrame:
 
 
 def transfer_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
-    """The verdict tables of Figures 2, 3, 5, 9 and 10, as their pages compute them (their runs are
-    read from the store)."""
-    from resurface.study.experiments import TRANSFER_FIGURES, figure_conditions, run_conditions
-
+    """The verdict tables of the transfer figures (2, 3, 5, 9 and 10), as their pages compute them (their
+    runs are read from the store)."""
     tables = []
-    for fig in TRANSFER_FIGURES:
-        q, conds = figure_conditions(P, fig)
+    for fig in figures.transfer():
+        q, conds = experiments.figure_conditions(P, fig)
         names = [c.name for c in conds]
-        tables.append(figure_evidence(q, fig, run_conditions(q, conds, store), names).verdicts)
+        tables.append(figure_evidence(q, fig, experiments.run_conditions(q, conds, store), names).verdicts)
     return tables
 
 
 def memorization_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     """The verdict tables of Figures 7 and 8 (one memorisation study, read from the store)."""
-    from resurface.study.experiments import figure_params
-    from resurface.measures.memorization import run_study
-
-    q = figure_params(P, "fig08")
-    study = run_study(q, store)
+    q = experiments.figure_params(P, "fig08")
+    study = memorization.run_study(q, store)
     conditions = [f"self@{t:g}" for t in q["temperatures"]]
     cap = capability_evidence(q, study.benchmarks, conditions).verdicts
     ext = annotate(page_verdicts(extraction_rows(run_items(study.results), conditions)), q)

@@ -13,9 +13,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from resurface.study import experiments
-from resurface.evidence import findings
 from resurface.conditions import SOURCE_NAMES, condition_color
+from resurface.evidence import findings
+from resurface.evidence.claims import FINDINGS
+from resurface.measures.memorization import extraction_table
+from resurface.study import experiments, figures
+from resurface.study.experiments import summary_table
 
 PIPELINE = ("source model", "BOS-only\nsampling", "8-gram\ndecontamination", "training\nsubsets",
             "student\nfine-tuning", "lm-eval\nevery epoch")
@@ -23,15 +26,24 @@ KIND_ORDER = ("self", "lineage", "recipe", "cross", "replay")
 
 
 def transfer_runs(P: dict, store=None) -> dict[str, pd.DataFrame]:
-    """Results of Figures 2, 3, 5 and 10 keyed by student role (``main``, ``second``), from the
-    same conditions the figure notebooks run (shared runs counted once)."""
+    """Results of the utility figures (2, 3, 5 and 10) keyed by student role (``main``, ``second``), from
+    the same conditions the figure notebooks run (shared runs counted once)."""
     by_student: dict[str, dict] = {"main": {}, "second": {}}
-    for fig in ("fig02", "fig03", "fig05", "fig10"):
+    for fig in figures.utility():
         for c in experiments.figure_conditions(P, fig)[1]:
             by_student["main" if c.student == P["student"] else "second"].setdefault(c.name, c)
     # a run's key depends only on the common parameters and the condition, as in the figure notebooks
     return {role: experiments.run_conditions(P, list(conds.values()), store)
             for role, conds in by_student.items()}
+
+
+def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
+    """Every registered figure's verdict tables, as the pages compute them (read from the store): each
+    record's ``verdicts`` callable once, in figure order (:func:`resurface.study.figures.verdict_sources`)."""
+    tables: list[pd.DataFrame] = []
+    for ref, _ in figures.verdict_sources():
+        tables += figures.resolve(ref)(P, store)
+    return tables
 
 
 def panel_metric(mode: str) -> str:
@@ -62,7 +74,6 @@ def transfer_table(runs: dict[str, pd.DataFrame], suite: str, mode: str = "paper
     the same units in every bar) over the benchmarks that report it and over the matched temperatures
     (:func:`matched_conditions`), with the τ values and the number of conditions it averages."""
     from resurface.evidence.contrasts import kind_of, metric_rows
-    from resurface.study.experiments import summary_table
 
     unit = panel_metric(mode)
     rows = []
@@ -156,8 +167,6 @@ def proxy_panel(ax, table: pd.DataFrame, proxy: str = "nll_mean", metric: str | 
 def memory_table(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     """Fig 1C data per epoch: mean Δ over the suite's primary metrics, and the extracted pool
     sequences (all groups) as a fraction of the base's, mean over conditions and subsets."""
-    from resurface.measures.memorization import extraction_table
-
     cap = findings.primary_rows(results, suite).groupby("epoch")["delta"].mean()
     ext = extraction_table(results).groupby(["epoch", "group"])["mean"].mean().groupby("epoch").sum()
     base = ext.loc[0] if 0 in ext.index else np.nan
@@ -227,8 +236,6 @@ def forest_plot(table: pd.DataFrame, title: str = "", regime: str = ""):
     """Every verdict row as a point with its 95% interval against its claim's threshold (line) and
     margin (shaded), grouped by finding (A, B, C) and, within a finding, by the units of the estimate
     (one axis each: rows in nats are never drawn on a ρ axis); coloured by verdict."""
-    from resurface.evidence.claims import FINDINGS
-
     t = table.copy()
     if t.empty:
         fig, ax = plt.subplots(figsize=(10, 1.5))

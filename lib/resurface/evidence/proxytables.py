@@ -44,34 +44,31 @@ import pandas as pd
 
 from resurface.evidence import claims, contrasts, stats, verdicts
 from resurface.errors import ParameterError
+from resurface.conditions import deltas
+from resurface.evaluate.suites import get_suite
+from resurface.study import experiments
+from resurface.study import figures as registry
 from resurface.measures.proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll, read_nll, read_similarity, similarity,
                       split_by_similarity)
 
 
 # ------------------------------------------------------------------------------ profile settings
-def _allow_hub(P: dict) -> bool:
-    from resurface.study.experiments import allow_hub
-
-    return allow_hub(P)
-
-
 def corpus_nll(P: dict, scorer: str, corpus: str | Path, store=None) -> Path:
     """:func:`resurface.measures.proxies.nll` of a corpus under ``scorer`` with the profile's settings."""
     return nll(corpus, scorer, max_tokens=P["nll_max_tokens"], max_samples=P["nll_max_samples"] or None,
-               seed=P["seed"], device=P["device"], dtype=P["dtype"], allow_hub=_allow_hub(P), store=store)
+               seed=P["seed"], device=P["device"], dtype=P["dtype"], allow_hub=experiments.allow_hub(P), store=store)
 
 
 def corpus_similarity(P: dict, corpus: str | Path, store=None) -> Path:
     """:func:`resurface.measures.proxies.similarity` of every sample of a corpus to the profile's evaluation
     suite (the benchmarks whose Δ the figures plot)."""
     return similarity(corpus, P["eval_suite"], P["embedder"], max_tokens=P["embed_max_tokens"] or None,
-                      seed=P["seed"], device=P["device"], allow_hub=_allow_hub(P), store=store)
+                      seed=P["seed"], device=P["device"], allow_hub=experiments.allow_hub(P), store=store)
 
 
 def check_tasks(P: dict, names: Iterable[str], parameter: str) -> None:
     """ParameterError unless every task is in the profile's evaluation suite, or is the benchmark a
     ``_bpb`` companion of it scores (``rs_math`` for ``rs_math_bpb``)."""
-    from resurface.evaluate.suites import get_suite
 
     names = get_suite(P["eval_suite"]).task_names
     known = list(dict.fromkeys(list(names) + [benchmark_of(t) for t in names]))
@@ -102,12 +99,11 @@ def benchmark_label(suite, task: str) -> str:
 def nll_table(P: dict, scorer: str, other: str, store=None) -> pd.DataFrame:
     """Figs 6/11: per-sample NLL under ``scorer`` of its own corpora (panel ``own``, conditions
     ``self@τ``) and of ``other``'s corpora (panel ``cross``, ``cross@τ``), at every τ of the profile."""
-    from resurface.study.experiments import sampled_corpus
 
     frames = []
     for panel, source, kind in (("own", scorer, "self"), ("cross", other, "cross")):
         for t in P["temperatures"]:
-            folder = corpus_nll(P, scorer, sampled_corpus(P, source, t, store), store)
+            folder = corpus_nll(P, scorer, experiments.sampled_corpus(P, source, t, store), store)
             df = read_nll(folder)
             df.insert(0, "panel", panel)
             df.insert(1, "condition", f"{kind}@{t:g}")
@@ -121,11 +117,10 @@ def nll_table(P: dict, scorer: str, other: str, store=None) -> pd.DataFrame:
 
 def similarity_table(P: dict, student: str, store=None) -> pd.DataFrame:
     """Fig 4 (left): per-sample max-cosines of ``student``'s own corpora (``self@τ``) at every τ."""
-    from resurface.study.experiments import sampled_corpus
 
     frames = []
     for t in P["temperatures"]:
-        folder = corpus_similarity(P, sampled_corpus(P, student, t, store), store)
+        folder = corpus_similarity(P, experiments.sampled_corpus(P, student, t, store), store)
         df = read_similarity(folder)
         df.insert(0, "condition", f"self@{t:g}")
         df.insert(1, "temperature", t)
@@ -136,7 +131,6 @@ def similarity_table(P: dict, student: str, store=None) -> pd.DataFrame:
 
 def similarity_panels(P: dict, sim: pd.DataFrame) -> list[tuple[str, dict[str, np.ndarray]]]:
     """Fig 4 (left): per benchmark of ``similarity_tasks``, the max-cosines by condition (τ)."""
-    from resurface.evaluate.suites import get_suite
 
     suite = get_suite(P["eval_suite"])
     out = []
@@ -159,7 +153,6 @@ def nll_panels(df: pd.DataFrame) -> list[tuple[str, dict[str, np.ndarray]]]:
 
 def similarity_means(sim: pd.DataFrame, P: dict) -> pd.DataFrame:
     """Mean max-cosine per benchmark (rows) and τ (columns), benchmarks labelled as in the figure."""
-    from resurface.evaluate.suites import get_suite
 
     suite = get_suite(P["eval_suite"])
     t = sim.groupby(["task", "temperature"])["max_cos"].mean().unstack("temperature")
@@ -188,18 +181,16 @@ def similarity_split_runs(P: dict, store=None) -> tuple[pd.DataFrame, dict]:
 
     Returns the tidy results of all runs (with ``delta`` and ``run_path``) and a record of the split.
     """
-    from resurface.study.experiments import sampled_corpus, train_corpus
-    from resurface.conditions import deltas
 
     check_tasks(P, [P["split_task"]], "split_task")
     t, task, student = P["split_temperature"], P["split_task"], P["student"]
-    corpus = sampled_corpus(P, student, t, store)
+    corpus = experiments.sampled_corpus(P, student, t, store)
     sim_dir = corpus_similarity(P, corpus, store)
     sim = read_similarity(sim_dir)
     values = sim.loc[sim["task"] == task, "max_cos"].to_numpy()
     threshold = split_threshold(P, values)
     sides = split_by_similarity(corpus, sim_dir, task, threshold, store)
-    frames = [train_corpus(P, f"{side}@{t:g}", student, sides[side], student, [P["eval_suite"]], store)
+    frames = [experiments.train_corpus(P, f"{side}@{t:g}", student, sides[side], student, [P["eval_suite"]], store)
               for side in SIDES]
     info = {"task": task, "temperature": t, "threshold": threshold, "rule": P["similarity_threshold_rule"],
             "corpus": artifact_id(Path(corpus)), "similarity": artifact_id(sim_dir),
@@ -309,20 +300,17 @@ def nll_gap_rows(df: pd.DataFrame, scorer: str, figure: str, level: float = 0.95
 
 
 # ------------------------------------------------------------------------------ proxies vs utility
-UTILITY_FIGURES = ("fig02", "fig03", "fig05", "fig10")
-
-
 def trained_conditions(P: dict, figures: Sequence[str] | None = None) -> dict[str, tuple[dict, list]]:
-    """Figure -> (its parameters, the training conditions its notebook runs), for Figs 2, 3, 5, 10
-    (:func:`resurface.study.experiments.figure_conditions`, the definition the notebooks use)."""
-    from resurface.study.experiments import figure_conditions
+    """Figure -> (its parameters, the training conditions its notebook runs), for the utility figures of
+    the registry (2, 3, 5, 10; :func:`resurface.study.experiments.figure_conditions`, the definition the
+    notebooks use)."""
 
-    figures = list(UTILITY_FIGURES if figures is None else figures)
-    unknown = [f for f in figures if f not in UTILITY_FIGURES]
+    known = registry.utility()
+    figures = list(known if figures is None else figures)
+    unknown = [f for f in figures if f not in known]
     if unknown or not figures:
-        raise ParameterError("utility_figures", f"unknown or no figures {unknown or figures!r}",
-                             ", ".join(UTILITY_FIGURES))
-    return {f: figure_conditions(P, f) for f in figures}
+        raise ParameterError("utility_figures", f"unknown or no figures {unknown or figures!r}", ", ".join(known))
+    return {f: experiments.figure_conditions(P, f) for f in figures}
 
 
 def utility_outcomes(results: pd.DataFrame, suite: str, mode: str) -> pd.DataFrame:
@@ -352,17 +340,16 @@ def proxy_utility_table(P: dict, figures: Sequence[str] | None = None, store=Non
     each figure's notebook runs (:func:`trained_conditions`), so in the book they are read from the
     store; replay corpora are included.
     """
-    from resurface.study.experiments import corpus_for, run_conditions
 
     suite, mode = P["eval_suite"], P.get("evidence_metric", "continuous")
     rows, seen = [], set()
     for fig, (q, conds) in trained_conditions(P, figures).items():
-        outcome = utility_outcomes(run_conditions(q, conds, store), suite, mode)
+        outcome = utility_outcomes(experiments.run_conditions(q, conds, store), suite, mode)
         for cond in conds:
             if (cond.student, cond.name) in seen:
                 continue
             seen.add((cond.student, cond.name))
-            corpus = corpus_for(q, cond, store)
+            corpus = experiments.corpus_for(q, cond, store)
             nll_mean = float(read_nll(corpus_nll(P, cond.student, corpus, store))["mean_nll"].mean())
             sim = read_similarity(corpus_similarity(P, corpus, store)).groupby("task")["max_cos"].mean()
             mine = outcome[(outcome["condition"] == cond.name) & (outcome["student"] == cond.student)]
@@ -439,18 +426,16 @@ def proxy_rows(corr: pd.DataFrame, figure: str = "Fig 11", outcome: str = "final
 def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     """The verdict tables of Figures 4, 6 and 11 as their pages compute them (for Figure 1; every run
     and score is read from the store when the pages ran first)."""
-    from resurface.evidence.contrasts import page_verdicts as holm_table
-    from resurface.study.experiments import figure_params
 
-    q4 = figure_params(P, "fig04")
+    q4 = experiments.figure_params(P, "fig04")
     results, split = similarity_split_runs(q4, store)
     tables = [split_evidence(q4, results, split).verdicts]
-    q6 = figure_params(P, "fig06")
-    tables.append(contrasts.annotate(holm_table(nll_gap_rows(nll_table(q6, q6["student"], q6["second_student"],
+    q6 = experiments.figure_params(P, "fig06")
+    tables.append(contrasts.annotate(contrasts.page_verdicts(nll_gap_rows(nll_table(q6, q6["student"], q6["second_student"],
                                                                        store), q6["student"], "Fig 6")), q6))
-    q11 = figure_params(P, "fig11")
+    q11 = experiments.figure_params(P, "fig11")
     nll11 = nll_table(q11, q11["second_student"], q11["student"], store)
     corr = proxy_correlations(proxy_utility_table(q11, q11["utility_figures"], store))
-    tables.append(contrasts.annotate(holm_table(nll_gap_rows(nll11, q11["second_student"], "Fig 11")
+    tables.append(contrasts.annotate(contrasts.page_verdicts(nll_gap_rows(nll11, q11["second_student"], "Fig 11")
                                                 + proxy_rows(corr)), q11))
     return tables

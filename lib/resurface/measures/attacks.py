@@ -34,7 +34,11 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from resurface.errors import ParameterError
+from resurface.artifacts import run_stage
+from resurface.corpus.pools import pool_key, read_pool
+from resurface.device import DTYPES, dtype_key, resolve_device
+from resurface.errors import ParameterError, check_int
+from resurface.identity import key_name, model_identity
 
 STAGE = "extract"
 STAGE_VERSION = 2  # 2: content identity of model folders, no paths in keys
@@ -47,8 +51,7 @@ SCORE_COLUMNS = ["id", "domain", "group", "extracted", "leading_matches", "token
 def check_lengths(prefix_tokens, suffix_tokens) -> tuple[int, int]:
     """Validate the prefix and suffix lengths (integers >= 1)."""
     for name, v in (("prefix_tokens", prefix_tokens), ("suffix_tokens", suffix_tokens)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ParameterError(name, f"invalid value {v!r}", "an integer >= 1 (Pythia's protocol: 32)")
+        check_int(name, v, 1, "an integer >= 1 (Pythia's protocol: 32)")
     return prefix_tokens, suffix_tokens
 
 
@@ -121,8 +124,7 @@ def score_windows(model, ids, prefix_tokens: int, batch_size: int = 32, progress
     if suffix_tokens < 1:
         raise ParameterError("prefix_tokens", f"{prefix_tokens} leaves no suffix in windows of {ids.shape[1]} "
                              "tokens", f"an integer < {ids.shape[1]}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ParameterError("batch_size", f"invalid value {batch_size!r}", "an integer >= 1")
+    check_int("batch_size", batch_size, 1)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -241,15 +243,10 @@ def extract(model: str, pool: str | Path, *, prefix_tokens: int = 32, suffix_tok
     """
     import pandas as pd
 
-    from resurface.artifacts import run_stage
-    from resurface.device import DTYPES, dtype_key, resolve_device
     from resurface.models import load_model, local_path
-    from resurface.identity import key_name, model_identity
-    from resurface.corpus.pools import pool_key, read_pool
 
     check_lengths(prefix_tokens, suffix_tokens)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ParameterError("batch_size", f"invalid value {batch_size!r}", "an integer >= 1")
+    check_int("batch_size", batch_size, 1)
     if dtype not in DTYPES:
         raise ParameterError("dtype", f"unknown value {dtype!r}", ", ".join(DTYPES))
     if not isinstance(model, str) or not model:

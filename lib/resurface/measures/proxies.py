@@ -46,8 +46,15 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from resurface import models
+from resurface.artifacts import Store, run_stage
+from resurface.corpus.decontam import corpus_key, texts_digest
 from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, read_meta, write_corpus
-from resurface.errors import ParameterError
+from resurface.device import resolve_device, resolve_dtype
+from resurface.errors import ParameterError, check_int
+from resurface.evaluate.suites import benchmark_texts, get_suite
+from resurface.identity import folder_id, identity_string, key_name, model_identity
+from resurface.models import ALIASES, _package_version, local_path, prompt_of, unconditional_prompt
 
 NLL_STAGE = "nll"
 NLL_VERSION = 2  # 2: content identity of model folders, no paths in keys
@@ -77,15 +84,11 @@ def _check_optional_count(name: str, value: Any) -> int | None:
     """None/0 mean "no limit"; otherwise an integer >= 1."""
     if value is None or value == 0:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ParameterError(name, f"invalid value {value!r}", "None, 0 (no limit) or an integer >= 1")
-    return value
+    return check_int(name, value, 1, "None, 0 (no limit) or an integer >= 1")
 
 
 def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ParameterError(name, f"invalid value {value!r}", "an integer >= 1")
-    return value
+    return check_int(name, value, 1)
 
 
 def _read_records(corpus: str | Path) -> tuple[Path, list[dict]]:
@@ -118,8 +121,6 @@ def chosen_indices(n: int, max_samples: int | None, seed: int) -> list[int]:
 def artifact_id(folder: str | Path) -> str:
     """``stage/key`` of an artifact folder (from its artifact.json), or ``sha256:`` of its files
     (:func:`resurface.identity.folder_id`; never a path, so keys survive moving the folder)."""
-    from resurface.identity import folder_id
-
     return folder_id(folder)
 
 
@@ -145,8 +146,6 @@ def _scorer(path: Path, device: str, dtype: str, ident: str = ""):
 
 
 def _embedder(name: str, device: str, allow_hub: bool, ident: str = ""):
-    from resurface import models
-
     key = (name, device, allow_hub, ident)
     if _LOADED.get("embedder", (None,))[0] != key:
         _LOADED.pop("embedder", None)
@@ -157,9 +156,6 @@ def _embedder(name: str, device: str, allow_hub: bool, ident: str = ""):
 def _identity(name: str, path: Path) -> dict:
     """What pins a model's weights in an artifact key (:func:`resurface.identity.model_identity`; plus
     the package version for embedder aliases)."""
-    from resurface.identity import model_identity
-    from resurface.models import ALIASES, _package_version
-
     ident = model_identity(name, path)
     spec = ALIASES.get(name)
     if spec is not None and spec.kind == "embedder":
@@ -177,8 +173,6 @@ def text_nll(model, tokenizer, texts: Sequence[str], *, max_tokens: int = 1024, 
     """
     import torch
     from tqdm.auto import tqdm
-
-    from resurface.models import unconditional_prompt
 
     _check_count("max_tokens", max_tokens)
     _check_count("batch_size", batch_size)
@@ -243,11 +237,6 @@ def nll(corpus: str | Path, model: str, *, max_tokens: int = 1024, max_samples: 
     folder with the same records reuses it), the scorer's identity, its
     prompt ids, ``max_tokens``, the subset and the precision; with ``out``, written into that folder.
     """
-    from resurface.artifacts import run_stage
-    from resurface.device import resolve_device, resolve_dtype
-    from resurface.identity import identity_string, key_name
-    from resurface.models import local_path, prompt_of
-
     if not isinstance(model, str) or not model:
         raise ParameterError("model", f"expected a model alias, folder or Hub id, got {model!r}")
     _check_count("max_tokens", max_tokens)
@@ -340,13 +329,6 @@ def item_embeddings(suite: str, embedder: str = "minilm", *, max_tokens: int | N
     An artifact of stage ``item-embeddings`` keyed on the suite, a digest of its item texts, the
     embedder's identity and ``max_tokens``; every corpus scored against the suite reads it.
     """
-    from resurface.artifacts import Store
-    from resurface.corpus.decontam import texts_digest
-    from resurface.device import resolve_device
-    from resurface.identity import identity_string, key_name
-    from resurface.models import local_path
-    from resurface.evaluate.suites import benchmark_texts
-
     max_tokens = _check_optional_count("max_tokens", max_tokens)
     texts = benchmark_texts(suite, allow_hub=allow_hub)  # ParameterError for an unknown suite
     if not texts or not any(texts.values()):
@@ -388,10 +370,6 @@ def similarity(corpus: str | Path, suite: str, embedder: str = "minilm", *, max_
     embeddings' artifact; with
     ``out``, written into that folder (the item embeddings still go to the store).
     """
-    from resurface.artifacts import run_stage
-    from resurface.device import resolve_device
-    from resurface.identity import key_name
-
     if not isinstance(suite, str) or not suite:
         raise ParameterError("suite", f"expected a suite name, got {suite!r}")
     if not isinstance(embedder, str) or not embedder:
@@ -399,7 +377,6 @@ def similarity(corpus: str | Path, suite: str, embedder: str = "minilm", *, max_
     max_tokens = _check_optional_count("max_tokens", max_tokens)
     max_samples = _check_optional_count("max_samples", max_samples)
     _check_count("batch_size", batch_size)
-    from resurface.evaluate.suites import get_suite
 
     get_suite(suite)  # unknown suite: fail before reading or embedding anything
     src_dir, records = _read_records(corpus)
@@ -455,9 +432,6 @@ def split_by_similarity(corpus: str | Path, similarity_dir: str | Path, task: st
     Each side is an artifact of stage ``similarity-split`` (a corpus folder whose meta.json records
     the split), keyed on the corpus, the similarity artifact, the task, the threshold and the side.
     """
-    from resurface.artifacts import run_stage
-    from resurface.corpus.decontam import corpus_key
-
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
         raise ParameterError("similarity_threshold", f"invalid value {threshold!r}", "a number in [-1, 1]")
     src_dir, records = _read_records(corpus)

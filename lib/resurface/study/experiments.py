@@ -17,7 +17,14 @@ import pandas as pd
 
 from resurface import progress
 from resurface.artifacts import Store
+from resurface.corpus.decontam import decontaminate
+from resurface.corpus.replay import build_replay
+from resurface.corpus.sampling import resolve_sample_engine, sample
+from resurface.corpus.subsets import make_subsets, subset_dirs
+from resurface.errors import ParameterError
 from resurface.identity import display_name
+from resurface.study import figures, profiles
+from resurface.train.training import train_run
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,6 @@ _ENGINE_SAID: set[str] = set()
 def sample_engine(P: dict) -> str:
     """The sampler of this profile on this machine: ``P["sample_engine"]`` (paper: vllm) when it can run,
     else the transformers loop with a one-line message, said once per process."""
-    from resurface.corpus.sampling import resolve_sample_engine
-
     want = P.get("sample_engine", "hf")
     said: list[str] = []
     engine = resolve_sample_engine(want, say=said.append)
@@ -64,9 +69,6 @@ def sample_engine(P: dict) -> str:
 
 def sampled_corpus(P: dict, source: str, temperature: float, store: Store | None = None) -> Path:
     """The decontaminated BOS-only corpus of ``source`` at ``temperature``."""
-    from resurface.corpus.decontam import decontaminate
-    from resurface.corpus.sampling import sample
-
     engine = sample_engine(P)
     batch = P["sample_batch_size"] if engine == "hf" else max(P["sample_batch_size"], VLLM_SAMPLE_BATCH)
     raw = sample(source, temperature=temperature, num_samples=P["num_samples"],
@@ -78,9 +80,6 @@ def sampled_corpus(P: dict, source: str, temperature: float, store: Store | None
 
 def replay_corpus(P: dict, student: str, store: Store | None = None) -> Path:
     """The decontaminated human-text replay corpus (token counts with the student's tokenizer)."""
-    from resurface.corpus.decontam import decontaminate
-    from resurface.corpus.replay import build_replay
-
     raw = build_replay(P["replay"], max_docs=P["replay_docs"], min_chars=P["replay_min_chars"], seed=P["seed"],
                        tokenizer=student, store=store, allow_hub=allow_hub(P),
                        language=P.get("replay_language", "English"),
@@ -113,9 +112,6 @@ def train_corpus(P: dict, name: str, student: str, corpus: Path, source: str | N
     ``name`` labels the rows (column ``condition``); ``source`` fills the ``source`` column
     ("replay" when None). ``eval_hook`` replaces ``suites`` (see :func:`resurface.train.training.train_run`).
     """
-    from resurface.corpus.subsets import make_subsets, subset_dirs
-    from resurface.train.training import train_run
-
     subsets = make_subsets(corpus, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store,
                            draw=P.get("subset_draw", "with-replacement"))
     frames = []
@@ -188,35 +184,31 @@ def figure_params(P: dict, fig: str) -> dict:
     epochs); a value of ``P`` wins where ``P`` overrides the profile's common value or sets a key the
     common file lacks, so overrides given to one notebook (e.g. ``epochs``) reach the runs it rebuilds.
     """
-    from resurface.study.profiles import load
-
-    common, own = load(P["profile"]), load(P["profile"], fig)
+    common, own = profiles.load(P["profile"]), profiles.load(P["profile"], fig)
     changed = {k: v for k, v in P.items() if k in own and (k not in common or v != common[k])}
     return {**own, **changed, "fig": fig}
-
-
-TRANSFER_FIGURES = ("fig02", "fig03", "fig05", "fig09", "fig10")
 
 
 def figure_conditions(P: dict, fig: str) -> tuple[dict, list[Condition]]:
     """The parameters and training conditions of one transfer figure (the single definition the
     figure notebooks, Figure 1 and the proxy table all use, so they name the same runs).
 
-    fig02/fig09: the main student's own samples at every τ plus replay; fig03: the same for the second
-    student; fig05: the main student on every source (its own τ = ``self_temperature`` run first);
-    fig10: the second student on the main student's samples, its own ``self_temperature`` run last.
+    The figure's record names its recipe (:data:`resurface.study.figures.CONDITION_RECIPES`):
+    ``self-main`` (Figs 2, 9), the main student's own samples at every τ plus replay; ``self-second``
+    (Fig 3), the same for the second student; ``source-swap`` (Fig 5), the main student on every source
+    (its own τ = ``self_temperature`` run first); ``cross-second`` (Fig 10), the second student on the main
+    student's samples, its own ``self_temperature`` run last.
     """
-    from resurface.errors import ParameterError
-
-    if fig not in TRANSFER_FIGURES:
-        raise ParameterError("figure", f"{fig!r} has no training conditions", ", ".join(TRANSFER_FIGURES))
+    recipe = figures.get(fig).conditions
+    if recipe is None:
+        raise ParameterError("figure", f"{fig!r} has no training conditions", ", ".join(figures.transfer()))
     q = figure_params(P, fig)
     s, s2 = q["student"], q["second_student"]
-    if fig in ("fig02", "fig09"):
+    if recipe == "self-main":
         return q, self_conditions(q, s, replay=True)
-    if fig == "fig03":
+    if recipe == "self-second":
         return q, self_conditions(q, s2, replay=True)
-    if fig == "fig05":
+    if recipe == "source-swap":
         return q, source_swap_conditions(q, s)
     t = q["self_temperature"]
     return q, source_conditions(q, s2, "cross", s) + [Condition(f"self@{t:g}", s2, s2, t)]

@@ -24,12 +24,12 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from resurface.errors import ParameterError
+from resurface.study import figures
 
 OK, FAIL, WARN, NOT_CHECKED = "ok", "FAIL", "warn", "not checked"
-FIGURES = tuple(f"fig{i:02d}" for i in range(1, 13))
 GIB = 1024 ** 3
 
 #: the Pile's 22 set names (meta.pile_set_name), the Pile paper's Table 1 spelling
@@ -39,29 +39,8 @@ PILE_SET_NAMES = frozenset({
     "DM Mathematics", "Ubuntu IRC", "BookCorpus2", "EuroParl", "HackerNews", "YoutubeSubtitles", "PhilPapers",
     "NIH ExPorter", "Enron Emails"})
 
-# What each figure needs, by parameter name (values come from the profile):
-#   models: parameters naming models; "sources" is Fig 5's role -> model mapping
-#   sample: the figure samples corpora (sample_engine); replay: the Common Corpus replay;
-#   pool: the Pile pool (Figs 7-8); embed: Figure 4's embedder and similarity_tasks;
-#   suites: parameters naming evaluation suites; train: the figure trains students
-_TRANSFER = {"sample": True, "replay": True, "train": True, "suites": ("eval_suite", "eval_suite_few_shot")}
-NEEDS: dict[str, dict[str, Any]] = {
-    "fig01": {"models": ("student", "second_student"), **_TRANSFER},
-    "fig02": {"models": ("student",), **_TRANSFER},
-    "fig03": {"models": ("second_student",), **_TRANSFER},
-    "fig04": {"models": ("student", "embedder"), "sample": True, "embed": True, "train": True,
-              "suites": ("eval_suite",)},
-    "fig05": {"models": ("student", "sources"), "sample": True, "train": True, "suites": ("eval_suite",)},
-    "fig06": {"models": ("student", "second_student"), "sample": True},
-    "fig07": {"models": ("memorization_model",), "sample": True, "pool": True, "train": True,
-              "suites": ("eval_suite",)},
-    "fig08": {"models": ("memorization_model",), "sample": True, "pool": True, "train": True,
-              "suites": ("eval_suite",)},
-    "fig09": {"models": ("student",), **_TRANSFER},
-    "fig10": {"models": ("student", "second_student"), "sample": True, "train": True, "suites": ("eval_suite",)},
-    "fig11": {"models": ("student", "second_student"), "sample": True},
-    "fig12": {"models": ("student", "second_student"), **_TRANSFER},
-}
+# What each figure needs (models, samples, replay, pool, embedder, suites, training) is its record's
+# ``needs`` in the figure registry (resurface.study.figures).
 
 
 @dataclass
@@ -349,11 +328,11 @@ def _first_line(exc: Exception) -> str:
 # ------------------------------------------------------------------------------------------ the plan
 def _figures(only: str | Iterable[str] | None) -> list[str]:
     if only is None or only == "":
-        return list(FIGURES)
+        return figures.ids()
     figs = [f.strip() for f in (only.split(",") if isinstance(only, str) else only) if f.strip()]
-    bad = [f for f in figs if f not in NEEDS]
+    bad = [f for f in figs if f not in figures.ids()]
     if bad:
-        raise ParameterError("only", f"unknown figure(s) {bad}", ", ".join(FIGURES))
+        raise ParameterError("only", f"unknown figure(s) {bad}", ", ".join(figures.ids()))
     return figs
 
 
@@ -397,7 +376,7 @@ def build_plan(profile: str, only=None) -> Plan:
     for fig in figs:
         P = resolve(profile, fig)
         plan.params[fig] = P
-        need = NEEDS[fig]
+        need = figures.get(fig).needs
         for pname in need.get("models", ()):
             value = P.get(pname)
             if isinstance(value, dict):  # Fig 5's sources
@@ -419,9 +398,7 @@ def build_plan(profile: str, only=None) -> Plan:
                     plan.corpora.add((m, float(t)))
         if need.get("train"):
             plan.eval_engines.add(P.get("eval_engine", "hf"))
-            students = {"fig03": [P.get("second_student")], "fig07": [P.get("memorization_model")],
-                        "fig08": [P.get("memorization_model")],
-                        "fig10": [P.get("second_student")]}.get(fig, [P.get("student")])
+            students = [P.get(name) for name in need.get("students", ("student",))]
             for s in students:
                 if s:
                     plan.trains.append((fig, s))

@@ -16,17 +16,17 @@ from typing import Any, Callable
 
 import yaml
 
+from resurface.corpus.pools import DOMAIN_GROUPS
+from resurface.corpus.replay import NAMES as REPLAY_NAMES
 from resurface.errors import ParameterError
+from resurface.evaluate.suites import SUITES
 from resurface.models import ALIASES
 from resurface.paths import params_dir
-from resurface.corpus.replay import NAMES as REPLAY_NAMES
-from resurface.evaluate.suites import SUITES
+from resurface.study import figures
 
 PROFILES = ("smoke", "course", "paper")
 # the source roles of Fig 5 (the student's own samples are "self")
 SOURCE_KINDS = ("lineage", "recipe", "cross")
-# figures that run the same experiment read one shared file (between _common.yaml and figNN.yaml)
-SHARED_FILES = {"fig07": "_memorization.yaml", "fig08": "_memorization.yaml"}
 
 
 def _read_yaml(path: Path) -> dict:
@@ -39,16 +39,15 @@ def _read_yaml(path: Path) -> dict:
 
 
 def load(profile: str, fig: str | None = None) -> dict[str, Any]:
-    """The merged parameters of a profile: ``_common.yaml``, then for ``fig`` its shared file if it has
-    one (``SHARED_FILES``), then ``figNN.yaml``."""
+    """The merged parameters of a profile: ``_common.yaml``, then for ``fig`` the files its registry record
+    names (:attr:`resurface.study.figures.Figure.param_files`: a shared file if it has one, then ``figNN.yaml``)."""
     if profile not in PROFILES:
         raise ParameterError("profile", f"unknown profile {profile!r}", ", ".join(PROFILES))
     d = params_dir() / profile
     values = _read_yaml(d / "_common.yaml")
     if fig:
-        if fig in SHARED_FILES:
-            values.update(_read_yaml(d / SHARED_FILES[fig]))
-        values.update(_read_yaml(d / f"{fig}.yaml"))
+        for name in figures.get(fig).param_files:
+            values.update(_read_yaml(d / name))
     values["profile"] = profile
     return values
 
@@ -66,8 +65,6 @@ def _all_positive(xs) -> bool:
 
 
 def _pool_domains() -> set[str]:
-    from resurface.corpus.pools import DOMAIN_GROUPS
-
     return set(DOMAIN_GROUPS)
 
 
@@ -143,8 +140,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "cross_temperatures": (lambda xs: _all_positive(xs), "a list of numbers > 0 (may be empty)"),
     "sibling_temperature": (_positive, "a number > 0"),
     "siblings": (lambda xs: True, "a list of recipes {name, data, tokens, epochs, lr} (Figure 12)"),
-    "utility_figures": (lambda xs: len(xs) > 0 and set(xs) <= {"fig02", "fig03", "fig05", "fig10"},
-                        "a non-empty list of fig02, fig03, fig05, fig10"),
+    "utility_figures": (lambda xs: len(xs) > 0 and set(xs) <= set(figures.utility()),
+                        "a non-empty list of the utility figures (" + ", ".join(figures.utility()) + ")"),
 }
 
 

@@ -36,10 +36,9 @@ on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
   losses so far) is saved after an epoch's evaluation into ``workdir/state`` (written to
   ``state.tmp`` then renamed, so a kill never leaves a half state) when it is worth it
   (:func:`state_due`): when the work since the last save (training and evaluation, wall time) is at
-  least ``state_every_s`` seconds and at least :data:`STATE_COST_RATIO` times what the last save took.
-  A save of SmolLM2-135M's state writes ~1.6 GB; a course run (about a minute and a half) then writes
-  none, and a killed one redoes at most ``state_every_s`` of work, while a paper run, whose epochs
-  take minutes to hours, saves after every epoch. A later call with the same workdir continues after
+  least ``state_every_s`` seconds and at least :data:`STATE_COST_RATIO` times what the last save took,
+  so a short run saves no state (a killed one redoes at most ``state_every_s`` of work) and a run whose
+  epochs take minutes to hours saves after every epoch. A later call with the same workdir continues after
   the last saved epoch without re-evaluating it and produces the same results and losses as an
   uninterrupted run (bit-identical on CPU).
 
@@ -57,11 +56,16 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from resurface.train import sharded, tiedgrad
+from resurface.artifacts import Store
+from resurface.corpus.files import corpus_path
+from resurface.device import DTYPES, dtype_key, mixed_precision, resolve_device
 from resurface.errors import ParameterError, ResurfaceError
+from resurface.identity import corpus_identity, identity_string, key_name, model_identity, run_key
+from resurface.train import sharded, tiedgrad
 from resurface.quiet import quiet_logger
 from resurface.train.packing import (PAD_LABEL, _check, _epoch_layout, _is_int, _is_num, _pack, epoch_permutation,
                                      grad_accum_steps, plan_steps, warmup_steps)
@@ -295,8 +299,6 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     _check("device", device in ("auto", "cpu", "cuda"), f"got {device!r}", "auto, cpu, cuda")
     _check("train_engine", engine in sharded.ENGINES, f"got {engine!r}", ", ".join(sharded.ENGINES))
     if device == "cuda" and not torch.cuda.is_available():
-        from resurface.device import resolve_device
-
         resolve_device("cuda")  # raises DeviceError with the explanation
     if eval_hook is not None and not callable(eval_hook):
         raise ParameterError("eval_hook", "is not callable", "a function (model, tokenizer, epoch) -> list[dict]")
@@ -499,27 +501,56 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
 # the stage: train_run
 # ---------------------------------------------------------------------------------------------
 def data_key(data: str | Path) -> str:
-    """The input key of a corpus/subset folder.
+    """The input key of a corpus/subset folder (:func:`resurface.identity.corpus_identity`, the spelling
+    of training runs): a store artifact's own key; for a subset folder inside an artifact, the parent's
+    key + '/' + the folder name; otherwise ``sha256:`` of the corpus file."""
+    return corpus_identity(corpus_path(data), "run")
 
-    A store artifact's own key (its artifact.json); for a subset folder inside an artifact, the
-    parent's key + '/' + the folder name; otherwise ``sha256:`` of the corpus file.
-    """
-    from resurface.artifacts import META, sha256_file
-    from resurface.corpus.files import corpus_path
 
-    f = corpus_path(data)
-    folder = f.parent
-    for cand, suffix in ((folder, ""), (folder.parent, "/" + folder.name)):
-        meta = cand / META
-        if meta.exists():
-            try:
-                key = json.loads(meta.read_text()).get("key")
-            except (OSError, json.JSONDecodeError):
-                key = None
-            if key:
-                sub = suffix if f.name == "corpus.jsonl" else suffix + "/" + f.name
-                return f"{key}{sub}"
-    return "sha256:" + sha256_file(f)
+@dataclass(frozen=True)
+class RunConfig:
+    """What names a training run in the artifact store: every field that changes its results.
+
+    :func:`resurface.identity.run_key` hashes :meth:`as_key` with the corpus's key. A field marked
+    ``optional`` enters the key only when it differs from its default, so adding such a field keeps
+    every existing key."""
+
+    student: str  # the name as given (an alias, a Hub id, or LOCAL_FOLDER)
+    student_id: str  # the weights (resurface.identity.identity_string)
+    epochs: int
+    lr: float
+    warmup_ratio: float
+    block_size: int
+    batch_size: int
+    effective_batch: int
+    weight_decay: float
+    seed: int
+    eval_suites: tuple[str, ...]
+    eval_limit: int | None
+    dtype: str
+    mixed_precision: str
+    device: str  # the device class: cpu or cuda
+    save_checkpoints: bool
+    max_grad_norm: float = 1.0
+    packing: str = "text+eos, no special tokens, concat, drop remainder"
+    optimizer: str = "adamw"
+    schedule: str = "cosine"
+    shuffle: str = "per-epoch randperm(seed, epoch)"
+    eval_hook: str | None = field(default=None, metadata={"optional": True})
+    run_name: str | None = field(default=None, metadata={"optional": True})
+    eval_engine: str = field(default="hf", metadata={"optional": True})  # vLLM's numbers differ slightly
+    loss_chunk: int | None = field(default=None, metadata={"optional": True})  # chunked loss: positions per chunk
+    train_engine: str = field(default="ddp", metadata={"optional": True})  # fsdp: sharded over the ranks
+
+    def as_key(self) -> dict[str, Any]:
+        """The fields as the key hashes them (optional fields only when set)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("optional") and value == f.default:
+                continue
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
 
 
 def student_identity(student: str, allow_hub: bool = False) -> tuple[Path, str]:
@@ -530,8 +561,7 @@ def student_identity(student: str, allow_hub: bool = False) -> tuple[Path, str]:
     ``id@<snapshot commit>``; a folder in the artifact store, ``artifact:<stage>/<key>/<sub>``;
     other local folders, ``sha256:`` of their content (never their path).
     """
-    from resurface.identity import identity_string, model_identity
-    from resurface.models import local_path
+    from resurface.models import local_path  # lazily: it imports torch
 
     try:
         path = local_path(student, allow_hub=allow_hub)
@@ -582,8 +612,6 @@ def _write_epoch_items(eval_hook, epoch: int, workdir) -> None:
 def _shared_base_eval(hook: EvalHook, store, config: dict) -> EvalHook:
     """Wrap ``hook`` so that epoch 0 (the untouched student) is evaluated once per student and suite
     set and read from the store afterwards: every run of the same student shares its base scores."""
-    from resurface.artifacts import Store
-
     store = store if store is not None else Store()
 
     def wrapped(model, tokenizer, epoch: int):
@@ -650,8 +678,6 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     ``train_engine``: ddp, or fsdp for a student whose state does not fit one GPU (full shard over
     the ranks of ``accelerate launch``; :mod:`resurface.train.sharded`); part of the key when fsdp.
     """
-    from resurface.artifacts import Store, make_key
-    from resurface.device import DTYPES, dtype_key, mixed_precision, resolve_device
 
     # ---- validation before any heavy work
     _validate_hparams(epochs, lr, warmup_ratio, weight_decay, 1.0, seed)
@@ -680,8 +706,6 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         import torch
 
         torch.cuda.set_device(int(dev.split(":")[1]))  # accelerate uses the current CUDA device
-    from resurface.identity import key_name
-
     dkey = data_key(data)  # CorpusError when the folder is missing or not a corpus
     model_path, student_id = student_identity(student, allow_hub)
     hook = eval_hook
@@ -698,31 +722,21 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     engine = epocheval.resolve_engine(eval_engine, dev_class, has_suites=bool(eval_suites),
                                       say=epocheval._say if progress and rank == 0 else None)
 
-    config = {
-        "student": key_name(student), "student_id": student_id, "epochs": epochs, "lr": float(lr),
-        "warmup_ratio": float(warmup_ratio), "block_size": block_size, "batch_size": batch_size,
-        "effective_batch": effective_batch, "weight_decay": float(weight_decay), "max_grad_norm": 1.0,
-        "seed": seed, "eval_suites": eval_suites, "eval_limit": eval_limit, "dtype": dtype,
-        "mixed_precision": mp, "device": dev_class, "save_checkpoints": bool(save_checkpoints),
-        "packing": "text+eos, no special tokens, concat, drop remainder", "optimizer": "adamw",
-        "schedule": "cosine", "shuffle": "per-epoch randperm(seed, epoch)",
-    }
-    if eval_hook is not None:
-        config["eval_hook"] = _hook_name(eval_hook)
     from resurface.train.chunkedloss import resolve_loss_chunk
 
     loss_chunk = resolve_loss_chunk(loss_chunk, _vocab_size(model_path), block_size, batch_size)
-    if loss_chunk is not None:
-        config["loss_chunk"] = loss_chunk
     _check("train_engine", train_engine in sharded.ENGINES, f"got {train_engine!r}", ", ".join(sharded.ENGINES))
-    if train_engine != "ddp":
-        config["train_engine"] = train_engine
-    if run_name is not None:
-        config["run_name"] = run_name
-    if engine != "hf":  # vLLM's numbers differ slightly from the in-process path's
-        config["eval_engine"] = engine
+    config = RunConfig(
+        student=key_name(student), student_id=student_id, epochs=epochs, lr=float(lr),
+        warmup_ratio=float(warmup_ratio), block_size=block_size, batch_size=batch_size,
+        effective_batch=effective_batch, weight_decay=float(weight_decay),
+        seed=seed, eval_suites=tuple(eval_suites), eval_limit=eval_limit, dtype=dtype,
+        mixed_precision=mp, device=dev_class, save_checkpoints=bool(save_checkpoints),
+        eval_hook=_hook_name(eval_hook) if eval_hook is not None else None, run_name=run_name, eval_engine=engine,
+        loss_chunk=loss_chunk, train_engine=train_engine,
+    )
     inputs = [dkey]
-    key = make_key(STAGE, STAGE_VERSION, config, inputs)
+    key = run_key(STAGE, STAGE_VERSION, config, inputs)
     run = run_name or key
     main = rank == 0
     base_cfg = {  # the store's base-eval artifact: epoch 0, shared by every run of the student
@@ -769,7 +783,7 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         summary = {"run": run, "key": key, "student": student, "student_id": student_id, "data": str(data),
                    "data_key": dkey, "texts": len(texts), "tokens_total": n_tokens,
                    "tokens_dropped": n_tokens - blocks.numel(), **result.summary,
-                   "wall_seconds": round(time.time() - t0, 2), "config": config}
+                   "wall_seconds": round(time.time() - t0, 2), "config": config.as_key()}
         if main:
             res = result.results.drop(columns=["run"], errors="ignore")  # hooks may label rows themselves
             res.insert(0, "run", run)
@@ -824,7 +838,7 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         compute(work)
         _barrier()
         return store.final_dir(STAGE, key)
-    art = store.get_or_compute(STAGE, STAGE_VERSION, config, compute, inputs=inputs, verbose=progress)
+    art = store.get_or_compute(STAGE, STAGE_VERSION, config.as_key(), compute, inputs=inputs, verbose=progress)
     _barrier()
     return art.path
 
