@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from resurface.study import preflight
-from resurface.study.preflight import FAIL, FixtureResolvers, run_checks
+from resurface.study.preflight import FAIL, OK, FixtureResolvers, run_checks
 
 FIXTURES = Path(__file__).parent / "fixtures" / "preflight"
 NO_TASKS = {}  # the lm-eval index check answered "no problems" (the full index is checked once, below)

@@ -664,7 +664,7 @@ def figure_packages(fig: str, P: dict) -> dict[str, tuple[str, str]]:
     from resurface.evaluate.suites import get_suite
 
     out: dict[str, tuple[str, str]] = {}
-    for pname in NEEDS[fig].get("suites", ()):
+    for pname in figures.get(fig).needs.get("suites", ()):
         if not P.get(pname):
             continue
         for task in get_suite(P[pname]).task_names:
@@ -724,7 +724,7 @@ def check_context(plan: Plan) -> list[Check]:
 
 def _fig_models(fig: str, P: dict) -> list[str]:
     out = []
-    for k in NEEDS[fig].get("models", ()):
+    for k in figures.get(fig).needs.get("models", ()):
         v = P.get(k)
         out += list(v.values()) if isinstance(v, dict) else ([v] if v and k != "embedder" else [])
     return out
