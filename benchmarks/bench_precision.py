@@ -207,7 +207,6 @@ def _item_frame(rows: list[dict]):
 def paired_delta(args, P: dict, suite: str, docs: list[str], tok) -> list[str]:
     """One course-dose run (lr, 1,024 tokens of docstrings, one epoch) from the base in each precision;
     per item, delta = trained - base in each precision; the shift of delta between precisions."""
-    import pandas as pd
     import torch
 
     from resurface.evaluate.evaluation import make_eval_hook

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import resource
 import sys
-from pathlib import Path
 
 
 def main(alias: str, block: int, batch: int, chunk: int | None) -> dict:
@@ -21,7 +20,7 @@ def main(alias: str, block: int, batch: int, chunk: int | None) -> dict:
 
     from resurface.models import load_model, load_tokenizer
     from resurface.study.memory import peak_tensor_bytes, training_bytes
-    from resurface.train import packing, training
+    from resurface.train import training
 
     tok = load_tokenizer(alias)
     model = load_model(alias, device="cpu", dtype="float32")[0]
