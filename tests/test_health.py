@@ -4,6 +4,7 @@ import pytest
 
 from resurface.corpus.files import read_corpus, write_corpus
 from resurface.errors import ParameterError
+from resurface.evidence import findings
 from resurface.measures import health
 from resurface.study import profiles
 from resurface.tiny import ensure_tiny
@@ -37,5 +38,5 @@ def test_general_nll_puts_each_model_next_to_its_base(P, store):
     assert diff["delta"] != 0.0  # another model: another score (random tiny models differ only a little)
     assert diff["lo"] <= diff["delta"] <= diff["hi"]
     assert diff["within_margin"] == (diff["relative"] <= health.HEALTH_MARGIN_REL)
-    note = health.health_note(t)
+    note = findings.describe_health(t)
     assert "nats per token" in note and "+10%" in note and "another" in note

@@ -14,6 +14,7 @@ import pandas as pd
 from resurface.conditions import condition_label
 from resurface.evidence.claims import CLAIMS
 from resurface.evidence.verdicts import AGREES, CONTRADICTS, LABELS, NOT_TESTABLE
+from resurface.measures.health import HEALTH_MARGIN_REL, HEALTH_MAX_TOKENS, HEALTH_TEXTS
 
 
 def primary_rows(df: pd.DataFrame, suite: str) -> pd.DataFrame:
@@ -503,3 +504,17 @@ def describe_relational(table: pd.DataFrame, corr: pd.DataFrame, verdicts_table:
             text += ". "
         text += "More corpora (more temperatures, sources or siblings) would make the comparison decidable."
     return text
+
+
+def describe_health(table: pd.DataFrame) -> str:
+    """One paragraph for a page: each trained or planted model's general held-out NLL per token next to
+    its base's (:func:`resurface.measures.health.general_nll`), and the book's margin for a healthy model."""
+    base = table.iloc[0]
+    parts = [f"{r['model']} {r['nll_per_token']:.2f} ({r['relative']:+.0%})" for _, r in table.iloc[1:].iterrows()]
+    bad = [r["model"] for _, r in table.iloc[1:].iterrows() if not r["within_margin"]]
+    verdict = ("every model is within" if not bad else
+               f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} outside")
+    return (f"General held-out English ({HEALTH_TEXTS} standard-library docstrings no stage trains on, at most "
+            f"{HEALTH_MAX_TOKENS} tokens each): the base scores {base['nll_per_token']:.2f} nats per token; "
+            + "; ".join(parts) + f". The book's margin for a healthy model is +{HEALTH_MARGIN_REL:.0%}: "
+            f"{verdict} it.")

@@ -87,15 +87,3 @@ def _per_token(df: pd.DataFrame) -> float:
     ok = df.dropna(subset=["mean_nll"])
     return float((ok["mean_nll"] * ok["num_tokens"]).sum() / ok["num_tokens"].sum())
 
-
-def health_note(table: pd.DataFrame) -> str:
-    """One sentence for a page: each model's NLL per token next to the base's, and the margin."""
-    base = table.iloc[0]
-    parts = [f"{r['model']} {r['nll_per_token']:.2f} ({r['relative']:+.0%})" for _, r in table.iloc[1:].iterrows()]
-    bad = [r["model"] for _, r in table.iloc[1:].iterrows() if not r["within_margin"]]
-    verdict = ("every model is within" if not bad else
-               f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} outside")
-    return (f"General held-out English ({HEALTH_TEXTS} standard-library docstrings no stage trains on, at most "
-            f"{HEALTH_MAX_TOKENS} tokens each): the base scores {base['nll_per_token']:.2f} nats per token; "
-            + "; ".join(parts) + f". The book's margin for a healthy model is +{HEALTH_MARGIN_REL:.0%}: "
-            f"{verdict} it.")
