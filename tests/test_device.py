@@ -118,6 +118,8 @@ def test_scoring_copy_leaves_the_original_untouched():
     copy = scoring_copy(model, torch.bfloat16)
     assert next(copy.parameters()).dtype is torch.bfloat16 and not copy.training
     assert "_resurface_hflm" not in copy.__dict__ and "_resurface_hflm" in model.__dict__
+    again = scoring_copy(model, torch.bfloat16, into=copy)
+    assert again is copy  # refilled in place, its lm-eval wrapper kept
     assert model.training and all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     x = torch.arange(12)[None, :]
     with torch.no_grad():

@@ -109,23 +109,41 @@ def _resolve_mixed_precision(mixed_precision: str, cuda: bool) -> str:
     return mixed_precision
 
 
-def scoring_copy(model, dtype):
-    """A copy of ``model`` held in ``dtype`` for scoring, in eval mode, without accelerate's autocast
-    wrapper and without the lm-eval wrappers cached on the original (they point at its weights)."""
+def scoring_copy(model, dtype, into=None):
+    """``model``'s weights held in ``dtype`` for scoring, in eval mode, without accelerate's autocast
+    wrapper and without the lm-eval wrappers cached on the original (they point at its weights).
+
+    ``into``, a copy made by an earlier call, is refilled in place (it keeps its lm-eval wrapper). A new
+    copy is built from the model's folder in ``dtype`` where it has one, as ``from_pretrained(dtype=...)``
+    builds a scorer: bf16 tensors cast from fp32 ones in memory ran the course's scoring about 2.5x
+    slower on the CPU's matrix units than the loaded ones (measured, cause not found); elsewhere by a
+    deep copy."""
     import copy
 
-    cached = model.__dict__.pop("_resurface_hflm", None)
-    try:
-        clone = copy.deepcopy(model)
-    finally:
-        if cached is not None:
-            model.__dict__["_resurface_hflm"] = cached
-    clone.__dict__.pop("forward", None)  # accelerate's autocast wrapper: the class's forward again
-    clone.__dict__.pop("_original_forward", None)
-    for p in clone.parameters():
-        p.requires_grad_(False)
-        p.grad = None
-    return clone.to(dtype).eval()
+    import torch
+
+    if into is None:
+        folder = Path(str(getattr(getattr(model, "config", None), "_name_or_path", "") or ""))
+        if (folder / "config.json").is_file():
+            from transformers import AutoModelForCausalLM
+
+            into = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype)
+        else:
+            cached = model.__dict__.pop("_resurface_hflm", None)
+            try:
+                into = copy.deepcopy(model)
+            finally:
+                if cached is not None:
+                    model.__dict__["_resurface_hflm"] = cached
+            into.__dict__.pop("forward", None)  # accelerate's autocast wrapper: the class's forward again
+            into.__dict__.pop("_original_forward", None)
+            for p in into.parameters():  # the weights only: buffers (RoPE frequencies) stay in fp32
+                p.data = p.data.to(dtype)
+            if getattr(into, "config", None) is not None:
+                into.config.dtype = dtype
+    with torch.no_grad():
+        into.load_state_dict(model.state_dict())
+    return into.eval()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,6 +332,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     # ---- setup
     accelerator = _make_accelerator(cpu=not cuda, mixed_precision=mp)
     bf16_scoring_copy = mp == "bf16" and accelerator.device.type == "cpu"
+    scorer: list = [None]  # the bf16 copy the evaluations score, refilled each epoch
     main = accelerator.is_main_process
     nproc, rank = accelerator.num_processes, accelerator.process_index
     plan = plan_steps(n_blocks, batch_size, effective_batch, nproc)
@@ -375,10 +394,9 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
             whole = sharded.full_model(model, inner, main, accelerator.device) if fsdp else inner
             if main:
                 if bf16_scoring_copy:  # CPU under bf16: score bf16 weights, as the standalone scorers do
-                    scored = scoring_copy(whole, torch.bfloat16)
+                    scorer[0] = scoring_copy(whole, torch.bfloat16, into=scorer[0])
                     with torch.no_grad():
-                        rows = eval_hook(scored, tokenizer, epoch)
-                    del scored
+                        rows = eval_hook(scorer[0], tokenizer, epoch)
                 else:
                     whole.eval()
                     with torch.no_grad(), accelerator.autocast():
