@@ -188,14 +188,15 @@ def main() -> int:
                 f"{out['fp32']['extracted'].mean():.3f} extracted (fp32) |")
         accuracy.append(line)
 
-    if "delta" in stages:
-        accuracy += paired_delta(args, P, suite, docs, tok)
-
-    if accuracy:
+    if accuracy:  # what is measured so far, before the long stage
         print("\n| accuracy: bf16 - fp32 | n | median abs diff | p99 abs diff | median abs value (fp32) |\n"
-              "|---|---|---|---|---|")
-        print("\n".join(accuracy))
+              "|---|---|---|---|---|\n" + "\n".join(accuracy), flush=True)
+    if "delta" in stages:
+        shifts = paired_delta(args, P, suite, docs, tok)
+        print("\n| paired delta: bf16 - fp32 | n | median abs shift | p99 abs shift | median abs delta (fp32) |\n"
+              "|---|---|---|---|---|\n" + "\n".join(shifts), flush=True)
     return 0
+
 
 
 def _item_frame(rows: list[dict]):
@@ -217,12 +218,20 @@ def paired_delta(args, P: dict, suite: str, docs: list[str], tok) -> list[str]:
     deltas = {}
     for prec, forced in (("fp32", "0"), ("bf16", "1")):
         os.environ["RESURFACE_CPU_BF16"] = forced
-        hook = make_eval_hook([suite], limit=args.items, seed=P["seed"])
+        suite_hook = make_eval_hook([suite], limit=args.items, seed=P["seed"])
+        kept: dict[int, list] = {}
+
+        def hook(model, tokenizer, epoch: int, suite_hook=suite_hook, kept=kept) -> list[dict]:
+            rows = suite_hook(model, tokenizer, epoch)
+            kept[epoch] = list(suite_hook.items.get(epoch, []))  # the loop takes the hook's items away
+            return rows
+
+        hook.items = suite_hook.items
         m = load_model(args.model, device="cpu", dtype="float32")[0]
         training.train(m, tok, blocks, epochs=1, lr=P["lr"], warmup_ratio=P["warmup_ratio"],
                        batch_size=P["batch_size"], effective_batch=P["effective_batch"], seed=P["seed"],
                        progress=False, eval_hook=hook)
-        base, trained = _item_frame(hook.items.get(0, [])), _item_frame(hook.items.get(1, []))
+        base, trained = _item_frame(kept[0]), _item_frame(kept[1])
         d = trained.merge(base, on=["task", "item", "metric"], suffixes=("_t", "_b"))
         d["delta"] = d["value_t"] - d["value_b"]
         deltas[prec] = d
