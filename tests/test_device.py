@@ -18,8 +18,14 @@ def test_flags_are_read_from_cpuinfo_text():
 @pytest.mark.parametrize("text, expected", [(AMX, True), (PLAIN, False),
                                             ("flags : avx512_bf16\n", True), ("flags : amx_bf16\n", True)])
 def test_bf16_units_are_detected_by_flag(monkeypatch, text, expected):
-    monkeypatch.delenv(device.CPU_BF16_ENV, raising=False)
-    assert device.cpu_has_bf16_units(device.cpu_flags(text)) is expected
+    flags = device.cpu_flags(text)
+    assert device.cpu_has_bf16_units(flags) is expected
+    monkeypatch.setenv(device.CPU_BF16_ENV, "auto")  # auto: the flags decide
+    assert device.cpu_bf16_chosen(flags) is expected
+    monkeypatch.delenv(device.CPU_BF16_ENV)  # unset: the default, fp32 until bf16 pays in the course book
+    assert device.cpu_bf16_chosen(flags) is (device.CPU_BF16_DEFAULT == "1")
+    monkeypatch.setenv(device.CPU_BF16_ENV, "1")
+    assert device.cpu_bf16_chosen(device.cpu_flags(PLAIN)) is True
 
 
 def _force(monkeypatch, on: bool):
@@ -58,7 +64,7 @@ def test_keys_change_only_where_auto_chose_the_cpu_units(monkeypatch):
 def test_bad_settings_are_named(monkeypatch):
     monkeypatch.setenv(device.CPU_BF16_ENV, "yes")
     with pytest.raises(ParameterError, match=device.CPU_BF16_ENV):
-        device.cpu_has_bf16_units()
+        device.cpu_bf16_chosen()
     monkeypatch.delenv(device.CPU_BF16_ENV)
     with pytest.raises(ParameterError, match="float16"):
         device.mixed_precision("float16", "cpu")

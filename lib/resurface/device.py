@@ -1,12 +1,13 @@
 """Device and dtype choice.
 
-``auto`` picks bf16 where the hardware multiplies bf16 natively: on CUDA, and on CPUs with bf16 matrix
-units (Intel AMX-BF16 or AVX512-BF16, read from ``/proc/cpuinfo`` at run time). Elsewhere it picks
-fp32, which is then the faster path. The precision forms that follow from it (``precision_plan``):
+``auto`` picks bf16 on CUDA. On a CPU it picks fp32 unless ``RESURFACE_CPU_BF16`` says otherwise:
+``auto`` chooses bf16 where the CPU has bf16 matrix units (Intel AMX-BF16 or AVX512-BF16, read from
+``/proc/cpuinfo`` at run time), ``1`` forces bf16, ``0`` (the default) keeps fp32. The default is fp32
+because, measured in a cold course book on a CPU with AMX, the course's micro-batches (4 x 64 tokens)
+trained more slowly under bf16 autocast than in fp32 (Figure 3, Gemma-3: more than 8 min against 6.4),
+while single stages ran 1.7-3x faster (``benchmarks/RESULTS.md``). The precision forms that follow from it (``precision_plan``):
 training keeps fp32 master weights under bf16 autocast; scoring, NLL, sampling and extraction run a
 model held in bf16; log-softmax and the sampler's running sums stay in fp32/fp64 over upcast logits.
-``RESURFACE_CPU_BF16=0`` (or ``1``) overrides the CPU detection, e.g. to build the course in fp32 on a
-machine that has the units.
 """
 
 from __future__ import annotations
@@ -37,18 +38,25 @@ def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
     return frozenset()
 
 
-def cpu_has_bf16_units(flags: frozenset[str] | set[str] | None = None) -> bool:
-    """True when the CPU multiplies bf16 in hardware (AMX-BF16 or AVX512-BF16).
+CPU_BF16_DEFAULT = "0"  # see the module doc: bf16 did not pay in the course book yet
 
-    ``RESURFACE_CPU_BF16`` = ``0``/``1`` forces the answer (tests, or fp32 on purpose)."""
-    forced = os.environ.get(CPU_BF16_ENV, "").strip()
-    if forced in ("0", "1"):
-        return forced == "1"
-    if forced:
-        raise ParameterError(CPU_BF16_ENV, f"environment value {forced!r}", "0, 1, or unset")
+
+def cpu_has_bf16_units(flags: frozenset[str] | set[str] | None = None) -> bool:
+    """True when the CPU multiplies bf16 in hardware (AMX-BF16 or AVX512-BF16)."""
     if flags is None:
         flags = _detected_flags()
     return any(f in flags for f in BF16_CPU_FLAGS)
+
+
+def cpu_bf16_chosen(flags: frozenset[str] | set[str] | None = None) -> bool:
+    """Whether ``dtype: auto`` means bf16 on this CPU: ``RESURFACE_CPU_BF16`` = ``1`` (always), ``auto``
+    (where :func:`cpu_has_bf16_units`), ``0`` (never; the default, :data:`CPU_BF16_DEFAULT`)."""
+    setting = os.environ.get(CPU_BF16_ENV, "").strip() or CPU_BF16_DEFAULT
+    if setting not in ("0", "1", "auto"):
+        raise ParameterError(CPU_BF16_ENV, f"environment value {setting!r}", "0, 1, auto, or unset")
+    if setting == "auto":
+        return cpu_has_bf16_units(flags)
+    return setting == "1"
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +85,7 @@ def auto_dtype_name(device: str = "cpu") -> str:
     """What ``dtype='auto'`` means on ``device``: ``'bfloat16'`` on CUDA and on CPUs with bf16 units."""
     if str(device).startswith("cuda"):
         return "bfloat16"
-    return "bfloat16" if cpu_has_bf16_units() else "float32"
+    return "bfloat16" if cpu_bf16_chosen() else "float32"
 
 
 def dtype_name(dtype: str = "auto", device: str = "cpu") -> str:
