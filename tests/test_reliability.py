@@ -458,8 +458,8 @@ def test_paper_model_without_any_network_fails_in_seconds_saying_what_is_missing
                        timeout=120)
     assert r.returncode == 2 and time.monotonic() - t0 < 30, r.stderr[-2000:]
     msg = r.stderr.strip().splitlines()[-1]
-    assert "cannot reach the Hugging Face Hub for model 'Qwen/Qwen2.5-0.5B'" in msg
-    assert "needs Hub access" in msg and "course" in msg
+    assert "model 'Qwen/Qwen2.5-0.5B' is not in the local Hugging Face cache" in msg
+    assert "the Hugging Face Hub cannot be reached" in msg and "Fix:" in msg and "'course' profile" in msg
 
 
 @needs_netns
