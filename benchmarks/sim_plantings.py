@@ -32,6 +32,14 @@ SKEWED = ((0.05, 0.01), (0.05, 0.03), (0.05, 0.05), (0.05, 0.08), (0.3, 0.3))
 DESIGNS = ((3, 400), (10, 51), (3, 51))
 
 
+def tally(r: list, lo: float, hi: float, truth: float) -> None:
+    """Add one interval to ``r`` = [covered, lower end above the truth, upper end below it, widths]."""
+    r[0] += lo <= truth <= hi
+    r[1] += lo > truth
+    r[2] += hi < truth
+    r[3].append(hi - lo)
+
+
 def study(rng: np.random.Generator, mean: float, sd: float, R: int = 3, seqs: int = 51, p_base: float = 0.8):
     """One simulated study: per planting, (sequences × 1) booleans before and after training."""
     k = mean * (1 - mean) / sd ** 2 - 1
@@ -76,11 +84,7 @@ def skewed(reps: int) -> None:
                 est = plantings.relative_drop_plantings(b, a, null=truth)
                 for name, (lo, hi) in (("reported (KG ∪ log-t)", (est.lo, est.hi)),
                                        ("Korn-Graubard alone", kg_only(b, a))):
-                    r = res[name]
-                    r[0] += lo <= truth <= hi
-                    r[1] += lo > truth
-                    r[2] += hi < truth
-                    r[3].append(hi - lo)
+                    tally(res[name], lo, hi, truth)
             for name, (cov, above, below, width) in res.items():
                 print(f"| {R} × {seqs} | {mean:.2f} ± {sd:.2f} | {truth:.2f} | {name} | {100 * cov / reps:.1f} | "
                       f"{100 * above / reps:.1f} | {100 * below / reps:.1f} | {np.mean(width):.3f} |")
@@ -109,11 +113,7 @@ def main() -> int:
             for name, (lo, hi) in (("reported (KG ∪ log-t)", (kg.lo, kg.hi)),
                                    ("t over plantings", t_over_plantings(b, a)),
                                    ("sequences only (one-planting rule)", (seq.lo, seq.hi))):
-                r = res[name]
-                r[0] += lo <= truth <= hi
-                r[1] += lo > truth
-                r[2] += hi < truth
-                r[3].append(hi - lo)
+                tally(res[name], lo, hi, truth)
         for name, (cov, above, below, width) in res.items():
             n = args.reps
             print(f"| {mean:.2f} ± {sd:.2f} | {truth:.2f} | {name} | {100 * cov / n:.1f} | {100 * above / n:.1f} | "

@@ -5,9 +5,9 @@
 ``/proc/cpuinfo`` at run time), ``1`` forces bf16, ``0`` (the default) keeps fp32. The default is fp32
 because, measured in a cold course book on a CPU with AMX, the course's micro-batches (4 x 64 tokens)
 trained more slowly under bf16 autocast than in fp32 (Figure 3, Gemma-3: more than 8 min against 6.4),
-while single stages ran 1.7-3x faster (``benchmarks/RESULTS.md``). The precision forms that follow from it (``precision_plan``):
-training keeps fp32 master weights under bf16 autocast; scoring, NLL, sampling and extraction run a
-model held in bf16; log-softmax and the sampler's running sums stay in fp32/fp64 over upcast logits.
+while single stages ran 1.7-3x faster (``benchmarks/RESULTS.md``). Under bf16, training keeps fp32
+master weights under bf16 autocast; scoring, NLL, sampling and extraction run a model held in bf16;
+log-softmax and the sampler's running sums stay in fp32/fp64 over upcast logits.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def resolve_device(device: str = "auto") -> str:
 
 
 def auto_dtype_name(device: str = "cpu") -> str:
-    """What ``dtype='auto'`` means on ``device``: ``'bfloat16'`` on CUDA and on CPUs with bf16 units."""
+    """What ``dtype='auto'`` means on ``device``: ``'bfloat16'`` on CUDA and where :func:`cpu_bf16_chosen`."""
     if str(device).startswith("cuda"):
         return "bfloat16"
     return "bfloat16" if cpu_bf16_chosen() else "float32"
@@ -104,9 +104,8 @@ def resolve_dtype(dtype: str = "auto", device: str = "cpu"):
 
 def dtype_key(dtype: str = "auto", device: str = "cpu") -> str:
     """The value a store key records for ``dtype``: the setting itself where ``auto`` means what it
-    always meant (bf16 on CUDA, fp32 on a CPU without bf16 units), so those keys are unchanged, and
-    ``auto:bfloat16-cpu`` where ``auto`` chose the CPU's bf16 units, so that results computed in the
-    two precisions never share a key."""
+    always meant (bf16 on CUDA, fp32 on a CPU), so those keys are unchanged, and ``auto:bfloat16-cpu``
+    where ``auto`` chose bf16 on a CPU, so that results computed in the two precisions never share a key."""
     name = dtype_name(dtype, device)
     if dtype == "auto" and not str(device).startswith("cuda") and name == "bfloat16":
         return "auto:bfloat16-cpu"
@@ -138,14 +137,18 @@ def hook_scoring_dtype(dtype: str = "auto", device: str = "auto") -> str:
     with a hook's (a base model's extraction or probes) is computed in the same form: on a CPU the
     chosen dtype (the hook gets a bf16 copy under bf16); on CUDA fp32, because the scorers switch the
     training autocast off over fp32 weights."""
-    dev = resolve_device(device) if device == "auto" else str(device)
-    return "float32" if dev.startswith("cuda") else dtype_name(dtype, dev)
+    dev = _device_class(device)
+    return "float32" if dev == "cuda" else dtype_name(dtype, dev)
+
+
+def _device_class(device: str) -> str:
+    """``cuda`` or ``cpu`` for a device setting (``auto`` resolved)."""
+    return "cuda" if str(resolve_device(device) if device == "auto" else device).startswith("cuda") else "cpu"
 
 
 def precision_fields(dtype: str = "auto", device: str = "auto") -> dict:
     """Key fields for a stage whose config has no dtype of its own: empty where ``auto`` means what it
-    always meant (so those store keys are unchanged), ``{"precision": "bfloat16-cpu"}`` under the CPU's
-    bf16 units."""
-    dev = resolve_device(device) if device == "auto" else str(device)
-    key = dtype_key(dtype, dev)
+    always meant (so those store keys are unchanged), ``{"precision": "auto:bfloat16-cpu"}`` where it
+    chose bf16 on a CPU, and the setting itself for an explicit bf16 or fp16."""
+    key = dtype_key(dtype, _device_class(device))
     return {"precision": key} if key != dtype or dtype not in ("auto", "float32") else {}

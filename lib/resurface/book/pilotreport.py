@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Callable
 
 from resurface.paths import generated_dir, repo_root
 
@@ -134,13 +135,16 @@ def course_design() -> dict:
 
 def write_tables(path: Path | None = None, source: Path | None = None) -> Path:
     """Write the pilot's tables for the book (a note instead when the pilot has not been run)."""
-    source = Path(source or repo_root() / PILOT_FILE)
-    path = Path(path or generated_dir() / "pilot_tables.md")
+    return write_report(path or generated_dir() / "pilot_tables.md", source or repo_root() / PILOT_FILE,
+                        lambda report: tables(report) + "\n\n" + design_table(report, course_design()),
+                        f"_The pilot has not been run in this checkout: `{PILOT_FILE}` is missing (see "
+                        "`benchmarks/pilot_course.py`)._")
+
+
+def write_report(path: Path, source: Path, render: Callable[[dict], str], missing: str) -> Path:
+    """Write ``render(the JSON at source)`` to ``path`` for a page to include, or ``missing`` when the
+    measurement has not been run in this checkout."""
+    path, source = Path(path), Path(source)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not source.exists():
-        path.write_text(f"_The pilot has not been run in this checkout: `{PILOT_FILE}` is missing (see "
-                        "`benchmarks/pilot_course.py`)._\n")
-        return path
-    report = json.loads(source.read_text())
-    path.write_text(tables(report) + "\n\n" + design_table(report, course_design()) + "\n")
+    path.write_text((render(json.loads(source.read_text())) if source.exists() else missing) + "\n")
     return path

@@ -8,9 +8,9 @@ qualify, and the chosen point per student.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from resurface.book.pilotreport import write_report
 from resurface.evidence.claims import model_name
 from resurface.paths import generated_dir, repo_root
 
@@ -64,12 +64,6 @@ def tables(report: dict) -> str:
 
 def write_tables(path: Path | None = None, source: Path | None = None) -> Path:
     """Write the pilot's tables for the book (a note instead when the pilot has not been run)."""
-    source = Path(source or repo_root() / REGIME_FILE)
-    path = Path(path or generated_dir() / "regime_tables.md")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not source.exists():
-        path.write_text(f"_The regime pilot has not been run in this checkout: `{REGIME_FILE}` is missing (see "
-                        "`benchmarks/pilot_regime.py`)._\n")
-        return path
-    path.write_text(tables(json.loads(source.read_text())) + "\n")
-    return path
+    return write_report(path or generated_dir() / "regime_tables.md", source or repo_root() / REGIME_FILE, tables,
+                        f"_The regime pilot has not been run in this checkout: `{REGIME_FILE}` is missing (see "
+                        "`benchmarks/pilot_regime.py`)._")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from resurface.artifacts import Store, run_stage
-from resurface.errors import ParameterError
+from resurface.errors import ParameterError, check_int
 
 HELDOUT_STAGE, HELDOUT_VERSION = "heldout-english", 1
 HEALTH_MARGIN_REL = 0.10  # a planted model stays within +10% of its base's NLL per token
@@ -32,8 +32,7 @@ def heldout_english(P: dict, replay: str | Path | None, store: Store | None = No
     from resurface.corpus.files import read_corpus, write_corpus
     from resurface.corpus.replay import stdlib_documents
 
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ParameterError("n", f"invalid value {n!r}", "an integer >= 2 (texts for an interval)")
+    check_int("n", n, 2, "an integer >= 2 (texts for an interval)")
     excluded = sorted({r["text"].strip() for r in read_corpus(replay)}) if replay is not None else []
     config = {"source": "python-stdlib-docstrings", "n": n, "min_chars": min_chars, "seed": P["seed"],
               "excluded": hashlib.sha256("\x1e".join(excluded).encode()).hexdigest()[:16]}

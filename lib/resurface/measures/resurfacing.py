@@ -280,15 +280,17 @@ def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: St
                  "fraction_of_planted": 1.0 if full[s] else float("nan")} for s in SPLITS]
         items: list[dict] = []
         stopped, last_dev = len(epochs), full["dev"]
+        scorer = None  # the bf16 scoring copy, made once and refilled each burial epoch
         for e, blocks in enumerate(epochs, start=1):
             train(model, tok, blocks, epochs=1, lr=P["bury_lr"], warmup_ratio=P["warmup_ratio"],
                   batch_size=P["batch_size"], effective_batch=P["effective_batch"], seed=P["seed"] + e,
                   progress=False, device="auto" if cuda else "cpu",
                   mixed_precision=mixed_precision(P["dtype"], "cuda" if cuda else "cpu"))
             got: list[dict] = []
-            scored = model if cuda or score_dtype == "float32" else scoring_copy(model, getattr(torch, score_dtype))
-            score_probes(scored, tok, world, SPLITS, seed=P["seed"], run="bury", epoch=e, items=got)
-            del scored
+            if not cuda and score_dtype != "float32":
+                scorer = scoring_copy(model, getattr(torch, score_dtype), into=scorer)
+            score_probes(scorer if scorer is not None else model, tok, world, SPLITS, seed=P["seed"], run="bury",
+                         epoch=e, items=got)
             items += got
             got = pd.DataFrame(got)
             for s in SPLITS:
