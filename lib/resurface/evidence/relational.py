@@ -66,7 +66,7 @@ import numpy as np
 import pandas as pd
 
 from resurface import progress
-from resurface.evidence import stats, verdicts
+from resurface.evidence import estimates, ranks, verdicts
 from resurface.errors import ParameterError
 from resurface.study.profiles import check_siblings
 
@@ -284,7 +284,7 @@ def measure_table(P: dict, corpora: Sequence[Corpus], results: pd.DataFrame, sto
 def correlations(table: pd.DataFrame, outcome: str = "final_delta", level: float = 0.95, B: int = 2000,
                  seed: int = 0) -> pd.DataFrame:
     """Spearman ρ of every measure with ``outcome`` across corpora, per benchmark, with its interval and
-    exact permutation p-value (:func:`resurface.evidence.stats.spearman_ci`: test inversion up to 30
+    exact permutation p-value (:func:`resurface.evidence.ranks.spearman_ci`: test inversion up to 30
     corpora), on every corpus where the measure is defined (``n``)."""
     rows = []
     for (task, metric), g in table.groupby(["task", "metric"], sort=False):
@@ -292,12 +292,12 @@ def correlations(table: pd.DataFrame, outcome: str = "final_delta", level: float
             x, y = g[measure].to_numpy(float), g[outcome].to_numpy(float)
             ok = np.isfinite(x) & np.isfinite(y)
             if ok.sum() < 3:
-                est = stats.Estimate(*(math.nan,) * 5, int(ok.sum()), 0, level, "Spearman",
+                est = estimates.Estimate(*(math.nan,) * 5, int(ok.sum()), 0, level, "Spearman",
                                      note=f"{int(ok.sum())} corpora: a rank correlation needs at least 3")
             else:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    est = stats.spearman_ci(x[ok], y[ok], B=B, level=level, seed=seed)
+                    est = ranks.spearman_ci(x[ok], y[ok], B=B, level=level, seed=seed)
             rows.append({"task": task, "metric": metric, "label": g["label"].iloc[0], "measure": measure,
                          "kind": "relational" if measure in RELATIONAL else "intrinsic", "n": int(ok.sum()),
                          "rho": est.estimate, "lo": est.lo, "hi": est.hi, "p": est.p, "note": est.note})
@@ -412,7 +412,7 @@ def _permuted_difference(rx: np.ndarray, rz: np.ndarray, ry: np.ndarray, rng: np
     """D = |ρ(x, Δ)| − |ρ(z, Δ)| for every order of Δ's ranks against the observed (x, z) pairs (all n!
     for n <= 8, else ``permutations`` random ones); second value: whether exact."""
     n = ry.size
-    exact = n <= stats.SPEARMAN_EXACT_MAX
+    exact = n <= ranks.SPEARMAN_EXACT_MAX
     orders = _all_orders(n) if exact else np.argsort(rng.random((permutations, n)), axis=1)
     yc = ry - ry.mean()
     yp = yc[orders]
@@ -425,7 +425,7 @@ def _permuted_difference(rx: np.ndarray, rz: np.ndarray, ry: np.ndarray, rng: np
 
 
 def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float = 0.95, seed: int = 0,
-                permutations: int = 10000) -> stats.Estimate:
+                permutations: int = 10000) -> estimates.Estimate:
     """D = |ρ(relational, utility)| − |ρ(intrinsic, utility)| (Spearman) over the corpora where all three
     are finite, with a p-value and an interval that keep their level with a handful of corpora.
 
@@ -459,20 +459,20 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
     ok = np.isfinite(x) & np.isfinite(z) & np.isfinite(y)
     x, z, y = x[ok], z[ok], y[ok]
     n = int(ok.sum())
-    level = stats._check_level(level)
+    level = estimates._check_level(level)
     alpha = 1 - level
     method = ("|Spearman ρ| difference: the larger of an exact permutation p and a least-favourable copula p; "
               f"interval by test inversion, n = {n}")
     nan = math.nan
     if n < 3:
-        return stats.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
+        return estimates.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
                               note=f"{n} corpora: a rank correlation needs at least 3")
-    rx, rz, ry = (stats._rank_rows(v[None])[0] for v in (x, z, y))
+    rx, rz, ry = (ranks._rank_rows(v[None])[0] for v in (x, z, y))
     if min(np.ptp(rx), np.ptp(rz), np.ptp(ry)) == 0:
-        return stats.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
+        return estimates.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
                               note="a measure or Δ is constant")
-    rho_x = float(stats._row_corr(rx[None], ry[None])[0])
-    rho_z = float(stats._row_corr(rz[None], ry[None])[0])
+    rho_x = float(ranks._row_corr(rx[None], ry[None])[0])
+    rho_z = float(ranks._row_corr(rz[None], ry[None])[0])
     d0 = abs(rho_x) - abs(rho_z)
     eps = 1e-9
     rng = np.random.default_rng(seed)
@@ -497,7 +497,7 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
                "whatever Δ is" if np.ptp(dp) < eps else
                f"the smallest attainable one-sided p is {min(best_up, best_dn):.3f} (the most extreme order of "
                f"Δ), above the {alpha / 2:g} a {100 * level:g}% interval needs on each side")
-        return stats.Estimate(d0, -1.0, 1.0, nan, p, n, 0, level, method, testable=False,
+        return estimates.Estimate(d0, -1.0, 1.0, nan, p, n, 0, level, method, testable=False,
                               note=f"not testable here: with these {n} corpora {why}; the minimum detectable "
                                    "difference is undefined")
     i_up, i_dn = _tail_index(d0)
@@ -512,7 +512,7 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
     z_ = float(norm.ppf(0.5 + level / 2))
     se = (hi - lo) / (2 * z_) if hi > lo else nan
     side = "" if exact else f", {dp.size} random orders"
-    return stats.Estimate(d0, lo, hi, se, p, n, 0, level, method,
+    return estimates.Estimate(d0, lo, hi, se, p, n, 0, level, method,
                           note=f"{n} corpora (ρ {rho_x:+.2f} vs {rho_z:+.2f}{side})")
 
 
