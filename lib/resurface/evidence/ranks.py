@@ -1,8 +1,8 @@
 """Spearman's rank correlation over a handful of corpora (computation only; no prose): :func:`spearman_ci`
 (exact permutation p, "not testable" where no order reaches the level, interval by test inversion under
 Gaussian and t (3 df) copulas), :func:`spearman_reach` (what ρ over n corpora can show before any data)
-and :func:`reach_of`; the row-wise ranks and correlations that :mod:`resurface.evidence.relational`
-shares.
+and :func:`reach_of`; the row-wise ranks and correlations, and the t3 copula's population Spearman ρ
+(:func:`t3_spearman`), that :mod:`resurface.evidence.relational` shares.
 """
 
 from __future__ import annotations
@@ -63,13 +63,19 @@ def _copula_table(n: int, draws: int, seed: int, copula: str = "gaussian") -> tu
         out[j] = np.sort(_row_corr(rx, _rank_rows(y)))
     if copula == "gaussian":
         return grid, out
-    big = np.random.default_rng(seed + 1)
-    w1, w2 = big.standard_normal(20_000), big.standard_normal(20_000)
-    h = np.sqrt(big.chisquare(3, 20_000) / 3)
+    return np.maximum.accumulate(t3_spearman(r, seed + 1)), out  # monotone in r
+
+
+def t3_spearman(r: np.ndarray, seed: int, pairs: int = 20_000) -> np.ndarray:
+    """The population Spearman ρ_S of the bivariate t copula with 3 df at each latent correlation of
+    ``r``, estimated from ``pairs`` pairs drawn with generator ``seed`` (the same draws for every r;
+    not made monotone). Shared by :func:`_copula_table` and :mod:`resurface.evidence.relational`."""
+    rng = np.random.default_rng(seed)
+    w1, w2 = rng.standard_normal(pairs), rng.standard_normal(pairs)
+    h = np.sqrt(rng.chisquare(3, pairs) / 3)
     ranks1 = _st.rankdata(w1 / h)
-    rho_s = np.array([_row_corr(ranks1[None], _st.rankdata((rj * w1 + math.sqrt(max(0.0, 1 - rj * rj)) * w2)
-                                                             / h)[None])[0] for rj in r])
-    return np.maximum.accumulate(rho_s), out  # monotone in r
+    return np.array([_row_corr(ranks1[None], _st.rankdata((rj * w1 + math.sqrt(max(0.0, 1 - rj * rj)) * w2)
+                                                            / h)[None])[0] for rj in r])
 
 
 def _permutation_null(rx: np.ndarray, ry: np.ndarray, n: int, rng: np.random.Generator,

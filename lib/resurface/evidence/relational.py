@@ -314,18 +314,12 @@ _DIFF_SEED = 20260613
 
 
 @functools.lru_cache(maxsize=1)
-def _t3_spearman() -> tuple[np.ndarray, np.ndarray]:
+def _t3_grid() -> tuple[np.ndarray, np.ndarray]:
     """Latent correlation r on a grid and the population Spearman ρ_S of the bivariate t copula with
-    3 df and that r (estimated from 20,000 pairs per r, made monotone; 0 and 1 exact)."""
-    from scipy import stats as st
-
+    3 df and that r (:func:`resurface.evidence.ranks.t3_spearman`: 20,000 pairs per r; made monotone,
+    0 and 1 exact)."""
     r = np.linspace(0.0, 1.0, 101)
-    rng = np.random.default_rng(_DIFF_SEED + 1)
-    w1, w2 = rng.standard_normal(20_000), rng.standard_normal(20_000)
-    h = np.sqrt(rng.chisquare(3, 20_000) / 3)
-    r1 = st.rankdata(w1 / h)
-    rs = np.array([np.corrcoef(r1, st.rankdata((rj * w1 + math.sqrt(max(0.0, 1 - rj * rj)) * w2) / h))[0, 1]
-                   for rj in r])
+    rs = ranks.t3_spearman(r, _DIFF_SEED + 1)
     rs[0], rs[-1] = 0.0, 1.0
     return r, np.maximum.accumulate(np.clip(rs, 0.0, 1.0))
 
@@ -334,7 +328,7 @@ def _latent_r(rho_s: np.ndarray, copula: str) -> np.ndarray:
     """The latent correlation with population Spearman ``rho_s`` (in [0, 1]) under ``copula``."""
     if copula == "gaussian":
         return np.minimum(1.0, 2 * np.sin(np.pi * rho_s / 6))
-    r, rs = _t3_spearman()
+    r, rs = _t3_grid()
     return np.interp(rho_s, rs, r)
 
 
