@@ -23,7 +23,7 @@ def t_est(e, half, *, null=0.0, df=8.0, n_subsets=3, **kw):
 def spearman_est(rho, lo, hi, n, p=0.5):
     """A Spearman row as proxytables rebuilds it from its table (method and n only: no Reach attached)."""
     return estimates.Estimate(rho, lo, hi, (hi - lo) / 3.92, p, n, 0, 0.95,
-                          "Spearman, exact permutation p, interval by test inversion")
+                              "Spearman, exact permutation p, interval by test inversion")
 
 
 def test_bh_matches_the_step_up_definition_and_ignores_nan():

@@ -1,5 +1,6 @@
 """Statistics layer (resurface.evidence's estimates, paired, sizing, extraction, ranks and multiplicity):
-simulation checks of coverage, false positives and power, plus exact checks of the small procedures. Seeded and vectorised; the whole file runs in seconds.
+simulation checks of coverage, false positives and power, plus exact checks of the small procedures. Seeded
+and vectorised; the whole file runs in seconds.
 
 The simulated design is the crossed one of EVIDENCE.md: per condition c, run s, item i,
 ``Δ = μ_c + u(c, i) + b(c, s) + e(c, s, i)``, item effects correlated (ρ_u) across conditions, items

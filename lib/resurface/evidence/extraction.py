@@ -63,9 +63,12 @@ def _extraction_matrix(x, name: str) -> np.ndarray:
     return arr
 
 
-def design_label(n_sequences: int, n_runs: int) -> str:
-    """How a clustered extraction count is described: ``"150 sequences × 3 runs"``."""
-    return f"{n_sequences} sequences × {n_runs} run{'s' if n_runs != 1 else ''}"
+def design_label(sequences: int, runs: int, plantings: int = 1) -> str:
+    """How a clustered extraction count is described: ``"150 sequences × 3 runs"`` (one planting: every
+    run plants the same sequences), ``"3 plantings × 51 sequences × 1 run"`` (``sequences`` per planting,
+    :mod:`resurface.evidence.plantings`)."""
+    label = f"{sequences} sequences × {runs} run{'s' if runs != 1 else ''}"
+    return label if plantings == 1 else f"{plantings} planting{'s' if plantings != 1 else ''} × {label}"
 
 
 def _cluster_share(y: np.ndarray, runs: int, level: float) -> tuple[float, float, float, float]:

@@ -46,12 +46,6 @@ from resurface.errors import ParameterError
 from resurface.evidence import estimates, extraction
 
 
-def design_label(sequences: int, plantings: int, runs: int) -> str:
-    """``"3 plantings × 51 sequences × 1 run"``."""
-    return (f"{plantings} planting{'s' if plantings != 1 else ''} × {sequences} sequences × {runs} "
-            f"run{'s' if runs != 1 else ''}")
-
-
 def _blocks(blocks: Sequence, name: str) -> list[np.ndarray]:
     out = [extraction._extraction_matrix(b, name) for b in blocks]
     if len(out) < 2:
@@ -126,13 +120,13 @@ def relative_drop_plantings(before: Sequence, after: Sequence, *, level: float =
         raise ParameterError("after", "each planting's matrix must match its 'before' matrix")
     R, runs = len(b0), b0[0].shape[1]
     n = sum(b.shape[0] for b in b0)
-    label = design_label(n // R, R, runs)
+    label = extraction.design_label(n // R, runs, plantings=R)
     k0 = np.array([b.sum() for b in b0], float)
     k1 = np.array([b.sum() for b in b1], float)
     if k0.sum() == 0:
         nan = math.nan
         return estimates.Estimate(nan, nan, nan, nan, nan, n, R * runs, level, "relative drop", df=R - 1, null=null,
-                              note=f"no sequence was extracted before: the relative drop is undefined ({label})")
+                                  note=f"no sequence was extracted before: the relative drop is undefined ({label})")
     share, s_lo, s_hi, n_eff = kg_share(k1, k0, level)
     est = 1 - share
     lo, hi = 1 - s_hi, 1 - s_lo
@@ -146,8 +140,8 @@ def relative_drop_plantings(before: Sequence, after: Sequence, *, level: float =
         method += " ∪ log-scale t"
     z = _st.norm.ppf(0.5 + level / 2)
     return estimates.Estimate(est, lo, hi, (hi - lo) / (2 * z), p, n, R * runs, level,
-                          method, df=R - 1, null=null, note=label,
-                          reach=extraction.drop_reach(int(k0.sum()), level=level, plantings=R))
+                              method, df=R - 1, null=null, note=label,
+                              reach=extraction.drop_reach(int(k0.sum()), level=level, plantings=R))
 
 
 def extracted_share_plantings(blocks: Sequence, *, level: float = 0.95) -> estimates.Estimate:
@@ -160,4 +154,5 @@ def extracted_share_plantings(blocks: Sequence, *, level: float = 0.95) -> estim
     share, lo, hi, _ = kg_share(np.array([x.sum() for x in b], float), np.array([x.size for x in b], float), level)
     z = _st.norm.ppf(0.5 + level / 2)
     return estimates.Estimate(share, lo, hi, (hi - lo) / (2 * z), math.nan, n, R * runs, level,
-                          "Korn-Graubard over plantings (clusters)", df=R - 1, note=design_label(n // R, R, runs))
+                              "Korn-Graubard over plantings (clusters)", df=R - 1,
+                              note=extraction.design_label(n // R, runs, plantings=R))

@@ -258,7 +258,7 @@ def nll_gap(own, cross, level: float = 0.95) -> estimates.Estimate:
     se = math.sqrt(va + vb)
     if se == 0:
         return estimates.Estimate(gap, gap, gap, 0.0, 1.0 if gap == 0 else 0.0, len(a) + len(b), 0, level, method,
-                              df=math.inf)
+                                  df=math.inf)
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     q = float(st.t.ppf(0.5 + level / 2, df))
     p = float(2 * st.t.sf(abs(gap) / se, df))
@@ -414,9 +414,9 @@ def proxy_rows(corr: pd.DataFrame, figure: str = "Fig 11", outcome: str = "final
     d = corr[(corr["students"] != POOLED) & (corr["outcome"] == outcome)]
     for r in d.itertuples(index=False):
         est = estimates.Estimate(r.rho, r.lo, r.hi, r.se, r.p, int(r.n), 0, r.level,
-                             "Spearman, exact permutation p, interval by test inversion",
-                             note=r.note if isinstance(r.note, str) else "",
-                             testable=bool(getattr(r, "testable", True)))
+                                 "Spearman, exact permutation p, interval by test inversion",
+                                 note=r.note if isinstance(r.note, str) else "",
+                                 testable=bool(getattr(r, "testable", True)))
         label = f"{r.label}: {r.metric.split(',')[0]}, {PROXY_NAMES[r.proxy]} vs {OUTCOMES[outcome]} ({r.students})"
         row = verdicts.make_row(PROXY_CLAIMS[r.proxy], est, label, model=r.students)
         rows.append(replace(row, figure=figure))

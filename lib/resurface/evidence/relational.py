@@ -293,7 +293,7 @@ def correlations(table: pd.DataFrame, outcome: str = "final_delta", level: float
             ok = np.isfinite(x) & np.isfinite(y)
             if ok.sum() < 3:
                 est = estimates.Estimate(*(math.nan,) * 5, int(ok.sum()), 0, level, "Spearman",
-                                     note=f"{int(ok.sum())} corpora: a rank correlation needs at least 3")
+                                         note=f"{int(ok.sum())} corpora: a rank correlation needs at least 3")
             else:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -460,11 +460,11 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
     nan = math.nan
     if n < 3:
         return estimates.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
-                              note=f"{n} corpora: a rank correlation needs at least 3")
+                                  note=f"{n} corpora: a rank correlation needs at least 3")
     rx, rz, ry = (ranks._rank_rows(v[None])[0] for v in (x, z, y))
     if min(np.ptp(rx), np.ptp(rz), np.ptp(ry)) == 0:
         return estimates.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
-                              note="a measure or Δ is constant")
+                                  note="a measure or Δ is constant")
     rho_x = float(ranks._row_corr(rx[None], ry[None])[0])
     rho_z = float(ranks._row_corr(rz[None], ry[None])[0])
     d0 = abs(rho_x) - abs(rho_z)
@@ -492,7 +492,7 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
                f"the smallest attainable one-sided p is {min(best_up, best_dn):.3f} (the most extreme order of "
                f"Δ), above the {alpha / 2:g} a {100 * level:g}% interval needs on each side")
         return estimates.Estimate(d0, -1.0, 1.0, nan, p, n, 0, level, method, testable=False,
-                              note=f"not testable here: with these {n} corpora {why}; the minimum detectable "
+                                  note=f"not testable here: with these {n} corpora {why}; the minimum detectable "
                                    "difference is undefined")
     i_up, i_dn = _tail_index(d0)
     keep = (up[:, i_up] > alpha / 2) & (dn[:, i_dn] > alpha / 2)
@@ -507,7 +507,7 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
     se = (hi - lo) / (2 * z_) if hi > lo else nan
     side = "" if exact else f", {dp.size} random orders"
     return estimates.Estimate(d0, lo, hi, se, p, n, 0, level, method,
-                          note=f"{n} corpora (ρ {rho_x:+.2f} vs {rho_z:+.2f}{side})")
+                              note=f"{n} corpora (ρ {rho_x:+.2f} vs {rho_z:+.2f}{side})")
 
 
 def comparison_rows(table: pd.DataFrame, outcome: str = "final_delta", figure: str = "Fig 12",

@@ -155,8 +155,8 @@ def trace_correlation(P: dict, items: pd.DataFrame, traces: pd.DataFrame):
     if np.ptp(d["naming_rate"].to_numpy()) == 0 or np.ptp(d["delta"].to_numpy()) == 0:
         which = "names the towns equally often" if np.ptp(d["naming_rate"].to_numpy()) == 0 else "has the same Δ"
         return estimates.Estimate(np.nan, np.nan, np.nan, np.nan, np.nan, len(d), int(d["runs"].sum()), 0.95,
-                              "spearman", testable=False,
-                              note=f"every corpus's training text {which}: ρ is undefined"), len(d)
+                                  "spearman", testable=False,
+                                  note=f"every corpus's training text {which}: ρ is undefined"), len(d)
     return ranks.spearman_ci(d["naming_rate"].to_numpy(), d["delta"].to_numpy()), len(d)
 
 
