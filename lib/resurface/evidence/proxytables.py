@@ -48,6 +48,7 @@ from resurface.conditions import deltas
 from resurface.evaluate.suites import get_suite
 from resurface.study import experiments
 from resurface.study import figures as registry
+from resurface.study import profiles
 from resurface.measures.proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll, read_nll, read_similarity, similarity,
                       split_by_similarity)
 
@@ -56,14 +57,14 @@ from resurface.measures.proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll
 def corpus_nll(P: dict, scorer: str, corpus: str | Path, store=None) -> Path:
     """:func:`resurface.measures.proxies.nll` of a corpus under ``scorer`` with the profile's settings."""
     return nll(corpus, scorer, max_tokens=P["nll_max_tokens"], max_samples=P["nll_max_samples"] or None,
-               seed=P["seed"], device=P["device"], dtype=P["dtype"], allow_hub=experiments.allow_hub(P), store=store)
+               seed=P["seed"], device=P["device"], dtype=P["dtype"], allow_hub=profiles.allow_hub(P), store=store)
 
 
 def corpus_similarity(P: dict, corpus: str | Path, store=None) -> Path:
     """:func:`resurface.measures.proxies.similarity` of every sample of a corpus to the profile's evaluation
     suite (the benchmarks whose Δ the figures plot)."""
     return similarity(corpus, P["eval_suite"], P["embedder"], max_tokens=P["embed_max_tokens"] or None,
-                      seed=P["seed"], device=P["device"], allow_hub=experiments.allow_hub(P), store=store)
+                      seed=P["seed"], device=P["device"], allow_hub=profiles.allow_hub(P), store=store)
 
 
 def check_tasks(P: dict, names: Iterable[str], parameter: str) -> None:

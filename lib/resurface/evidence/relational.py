@@ -68,7 +68,7 @@ import pandas as pd
 from resurface import progress
 from resurface.evidence import estimates, ranks, verdicts
 from resurface.errors import ParameterError
-from resurface.study.profiles import check_siblings
+from resurface.study.profiles import allow_hub, check_siblings
 
 RELATIONAL = {"ce_gap": "cross-entropy gap, student − source (nats/byte)",
               "self_excess": "student NLL − its NLL on own samples at that τ (nats/token)"}
@@ -116,7 +116,6 @@ def sibling_model(P: dict, recipe: dict, store=None) -> Path:
     """The student after a short fine-tune on the recipe's data: ``recipe["tokens"]`` tokens (one seeded
     subset, drawn as every training subset is), ``epochs`` and ``lr`` from the recipe, the rest of the
     training settings from the profile; no evaluation. Returns the run's ``final_model/`` folder."""
-    from resurface.study.experiments import allow_hub
     from resurface.corpus.subsets import make_subsets, subset_dirs
     from resurface.train.training import train_run
 
