@@ -195,7 +195,7 @@ def test_paper_profile_loaders_on_local_stand_ins(monkeypatch, tmp_path, store, 
     P.update({k: smoke[k] for k in smoke if k not in ("profile",)})
     P["siblings"] = [{"name": "sib-cross", "data": "cross", "tokens": 32, "epochs": 1, "lr": 1e-3}]
     P["sibling_temperature"] = 1.25
-    monkeypatch.setattr(experiments, "allow_hub", lambda P: False)  # never the Hub in tests
+    monkeypatch.setattr(profiles, "allow_hub", lambda P: False)  # never the Hub in tests
     real = experiments.figure_params
 
     def params(P_, fig):

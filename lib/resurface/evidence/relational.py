@@ -68,7 +68,8 @@ import pandas as pd
 from resurface import progress
 from resurface.evidence import estimates, ranks, verdicts
 from resurface.errors import ParameterError
-from resurface.study.profiles import allow_hub, check_siblings
+from resurface.study import profiles
+from resurface.study.profiles import check_siblings
 
 RELATIONAL = {"ce_gap": "cross-entropy gap, student − source (nats/byte)",
               "self_excess": "student NLL − its NLL on own samples at that τ (nats/token)"}
@@ -125,7 +126,7 @@ def sibling_model(P: dict, recipe: dict, store=None) -> Path:
     run = train_run(P["student"], sub, epochs=recipe["epochs"], lr=recipe["lr"], warmup_ratio=P["warmup_ratio"],
                     block_size=P["block_size"], batch_size=P["batch_size"], effective_batch=P["effective_batch"],
                     weight_decay=P["weight_decay"], seed=P["seed"], eval_suites=[], device=P["device"],
-                    dtype=P["dtype"], allow_hub=allow_hub(P), save_checkpoints=True, store=store)
+                    dtype=P["dtype"], allow_hub=profiles.allow_hub(P), save_checkpoints=True, store=store)
     return Path(run) / "final_model"
 
 
