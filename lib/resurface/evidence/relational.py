@@ -9,7 +9,7 @@ page prose is :mod:`resurface.evidence.findings`.
 - every source of Figure 5 at its ``source_temperatures`` (the same runs as Figure 5's), plus the
   cross-family source at ``cross_temperatures`` (new runs only for temperatures Figure 5 lacks);
 - **same-lineage siblings** (:data:`SIBLING_KEYS`): the student itself after a short fine-tune
-  (:func:`resurface.train.training.train_run` with the final model kept) on the replay corpus
+  (:func:`resurface.study.siblings.sibling_model`: a training run with the final model kept) on the replay corpus
   (``data: replay``) or on the cross-family source's corpus at ``sibling_temperature``
   (``data: cross``); the student is then trained on the sibling's samples at ``sibling_temperature``.
   A sibling shares the student's pretraining, tokenizer and architecture, and differs from it only by
@@ -59,7 +59,6 @@ import itertools
 import math
 import warnings
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -67,8 +66,7 @@ import pandas as pd
 
 from resurface import progress
 from resurface.evidence import estimates, ranks, verdicts
-from resurface.errors import ParameterError
-from resurface.study import profiles
+from resurface.study import siblings
 from resurface.study.profiles import check_siblings
 
 RELATIONAL = {"ce_gap": "cross-entropy gap, student − source (nats/byte)",
@@ -99,37 +97,6 @@ def _kind(name: str) -> str:
     return "sibling" if k.startswith(SIBLING_PREFIX) else k
 
 
-def sibling_data(P: dict, recipe: dict, store=None) -> Path:
-    """The corpus a sibling is fine-tuned on: the replay corpus, or the cross-family source's corpus
-    at ``sibling_temperature``."""
-    from resurface.study.experiments import figure_params, replay_corpus, sampled_corpus
-
-    if recipe["data"] == "replay":
-        return replay_corpus(P, P["student"], store)
-    sources = figure_params(P, "fig05")["sources"]
-    if "cross" not in sources:
-        raise ParameterError("siblings", f"recipe {recipe['name']!r} fine-tunes on the cross-family corpus, but "
-                             "fig05's sources have no 'cross' role", "data: replay, or a cross source in fig05.yaml")
-    return sampled_corpus(P, sources["cross"], P["sibling_temperature"], store)
-
-
-def sibling_model(P: dict, recipe: dict, store=None) -> Path:
-    """The student after a short fine-tune on the recipe's data: ``recipe["tokens"]`` tokens (one seeded
-    subset, drawn as every training subset is), ``epochs`` and ``lr`` from the recipe, the rest of the
-    training settings from the profile; no evaluation. Returns the run's ``final_model/`` folder."""
-    from resurface.corpus.subsets import make_subsets, subset_dirs
-    from resurface.train.training import train_run
-
-    progress.report(f"sibling {recipe['name']}: fine-tune of {P['student']} on {recipe['data']}")
-    data = sibling_data(P, recipe, store)
-    sub = subset_dirs(make_subsets(data, 1, recipe["tokens"], seed=P["seed"], store=store))[0]
-    run = train_run(P["student"], sub, epochs=recipe["epochs"], lr=recipe["lr"], warmup_ratio=P["warmup_ratio"],
-                    block_size=P["block_size"], batch_size=P["batch_size"], effective_batch=P["effective_batch"],
-                    weight_decay=P["weight_decay"], seed=P["seed"], eval_suites=[], device=P["device"],
-                    dtype=P["dtype"], allow_hub=profiles.allow_hub(P), save_checkpoints=True, store=store)
-    return Path(run) / "final_model"
-
-
 def plan(P: dict, store=None, build_siblings: bool = True) -> list[Corpus]:
     """The corpora of Figure 12 (see the module docstring), the reused ones with the parameters of
     the figure that runs them. Building the siblings trains them (``build_siblings=False``: the
@@ -155,7 +122,7 @@ def plan(P: dict, store=None, build_siblings: bool = True) -> list[Corpus]:
             add(Condition(f"cross@{t:g}", P["student"], cross, float(t)), P)
     t = P["sibling_temperature"]
     for r in check_siblings(P["siblings"]):
-        src = str(sibling_model(P, r, store)) if build_siblings else r["name"]
+        src = str(siblings.sibling_model(P, r, store)) if build_siblings else r["name"]
         add(Condition(f"{r['name']}@{t:g}", P["student"], src, float(t)), P)
     return out
 
