@@ -5,9 +5,9 @@ Measures on the real course student (offline, CPU), through the library's own st
 1. the cost of one evaluation of the log-likelihood suite ``course-continuous`` (seconds, items/s);
 2. the dose-response of self-training: Δ of every continuous metric against the base after one epoch on
    the student's own τ = 1 samples, at several token budgets and learning rates (paired 95% intervals
-   over items, :func:`resurface.evidence.stats.delta_ci`);
+   over items, :func:`resurface.evidence.paired.delta_ci`);
 3. the spread between training subsets: ``--subsets`` independent subsets of self and of replay at one
-   dose, their variance components (:func:`resurface.evidence.stats.variance_components`) and the self − replay
+   dose, their variance components (:func:`resurface.evidence.sizing.variance_components`) and the self − replay
    contrast;
 4. from those components, the standard error and minimum detectable effect of the self − replay
    contrast for candidate designs (subsets × items) and what each costs in CPU seconds.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from resurface.evidence import contrasts, stats
+from resurface.evidence import contrasts, paired, sizing
 from resurface.study import profiles
 from resurface.evaluate.evaluation import evaluate_model, read_items
 from resurface.study.experiments import replay_corpus, sampled_corpus
@@ -116,7 +116,7 @@ def main() -> None:
             for (task, metric), g in items.groupby(["task", "metric"]):
                 base = g[g["epoch"] == 0].set_index("item")["value"]
                 table = g[g["epoch"] == 1][["condition", "subset", "item", "value"]]
-                est = stats.delta_ci(table, "self", base)
+                est = paired.delta_ci(table, "self", base)
                 row["tasks"].append({"task": task, "metric": metric, "delta": est.estimate, "lo": est.lo,
                                      "hi": est.hi, "se": est.se})
                 print(f"[pilot] dose {dose:>6} tok, lr {lr:g}: {task:<14} Δ {est.estimate:+.4f} "
@@ -137,9 +137,9 @@ def main() -> None:
     for (task, metric), g in items.groupby(["task", "metric"]):
         base = g[g["epoch"] == 0].groupby("item")["value"].mean()
         table = g[g["epoch"] == 1][["condition", "subset", "item", "value"]]
-        vc = stats.variance_components(table, {"self": 1.0, "replay": -1.0})
-        est = stats.contrast_ci(table, "self", "replay")
-        d_self = stats.delta_ci(table, "self", base)
+        vc = sizing.variance_components(table, {"self": 1.0, "replay": -1.0})
+        est = paired.contrast_ci(table, "self", "replay")
+        d_self = paired.delta_ci(table, "self", base)
         comps.append({"task": task, "metric": metric, "sigma2_subset": vc.sigma2_subset,
                       "sigma2_item": vc.sigma2_item, "sigma2_residual": vc.sigma2_residual})
         contrasts.append({"task": task, "metric": metric, "self_minus_replay": est.estimate, "lo": est.lo,
@@ -153,7 +153,7 @@ def main() -> None:
             for n_i in (32, 64, 96, 128, 192, 256):
                 se = vc.se(n_s, n_i)
                 comps.append({"task": task, "metric": metric, "design_subsets": n_s, "design_items": n_i,
-                              "se": se, "mde": stats.mde(se)})
+                              "se": se, "mde": sizing.mde(se)})
     report["run_seconds_mean"] = round(sum(seconds) / len(seconds), 1)
     report["variance_components"] = [c for c in comps if "design_subsets" not in c]
     report["designs"] = [c for c in comps if "design_subsets" in c]

@@ -33,7 +33,7 @@ from resurface.corpus.files import read_corpus
 from resurface.corpus.subsets import make_subsets, subset_dirs
 from resurface.device import precision_words
 from resurface.evaluate.evaluation import make_eval_hook, read_items
-from resurface.evidence import contrasts, stats
+from resurface.evidence import contrasts, paired, sizing
 from resurface.study import profiles, regime
 from resurface.study.experiments import replay_corpus, sampled_corpus
 from resurface.train.training import _shared_base_eval, train_run
@@ -95,16 +95,16 @@ def point_result(student: str, lr: float, tokens: int, epochs: int, frames: list
         base = g[g["epoch"] == 0].groupby("item")["value"].mean()
         table = g[g["epoch"] == epochs][["condition", "subset", "item", "value"]]
         if task == HELDOUT_TASK:
-            est = stats.delta_ci(table[table["condition"] == "self"], "self", base)
+            est = paired.delta_ci(table[table["condition"] == "self"], "self", base)
             nll_hi = est.hi
             nll = {"estimate": est.estimate, "lo": est.lo, "hi": est.hi}
             continue
         if metric not in contrasts.CONTINUOUS_METRICS:
             continue
-        rep = stats.delta_ci(table, "replay", base)
-        slf = stats.delta_ci(table, "self", base)
-        vc = stats.variance_components(table, {"self": 1.0, "replay": -1.0})
-        mde = stats.mde(vc.se(design[0], design[1] or int(table["item"].nunique())))
+        rep = paired.delta_ci(table, "replay", base)
+        slf = paired.delta_ci(table, "self", base)
+        vc = sizing.variance_components(table, {"self": 1.0, "replay": -1.0})
+        mde = sizing.mde(vc.se(design[0], design[1] or int(table["item"].nunique())))
         tasks.append(regime.TaskResult(task, float(base.mean()), rep.lo, rep.hi, mde))
         record_tasks.append({"task": task, "metric": metric, "base": float(base.mean()),
                              "replay": {"estimate": rep.estimate, "lo": rep.lo, "hi": rep.hi},

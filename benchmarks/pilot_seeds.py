@@ -5,7 +5,7 @@ other samples. Part of that spread could come from the training seed alone (the 
 This script trains the course design's ``self@τ`` runs (Figure 2's parameters, read from the profile)
 on each of the condition's subsets with several seeds; the first seed is the profile's, so those runs
 are the book's own and come from the store. Per task it splits the spread of the runs' mean Δ into a
-seed part and a subset part (:func:`resurface.evidence.stats.nested_spread`) and adds the result to
+seed part and a subset part (:func:`resurface.evidence.sizing.nested_spread`) and adds the result to
 ``benchmarks/pilot_course.json`` (key ``seed_spread``), which the page "How big must the course study
 be?" shows. Runs are cached in the artifact store (``RESURFACE_STORE``)::
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from resurface.evidence import contrasts, stats
+from resurface.evidence import contrasts, sizing
 from resurface.study import profiles
 from resurface.evaluate.evaluation import read_items
 from resurface.study.experiments import Condition, corpus_for, suites_for
@@ -61,7 +61,7 @@ def main() -> None:
             base = d[d["epoch"] == 0].set_index("item")["value"]
             last = d[d["epoch"] == d["epoch"].max()].set_index("item")["value"]
             means[i, r] = float((last - base.reindex(last.index)).mean())
-        ns = stats.nested_spread(means)
+        ns = sizing.nested_spread(means)
         rows.append({"suite": key.suite, "task": key.task, "metric": key.metric, "sigma2_subset": ns.sigma2_subset,
                      "sigma2_seed": ns.sigma2_seed, "f": ns.f, "p": ns.p, "run_means": means.round(6).tolist()})
         print(f"[seeds] {key.suite}/{key.task}: sd between subsets {ns.sigma2_subset ** 0.5:.4f}, "

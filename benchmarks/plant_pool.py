@@ -17,7 +17,7 @@ import argparse
 import time
 
 from resurface.study import profiles
-from resurface.evidence import stats
+from resurface.evidence import extraction
 from resurface.measures.attacks import extract, read_scores
 from resurface.measures.memorization import memorization_base, pool_for
 
@@ -61,7 +61,7 @@ def main() -> None:
         parts = []
         for group, g in scores.groupby("group"):
             k, n = int(g["extracted"].sum()), len(g)
-            lo, hi = stats.clopper_pearson(k, n)
+            lo, hi = extraction.clopper_pearson(k, n)
             parts.append(f"{group} {k}/{n} = {k / n:.0%} [{lo:.0%}, {hi:.0%}]")
         k, n = int(scores["extracted"].sum()), len(scores)
         recite = ""

@@ -8,7 +8,7 @@ per task (``benchmarks/pilot_course.json``: run, item and residual variances of 
 normal noise, the course design (3 runs per condition, 12 items). Statistics: Figure 7's single Δ
 against the base (non-inferiority, "kept or improved") and Figure 10's contrast of two conditions
 (non-inferiority) and Figure 4's (equivalence), item effects correlated 0.7 across conditions; the t
-interval of :func:`resurface.evidence.stats.contrast_arrays`. Seeded.
+interval of :func:`resurface.evidence.paired.contrast_arrays`. Seeded.
 
     .venv/bin/python benchmarks/sim_margins.py [--reps 2000]
 """
@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 from resurface.evidence import claims  # noqa: E402
-from resurface.evidence.stats import contrast_arrays  # noqa: E402
+from resurface.evidence.paired import contrast_arrays  # noqa: E402
 from resurface.evidence.verdicts import AGREES, decide  # noqa: E402
 
 RHO_U = 0.7

@@ -9,7 +9,7 @@ SD per row), and every sequence extracted at the base survives training with tha
 is one minus the mean survival.
 
 ``--skewed`` runs the designs that can reach *agrees* with a 95% drop (3 plantings × 400 sequences and
-10 × 51; :func:`resurface.evidence.stats.drop_reach`) under survival that is skewed between plantings
+10 × 51; :func:`resurface.evidence.extraction.drop_reach`) under survival that is skewed between plantings
 (SD at and above the mean), and compares the interval the module reports (Korn-Graubard ∪ log-scale t)
 with Korn-Graubard alone: coverage and false *agrees* (lower end above a true 95% drop).
 
@@ -25,7 +25,7 @@ import math
 import numpy as np
 from scipy import stats as st
 
-from resurface.evidence import plantings, stats
+from resurface.evidence import extraction, plantings
 
 REGIMES = ((0.6, 0.15), (0.3, 0.10), (0.05, 0.03), (0.05, 0.01))
 SKEWED = ((0.05, 0.01), (0.05, 0.03), (0.05, 0.05), (0.05, 0.08), (0.3, 0.3))
@@ -109,7 +109,7 @@ def main() -> int:
         for _ in range(args.reps):
             b, a = study(rng, mean, sd)
             kg = plantings.relative_drop_plantings(b, a, null=truth)
-            seq = stats.relative_drop_ci(np.vstack(b), np.vstack(a))
+            seq = extraction.relative_drop_ci(np.vstack(b), np.vstack(a))
             for name, (lo, hi) in (("reported (KG ∪ log-t)", (kg.lo, kg.hi)),
                                    ("t over plantings", t_over_plantings(b, a)),
                                    ("sequences only (one-planting rule)", (seq.lo, seq.hi))):

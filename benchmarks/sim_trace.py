@@ -5,7 +5,7 @@ drawn independently (no relation between naming and recovery: the claim is false
 positive); a run's naming rate is ``x_c`` plus a little noise of its own subset, its Δ is ``u_c`` plus run
 noise, the corpus effect carrying a share of Δ's variance (50/80/95%). Spearman ρ over the 15 runs (the
 row before) against ρ over the 5 corpus means (the row now, :func:`resurface.evidence.resurfacing.corpus_trace`),
-both by :func:`resurface.evidence.stats.spearman_ci`; *agrees* is a lower end above 0 (2.5% allowed).
+both by :func:`resurface.evidence.ranks.spearman_ci`; *agrees* is a lower end above 0 (2.5% allowed).
 Also the row's reachability at 5 corpora. Seeded.
 
     .venv/bin/python benchmarks/sim_trace.py [--reps 1000]
@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from resurface.evidence import stats, verdicts  # noqa: E402
+from resurface.evidence import ranks, verdicts  # noqa: E402
 
 
 def study(rng: np.random.Generator, share: float, corpora: int = 5, runs: int = 3, naming_noise: float = 0.2):
@@ -49,14 +49,14 @@ def main() -> int:
             xs = np.array([x[corpus == c].mean() for c in range(corpus.max() + 1)])
             ds = np.array([d[corpus == c].mean() for c in range(corpus.max() + 1)])
             for name, (a, b) in (("15 runs", (x, d)), ("5 corpora (runs averaged)", (xs, ds))):
-                est = stats.spearman_ci(a, b)
+                est = ranks.spearman_ci(a, b)
                 hits[name][0] += est.lo > 0
                 hits[name][1] += est.hi < 0
         for name, (ag, co) in hits.items():
             print(f"| {100 * share:.0f}% | {name} | {100 * ag / args.reps:.1f} | {100 * co / args.reps:.1f} |")
     claim = dict(kind="direction", direction=1, threshold=0.0, margin=None)
-    words = {verdicts.decide(lo, hi, **claim) for lo, hi in stats.spearman_reach(5).intervals}
-    null = stats._untied_null(5)
+    words = {verdicts.decide(lo, hi, **claim) for lo, hi in ranks.spearman_reach(5).intervals}
+    null = ranks._untied_null(5)
     print(f"\nReach at 5 corpora: {sorted(words)}; smallest two-sided p = {2 * np.mean(null >= null.max() - 1e-9):.4f}"
           f" (Holm over a page of 7 rows needs it below 0.05 / 7 = {0.05 / 7:.4f} when it ranks first)")
     return 0

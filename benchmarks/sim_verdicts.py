@@ -31,7 +31,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from resurface.evidence.stats import contrast_arrays, relative_drop_clustered, spearman_ci  # noqa: E402
+from resurface.evidence.extraction import relative_drop_clustered  # noqa: E402
+from resurface.evidence.paired import contrast_arrays  # noqa: E402
+from resurface.evidence.ranks import spearman_ci  # noqa: E402
 from resurface.evidence.verdicts import AGREES, CONTRADICTS, decide  # noqa: E402
 
 RHO_U = 0.7

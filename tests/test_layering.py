@@ -130,7 +130,7 @@ def test_the_layering_check_catches_an_upward_import():
     assert upward_imports({"resurface.corpus.sampling": {"resurface.train.training"}}) == [
         "resurface.corpus.sampling -> resurface.train.training"]
     assert upward_imports({"resurface.paths": {"resurface.book.plots"}}) == ["resurface.paths -> resurface.book.plots"]
-    assert upward_imports({"resurface.book.runner": {"resurface.paths", "resurface.evidence.stats"}}) == []
+    assert upward_imports({"resurface.book.runner": {"resurface.paths", "resurface.evidence.paired"}}) == []
 
 
 def test_every_module_is_in_the_core_or_a_known_stage_package():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from resurface.book import pilotreport
-from resurface.evidence.stats import mde
+from resurface.evidence.sizing import mde
 
 
 def _report() -> dict:

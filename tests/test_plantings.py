@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from resurface.errors import ParameterError
-from resurface.evidence import plantings, stats
+from resurface.evidence import extraction, plantings
 
 
 def _study(rng, R: int, seqs: int, runs: int, mean_survival: float, sd: float, p_base: float = 0.8):
@@ -47,7 +47,7 @@ def test_sequences_alone_miss_the_planting_variance():
     """What the one-planting procedure gives on the same studies (sequences stacked as one pool): its
     interval leaves the planting's variance out and covers far less than 95%."""
     kw = dict(R=3, seqs=51, runs=1, mean_survival=0.6, sd=0.15)
-    cov = _coverage(lambda b, a: stats.relative_drop_ci(np.vstack(b), np.vstack(a)), 600, 0.4, **kw)
+    cov = _coverage(lambda b, a: extraction.relative_drop_ci(np.vstack(b), np.vstack(a)), 600, 0.4, **kw)
     assert cov < 0.85, cov
 
 
@@ -74,7 +74,7 @@ def test_share_over_plantings_lies_in_0_1_and_is_wider_than_sequences_alone():
     rng = np.random.default_rng(3)
     _, after = _study(rng, R=3, seqs=51, runs=1, mean_survival=0.5, sd=0.2)
     est = plantings.extracted_share_plantings(after)
-    alone = stats.extracted_share_clustered(np.vstack(after))
+    alone = extraction.extracted_share_clustered(np.vstack(after))
     assert 0 <= est.lo <= est.estimate <= est.hi <= 1
     assert est.hi - est.lo >= alone.hi - alone.lo
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from resurface.evidence import claims, contrasts, stats, verdicts
+from resurface.evidence import claims, contrasts, estimates, extraction, multiplicity, ranks, verdicts
 from resurface.evidence.claims import CLAIMS
 from resurface.evidence.verdicts import AGREES, BOTH, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, make_row
 
@@ -17,32 +17,32 @@ from resurface.evidence.verdicts import AGREES, BOTH, CONTRADICTS, INCONCLUSIVE,
 def t_est(e, half, *, null=0.0, df=8.0, n_subsets=3, **kw):
     se = half / st.t.ppf(0.975, df)
     p = 2 * st.t.sf(abs(e - null) / se, df)
-    return stats.Estimate(e, e - half, e + half, se, p, 60, n_subsets, 0.95, "t", df=df, null=null, **kw)
+    return estimates.Estimate(e, e - half, e + half, se, p, 60, n_subsets, 0.95, "t", df=df, null=null, **kw)
 
 
 def spearman_est(rho, lo, hi, n, p=0.5):
     """A Spearman row as proxytables rebuilds it from its table (method and n only: no Reach attached)."""
-    return stats.Estimate(rho, lo, hi, (hi - lo) / 3.92, p, n, 0, 0.95,
-                          "Spearman, exact permutation p, interval by test inversion")
+    return estimates.Estimate(rho, lo, hi, (hi - lo) / 3.92, p, n, 0, 0.95,
+                              "Spearman, exact permutation p, interval by test inversion")
 
 
 def test_bh_matches_the_step_up_definition_and_ignores_nan():
     p = np.array([0.01, 0.04, np.nan, 0.03, 0.2])
-    got = stats.bh(p)
+    got = multiplicity.bh(p)
     q = np.array([0.01, 0.04, 0.03, 0.2])
     m = q.size
     want = [min(1, min(q[j] * m / (np.sum(q <= q[j])) for j in range(m) if q[j] >= q[i])) for i in range(m)]
     assert np.isnan(got[2]) and np.allclose(got[[0, 1, 3, 4]], want)
-    assert np.all(stats.bh(p)[[0, 1, 3, 4]] <= stats.holm(p)[[0, 1, 3, 4]] + 1e-12)  # BH is never stricter
+    assert np.all(multiplicity.bh(p)[[0, 1, 3, 4]] <= multiplicity.holm(p)[[0, 1, 3, 4]] + 1e-12)  # BH is never stricter
     with pytest.raises(ValueError, match="pvalues"):
-        stats.bh([1.5])
+        multiplicity.bh([1.5])
 
 
 def test_spearman_equivalence_needs_18_corpora():
     """|ρ| < 0.5 can be reached only where the interval at the most central attainable ρ lies inside ±0.5."""
     rule = dict(kind="equivalence", margin=0.5)
     for n, want in ((17, False), (18, True)):
-        words = {verdicts.decide(lo, hi, **rule) for lo, hi in stats.spearman_reach(n).intervals}
+        words = {verdicts.decide(lo, hi, **rule) for lo, hi in ranks.spearman_reach(n).intervals}
         assert (AGREES in words) is want, n
     row = make_row("nll_not_predictive", spearman_est(0.1, -0.8, 0.9, 5), "logp")
     assert row.reachable == "neither" and row.verdict == NOT_TESTABLE
@@ -53,9 +53,9 @@ def test_spearman_equivalence_needs_18_corpora():
 def test_extraction_drop_reach_counts_extracted_base_sequences():
     """A drop 'of more than 95%': 72 extracted base sequences with one base, 345 extractions over 3 plantings."""
     for size, plantings, want in ((71, 1, False), (72, 1, True), (344, 3, False), (345, 3, True)):
-        lo = stats.drop_reach(size, plantings=plantings).intervals[0][0]
+        lo = extraction.drop_reach(size, plantings=plantings).intervals[0][0]
         assert (lo > 0.95) is want, (size, plantings, lo)
-    r = stats.drop_reach(300, plantings=3)
+    r = extraction.drop_reach(300, plantings=3)
     assert verdicts.design_to_reach(r, AGREES, kind="threshold", threshold=0.95).startswith("345 ")
     # end to end: nothing left after training over 3 plantings of 40 base extractions each
     from resurface.evidence import plantings
@@ -68,7 +68,7 @@ def test_extraction_drop_reach_counts_extracted_base_sequences():
 
 
 def test_design_search_is_exact_on_a_known_design():
-    reach = stats.Reach(((0.0, 1.0),), "items", 3, at=lambda n: ((1.0 - 1.0 / n, 1.0),), max_size=1000)
+    reach = estimates.Reach(((0.0, 1.0),), "items", 3, at=lambda n: ((1.0 - 1.0 / n, 1.0),), max_size=1000)
     assert verdicts.design_to_reach(reach, AGREES, kind="threshold", threshold=0.99) == "101 items"
     assert verdicts.design_to_reach(reach, AGREES, kind="threshold", threshold=0.9999) == "more than 1,000 items"
 
@@ -81,7 +81,7 @@ def _designs(claim):
             b0 = np.ones((k0, 1), bool)
             b1 = np.zeros((k0, 1), bool)
             b1[:left] = True
-            out.append(stats.relative_drop_ci(b0[:, 0], b1, null=claim.threshold))
+            out.append(extraction.relative_drop_ci(b0[:, 0], b1, null=claim.threshold))
         return out
     if "Spearman" in claim.statistic and "|Spearman" not in claim.statistic:
         return [spearman_est(r, lo, hi, n) for n in (3, 5, 8) for r, lo, hi in
@@ -163,7 +163,7 @@ def test_book_fdr_marks_rows_surviving_both():
     the book keeps the strong one only; every page's word stays as its Holm step printed it."""
     pages = [_page(5.0, 1.96)] + [_page(2.005, 1.96) for _ in range(20)] + [_page(0.6, 1.96) for _ in range(20)]
     book = contrasts.book_verdicts(pages)
-    assert np.allclose(book["p_bh"], stats.bh(book["p_test"]), equal_nan=True)
+    assert np.allclose(book["p_bh"], multiplicity.bh(book["p_test"]), equal_nan=True)
     assert list(book["verdict"][:21]) == [AGREES] * 21 and (book["verdict"][21:] == INCONCLUSIVE).all()
     assert book.loc[0, "survives"] == "both" and (book["survives"][1:21] == "page Holm only").all()
     assert (book["survives"][21:] == "").all()

@@ -188,14 +188,14 @@ def test_the_plan_reuses_figures_2_and_5_and_reads_the_common_parameters(profile
 def test_paper_profile_loaders_on_local_stand_ins(monkeypatch, tmp_path, store, one_thread):
     """The paper profile's fig12 plan and sibling builder run on tiny local models (the paper's Hub
     models swapped for smoke stand-ins): no download, the sibling is a fine-tuned student folder."""
-    from resurface.study import experiments
+    from resurface.study import experiments, siblings
 
     P = profiles.resolve("paper", "fig12")
     smoke = profiles.load("smoke")
     P.update({k: smoke[k] for k in smoke if k not in ("profile",)})
     P["siblings"] = [{"name": "sib-cross", "data": "cross", "tokens": 32, "epochs": 1, "lr": 1e-3}]
     P["sibling_temperature"] = 1.25
-    monkeypatch.setattr(experiments, "allow_hub", lambda P: False)  # never the Hub in tests
+    monkeypatch.setattr(profiles, "allow_hub", lambda P: False)  # never the Hub in tests
     real = experiments.figure_params
 
     def params(P_, fig):
@@ -203,7 +203,7 @@ def test_paper_profile_loaders_on_local_stand_ins(monkeypatch, tmp_path, store, 
         return {**q, "sources": {"cross": "tiny-gemma3"}} if fig == "fig05" else q
 
     monkeypatch.setattr(experiments, "figure_params", params)
-    folder = relational.sibling_model(P, P["siblings"][0], store)
+    folder = siblings.sibling_model(P, P["siblings"][0], store)
     assert (folder / "config.json").exists()
     from resurface.identity import model_identity
 

@@ -1,5 +1,6 @@
-"""Statistics layer (resurface.evidence.stats): simulation checks of coverage, false positives and power, plus
-exact checks of the small procedures. Seeded and vectorised; the whole file runs in seconds.
+"""Statistics layer (resurface.evidence's estimates, paired, sizing, extraction, ranks and multiplicity):
+simulation checks of coverage, false positives and power, plus exact checks of the small procedures. Seeded
+and vectorised; the whole file runs in seconds.
 
 The simulated design is the crossed one of EVIDENCE.md: per condition c, run s, item i,
 ``Δ = μ_c + u(c, i) + b(c, s) + e(c, s, i)``, item effects correlated (ρ_u) across conditions, items
@@ -16,9 +17,13 @@ import pytest
 from scipy import stats as st
 
 from resurface.errors import ParameterError
-from resurface.evidence.stats import (Estimate, clopper_pearson, contrast_arrays, contrast_ci, delta_ci, holm, mde,
-                                      paired_bootstrap, relative_drop_ci, relative_drop_clustered,
-                                      extracted_share_clustered, spearman_ci, variance_components)
+from resurface.evidence.estimates import Estimate
+from resurface.evidence.extraction import (clopper_pearson, extracted_share_clustered, relative_drop_ci,
+                                           relative_drop_clustered)
+from resurface.evidence.multiplicity import holm
+from resurface.evidence.paired import contrast_arrays, contrast_ci, delta_ci, paired_bootstrap
+from resurface.evidence.ranks import spearman_ci
+from resurface.evidence.sizing import mde, variance_components
 
 R = 1000  # simulated experiments per check
 RHO_U = 0.7
@@ -416,7 +421,7 @@ def test_a_nearly_cancelling_item_term_keeps_the_interval_finite():
 def test_nested_spread_recovers_components_and_holds_its_level_by_simulation():
     """Runs nested in subsets: the moment estimates are unbiased where they are not truncated, and the
     F test of "no subset effect" rejects about 5% of the time when there is none."""
-    from resurface.evidence.stats import nested_spread
+    from resurface.evidence.sizing import nested_spread
 
     rng = np.random.default_rng(7)
     S, R, n = 3, 3, 4000

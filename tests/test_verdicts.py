@@ -8,7 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from resurface.evidence.stats import Estimate, mde, relative_drop_ci
+from resurface.evidence.estimates import Estimate
+from resurface.evidence.extraction import relative_drop_ci
+from resurface.evidence.sizing import mde
 from resurface.evidence.claims import CLAIMS, Claim
 from resurface.evidence.verdicts import (AGREES, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, VerdictRow, decide,
                                          format_interval, mde_text, make_row, verdict, verdict_table)

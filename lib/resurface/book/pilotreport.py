@@ -103,7 +103,7 @@ def design_table(report: dict, design: dict) -> str:
     measured for that contrast. The MDE uses t quantiles with 2(n − 1) degrees of freedom (two
     conditions of n runs each), the conservative case where the subset term dominates."""
     from resurface.evaluate.itemgen import POOL_SIZE
-    from resurface.evidence.stats import mde
+    from resurface.evidence.sizing import mde
 
     n_s, n_i = int(design["num_subsets"]), int(design["eval_limit"] or POOL_SIZE)
     df = max(2 * (n_s - 1), 1)

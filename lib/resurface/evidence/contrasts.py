@@ -4,7 +4,7 @@ Every training run keeps lm-eval's per-item values (``items/epoch_XX.csv.gz``, r
 :func:`resurface.evaluate.evaluation.read_items`). This module turns them into
 
 - **bands**: per condition and evaluated epoch, Δ against the base model with its 95% interval
-  (:func:`resurface.evidence.stats.delta_ci`: paired on items, over training subsets when there are several);
+  (:func:`resurface.evidence.paired.delta_ci`: paired on items, over training subsets when there are several);
 - **contrasts**: a group of conditions against another, averaged over a claim's epoch window (fixed in
   the register, :mod:`resurface.evidence.claims`), paired on items;
 - **verdict rows** (:mod:`resurface.evidence.verdicts`), one per registered claim and each benchmark it
@@ -28,7 +28,7 @@ import pandas as pd
 from resurface.errors import ParameterError
 from resurface.evaluate.evaluation import ITEM_COLUMNS, read_items
 from resurface.evaluate.suites import get_suite
-from resurface.evidence import claims, plantings, stats, verdicts
+from resurface.evidence import claims, estimates, extraction, paired, plantings, verdicts
 from resurface.measures import memorization
 from resurface.study import experiments, figures
 
@@ -147,7 +147,7 @@ def delta_bands(items: pd.DataFrame, suite: str, pairs: Sequence[tuple[str, str]
             for cond in conditions:
                 if cond not in set(table["condition"]):
                     continue
-                est = stats.delta_ci(table, cond, base, level=level)
+                est = paired.delta_ci(table, cond, base, level=level)
                 rows.append({"task": task, "metric": metric, "condition": cond, "epoch": int(e),
                              "estimate": est.estimate, "lo": est.lo, "hi": est.hi, "se": est.se,
                              "n_items": est.n_items, "n_subsets": est.n_subsets,
@@ -168,16 +168,16 @@ def group_weights(group_a: Sequence[str], group_b: Sequence[str]) -> dict[str, f
 
 def contrast(items: pd.DataFrame, suite: str, task: str, metric: str, group_a: Sequence[str],
              group_b: Sequence[str] | None = None, epoch: int | None = None,
-             level: float = 0.95) -> stats.Estimate:
+             level: float = 0.95) -> estimates.Estimate:
     """``mean Δ(group_a) − mean Δ(group_b)`` at ``epoch`` (default: the last evaluated), paired on
     items; with ``group_b`` None, ``mean Δ(group_a)`` against the base model."""
     sel = _select(items, suite, task, metric)
     e = last_epoch(sel) if epoch is None else epoch
     table = epoch_table(items, suite, task, metric, e)
     if group_b:
-        return stats.paired_bootstrap(table, group_weights(group_a, group_b), level=level)
+        return paired.paired_bootstrap(table, group_weights(group_a, group_b), level=level)
     w = {c: 1.0 / len(group_a) for c in group_a}
-    return stats.paired_bootstrap(table, w, base_values(items, suite, task, metric), level=level)
+    return paired.paired_bootstrap(table, w, base_values(items, suite, task, metric), level=level)
 
 
 def page_verdicts(rows: list[verdicts.VerdictRow]) -> pd.DataFrame:
@@ -200,17 +200,17 @@ def window_table(items: pd.DataFrame, suite: str, task: str, metric: str, epochs
 
 
 def window_contrast(items: pd.DataFrame, suite: str, task: str, metric: str, group_a: Sequence[str],
-                    group_b: Sequence[str] | None, epochs: Sequence[int], level: float = 0.95) -> stats.Estimate:
+                    group_b: Sequence[str] | None, epochs: Sequence[int], level: float = 0.95) -> estimates.Estimate:
     """``mean Δ(group_a) − mean Δ(group_b)`` averaged over ``epochs``, paired on items (``group_b`` None:
     against the base model)."""
     table = window_table(items, suite, task, metric, epochs)
     if group_b:
-        return stats.paired_bootstrap(table, group_weights(group_a, group_b), level=level)
+        return paired.paired_bootstrap(table, group_weights(group_a, group_b), level=level)
     w = {c: 1.0 / len(group_a) for c in group_a}
-    return stats.paired_bootstrap(table, w, base_values(items, suite, task, metric), level=level)
+    return paired.paired_bootstrap(table, w, base_values(items, suite, task, metric), level=level)
 
 
-def row_from(claim: claims.Claim, est: stats.Estimate, label: str, *, figure: str | None = None,
+def row_from(claim: claims.Claim, est: estimates.Estimate, label: str, *, figure: str | None = None,
              margin: float | None = None, n_subsets: int | None = None,
              planned_epochs: int | None = None) -> verdicts.VerdictRow:
     """A verdict row of a registered claim: the rule of its kind with its fixed margin (``margin``
@@ -402,13 +402,13 @@ def _planting_blocks(d: pd.DataFrame) -> list[pd.DataFrame]:
 def extraction_counts(items: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per condition, group and epoch: sequences extracted (summed over training runs), out of how
     many (sequences × runs), and the interval of the extracted share: sequences as clusters when every
-    run tests the same sequences (:func:`resurface.evidence.stats.extracted_share_clustered`), plantings
+    run tests the same sequences (:func:`resurface.evidence.extraction.extracted_share_clustered`), plantings
     as clusters when each has its own (:func:`resurface.evidence.plantings.extracted_share_plantings`)."""
     d = _sequences(items)
     out = []
     for (cond, task, epoch), g in d.groupby(["condition", "task", "epoch"]):
         blocks = [m.to_numpy() for m in _planting_blocks(g)]
-        est = (stats.extracted_share_clustered(blocks[0], level=level) if len(blocks) == 1
+        est = (extraction.extracted_share_clustered(blocks[0], level=level) if len(blocks) == 1
                else plantings.extracted_share_plantings(blocks, level=level))
         out.append({"condition": cond, "group": task, "epoch": epoch, "extracted": int(sum(b.sum() for b in blocks)),
                     "trials": int(sum(b.size for b in blocks)), "sequences": int(sum(b.shape[0] for b in blocks)),
@@ -424,7 +424,7 @@ def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float
     """Figure 8: per condition, the relative drop of extraction from the base to the last epoch on
     the same sequences (text and code together), tested against the paper's 95%: with sequences as
     clusters and the runs within them when every run tests the same sequences
-    (:func:`resurface.evidence.stats.relative_drop_ci` on the sequences × runs matrix), with plantings as
+    (:func:`resurface.evidence.extraction.relative_drop_ci` on the sequences × runs matrix), with plantings as
     clusters when each has its own base and pool (:func:`resurface.evidence.plantings.relative_drop_plantings`)."""
     from resurface.conditions import condition_label
 
@@ -444,7 +444,7 @@ def extraction_rows(items: pd.DataFrame, conditions: Sequence[str], level: float
               for m0, m1 in zip(_planting_blocks(c[c["epoch"] == 0]), b1)]
         if len(b1) == 1:
             before = b0[0].any(axis=1).to_numpy()  # one shared base: its per-sequence state
-            est = stats.relative_drop_ci(before, b1[0].to_numpy(), level=level, seed=seed, null=claim.threshold)
+            est = extraction.relative_drop_ci(before, b1[0].to_numpy(), level=level, seed=seed, null=claim.threshold)
         else:
             est = plantings.relative_drop_plantings([m.to_numpy() for m in b0], [m.to_numpy() for m in b1],
                                                     level=level, null=claim.threshold)

@@ -43,21 +43,15 @@ import numpy as np
 from scipy import stats as _st
 
 from resurface.errors import ParameterError
-from resurface.evidence import stats
-
-
-def design_label(sequences: int, plantings: int, runs: int) -> str:
-    """``"3 plantings × 51 sequences × 1 run"``."""
-    return (f"{plantings} planting{'s' if plantings != 1 else ''} × {sequences} sequences × {runs} "
-            f"run{'s' if runs != 1 else ''}")
+from resurface.evidence import estimates, extraction
 
 
 def _blocks(blocks: Sequence, name: str) -> list[np.ndarray]:
-    out = [stats._extraction_matrix(b, name) for b in blocks]
+    out = [extraction._extraction_matrix(b, name) for b in blocks]
     if len(out) < 2:
         raise ParameterError(name, f"needs at least 2 plantings, got {len(out)}",
                              "one (sequences × runs) matrix per planting; with one planting use "
-                             "stats.relative_drop_ci")
+                             "extraction.relative_drop_ci")
     if len({b.shape[1] for b in out}) != 1:
         raise ParameterError(name, "every planting must have the same number of runs",
                              "plantings × num_subsets runs, num_subsets per planting")
@@ -114,29 +108,29 @@ def log_share_interval(k1: np.ndarray, k0: np.ndarray, level: float, null: float
 
 
 def relative_drop_plantings(before: Sequence, after: Sequence, *, level: float = 0.95,
-                            null: float = 0.0) -> stats.Estimate:
+                            null: float = 0.0) -> estimates.Estimate:
     """Relative drop ``1 − Σk1 / Σk0`` of extraction over plantings: ``before[p]`` and ``after[p]`` are
     planting p's (sequences × runs) boolean matrices (each run's own base before, its trained model
     after), with the Korn-Graubard interval of the module and the matching binomial p of
     ``drop == null``. ``n_items`` is the number of sequences in all, ``n_subsets`` the runs in all,
     ``df`` the plantings less one, ``note`` the design."""
-    level = stats._check_level(level)
+    level = estimates._check_level(level)
     b0, b1 = _blocks(before, "before"), _blocks(after, "after")
     if [b.shape for b in b0] != [b.shape for b in b1]:
         raise ParameterError("after", "each planting's matrix must match its 'before' matrix")
     R, runs = len(b0), b0[0].shape[1]
     n = sum(b.shape[0] for b in b0)
-    label = design_label(n // R, R, runs)
+    label = extraction.design_label(n // R, runs, plantings=R)
     k0 = np.array([b.sum() for b in b0], float)
     k1 = np.array([b.sum() for b in b1], float)
     if k0.sum() == 0:
         nan = math.nan
-        return stats.Estimate(nan, nan, nan, nan, nan, n, R * runs, level, "relative drop", df=R - 1, null=null,
-                              note=f"no sequence was extracted before: the relative drop is undefined ({label})")
+        return estimates.Estimate(nan, nan, nan, nan, nan, n, R * runs, level, "relative drop", df=R - 1, null=null,
+                                  note=f"no sequence was extracted before: the relative drop is undefined ({label})")
     share, s_lo, s_hi, n_eff = kg_share(k1, k0, level)
     est = 1 - share
     lo, hi = 1 - s_hi, 1 - s_lo
-    p = stats._cluster_share_p(1 - null, min(max(share, 0.0), 1.0), n_eff)
+    p = extraction._cluster_share_p(1 - null, min(max(share, 0.0), 1.0), n_eff)
     log_iv = log_share_interval(k1, k0, level, null)
     method = "Korn-Graubard over plantings (clusters)"
     if log_iv is not None:  # the hull with the log-scale t interval; a word needs both
@@ -145,19 +139,20 @@ def relative_drop_plantings(before: Sequence, after: Sequence, *, level: float =
         lo, hi, p = min(lo, max(log_iv[0], min(lo, 0.0))), max(hi, log_iv[1]), max(p, log_iv[2])
         method += " ∪ log-scale t"
     z = _st.norm.ppf(0.5 + level / 2)
-    return stats.Estimate(est, lo, hi, (hi - lo) / (2 * z), p, n, R * runs, level,
-                          method, df=R - 1, null=null, note=label,
-                          reach=stats.drop_reach(int(k0.sum()), level=level, plantings=R))
+    return estimates.Estimate(est, lo, hi, (hi - lo) / (2 * z), p, n, R * runs, level,
+                              method, df=R - 1, null=null, note=label,
+                              reach=extraction.drop_reach(int(k0.sum()), level=level, plantings=R))
 
 
-def extracted_share_plantings(blocks: Sequence, *, level: float = 0.95) -> stats.Estimate:
+def extracted_share_plantings(blocks: Sequence, *, level: float = 0.95) -> estimates.Estimate:
     """Share of (sequence, run) pairs extracted over plantings (``blocks[p]``: planting p's sequences ×
     runs booleans), with the Korn-Graubard interval of the module."""
-    level = stats._check_level(level)
+    level = estimates._check_level(level)
     b = _blocks(blocks, "extracted")
     R, runs = len(b), b[0].shape[1]
     n = sum(x.shape[0] for x in b)
     share, lo, hi, _ = kg_share(np.array([x.sum() for x in b], float), np.array([x.size for x in b], float), level)
     z = _st.norm.ppf(0.5 + level / 2)
-    return stats.Estimate(share, lo, hi, (hi - lo) / (2 * z), math.nan, n, R * runs, level,
-                          "Korn-Graubard over plantings (clusters)", df=R - 1, note=design_label(n // R, R, runs))
+    return estimates.Estimate(share, lo, hi, (hi - lo) / (2 * z), math.nan, n, R * runs, level,
+                              "Korn-Graubard over plantings (clusters)", df=R - 1,
+                              note=extraction.design_label(n // R, runs, plantings=R))

@@ -25,7 +25,7 @@ means under test); the trend over τ is descriptive only.
 max-cosine to the benchmark, its mean NLL under the student that trained on it, and the Δ it
 produced in the profile's ``evidence_metric`` (last-epoch and best-epoch mean over subsets).
 :func:`proxy_correlations` gives Spearman ρ with an interval by test inversion and an exact permutation
-p-value (:func:`resurface.evidence.stats.spearman_ci`). The verdict rows (claims ``nll_not_predictive`` and
+p-value (:func:`resurface.evidence.ranks.spearman_ci`). The verdict rows (claims ``nll_not_predictive`` and
 ``similarity_not_predictive``: equivalence of ρ with 0, margin 0.5) are per student, benchmark and
 proxy on the final-epoch Δ: NLLs under two students are on different scales (different
 tokenizers), so a pooled ranking would rank scorers, not corpora.
@@ -42,12 +42,13 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from resurface.evidence import claims, contrasts, stats, verdicts
+from resurface.evidence import claims, contrasts, estimates, ranks, verdicts
 from resurface.errors import ParameterError
 from resurface.conditions import deltas
 from resurface.evaluate.suites import get_suite
 from resurface.study import experiments
 from resurface.study import figures as registry
+from resurface.study import profiles
 from resurface.measures.proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll, read_nll, read_similarity, similarity,
                       split_by_similarity)
 
@@ -56,14 +57,14 @@ from resurface.measures.proxies import (SIDES, THRESHOLD_RULES, artifact_id, nll
 def corpus_nll(P: dict, scorer: str, corpus: str | Path, store=None) -> Path:
     """:func:`resurface.measures.proxies.nll` of a corpus under ``scorer`` with the profile's settings."""
     return nll(corpus, scorer, max_tokens=P["nll_max_tokens"], max_samples=P["nll_max_samples"] or None,
-               seed=P["seed"], device=P["device"], dtype=P["dtype"], allow_hub=experiments.allow_hub(P), store=store)
+               seed=P["seed"], device=P["device"], dtype=P["dtype"], allow_hub=profiles.allow_hub(P), store=store)
 
 
 def corpus_similarity(P: dict, corpus: str | Path, store=None) -> Path:
     """:func:`resurface.measures.proxies.similarity` of every sample of a corpus to the profile's evaluation
     suite (the benchmarks whose Δ the figures plot)."""
     return similarity(corpus, P["eval_suite"], P["embedder"], max_tokens=P["embed_max_tokens"] or None,
-                      seed=P["seed"], device=P["device"], allow_hub=experiments.allow_hub(P), store=store)
+                      seed=P["seed"], device=P["device"], allow_hub=profiles.allow_hub(P), store=store)
 
 
 def check_tasks(P: dict, names: Iterable[str], parameter: str) -> None:
@@ -206,9 +207,9 @@ def split_pairs(suite: str, mode: str, task: str, items: pd.DataFrame | None = N
     return [p for p in contrasts.panels(suite, mode, items) if benchmark_of(p[0]) == task]
 
 
-def _nan_estimate(n: int, method: str, note: str, level: float = 0.95) -> stats.Estimate:
+def _nan_estimate(n: int, method: str, note: str, level: float = 0.95) -> estimates.Estimate:
     nan = math.nan
-    return stats.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, note=note)
+    return estimates.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, note=note)
 
 
 def split_rows(items: pd.DataFrame, suite: str, pairs: Sequence[tuple[str, str, str]], temperature: float,
@@ -239,7 +240,7 @@ def split_evidence(P: dict, results: pd.DataFrame, info: dict, level: float = 0.
 
 
 # ------------------------------------------------------------------------------ Figs 6/11: own vs cross NLL
-def nll_gap(own, cross, level: float = 0.95) -> stats.Estimate:
+def nll_gap(own, cross, level: float = 0.95) -> estimates.Estimate:
     """mean(cross) − mean(own) of per-sample NLLs with a Welch t interval (two independent samples;
     Welch–Satterthwaite df) and the matching two-sided p-value of a zero gap. ``n_items`` counts the
     samples of both corpora; fewer than two finite values on a side give an all-NaN estimate."""
@@ -257,12 +258,12 @@ def nll_gap(own, cross, level: float = 0.95) -> stats.Estimate:
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     se = math.sqrt(va + vb)
     if se == 0:
-        return stats.Estimate(gap, gap, gap, 0.0, 1.0 if gap == 0 else 0.0, len(a) + len(b), 0, level, method,
-                              df=math.inf)
+        return estimates.Estimate(gap, gap, gap, 0.0, 1.0 if gap == 0 else 0.0, len(a) + len(b), 0, level, method,
+                                  df=math.inf)
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     q = float(st.t.ppf(0.5 + level / 2, df))
     p = float(2 * st.t.sf(abs(gap) / se, df))
-    return stats.Estimate(gap, gap - q * se, gap + q * se, se, p, len(a) + len(b), 0, level, method, df=float(df))
+    return estimates.Estimate(gap, gap - q * se, gap + q * se, se, p, len(a) + len(b), 0, level, method, df=float(df))
 
 
 def nll_gaps(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
@@ -377,7 +378,7 @@ POOLED = "all students"
 def proxy_correlations(table: pd.DataFrame, level: float = 0.95, B: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Spearman ρ of each proxy with each Δ across corpora, per benchmark, for each student and for
     both students pooled (descriptive: NLLs of two scorers are on different scales), with an
-    interval by test inversion and an exact permutation p-value (:func:`resurface.evidence.stats.spearman_ci`). Columns:
+    interval by test inversion and an exact permutation p-value (:func:`resurface.evidence.ranks.spearman_ci`). Columns:
     students, task, metric, benchmark, label, proxy, outcome, n, rho, lo, hi, se, p, note."""
     groups = [(s, table[table["student"] == s]) for s in table["student"].unique()]
     if len(groups) > 1:
@@ -395,7 +396,7 @@ def proxy_correlations(table: pd.DataFrame, level: float = 0.95, B: int = 2000, 
                     else:
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
-                            est = stats.spearman_ci(x[ok], y[ok], B=B, level=level, seed=seed)
+                            est = ranks.spearman_ci(x[ok], y[ok], B=B, level=level, seed=seed)
                     rows.append({"students": group, "task": task, "metric": metric,
                                  "benchmark": gt["benchmark"].iloc[0],
                                  "label": gt["label"].iloc[0] if "label" in gt.columns else gt["benchmark"].iloc[0],
@@ -413,10 +414,10 @@ def proxy_rows(corr: pd.DataFrame, figure: str = "Fig 11", outcome: str = "final
     rows = []
     d = corr[(corr["students"] != POOLED) & (corr["outcome"] == outcome)]
     for r in d.itertuples(index=False):
-        est = stats.Estimate(r.rho, r.lo, r.hi, r.se, r.p, int(r.n), 0, r.level,
-                             "Spearman, exact permutation p, interval by test inversion",
-                             note=r.note if isinstance(r.note, str) else "",
-                             testable=bool(getattr(r, "testable", True)))
+        est = estimates.Estimate(r.rho, r.lo, r.hi, r.se, r.p, int(r.n), 0, r.level,
+                                 "Spearman, exact permutation p, interval by test inversion",
+                                 note=r.note if isinstance(r.note, str) else "",
+                                 testable=bool(getattr(r, "testable", True)))
         label = f"{r.label}: {r.metric.split(',')[0]}, {PROXY_NAMES[r.proxy]} vs {OUTCOMES[outcome]} ({r.students})"
         row = verdicts.make_row(PROXY_CLAIMS[r.proxy], est, label, model=r.students)
         rows.append(replace(row, figure=figure))

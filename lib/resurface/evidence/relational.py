@@ -9,7 +9,7 @@ page prose is :mod:`resurface.evidence.findings`.
 - every source of Figure 5 at its ``source_temperatures`` (the same runs as Figure 5's), plus the
   cross-family source at ``cross_temperatures`` (new runs only for temperatures Figure 5 lacks);
 - **same-lineage siblings** (:data:`SIBLING_KEYS`): the student itself after a short fine-tune
-  (:func:`resurface.train.training.train_run` with the final model kept) on the replay corpus
+  (:func:`resurface.study.siblings.sibling_model`: a training run with the final model kept) on the replay corpus
   (``data: replay``) or on the cross-family source's corpus at ``sibling_temperature``
   (``data: cross``); the student is then trained on the sibling's samples at ``sibling_temperature``.
   A sibling shares the student's pretraining, tokenizer and architecture, and differs from it only by
@@ -59,15 +59,14 @@ import itertools
 import math
 import warnings
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from resurface import progress
-from resurface.evidence import stats, verdicts
-from resurface.errors import ParameterError
+from resurface.evidence import estimates, ranks, verdicts
+from resurface.study import siblings
 from resurface.study.profiles import check_siblings
 
 RELATIONAL = {"ce_gap": "cross-entropy gap, student − source (nats/byte)",
@@ -98,38 +97,6 @@ def _kind(name: str) -> str:
     return "sibling" if k.startswith(SIBLING_PREFIX) else k
 
 
-def sibling_data(P: dict, recipe: dict, store=None) -> Path:
-    """The corpus a sibling is fine-tuned on: the replay corpus, or the cross-family source's corpus
-    at ``sibling_temperature``."""
-    from resurface.study.experiments import figure_params, replay_corpus, sampled_corpus
-
-    if recipe["data"] == "replay":
-        return replay_corpus(P, P["student"], store)
-    sources = figure_params(P, "fig05")["sources"]
-    if "cross" not in sources:
-        raise ParameterError("siblings", f"recipe {recipe['name']!r} fine-tunes on the cross-family corpus, but "
-                             "fig05's sources have no 'cross' role", "data: replay, or a cross source in fig05.yaml")
-    return sampled_corpus(P, sources["cross"], P["sibling_temperature"], store)
-
-
-def sibling_model(P: dict, recipe: dict, store=None) -> Path:
-    """The student after a short fine-tune on the recipe's data: ``recipe["tokens"]`` tokens (one seeded
-    subset, drawn as every training subset is), ``epochs`` and ``lr`` from the recipe, the rest of the
-    training settings from the profile; no evaluation. Returns the run's ``final_model/`` folder."""
-    from resurface.study.experiments import allow_hub
-    from resurface.corpus.subsets import make_subsets, subset_dirs
-    from resurface.train.training import train_run
-
-    progress.report(f"sibling {recipe['name']}: fine-tune of {P['student']} on {recipe['data']}")
-    data = sibling_data(P, recipe, store)
-    sub = subset_dirs(make_subsets(data, 1, recipe["tokens"], seed=P["seed"], store=store))[0]
-    run = train_run(P["student"], sub, epochs=recipe["epochs"], lr=recipe["lr"], warmup_ratio=P["warmup_ratio"],
-                    block_size=P["block_size"], batch_size=P["batch_size"], effective_batch=P["effective_batch"],
-                    weight_decay=P["weight_decay"], seed=P["seed"], eval_suites=[], device=P["device"],
-                    dtype=P["dtype"], allow_hub=allow_hub(P), save_checkpoints=True, store=store)
-    return Path(run) / "final_model"
-
-
 def plan(P: dict, store=None, build_siblings: bool = True) -> list[Corpus]:
     """The corpora of Figure 12 (see the module docstring), the reused ones with the parameters of
     the figure that runs them. Building the siblings trains them (``build_siblings=False``: the
@@ -155,7 +122,7 @@ def plan(P: dict, store=None, build_siblings: bool = True) -> list[Corpus]:
             add(Condition(f"cross@{t:g}", P["student"], cross, float(t)), P)
     t = P["sibling_temperature"]
     for r in check_siblings(P["siblings"]):
-        src = str(sibling_model(P, r, store)) if build_siblings else r["name"]
+        src = str(siblings.sibling_model(P, r, store)) if build_siblings else r["name"]
         add(Condition(f"{r['name']}@{t:g}", P["student"], src, float(t)), P)
     return out
 
@@ -284,7 +251,7 @@ def measure_table(P: dict, corpora: Sequence[Corpus], results: pd.DataFrame, sto
 def correlations(table: pd.DataFrame, outcome: str = "final_delta", level: float = 0.95, B: int = 2000,
                  seed: int = 0) -> pd.DataFrame:
     """Spearman ρ of every measure with ``outcome`` across corpora, per benchmark, with its interval and
-    exact permutation p-value (:func:`resurface.evidence.stats.spearman_ci`: test inversion up to 30
+    exact permutation p-value (:func:`resurface.evidence.ranks.spearman_ci`: test inversion up to 30
     corpora), on every corpus where the measure is defined (``n``)."""
     rows = []
     for (task, metric), g in table.groupby(["task", "metric"], sort=False):
@@ -292,12 +259,12 @@ def correlations(table: pd.DataFrame, outcome: str = "final_delta", level: float
             x, y = g[measure].to_numpy(float), g[outcome].to_numpy(float)
             ok = np.isfinite(x) & np.isfinite(y)
             if ok.sum() < 3:
-                est = stats.Estimate(*(math.nan,) * 5, int(ok.sum()), 0, level, "Spearman",
-                                     note=f"{int(ok.sum())} corpora: a rank correlation needs at least 3")
+                est = estimates.Estimate(*(math.nan,) * 5, int(ok.sum()), 0, level, "Spearman",
+                                         note=f"{int(ok.sum())} corpora: a rank correlation needs at least 3")
             else:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    est = stats.spearman_ci(x[ok], y[ok], B=B, level=level, seed=seed)
+                    est = ranks.spearman_ci(x[ok], y[ok], B=B, level=level, seed=seed)
             rows.append({"task": task, "metric": metric, "label": g["label"].iloc[0], "measure": measure,
                          "kind": "relational" if measure in RELATIONAL else "intrinsic", "n": int(ok.sum()),
                          "rho": est.estimate, "lo": est.lo, "hi": est.hi, "p": est.p, "note": est.note})
@@ -314,18 +281,12 @@ _DIFF_SEED = 20260613
 
 
 @functools.lru_cache(maxsize=1)
-def _t3_spearman() -> tuple[np.ndarray, np.ndarray]:
+def _t3_grid() -> tuple[np.ndarray, np.ndarray]:
     """Latent correlation r on a grid and the population Spearman ρ_S of the bivariate t copula with
-    3 df and that r (estimated from 20,000 pairs per r, made monotone; 0 and 1 exact)."""
-    from scipy import stats as st
-
+    3 df and that r (:func:`resurface.evidence.ranks.t3_spearman`: 20,000 pairs per r; made monotone,
+    0 and 1 exact)."""
     r = np.linspace(0.0, 1.0, 101)
-    rng = np.random.default_rng(_DIFF_SEED + 1)
-    w1, w2 = rng.standard_normal(20_000), rng.standard_normal(20_000)
-    h = np.sqrt(rng.chisquare(3, 20_000) / 3)
-    r1 = st.rankdata(w1 / h)
-    rs = np.array([np.corrcoef(r1, st.rankdata((rj * w1 + math.sqrt(max(0.0, 1 - rj * rj)) * w2) / h))[0, 1]
-                   for rj in r])
+    rs = ranks.t3_spearman(r, _DIFF_SEED + 1)
     rs[0], rs[-1] = 0.0, 1.0
     return r, np.maximum.accumulate(np.clip(rs, 0.0, 1.0))
 
@@ -334,7 +295,7 @@ def _latent_r(rho_s: np.ndarray, copula: str) -> np.ndarray:
     """The latent correlation with population Spearman ``rho_s`` (in [0, 1]) under ``copula``."""
     if copula == "gaussian":
         return np.minimum(1.0, 2 * np.sin(np.pi * rho_s / 6))
-    r, rs = _t3_spearman()
+    r, rs = _t3_grid()
     return np.interp(rho_s, rs, r)
 
 
@@ -412,7 +373,7 @@ def _permuted_difference(rx: np.ndarray, rz: np.ndarray, ry: np.ndarray, rng: np
     """D = |ρ(x, Δ)| − |ρ(z, Δ)| for every order of Δ's ranks against the observed (x, z) pairs (all n!
     for n <= 8, else ``permutations`` random ones); second value: whether exact."""
     n = ry.size
-    exact = n <= stats.SPEARMAN_EXACT_MAX
+    exact = n <= ranks.SPEARMAN_EXACT_MAX
     orders = _all_orders(n) if exact else np.argsort(rng.random((permutations, n)), axis=1)
     yc = ry - ry.mean()
     yp = yc[orders]
@@ -425,7 +386,7 @@ def _permuted_difference(rx: np.ndarray, rz: np.ndarray, ry: np.ndarray, rng: np
 
 
 def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float = 0.95, seed: int = 0,
-                permutations: int = 10000) -> stats.Estimate:
+                permutations: int = 10000) -> estimates.Estimate:
     """D = |ρ(relational, utility)| − |ρ(intrinsic, utility)| (Spearman) over the corpora where all three
     are finite, with a p-value and an interval that keep their level with a handful of corpora.
 
@@ -459,20 +420,20 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
     ok = np.isfinite(x) & np.isfinite(z) & np.isfinite(y)
     x, z, y = x[ok], z[ok], y[ok]
     n = int(ok.sum())
-    level = stats._check_level(level)
+    level = estimates._check_level(level)
     alpha = 1 - level
     method = ("|Spearman ρ| difference: the larger of an exact permutation p and a least-favourable copula p; "
               f"interval by test inversion, n = {n}")
     nan = math.nan
     if n < 3:
-        return stats.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
-                              note=f"{n} corpora: a rank correlation needs at least 3")
-    rx, rz, ry = (stats._rank_rows(v[None])[0] for v in (x, z, y))
+        return estimates.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
+                                  note=f"{n} corpora: a rank correlation needs at least 3")
+    rx, rz, ry = (ranks._rank_rows(v[None])[0] for v in (x, z, y))
     if min(np.ptp(rx), np.ptp(rz), np.ptp(ry)) == 0:
-        return stats.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
-                              note="a measure or Δ is constant")
-    rho_x = float(stats._row_corr(rx[None], ry[None])[0])
-    rho_z = float(stats._row_corr(rz[None], ry[None])[0])
+        return estimates.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
+                                  note="a measure or Δ is constant")
+    rho_x = float(ranks._row_corr(rx[None], ry[None])[0])
+    rho_z = float(ranks._row_corr(rz[None], ry[None])[0])
     d0 = abs(rho_x) - abs(rho_z)
     eps = 1e-9
     rng = np.random.default_rng(seed)
@@ -497,8 +458,8 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
                "whatever Δ is" if np.ptp(dp) < eps else
                f"the smallest attainable one-sided p is {min(best_up, best_dn):.3f} (the most extreme order of "
                f"Δ), above the {alpha / 2:g} a {100 * level:g}% interval needs on each side")
-        return stats.Estimate(d0, -1.0, 1.0, nan, p, n, 0, level, method, testable=False,
-                              note=f"not testable here: with these {n} corpora {why}; the minimum detectable "
+        return estimates.Estimate(d0, -1.0, 1.0, nan, p, n, 0, level, method, testable=False,
+                                  note=f"not testable here: with these {n} corpora {why}; the minimum detectable "
                                    "difference is undefined")
     i_up, i_dn = _tail_index(d0)
     keep = (up[:, i_up] > alpha / 2) & (dn[:, i_dn] > alpha / 2)
@@ -512,8 +473,8 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
     z_ = float(norm.ppf(0.5 + level / 2))
     se = (hi - lo) / (2 * z_) if hi > lo else nan
     side = "" if exact else f", {dp.size} random orders"
-    return stats.Estimate(d0, lo, hi, se, p, n, 0, level, method,
-                          note=f"{n} corpora (ρ {rho_x:+.2f} vs {rho_z:+.2f}{side})")
+    return estimates.Estimate(d0, lo, hi, se, p, n, 0, level, method,
+                              note=f"{n} corpora (ρ {rho_x:+.2f} vs {rho_z:+.2f}{side})")
 
 
 def comparison_rows(table: pd.DataFrame, outcome: str = "final_delta", figure: str = "Fig 12",

@@ -10,7 +10,7 @@ page prose, all computed from the study of :mod:`resurface.measures.resurfacing`
   :data:`resurface.evidence.claims.SESOI_SHARE`): an interval wholly below it is a decisive negative.
 - The trace (``k_trace_predicts``): Spearman ρ over *corpora* of the share of a corpus's training samples
   that name a town against its Δ, each corpus's runs averaged first (:func:`corpus_trace`,
-  :func:`resurface.evidence.stats.spearman_ci`). The corpora are the units: the runs of one corpus draw
+  :func:`resurface.evidence.ranks.spearman_ci`). The corpora are the units: the runs of one corpus draw
   their subsets from one sampled corpus (with replacement where it kept few samples), so runs are not
   independent draws of the naming rate; over runs, one corpus's three high runs made ρ "significant"
   with 11 of 15 runs tied at 0. With 5 corpora the exact permutation p is at least 2/120: the row can
@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from resurface.evidence import claims, contrasts, stats, verdicts
+from resurface.evidence import claims, contrasts, estimates, paired, ranks, verdicts
 from resurface.evidence.findings import whose_label
 
 SUITE = "skill-test"
@@ -65,12 +65,12 @@ def buried_items(items: pd.DataFrame) -> pd.Series:
     return contrasts.base_values(items, SUITE, TASK, METRIC).sort_index()
 
 
-def pair_estimate(a: pd.Series, b: pd.Series, level: float = 0.95) -> stats.Estimate:
+def pair_estimate(a: pd.Series, b: pd.Series, level: float = 0.95) -> estimates.Estimate:
     """``mean(a − b)`` paired on items, one model each (item noise only)."""
     common = a.index.intersection(b.index)
     table = pd.concat([pd.DataFrame({"condition": "a", "subset": 0, "item": common, "value": a[common].to_numpy()}),
                        pd.DataFrame({"condition": "b", "subset": 0, "item": common, "value": b[common].to_numpy()})])
-    return stats.paired_bootstrap(table, {"a": 1.0, "b": -1.0}, level=level)
+    return paired.paired_bootstrap(table, {"a": 1.0, "b": -1.0}, level=level)
 
 
 def bands(items: pd.DataFrame, conditions) -> pd.DataFrame:
@@ -154,10 +154,10 @@ def trace_correlation(P: dict, items: pd.DataFrame, traces: pd.DataFrame):
         return None
     if np.ptp(d["naming_rate"].to_numpy()) == 0 or np.ptp(d["delta"].to_numpy()) == 0:
         which = "names the towns equally often" if np.ptp(d["naming_rate"].to_numpy()) == 0 else "has the same Δ"
-        return stats.Estimate(np.nan, np.nan, np.nan, np.nan, np.nan, len(d), int(d["runs"].sum()), 0.95,
-                              "spearman", testable=False,
-                              note=f"every corpus's training text {which}: ρ is undefined"), len(d)
-    return stats.spearman_ci(d["naming_rate"].to_numpy(), d["delta"].to_numpy()), len(d)
+        return estimates.Estimate(np.nan, np.nan, np.nan, np.nan, np.nan, len(d), int(d["runs"].sum()), 0.95,
+                                  "spearman", testable=False,
+                                  note=f"every corpus's training text {which}: ρ is undefined"), len(d)
+    return ranks.spearman_ci(d["naming_rate"].to_numpy(), d["delta"].to_numpy()), len(d)
 
 
 def verdict_table(P: dict, study, items: pd.DataFrame, traces: pd.DataFrame) -> pd.DataFrame:

@@ -24,7 +24,7 @@ A direction claim may carry a margin: its smallest effect of interest, registere
 interval wholly below ``t + m`` (oriented) then *contradicts* it, a decisive negative.
 
 Everything else is *inconclusive*, with the minimum detectable effect
-(:func:`resurface.evidence.stats.mde`, t quantiles when the estimate has finite df; "undefined" when
+(:func:`resurface.evidence.sizing.mde`, t quantiles when the estimate has finite df; "undefined" when
 the estimate has no positive standard error). An interval that merely excludes ``t`` but reaches
 inside the margin does not contradict an equivalence or non-inferiority claim: the margin is what the
 claim tolerates. The estimate's own interval is used (95%: a stricter test than TOST's 90% interval, so
@@ -33,7 +33,7 @@ cannot reach the level with any data (:attr:`Estimate.testable` False, e.g. Spea
 or has no interval is *not testable here*, with the reason.
 
 Reachability (:func:`reachable_words`, before the data): a design bounds what its estimator can show
-(:class:`resurface.evidence.stats.Reach`: the intervals at the most extreme outcomes, e.g. ρ = ±1 and the
+(:class:`resurface.evidence.estimates.Reach`: the intervals at the most extreme outcomes, e.g. ρ = ±1 and the
 attainable ρ nearest 0 over 5 corpora, or nothing left after training). A word none of those intervals
 gives cannot be reached whatever the data: the row's ``reachable`` says which words can be
 (:data:`REACHABLE`). A row with an unreachable word that would print *inconclusive* prints *not testable
@@ -63,8 +63,10 @@ import pandas as pd
 
 from resurface.errors import ParameterError
 from resurface.evidence.claims import CLAIMS, Claim
-from resurface.evidence import stats
-from resurface.evidence.stats import Estimate, holm, mde
+from resurface.evidence.estimates import Estimate, Reach
+from resurface.evidence.multiplicity import bh, holm
+from resurface.evidence.ranks import reach_of
+from resurface.evidence.sizing import mde
 
 AGREES = "agrees with the paper"
 CONTRADICTS = "contradicts the paper"
@@ -142,7 +144,7 @@ def verdict(est: Estimate, direction: int = 1, *, kind: str = "direction", thres
     """The verdict of one estimate on one claim (:func:`decide`, with a note). ``threshold`` defaults
     to the estimate's ``null``; when given it must equal it (the p-value tests that value)."""
     if not isinstance(est, Estimate):
-        raise ParameterError("est", f"must be a resurface.evidence.stats.Estimate, got {type(est).__name__}")
+        raise ParameterError("est", f"must be a resurface.evidence.estimates.Estimate, got {type(est).__name__}")
     if direction not in (1, -1):
         raise ParameterError("direction", f"must be +1 or -1, got {direction!r}")
     if kind not in KINDS:
@@ -197,11 +199,11 @@ def reachable_words(est: Estimate, *, kind: str = "direction", direction: int = 
                     margin: float | None = None) -> tuple[bool, bool]:
     """(agrees reachable, contradicts reachable) for this estimate's design, before its data: the words
     :func:`decide` gives on the most extreme intervals the design can produce
-    (:func:`resurface.evidence.stats.reach_of`); both where the design bounds no word (an interval on
+    (:func:`resurface.evidence.ranks.reach_of`); both where the design bounds no word (an interval on
     a mean narrows with the data), neither where the estimate is not testable."""
     if not getattr(est, "testable", True):
         return False, False
-    reach = stats.reach_of(est)
+    reach = reach_of(est)
     if reach is None:
         return True, True
     words = {decide(lo, hi, kind=kind, threshold=threshold, margin=margin, direction=direction)
@@ -209,7 +211,7 @@ def reachable_words(est: Estimate, *, kind: str = "direction", direction: int = 
     return AGREES in words, CONTRADICTS in words
 
 
-def design_to_reach(reach: stats.Reach, word: str, *, kind: str = "direction", direction: int = 1,
+def design_to_reach(reach: Reach, word: str, *, kind: str = "direction", direction: int = 1,
                     threshold: float = 0.0, margin: float | None = None) -> str:
     """The smallest design of the same kind that reaches ``word`` ("18 corpora"), searched upwards from
     ``reach.size`` (doubling, then bisecting; reachability grows with the design), or "more than N ..."."""
@@ -248,7 +250,7 @@ def p_test(est: Estimate, *, kind: str, direction: int, threshold: float, margin
            word: str) -> float:
     """The p a row's word rests on, adjusted for multiplicity (:func:`verdict_table`): the estimate's p
     at the null for direction and threshold claims; for equivalence and non-inferiority claims the p at
-    the margin (:meth:`resurface.evidence.stats.Estimate.p_at`, on the two-sided interval's scale), the
+    the margin (:meth:`resurface.evidence.estimates.Estimate.p_at`, on the two-sided interval's scale), the
     smaller of the one for *agrees* (every margin the claim needs excluded: TOST's larger p) and the
     one for *contradicts* (the margin the interval must lie beyond). Where the interval itself reaches
     ``word`` the p is never above ``1 - level`` (a non-t interval's p is a normal approximation)."""
@@ -346,7 +348,7 @@ def make_row(claim: str | Claim, est: Estimate, metric: str, *, margin: float | 
 
 def unreachable_note(est: Estimate, agrees_ok: bool, contra_ok: bool, **rule) -> str:
     """'not testable here: agrees cannot be reached with 5 corpora whatever the data; 18 corpora would reach it'."""
-    reach = stats.reach_of(est)
+    reach = reach_of(est)
     parts = []
     for word, ok in (("agrees", agrees_ok), ("contradicts", contra_ok)):
         if ok:
@@ -402,7 +404,7 @@ def book_fdr(table: pd.DataFrame, q: float = 0.05) -> pd.DataFrame:
         return t
     p = pd.to_numeric(t["p_test"] if "p_test" in t.columns else t["p"], errors="coerce").to_numpy(dtype=float)
     p = np.where(np.isfinite(t["p_holm"].to_numpy(dtype=float)), p, np.nan)
-    t["p_bh"] = stats.bh(p)
+    t["p_bh"] = bh(p)
     reached = t["verdict"].isin([AGREES, CONTRADICTS]).to_numpy()
     t["survives"] = np.where(reached, np.where(t["p_bh"].to_numpy() < q, "both", "page Holm only"), "")
     return t

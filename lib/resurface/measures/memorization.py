@@ -43,18 +43,13 @@ import pandas as pd
 from resurface.artifacts import Store
 from resurface.device import dtype_key, hook_scoring_dtype, mixed_precision, resolve_device
 from resurface.errors import ParameterError, ResurfaceError
+from resurface.study import profiles
 
 PLANT_STAGE = "plant"
 PLANT_VERSION = 4  # 2: content identity of model folders, no paths in keys; 3: layout packed or rows; 4: anchors
 EXCLUDE_STAGE = "exclude-pool"
 EXCLUDE_VERSION = 1
 MODEL_DIR = "model"
-
-
-def _allow_hub(P: dict) -> bool:
-    from resurface.study.experiments import allow_hub
-
-    return allow_hub(P)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,10 +60,10 @@ def pool_for(P: dict, store: Store | None = None) -> Path:
     from resurface.models import load_tokenizer
     from resurface.corpus.pools import build_pool
 
-    tok = load_tokenizer(P["memorization_model"], allow_hub=_allow_hub(P))
+    tok = load_tokenizer(P["memorization_model"], allow_hub=profiles.allow_hub(P))
     return build_pool(P["pool"], domains=P["pool_domains"], per_domain=P["pool_size"],
                       min_tokens=P["prefix_tokens"] + P["suffix_tokens"], seed=P["seed"], tokenizer=tok,
-                      tokenizer_id=P["memorization_model"], layout=P["pool_layout"], allow_hub=_allow_hub(P),
+                      tokenizer_id=P["memorization_model"], layout=P["pool_layout"], allow_hub=profiles.allow_hub(P),
                       store=store)
 
 
@@ -201,7 +196,7 @@ def memorization_base(P: dict, pool: str | Path, store: Store | None = None) -> 
                      block_size=P["plant_block_size"], batch_size=P["plant_batch_size"], seed=P["seed"],
                      layout=P["plant_layout"], anchors=anchors, anchor_tokens=anchor_tokens,
                      warmup_ratio=P["warmup_ratio"], device=P["device"], dtype=P["dtype"],
-                     allow_hub=_allow_hub(P), store=store))
+                     allow_hub=profiles.allow_hub(P), store=store))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,7 +287,7 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
     suite_hook = make_eval_hook([P["eval_suite"]], limit=P["eval_limit"] or None, seed=eval_seed)
     records = read_pool(pool)
     base_dir = extract(base, pool, prefix_tokens=prefix, suffix_tokens=suffix, batch_size=bs, device=P["device"],
-                       dtype=hook_scoring_dtype(P["dtype"], P["device"]), allow_hub=_allow_hub(P), store=store)
+                       dtype=hook_scoring_dtype(P["dtype"], P["device"]), allow_hub=profiles.allow_hub(P), store=store)
     base_scores = read_scores(base_dir)
 
     def hook(model, tokenizer, epoch: int) -> list[dict]:
@@ -304,7 +299,7 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
     hook.items = {}
 
     config: dict[str, Any] = {
-        "student_id": student_identity(base, _allow_hub(P))[1], "eval_suite": P["eval_suite"],
+        "student_id": student_identity(base, profiles.allow_hub(P))[1], "eval_suite": P["eval_suite"],
         "eval_limit": P["eval_limit"] or None, "seed": eval_seed, "pool": pool_key(pool),
         "prefix_tokens": prefix, "suffix_tokens": suffix, "base_extraction": Path(base_dir).name,
         "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"],

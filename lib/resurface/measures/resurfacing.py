@@ -41,6 +41,7 @@ import pandas as pd
 from resurface.artifacts import Store
 from resurface.device import dtype_key, hook_scoring_dtype, mixed_precision, precision_fields, resolve_device
 from resurface.errors import ParameterError, ResurfaceError
+from resurface.study import profiles
 
 WORLD_STAGE, WORLD_VERSION = "skill-world", 1
 PROBE_STAGE, PROBE_VERSION = "skill-probe", 1
@@ -50,12 +51,6 @@ MODEL_DIR = "model"
 KINDS = ("self", "preburial", "base", "replay", "cross")
 LABELS = {"self": "the buried model's own samples", "preburial": "the planted model's samples (before burial)",
           "base": "the base model's samples", "replay": "human-text replay", "cross": "cross-family samples"}
-
-
-def _allow_hub(P: dict) -> bool:
-    from resurface.study.experiments import allow_hub
-
-    return allow_hub(P)
 
 
 def check_params(P: dict) -> None:
@@ -144,7 +139,7 @@ def planted_model(P: dict, world: str | Path, store: Store | None = None) -> str
     return str(plant(P["student"], world, epochs=P["skill_plant_epochs"], lr=P["skill_plant_lr"],
                      block_size=P["skill_plant_block_size"], batch_size=P["skill_plant_batch_size"], seed=P["seed"],
                      layout="rows", warmup_ratio=P["warmup_ratio"], device=P["device"], dtype=P["dtype"],
-                     allow_hub=_allow_hub(P), store=store, progress=False))
+                     allow_hub=profiles.allow_hub(P), store=store, progress=False))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,7 +154,7 @@ def probe_eval(model: str, world: str | Path, P: dict, store: Store | None = Non
     from resurface.identity import key_name, model_identity
     from resurface.models import load_model, local_path
 
-    path = local_path(model, allow_hub=_allow_hub(P))
+    path = local_path(model, allow_hub=profiles.allow_hub(P))
     config = {"model": key_name(model), "identity": model_identity(model, path), "world": corpus_key(world),
               "splits": list(SPLITS), "seed": P["seed"], "dtype": hook_scoring_dtype(P["dtype"], "cpu")}
 
@@ -372,7 +367,7 @@ def make_probe_hook(P: dict, student: str, world: str | Path, store: Store | Non
         return rows.to_dict("records")
 
     hook.items = {}
-    config = {"student_id": student_identity(student, _allow_hub(P))[1], "world": corpus_key(world),
+    config = {"student_id": student_identity(student, profiles.allow_hub(P))[1], "world": corpus_key(world),
               "splits": ["test"], "seed": P["seed"], "dtype": dtype_key(P["dtype"], resolve_device(P["device"])),
               "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"]}
     wrapped = _shared_base_eval(hook, store, {"skill_probe_hook": config})

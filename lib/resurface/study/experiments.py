@@ -37,11 +37,6 @@ class Condition:
     temperature: float | None = None
 
 
-def allow_hub(P: dict) -> bool:
-    """Only the paper profile may touch the Hub."""
-    return P["profile"] == "paper"
-
-
 def training_suites(P: dict) -> list[str]:
     """The suites every training run evaluates (same list everywhere, so runs are shared)."""
     return list(dict.fromkeys([P["eval_suite"], P["eval_suite_few_shot"]]))
@@ -74,17 +69,17 @@ def sampled_corpus(P: dict, source: str, temperature: float, store: Store | None
     raw = sample(source, temperature=temperature, num_samples=P["num_samples"],
                  max_new_tokens=P["max_new_tokens"], min_new_tokens=P["min_new_tokens"], seed=P["seed"],
                  batch_size=batch, device=P["device"], dtype=P["dtype"],
-                 allow_hub=allow_hub(P), store=store, engine=engine)
-    return decontaminate(raw, suite=P["decontam_suite"], ngram=P["ngram"], allow_hub=allow_hub(P), store=store)
+                 allow_hub=profiles.allow_hub(P), store=store, engine=engine)
+    return decontaminate(raw, suite=P["decontam_suite"], ngram=P["ngram"], allow_hub=profiles.allow_hub(P), store=store)
 
 
 def replay_corpus(P: dict, student: str, store: Store | None = None) -> Path:
     """The decontaminated human-text replay corpus (token counts with the student's tokenizer)."""
     raw = build_replay(P["replay"], max_docs=P["replay_docs"], min_chars=P["replay_min_chars"], seed=P["seed"],
-                       tokenizer=student, store=store, allow_hub=allow_hub(P),
+                       tokenizer=student, store=store, allow_hub=profiles.allow_hub(P),
                        language=P.get("replay_language", "English"),
                        language_column=P.get("replay_language_column", "language"))
-    return decontaminate(raw, suite=P["decontam_suite"], ngram=P["ngram"], allow_hub=allow_hub(P), store=store)
+    return decontaminate(raw, suite=P["decontam_suite"], ngram=P["ngram"], allow_hub=profiles.allow_hub(P), store=store)
 
 
 def corpus_for(P: dict, cond: Condition, store: Store | None = None) -> Path:
@@ -123,7 +118,7 @@ def train_corpus(P: dict, name: str, student: str, corpus: Path, source: str | N
                         effective_batch=P["effective_batch"], weight_decay=P["weight_decay"], seed=P["seed"],
                         eval_suites=[] if eval_hook else suites, eval_hook=eval_hook,
                         eval_limit=P["eval_limit"] or None,
-                        device=P["device"], dtype=P["dtype"], allow_hub=allow_hub(P),
+                        device=P["device"], dtype=P["dtype"], allow_hub=profiles.allow_hub(P),
                         save_checkpoints=P["save_checkpoints"], store=store,
                         eval_engine=P.get("eval_engine", "hf"), loss_chunk=P.get("loss_chunk", "auto"),
                         train_engine=P.get("train_engine", "ddp"))

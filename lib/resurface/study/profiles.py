@@ -25,6 +25,12 @@ from resurface.paths import params_dir
 from resurface.study import figures
 
 PROFILES = ("smoke", "course", "paper")
+
+
+def allow_hub(P: dict) -> bool:
+    """Only the paper profile may touch the Hub."""
+    return P["profile"] == "paper"
+
 # the source roles of Fig 5 (the student's own samples are "self")
 SOURCE_KINDS = ("lineage", "recipe", "cross")
 
