@@ -40,3 +40,17 @@ def test_general_nll_puts_each_model_next_to_its_base(P, store):
     assert diff["within_margin"] == (diff["relative"] <= health.HEALTH_MARGIN_REL)
     note = findings.describe_health(t)
     assert "nats per token" in note and "+10%" in note and "another" in note
+
+
+def test_a_pool_of_every_docstring_still_leaves_held_out_english(P, store):
+    """The course's replay pool (1,500 documents) takes every docstring a replay may use; the held-out
+    share is never among them, so the planted models can still be scored (32 texts, as the figures do)."""
+    from resurface.corpus.replay import build_replay, is_held_out
+
+    replay = build_replay("stdlib-docs", max_docs=100_000, min_chars=200, seed=1, store=store)
+    pool = {r["text"] for r in read_corpus(replay)}
+    assert pool and not any(is_held_out(t) for t in pool)
+    heldout = health.heldout_english(P, replay, store, n=health.HEALTH_TEXTS)
+    texts = [r["text"] for r in read_corpus(heldout)]
+    assert len(texts) == health.HEALTH_TEXTS and not set(texts) & pool
+    assert all(is_held_out(t) and len(t) >= 400 for t in texts)

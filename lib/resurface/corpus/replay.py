@@ -153,8 +153,23 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def stdlib_documents(min_chars: int, timeout: float = 300.0) -> list[dict]:
-    """Deduplicated stdlib docstrings of at least ``min_chars`` characters: ``{source, text}`` dicts."""
+#: one standard-library docstring in this many (by a hash of its text) is kept out of every replay pool,
+#: so that general English no stage trains on is left to score models by (resurface.measures.health):
+#: with the course's 1,500-document pool every other docstring of at least 200 characters is replay.
+HELDOUT_MODULUS = 10
+SPLITS = ("all", "replay", "heldout")
+
+
+def is_held_out(text: str) -> bool:
+    """Whether ``text`` belongs to the held-out share of the standard-library docstrings."""
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) % HELDOUT_MODULUS == 0
+
+
+def stdlib_documents(min_chars: int, timeout: float = 300.0, split: str = "all") -> list[dict]:
+    """Deduplicated stdlib docstrings of at least ``min_chars`` characters: ``{source, text}`` dicts;
+    ``split`` keeps all of them, those a replay pool may use, or the held-out share (:func:`is_held_out`)."""
+    if split not in SPLITS:
+        raise ParameterError("split", f"unknown split {split!r}", ", ".join(SPLITS))
     seen: set[str] = set()
     docs = []
     for source, text in collect_stdlib_docs(timeout)["docs"]:
@@ -162,6 +177,8 @@ def stdlib_documents(min_chars: int, timeout: float = 300.0) -> list[dict]:
         if len(text) < min_chars or text in seen:
             continue
         seen.add(text)
+        if split != "all" and is_held_out(text) != (split == "heldout"):
+            continue
         docs.append({"source": source, "text": text})
     return docs
 
@@ -354,6 +371,7 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
                               "num_tokens": count_desc}
     if name == "stdlib-docs":
         config["python"] = platform.python_version()
+        config["held_out"] = f"sha256 mod {HELDOUT_MODULUS} == 0 left out"
     else:
         config.update(language=language, shuffle_buffer=shuffle_buffer)
         if language_column != LANGUAGE_COLUMN:  # the default keeps earlier keys
@@ -363,11 +381,11 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
         from tqdm.auto import tqdm
 
         if name == "stdlib-docs":
-            docs = stdlib_documents(min_chars)
+            docs = stdlib_documents(min_chars, split="replay")
             random.Random(seed).shuffle(docs)
             docs = docs[:max_docs]
             source_desc = ("docstrings of the Python standard library (modules, public classes, "
-                           "functions, methods), deduplicated, seeded shuffle")
+                           "functions, methods), deduplicated, the held-out share left out, seeded shuffle")
         else:
             stream = common_corpus_stream(seed, shuffle_buffer)
             docs = read_common_corpus(stream, max_docs=max_docs, min_chars=min_chars, seed=seed,

@@ -3,7 +3,8 @@
 A planted base (Figures 7-8) or a model with a buried skill (Figure 13) is built from a real student by
 training; that training can damage the model's general language modelling, and then "capability kept"
 or "resurfacing" would be measured on a damaged model. This module scores general text that no stage
-trains on — Python standard-library docstrings outside the run's replay pool — under each model and
+trains on — the held-out share of the Python standard-library docstrings, which no replay pool draws
+from (:func:`resurface.corpus.replay.is_held_out`), and none of the run's replay texts — under each model and
 its base, and reports the mean NLL per token and the paired difference with its 95% interval over
 texts (texts as a sample of general English).
 """
@@ -20,7 +21,7 @@ import pandas as pd
 from resurface.artifacts import Store, run_stage
 from resurface.errors import ParameterError, check_int
 
-HELDOUT_STAGE, HELDOUT_VERSION = "heldout-english", 1
+HELDOUT_STAGE, HELDOUT_VERSION = "heldout-english", 2
 HEALTH_MARGIN_REL = 0.10  # a planted model stays within +10% of its base's NLL per token
 HEALTH_TEXTS = 32
 HEALTH_MAX_TOKENS = 128
@@ -28,7 +29,8 @@ HEALTH_MAX_TOKENS = 128
 
 def heldout_english(P: dict, replay: str | Path | None, store: Store | None = None,
                     n: int = HEALTH_TEXTS, min_chars: int = 400) -> Path:
-    """A corpus folder of ``n`` stdlib docstrings (seeded by ``P['seed']``) that are not in ``replay``."""
+    """A corpus folder of ``n`` stdlib docstrings of the held-out share (seeded by ``P['seed']``), none of
+    them in ``replay``."""
     from resurface.corpus.files import read_corpus, write_corpus
     from resurface.corpus.replay import stdlib_documents
 
@@ -39,10 +41,10 @@ def heldout_english(P: dict, replay: str | Path | None, store: Store | None = No
 
     def compute(work: Path) -> dict:
         skip = set(excluded)
-        docs = [d for d in stdlib_documents(min_chars) if d["text"] not in skip]
+        docs = [d for d in stdlib_documents(min_chars, split="heldout") if d["text"] not in skip]
         if len(docs) < n:
-            raise ParameterError("n", f"only {len(docs)} held-out docstrings are left outside the replay pool",
-                                 f"an n <= {len(docs)}")
+            raise ParameterError("n", f"only {len(docs)} held-out docstrings of at least {min_chars} characters "
+                                 "are left outside the replay pool", f"an n <= {len(docs)}, or a smaller min_chars")
         chosen = random.Random(P["seed"]).sample(docs, n)
         write_corpus(work, [{"text": d["text"], "num_tokens": 0, "source": d["source"]} for d in chosen],
                      {"model": "python-stdlib", "role": "held-out general English"})
