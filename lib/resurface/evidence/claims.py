@@ -435,9 +435,18 @@ def model_key(figure: str) -> str:
     return FIGURE_MODELS.get(figure, "student")
 
 
+def is_instruction_tuned(alias: str) -> bool:
+    """Whether the alias names an instruction-tuned model (the alias table says)."""
+    from resurface import aliases
+
+    spec = aliases.ALIASES.get(alias)
+    return bool(spec is not None and spec.instruction_tuned)
+
+
 def scale(P: dict, model_key: str = "student", model: str | None = None) -> str:
-    """'course scale (SmolLM2-135M-Instruct, 1,024 tokens per run, 1 epoch, fp32)', from the parameters; the
-    model is ``model`` (an alias) where given, else the parameter ``model_key`` names it."""
+    """'course scale (SmolLM2-135M-Instruct, an instruction-tuned student, 1,024 tokens per run, 1 epoch,
+    fp32)', from the parameters; the model is ``model`` (an alias) where given, else the parameter
+    ``model_key`` names it."""
     model = model or P.get(model_key) or P.get("student", "?")
     tokens = int(P.get("tokens_per_subset", 0))
     epochs = int(P.get("epochs", 0))
@@ -445,7 +454,10 @@ def scale(P: dict, model_key: str = "student", model: str | None = None) -> str:
     if model_key == "memorization_model" and P.get("plant_epochs"):
         k = int(P.get("plantings", 1))
         planted = f" planted {'once' if k == 1 else f'{k} times'},"
-    return (f"{P.get('profile', '?')} scale ({model_name(str(model))},{planted} {tokens:,} tokens per run, "
+    tuned = ""
+    if is_instruction_tuned(str(model)):  # the paper's students are all base models: say where ours is not
+        tuned = " an instruction-tuned " + ("student" if model_key in ("student", "second_student") else "model") + ","
+    return (f"{P.get('profile', '?')} scale ({model_name(str(model))},{tuned}{planted} {tokens:,} tokens per run, "
             f"{epochs} epoch{'s' if epochs != 1 else ''}, {precision(P)})")
 
 
