@@ -5,8 +5,9 @@ disjoint subsets of the student's own BOS samples (τ = 1) and two of the human 
 pilot's own seeds (:data:`resurface.study.regime.PILOT_SEEDS`, never the book's), and measures per point
 
 (a) replay's Δ against the base on every course task (the paper's replay stays near 0),
-(b) the shift of the student's mean NLL on held-out own samples (an independent draw at another seed),
-    after self-training: does training move the student at all,
+(b) the shift of the student's mean NLL on held-out English (docstrings no replay pool holds) after
+    replay training: does training move the student at all; and of its mean NLL on held-out own samples
+    (an independent draw at another seed) after self-training: does it drift off its own distribution,
 (c) the minimum detectable self − replay effect the book's design (its subsets and items) would reach,
     from the point's variance components, and what a run costs.
 
@@ -34,11 +35,13 @@ from resurface.corpus.subsets import make_subsets, subset_dirs
 from resurface.device import precision_words
 from resurface.evaluate.evaluation import make_eval_hook, read_items
 from resurface.evidence import contrasts, paired, sizing
+from resurface.measures.health import heldout_english
 from resurface.study import profiles, regime
 from resurface.study.experiments import replay_corpus, sampled_corpus
 from resurface.train.training import _shared_base_eval, train_run
 
 HELDOUT_TASK = "heldout_own_nll"
+ENGLISH_TASK = "heldout_english_nll"
 
 
 def parse() -> argparse.Namespace:
@@ -54,8 +57,9 @@ def parse() -> argparse.Namespace:
     return p.parse_args()
 
 
-def heldout_hook(P: dict, texts: list[str], suite: str, items: int, seed: int, store):
-    """The course suite plus per-text NLL of the held-out own samples (task ``heldout_own_nll``)."""
+def heldout_hook(P: dict, texts: list[str], english: list[str], suite: str, items: int, seed: int, store):
+    """The course suite plus per-text NLL of the held-out own samples (task ``heldout_own_nll``) and of
+    held-out English (task ``heldout_english_nll``)."""
     from resurface.measures.proxies import text_nll
 
     suite_hook = make_eval_hook([suite], limit=items, seed=seed)
@@ -63,17 +67,18 @@ def heldout_hook(P: dict, texts: list[str], suite: str, items: int, seed: int, s
     def hook(model, tokenizer, epoch: int) -> list[dict]:
         rows = suite_hook(model, tokenizer, epoch)
         got = suite_hook.items.pop(epoch, [])
-        nll = text_nll(model, tokenizer, texts, max_tokens=P["nll_max_tokens"])
-        got += [{"run": "", "epoch": epoch, "suite": "pilot", "task": HELDOUT_TASK, "item": i,
-                 "metric": "mean_nll,none", "value": r["mean_nll"]} for i, r in enumerate(nll)]
+        for task, docs in ((HELDOUT_TASK, texts), (ENGLISH_TASK, english)):
+            nll = text_nll(model, tokenizer, docs, max_tokens=P["nll_max_tokens"])
+            got += [{"run": "", "epoch": epoch, "suite": "pilot", "task": task, "item": i,
+                     "metric": "mean_nll,none", "value": r["mean_nll"]} for i, r in enumerate(nll)]
+            rows.append({"suite": "pilot", "task": task, "metric": "mean_nll,none", "stderr": None,
+                         "value": float(pd.Series([r["mean_nll"] for r in nll]).mean())})
         hook.items[epoch] = got
-        mean = float(pd.Series([r["mean_nll"] for r in nll]).mean())
-        return rows + [{"suite": "pilot", "task": HELDOUT_TASK, "metric": "mean_nll,none", "value": mean,
-                        "stderr": None}]
+        return rows
 
     hook.items = {}
     config = {"suite": suite, "items": items, "seed": seed, "heldout": len(texts),
-              "texts": hash_texts(texts), "nll_max_tokens": P["nll_max_tokens"]}
+              "texts": hash_texts(texts), "english": hash_texts(english), "nll_max_tokens": P["nll_max_tokens"]}
     wrapped = _shared_base_eval(hook, store, {"regime_pilot_hook": config})
     wrapped.key_name = f"regime-pilot-hook[{json.dumps(config, sort_keys=True)}]"
     return wrapped
@@ -90,14 +95,19 @@ def point_result(student: str, lr: float, tokens: int, epochs: int, frames: list
     """Reduce one point's runs to the rule's inputs and a JSON record."""
     items = pd.concat(frames, ignore_index=True)
     tasks, record_tasks = [], []
-    nll_hi, nll = float("inf"), {}
+    nll_hi, nll, own_base = float("inf"), {}, float("nan")
+    english_hi, english = float("inf"), {}
     for (task, metric), g in items.groupby(["task", "metric"]):
         base = g[g["epoch"] == 0].groupby("item")["value"].mean()
         table = g[g["epoch"] == epochs][["condition", "subset", "item", "value"]]
-        if task == HELDOUT_TASK:
-            est = paired.delta_ci(table[table["condition"] == "self"], "self", base)
-            nll_hi = est.hi
-            nll = {"estimate": est.estimate, "lo": est.lo, "hi": est.hi}
+        if task in (HELDOUT_TASK, ENGLISH_TASK):  # self drifts on its own samples; replay learns English
+            cond = "self" if task == HELDOUT_TASK else "replay"
+            est = paired.delta_ci(table[table["condition"] == cond], cond, base)
+            rec = {"estimate": est.estimate, "lo": est.lo, "hi": est.hi, "base": float(base.mean())}
+            if task == HELDOUT_TASK:
+                nll_hi, nll, own_base = est.hi, rec, float(base.mean())
+            else:
+                english_hi, english = est.hi, rec
             continue
         if metric not in contrasts.CONTINUOUS_METRICS:
             continue
@@ -110,9 +120,11 @@ def point_result(student: str, lr: float, tokens: int, epochs: int, frames: list
                              "replay": {"estimate": rep.estimate, "lo": rep.lo, "hi": rep.hi},
                              "self": {"estimate": slf.estimate, "lo": slf.lo, "hi": slf.hi},
                              "mde_book_design": mde})
-    point = regime.GridPoint(student, lr, tokens, epochs, tuple(tasks), nll_hi, sum(seconds) / len(seconds))
+    point = regime.GridPoint(student, lr, tokens, epochs, tuple(tasks), nll_hi, sum(seconds) / len(seconds),
+                             english_shift_hi=english_hi, own_base_nll=own_base)
     return point, {"student": student, "lr": lr, "tokens": tokens, "epochs": epochs, "tasks": record_tasks,
-                   "heldout_nll_shift": nll, "run_seconds": point.run_seconds, "median_mde": point.median_mde}
+                   "heldout_nll_shift": nll, "heldout_english_shift": english, "run_seconds": point.run_seconds,
+                   "median_mde": point.median_mde}
 
 
 def main() -> None:
@@ -122,7 +134,8 @@ def main() -> None:
     token_grid = [int(x) for x in a.tokens.split(",") if x]
     epoch_grid = [int(x) for x in a.epochs.split(",") if x]
     seed, heldout_seed = regime.PILOT_SEEDS
-    report: dict = {"rule": regime.RULE_TEXT, "seeds": list(regime.PILOT_SEEDS), "started": time.strftime("%F %T"),
+    report: dict = {"rule": regime.RULE_TEXT, "rule_version": regime.RULE_VERSION,
+                    "rule_history": regime.RULE_HISTORY, "seeds": list(regime.PILOT_SEEDS), "started": time.strftime("%F %T"),
                     "machine": platform.processor() or platform.machine(), "points": [], "choices": {}}
     points: list[regime.GridPoint] = []
     reference: dict[str, float] = {}
@@ -136,7 +149,8 @@ def main() -> None:
         held = sampled_corpus({**P, "seed": heldout_seed, "num_samples": a.heldout}, student, 1.0)
         texts = [r["text"] for r in read_corpus(held)]
         rep = replay_corpus(P, student)
-        hook = heldout_hook(P, texts, P["eval_suite"], P["eval_limit"], seed, None)
+        english = [r["text"] for r in read_corpus(heldout_english({**P, "seed": heldout_seed}, rep, None))]
+        hook = heldout_hook(P, texts, english, P["eval_suite"], P["eval_limit"], seed, None)
         for lr in lrs:
             for tokens in token_grid:
                 for epochs in epoch_grid:
@@ -161,7 +175,8 @@ def main() -> None:
                         reference[student] = point.run_seconds
                     Path(a.out).write_text(json.dumps({**report, "partial": True}, indent=2, default=float))
                     print(f"[pilot] {student} lr {lr:g} {tokens} tok {epochs} ep: median MDE "
-                          f"{point.median_mde:.4f}, held-out NLL shift <= {point.nll_shift_hi:+.4f}, "
+                          f"{point.median_mde:.4f}, own-sample NLL shift <= {point.nll_shift_hi:+.4f}, "
+                          f"English NLL shift (replay) <= {point.english_shift_hi:+.4f}, "
                           f"{point.run_seconds:.0f} s/run", flush=True)
     choices = regime.choose(points, reference)
     for student, c in choices.items():

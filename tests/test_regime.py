@@ -7,9 +7,10 @@ from resurface.study.regime import GridPoint, TaskResult
 
 
 def point(student="gemma3-270m", lr=3e-5, tokens=1024, epochs=1, replay=(-0.01, 0.01), base=-1.0,
-          mde=0.05, nll_hi=-0.01, seconds=30.0, tasks=("a", "b")) -> GridPoint:
+          mde=0.05, nll_hi=0.05, seconds=30.0, tasks=("a", "b"), english_hi=-0.01, own_base=3.0) -> GridPoint:
     return GridPoint(student, lr, tokens, epochs,
-                     tuple(TaskResult(t, base, replay[0], replay[1], mde) for t in tasks), nll_hi, seconds)
+                     tuple(TaskResult(t, base, replay[0], replay[1], mde) for t in tasks), nll_hi, seconds,
+                     english_shift_hi=english_hi, own_base_nll=own_base)
 
 
 def book_seeds() -> set[int]:
@@ -42,7 +43,12 @@ def test_a_point_qualifies_only_when_replay_stays_training_moves_and_it_fits():
     # the margin is relative to the base's score: 5% of |base|
     assert regime.failures(point(replay=(-0.049, 0.049), base=-1.0), ref) == []
     assert regime.failures(point(replay=(-0.049, 0.049), base=-0.5), ref) != []
-    assert any("NLL" in w for w in regime.failures(point(nll_hi=0.002), ref))
+    # training must move the student where it can: replay's NLL of held-out English falls
+    assert any("English" in w for w in regime.failures(point(english_hi=0.001), ref))
+    # self-training may raise the own-sample NLL (it cannot lower it in expectation), by at most 5% of the base's
+    assert regime.failures(point(nll_hi=0.149, own_base=3.0), ref) == []
+    assert any("own-sample" in w for w in regime.failures(point(nll_hi=0.151, own_base=3.0), ref))
+    assert any("own-sample" in w for w in regime.failures(point(own_base=float("nan")), ref))  # not measured
     assert any("costs" in w for w in regime.failures(point(seconds=61.0), ref))
     assert regime.failures(point(tasks=()), ref) == ["no task measured", *regime.failures(point(tasks=()), ref)[1:]]
 

@@ -11,9 +11,11 @@ def report() -> dict:
             "replay": {"estimate": -0.004, "lo": -0.01, "hi": 0.002},
             "self": {"estimate": 0.01, "lo": 0.0, "hi": 0.02}, "mde_book_design": 0.03}
     pts = [{"student": "gemma3-270m", "lr": lr, "tokens": 1024, "epochs": 1, "tasks": [task],
-            "heldout_nll_shift": {"estimate": -0.05, "lo": -0.08, "hi": -0.02}, "run_seconds": 30.0,
+            "heldout_nll_shift": {"estimate": 0.01, "lo": -0.01, "hi": 0.03},
+            "heldout_english_shift": {"estimate": -0.05, "lo": -0.08, "hi": -0.02}, "run_seconds": 30.0,
             "median_mde": 0.03} for lr in (3e-4, 3e-5)]
-    return {"rule": regime.RULE_TEXT, "seeds": list(regime.PILOT_SEEDS), "precision": "fp32",
+    return {"rule": regime.RULE_TEXT, "rule_version": regime.RULE_VERSION, "rule_history": regime.RULE_HISTORY,
+            "seeds": list(regime.PILOT_SEEDS), "precision": "fp32",
             "started": "2026-12-06 03:00:00", "finished": "2026-12-06 03:30:00", "points": pts,
             "choices": {"gemma3-270m": {"chosen": {"lr": 3e-5, "tokens": 1024, "epochs": 1, "median_mde": 0.03},
                                         "reasons": {"0.0003 x 1024 x 1": ["replay on rs_mc: too far"],
@@ -23,7 +25,8 @@ def report() -> dict:
 
 def test_tables_show_the_rule_every_point_and_the_choice():
     md = regimereport.tables(report())
-    assert regime.RULE_TEXT in md
+    assert regime.RULE_TEXT in md and f"version {regime.RULE_VERSION}" in md and regime.RULE_HISTORY in md
+    assert "| -0.050 [-0.080, -0.020] | +0.010 [-0.010, +0.030] |" in md  # English (replay), then own samples (self)
     assert "| 0.0003 | 1,024 | 1 | -0.004 [-0.010, +0.002] |" in md and "no: replay on rs_mc: too far" in md
     assert "| 3e-05 | 1,024 | 1 |" in md and "| yes |" in md
     assert "**Chosen for Gemma-3-270M" in md and "lr 3e-05, 1,024 tokens" in md

@@ -23,7 +23,12 @@ def _ci(d: dict) -> str:
 
 def tables(report: dict) -> str:
     """Markdown: the rule, the grid per student, the choice."""
-    out = [f"**The rule** (written in `resurface.study.regime` before the pilot ran): {report['rule']}", "",
+    version = report.get("rule_version", 1)
+    out = [f"**The rule** (version {version}, written in `resurface.study.regime` before the runs it was "
+           f"applied to): {report['rule']}", ""]
+    if report.get("rule_history"):
+        out += [f"**Why a second version.** {report['rule_history']}", ""]
+    out += [
            f"Pilot seeds {', '.join(map(str, report['seeds']))} (the book uses none of them); "
            f"{report.get('precision', '')}; {report['started']} to {report['finished']}.", ""]
     students = list(dict.fromkeys(p["student"] for p in report["points"]))
@@ -33,18 +38,20 @@ def tables(report: dict) -> str:
         choice = report["choices"].get(student, {})
         reasons = choice.get("reasons", {})
         out += [f"### {model_name(student)}", "",
-                "Replay's Δ against the base per task [95% CI]; the self runs' shift of held-out own-sample "
-                "NLL (nats/token); the median MDE of self − replay at the book's design; seconds per run.", "",
+                "Replay's Δ against the base per task [95% CI]; the replay runs' shift of held-out English "
+                "NLL and the self runs' shift of held-out own-sample NLL (nats/token); the median MDE of "
+                "self − replay at the book's design; seconds per run.", "",
                 "| lr | tokens | epochs | " + " | ".join(f"replay `{t}`" for t in tasks)
-                + " | held-out NLL shift | median MDE | s/run | qualifies |",
-                "|---|---|---|" + "---|" * len(tasks) + "---|---|---|---|"]
+                + " | English NLL shift (replay) | own-sample NLL shift (self) | median MDE | s/run | qualifies |",
+                "|---|---|---|" + "---|" * len(tasks) + "---|---|---|---|---|"]
         for p in pts:
             by = {t["task"]: t for t in p["tasks"]}
             why = reasons.get(f"{p['lr']:g} x {p['tokens']} x {p['epochs']}", [])
             cells = [_ci(by[t]["replay"]) if t in by else "" for t in tasks]
             nll = _ci(p["heldout_nll_shift"]) if p.get("heldout_nll_shift") else "n/a"
+            eng = _ci(p["heldout_english_shift"]) if p.get("heldout_english_shift") else "n/a"
             out.append(f"| {p['lr']:g} | {p['tokens']:,} | {p['epochs']} | " + " | ".join(cells)
-                       + f" | {nll} | {p['median_mde']:.4f} | {p['run_seconds']:.0f} | "
+                       + f" | {eng} | {nll} | {p['median_mde']:.4f} | {p['run_seconds']:.0f} | "
                        + ("not applied yet" if report.get("partial") else "yes" if not why else "no: " + "; ".join(why))
                        + " |")
         chosen = choice.get("chosen")

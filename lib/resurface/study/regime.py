@@ -10,14 +10,19 @@ A grid point (student, learning rate, tokens per run, epochs) qualifies when
 1. replay leaves the student where it was: on every course task, the 95% interval of replay's Δ
    against the base lies inside ± :data:`REPLAY_MARGIN_REL` × |the base's score| (the paper's replay
    curve stays near 0);
-2. training moves the student at all: the self runs' mean NLL of held-out own samples falls, its 95%
-   interval below 0;
-3. it fits the cold book: a run costs at most :data:`BUDGET_RATIO` times a run of the current regime.
+2. training moves the student at all: the replay runs' mean NLL of held-out English (the share of the
+   standard-library docstrings no replay pool holds, :func:`resurface.corpus.replay.is_held_out`: text
+   of the kind they trained on that they never saw) falls, its 95% interval below 0;
+3. self-training keeps the student near its own distribution: the self runs' mean NLL of held-out own
+   samples rises by at most :data:`REPLAY_MARGIN_REL` of the base's;
+4. it fits the cold book: a run costs at most :data:`BUDGET_RATIO` times a run of the current regime.
 
 Among qualifying points the rule takes the one whose median minimum detectable effect of the
 self − replay contrast (the book's design: its subsets and items) is smallest, the cheaper on a tie.
 With no qualifying point the book keeps its regime and says so with the damage on every page. The main
 student is the base model (Gemma-3-270M) when it has a qualifying point, else the instruction-tuned one.
+
+This is the rule's second version (:data:`RULE_VERSION`, history in :data:`RULE_HISTORY`).
 """
 
 from __future__ import annotations
@@ -34,14 +39,24 @@ BUDGET_RATIO = 2.0  # a run may cost twice today's: bf16 on the CPU's matrix uni
 BASE_MODEL_STUDENT = "gemma3-270m"
 INSTRUCT_STUDENT = "smollm2-135m"
 
+RULE_VERSION = 2
 RULE_TEXT = (
     f"A grid point qualifies when (1) on every course task the 95% interval of replay's Δ against the base "
-    f"lies within ±{REPLAY_MARGIN_REL:.0%} of the base's score, (2) the self runs' NLL of held-out own "
-    f"samples falls (interval below 0), and (3) a run costs at most {BUDGET_RATIO:g}× a run of the current "
-    "regime. Among qualifying points the one with the smallest median MDE of self − replay at the book's "
-    "design is chosen (the cheaper on a tie); with none, the book keeps its regime and states the damage. "
-    "The base model is the main student when it has a qualifying point. Self-versus-base results play no "
-    "part in the choice.")
+    f"lies within ±{REPLAY_MARGIN_REL:.0%} of the base's score, (2) the replay runs' NLL of held-out English "
+    f"(docstrings no replay pool holds) falls (interval below 0), (3) the self runs' NLL of held-out own "
+    f"samples rises by at most {REPLAY_MARGIN_REL:.0%} of the base's, and (4) a run costs at most "
+    f"{BUDGET_RATIO:g}× a run of the current regime. Among qualifying points the one with the smallest median "
+    "MDE of self − replay at the book's design is chosen (the cheaper on a tie); with none, the book keeps "
+    "its regime and states the damage. The base model is the main student when it has a qualifying point. "
+    "Self-versus-base results play no part in the choice.")
+RULE_HISTORY = (
+    "The first version asked, as its test that training moves the student, that the self runs' NLL of "
+    "held-out own samples fall. A student's own distribution minimises the expected NLL of its own samples "
+    "(Gibbs' inequality), so no training can lower it in expectation: the test could not pass, and on the "
+    "SmolLM2 grid it did not (upper ends +0.008 to +0.20 nats/token). The second version, written after the "
+    "SmolLM2 grid and before any Gemma-3 point, tests movement where it can happen (replay's NLL of held-out "
+    "English, text of the kind it trained on) and keeps the own-sample NLL as a bound on drift, with the "
+    "replay criterion's 5% margin. Every point was run again under it.")
 
 
 @dataclass(frozen=True)
@@ -64,8 +79,10 @@ class GridPoint:
     tokens: int
     epochs: int
     tasks: tuple[TaskResult, ...]
-    nll_shift_hi: float  # upper end of the 95% interval of the held-out own-sample NLL shift
+    nll_shift_hi: float  # upper end of the 95% interval of the self runs' held-out own-sample NLL shift
     run_seconds: float
+    english_shift_hi: float = math.inf  # upper end of the 95% interval of the replay runs' held-out English NLL shift
+    own_base_nll: float = math.nan  # the base's mean NLL of the held-out own samples
     reasons: list[str] = field(default_factory=list, compare=False)
 
     @property
@@ -82,8 +99,12 @@ def failures(p: GridPoint, reference_seconds: float) -> list[str]:
         m = REPLAY_MARGIN_REL * abs(t.base)
         if not (-m <= t.replay_lo and t.replay_hi <= m):
             why.append(f"replay on {t.task}: [{t.replay_lo:+.3f}, {t.replay_hi:+.3f}] not within ±{m:.3f}")
-    if not p.nll_shift_hi < 0:
-        why.append(f"held-out own-sample NLL does not fall measurably (upper end {p.nll_shift_hi:+.3f})")
+    if not p.english_shift_hi < 0:
+        why.append(f"replay's held-out English NLL does not fall measurably (upper end {p.english_shift_hi:+.3f})")
+    drift = REPLAY_MARGIN_REL * abs(p.own_base_nll)
+    if not p.nll_shift_hi <= drift:  # NaN base: not measured, not qualifying
+        why.append(f"self-training moves the held-out own-sample NLL by up to {p.nll_shift_hi:+.3f}, over "
+                   f"{REPLAY_MARGIN_REL:.0%} of the base's ({drift:.3f})")
     if p.run_seconds > BUDGET_RATIO * reference_seconds:
         why.append(f"a run costs {p.run_seconds:.0f} s, over {BUDGET_RATIO:g}x the current {reference_seconds:.0f} s")
     return why
