@@ -274,6 +274,18 @@ def test_ci_build_front_page_names_profile_commit_and_date(ci_site):
 
 
 @pytest.mark.slow
+def test_ci_build_pages_of_planted_models_show_their_general_english(ci_site):
+    """Issue 39: a planted model stays healthy, and its page shows its general held-out NLL next to its
+    base's (Figure 7's planted bases, Figure 13's model planted with K and after burial)."""
+    gen = ci_site["html"] / "book" / "_generated"
+    for page, models in (("fig07_memorization_capability.html", ("planting 1",)),
+                         ("fig13_resurfacing.html", ("planted with K", "after burial"))):
+        text = re.sub(r"<[^>]+>", "", (gen / page).read_text(encoding="utf-8"))
+        assert "General held-out English" in text and "margin for a healthy model" in text, page
+        assert all(m in text for m in models), page
+
+
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(not all(browser.find_chromium()), reason="needs chromium and chromedriver")
 def test_ci_build_figure_pages_launch_the_source_notebook_at_the_commit(ci_site):

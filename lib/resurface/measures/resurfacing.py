@@ -41,6 +41,7 @@ import pandas as pd
 from resurface.artifacts import Store
 from resurface.device import dtype_key, hook_scoring_dtype, mixed_precision, precision_fields, resolve_device
 from resurface.errors import ParameterError, ResurfaceError
+from resurface.measures.health import general_nll, heldout_english
 from resurface.study import profiles
 
 WORLD_STAGE, WORLD_VERSION = "skill-world", 1
@@ -392,6 +393,7 @@ class Study:
     exclusion: dict[str, dict] = field(default_factory=dict)  # condition -> exclusion report
     skipped: dict[str, str] = field(default_factory=dict)  # condition -> why it has no runs
     subset_draw: str = "with-replacement"  # how the runs' subsets were drawn (corpus.subsets)
+    health: pd.DataFrame | None = None  # general held-out NLL of the planted and buried models next to the base's
 
     @property
     def conditions(self) -> list[str]:
@@ -426,8 +428,12 @@ def run_study(P: dict, store: Store | None = None) -> Study:
     planted = planted_model(P, world, store)
     probes = {"base": probe_eval(P["student"], world, P, store), "planted": probe_eval(planted, world, P, store)}
     progress.report("Figure 13: burying K")
-    bdir = bury(P, planted, world, replay_corpus(P, P["student"], store), store)
+    replay = replay_corpus(P, P["student"], store)
+    bdir = bury(P, planted, world, replay, store)
     buried = str(Path(bdir) / MODEL_DIR)
+    progress.report("Figure 13: general English of the planted and buried models")
+    health = general_nll(P, {"planted with K": planted, "after burial": buried}, P["student"],
+                         heldout_english(P, replay, store), store)
     burial = pd.read_csv(Path(bdir) / "bury.csv")
     info = json.loads((Path(bdir) / "bury.json").read_text())
     progress.report("Figure 13: the resurfacing corpora")
@@ -447,7 +453,7 @@ def run_study(P: dict, store: Store | None = None) -> Study:
         frames.append(train_corpus(P, name, buried, folder, name, [], store, eval_hook=hook))
     results = deltas(pd.concat(frames, ignore_index=True))
     return Study(results, Path(world), P["student"], planted, buried, burial, info, probes, corpora, exclusion,
-                 skipped, P.get("subset_draw", "with-replacement"))
+                 skipped, P.get("subset_draw", "with-replacement"), health)
 
 
 # ---------------------------------------------------------------------------------------------
