@@ -47,3 +47,17 @@ def test_a_partial_pilot_shows_its_points_and_applies_no_rule():
     assert "| 3e-05 | 1,024 | 1 |" in md and "has not finished" in md
     assert "Chosen for" not in md and "Main student" not in md
     assert "| yes |" not in md and "not applied yet" in md
+
+
+def test_course_pages_name_the_dose_when_the_pilot_found_no_gentler_one(tmp_path):
+    P = {"profile": "course", "student": "gemma3-270m", "lr": 3e-4, "tokens_per_subset": 1024}
+    none = {**report(), "choices": {"gemma3-270m": {"chosen": None, "reasons": {}}}}
+    src = tmp_path / "pilot.json"
+    src.write_text(json.dumps(none))
+    note = regimereport.dose_note(P, src)
+    assert "lr 3e-4 on 1,024 tokens" in note and "Gemma-3-270M" in note and "replay" in note
+    src.write_text(json.dumps(report()))  # a regime was chosen: the pages run at it, no note
+    assert regimereport.dose_note(P, src) == ""
+    src.write_text(json.dumps({**none, "partial": True}))  # unfinished: nothing is claimed
+    assert regimereport.dose_note(P, src) == ""
+    assert regimereport.dose_note(P, tmp_path / "absent.json") == ""

@@ -64,6 +64,10 @@ def profile_note(P: dict) -> str:
     note = _ROLE_NOTES[P["profile"]]
     if P["profile"] == "paper":
         return note
+    if P["profile"] == "course":
+        from resurface.book.regimereport import dose_note
+
+        note += dose_note(P)
     paper = profiles.load("paper", P.get("fig"))
     diffs = [(k, P[k], paper[k]) for k in paper
              if k not in ("profile", "device", "dtype") and k in P and P[k] != paper[k]]

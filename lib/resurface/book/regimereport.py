@@ -69,6 +69,32 @@ def tables(report: dict) -> str:
     return "\n".join(out)
 
 
+def dose_note(P: dict, source: Path | None = None) -> str:
+    """A sentence for every course page trained at the current regime when the finished pilot found no
+    qualifying dose for its students: the dose is stronger than the paper's and replay is its control.
+    Empty where the pilot is missing, unfinished, or chose a regime."""
+    import json
+
+    src = source or repo_root() / REGIME_FILE
+    try:
+        report = json.loads(Path(src).read_text())
+    except (OSError, ValueError):
+        return ""
+    if report.get("partial") or not report.get("choices"):
+        return ""
+    students = [s for s in (P.get("student"), P.get("second_student"), P.get("memorization_model"))
+                if s in report["choices"]]
+    if not students or any(report["choices"][s].get("chosen") for s in students):
+        return ""
+    names = " and ".join(dict.fromkeys(model_name(s) for s in students))
+    lr = f"{float(P.get('lr', 0)):.0e}".replace("e-0", "e-")
+    return (f" **The dose.** Every run here trains at lr {lr} on {int(P.get('tokens_per_subset', 0)):,} "
+            f"tokens, far stronger per token than the paper's gentle, long runs. The regime pilot found no gentler "
+            f"dose for {names} that passed its rule, fixed before the runs (see *Which dose does the course "
+            "train?*), so the book keeps this one: read every self-training Δ next to replay's, which shows "
+            "what the dose does to the student by itself.")
+
+
 def write_tables(path: Path | None = None, source: Path | None = None) -> Path:
     """Write the pilot's tables for the book (a note instead when the pilot has not been run)."""
     return write_report(path or generated_dir() / "regime_tables.md", source or repo_root() / REGIME_FILE, tables,
