@@ -42,6 +42,16 @@ def test_general_nll_puts_each_model_next_to_its_base(P, store):
     assert "nats per token" in note and "+10%" in note and "another" in note
 
 
+def test_the_health_note_names_every_model_outside_the_margin_in_plain_english():
+    import pandas as pd
+
+    rows = [{"model": m, "nll_per_token": v, "relative": r, "within_margin": r <= 0.1}
+            for m, v, r in (("base", 3.2, 0.0), ("planted with K", 8.4, 1.63), ("after burial", 3.9, 0.23))]
+    note = findings.describe_health(pd.DataFrame(rows))
+    assert "planted with K 8.40 (+163%); after burial 3.90 (+23%)" in note
+    assert note.endswith("planted with K and after burial are outside it.")
+
+
 def test_a_pool_of_every_docstring_still_leaves_held_out_english(P, store):
     """The course's replay pool (1,500 documents) takes every docstring a replay may use; the held-out
     share is never among them, so the planted models can still be scored (32 texts, as the figures do)."""

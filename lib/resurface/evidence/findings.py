@@ -506,6 +506,11 @@ def describe_relational(table: pd.DataFrame, corr: pd.DataFrame, verdicts_table:
     return text
 
 
+def _and(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def describe_health(table: pd.DataFrame) -> str:
     """One paragraph for a page: each trained or planted model's general held-out NLL per token next to
     its base's (:func:`resurface.measures.health.general_nll`), and the book's margin for a healthy model."""
@@ -513,7 +518,7 @@ def describe_health(table: pd.DataFrame) -> str:
     parts = [f"{r['model']} {r['nll_per_token']:.2f} ({r['relative']:+.0%})" for _, r in table.iloc[1:].iterrows()]
     bad = [r["model"] for _, r in table.iloc[1:].iterrows() if not r["within_margin"]]
     verdict = ("every model is within" if not bad else
-               f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} outside")
+               f"{_and(bad)} {'is' if len(bad) == 1 else 'are'} outside")
     return (f"General held-out English ({HEALTH_TEXTS} standard-library docstrings no stage trains on, at most "
             f"{HEALTH_MAX_TOKENS} tokens each): the base scores {base['nll_per_token']:.2f} nats per token; "
             + "; ".join(parts) + f". The book's margin for a healthy model is +{HEALTH_MARGIN_REL:.0%}: "
