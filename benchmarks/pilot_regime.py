@@ -135,7 +135,7 @@ def main() -> None:
     epoch_grid = [int(x) for x in a.epochs.split(",") if x]
     seed, heldout_seed = regime.PILOT_SEEDS
     report: dict = {"rule": regime.RULE_TEXT, "rule_version": regime.RULE_VERSION,
-                    "rule_history": regime.RULE_HISTORY, "seeds": list(regime.PILOT_SEEDS), "started": time.strftime("%F %T"),
+                    "rule_history": regime.RULE_HISTORY, "subsets": a.subsets, "seeds": list(regime.PILOT_SEEDS), "started": time.strftime("%F %T"),
                     "machine": platform.processor() or platform.machine(), "points": [], "choices": {}}
     points: list[regime.GridPoint] = []
     reference: dict[str, float] = {}

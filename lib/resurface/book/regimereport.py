@@ -30,7 +30,9 @@ def tables(report: dict) -> str:
         out += [f"**Why a second version.** {report['rule_history']}", ""]
     out += [
            f"Pilot seeds {', '.join(map(str, report['seeds']))} (the book uses none of them); "
-           f"{report.get('precision', '')}; {report['started']} to {report['finished']}.", ""]
+           + (f"{report['subsets']} training subsets per corpus and point; " if report.get("subsets") else "")
+           + f"{report.get('precision', '')}; started {report['started']}, "
+           + (f"finished {report['finished']}." if report.get("finished") else "not finished."), ""]
     students = list(dict.fromkeys(p["student"] for p in report["points"]))
     for student in students:
         pts = [p for p in report["points"] if p["student"] == student]
