@@ -31,6 +31,8 @@ def test_tables_show_the_rule_every_point_and_the_choice():
     assert "| 3e-05 | 1,024 | 1 |" in md and "| yes |" in md
     assert "**Chosen for Gemma-3-270M" in md and "lr 3e-05, 1,024 tokens" in md
     assert "**Main student by the rule:** Gemma-3-270M" in md
+    # the page is an H1 with the tables included below it: an H3 straight after it fails the strict build
+    assert "\n## Gemma-3-270M" in md and "###" not in md
 
 
 def test_a_missing_pilot_is_said_not_invented(tmp_path):

@@ -39,7 +39,7 @@ def tables(report: dict) -> str:
         tasks = list(dict.fromkeys(t["task"] for p in pts for t in p["tasks"]))
         choice = report["choices"].get(student, {})
         reasons = choice.get("reasons", {})
-        out += [f"### {model_name(student)}", "",
+        out += [f"## {model_name(student)}", "",
                 "Replay's Δ against the base per task [95% CI]; the replay runs' shift of held-out English "
                 "NLL and the self runs' shift of held-out own-sample NLL (nats/token); the median MDE of "
                 "self − replay at the book's design; seconds per run.", "",
