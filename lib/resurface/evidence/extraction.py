@@ -40,27 +40,25 @@ def clopper_pearson(k, n, level: float = 0.95):
     return lo, hi
 
 
-def _bool_array(x, name: str) -> np.ndarray:
+def _booleans(x, name: str, ndim: int, shape: str, per: str) -> np.ndarray:
+    """``x`` as a non-empty ``ndim``-d boolean array (booleans or 0/1 values), else a ParameterError."""
     arr = np.asarray(x)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ParameterError(name, "must be a non-empty 1-d array of booleans (one per sequence)")
+    if arr.ndim != ndim or arr.size == 0:
+        raise ParameterError(name, f"must be a non-empty {ndim}-d array of booleans ({shape})")
     if arr.dtype != bool:
         if not np.isin(arr, [0, 1]).all():
-            raise ParameterError(name, "must hold booleans (extracted or not) per sequence")
+            raise ParameterError(name, f"must hold booleans (extracted or not) per {per}")
         arr = arr.astype(bool)
     return arr
+
+
+def _bool_array(x, name: str) -> np.ndarray:
+    return _booleans(x, name, 1, "one per sequence", "sequence")
 
 
 def _extraction_matrix(x, name: str) -> np.ndarray:
     """A (sequences x runs) boolean matrix from booleans or 0/1 values (2-d)."""
-    arr = np.asarray(x)
-    if arr.ndim != 2 or arr.size == 0:
-        raise ParameterError(name, "must be a non-empty 2-d array of booleans (sequences x runs)")
-    if arr.dtype != bool:
-        if not np.isin(arr, [0, 1]).all():
-            raise ParameterError(name, "must hold booleans (extracted or not) per sequence and run")
-        arr = arr.astype(bool)
-    return arr
+    return _booleans(x, name, 2, "sequences x runs", "sequence and run")
 
 
 def design_label(sequences: int, runs: int, plantings: int = 1) -> str:
