@@ -232,8 +232,8 @@ def test_reader_tables_have_labels_units_rounding_and_no_index():
     assert "course_math" not in text and "7" not in text.split("\n", 2)[2].split("|")[1]
 
 
-def test_figures_2_7_and_12_show_reader_tables():
-    for fig in ("fig02", "fig07", "fig12"):
+def test_figures_2_3_7_and_12_show_reader_tables():
+    for fig in ("fig02", "fig03", "fig07", "fig12"):
         nb = json.loads(figure_notebooks()[fig].read_text())
         code = [("".join(c["source"])) for c in nb["cells"] if c["cell_type"] == "code"]
         assert not any(c.rstrip().splitlines()[-1].endswith((".round(4)", ".round(3)")) for c in code), fig
