@@ -295,3 +295,31 @@ def test_plant_anchor_rows_start_with_the_prompt_key_the_artifact_and_need_rows(
     info = json.loads((anchored.parent / "plant.json").read_text())
     assert info["rows"] == 2 * (2 + 3)  # two passes of two pool rows and three anchor rows
     assert info["steps"] == 5
+
+
+def test_plant_mixes_general_text_rows_per_pass_and_keys_them(tmp_path):
+    from resurface.corpus.files import write_corpus
+    from resurface.errors import ParameterError
+    from resurface.measures.memorization import general_rows, plant
+    from resurface.corpus.pools import build_pool
+
+    docs = [f"document {i} of general text" for i in range(5)]
+    rows = general_rows(docs, 2, 3, seed=1)
+    assert len(rows) == 6 and set(rows[:5]) == set(docs)  # every document once before any repeats
+    assert rows != general_rows(docs, 2, 3, seed=2) or len(docs) < 3
+    store = Store(tmp_path / "store")
+    pool = build_pool("planted", domains=["email"], per_domain=2, min_tokens=8, tokenizer="tiny-llama",
+                      store=store, progress=False)
+    general = write_corpus(tmp_path / "general", [{"text": t} for t in docs], {"source": "test"})
+    kw = dict(epochs=2, lr=1e-3, block_size=16, batch_size=2, device="cpu", store=store, progress=False)
+    with pytest.raises(ParameterError) as exc:
+        plant("tiny-llama", pool, general=general, general_docs=2, **kw)  # packed layout
+    assert exc.value.name == "plant_mix_docs" and "rows" in str(exc.value)
+    with pytest.raises(ParameterError) as exc:
+        plant("tiny-llama", pool, layout="rows", general=general, general_docs=0, **kw)
+    assert exc.value.name == "plant_mix_docs"
+    bare = plant("tiny-llama", pool, layout="rows", **kw)
+    mixed = plant("tiny-llama", pool, layout="rows", general=general, general_docs=3, general_tokens=8, **kw)
+    assert mixed != bare
+    info = json.loads((mixed.parent / "plant.json").read_text())
+    assert info["rows"] == 2 * (2 + 3)  # two passes of two pool rows and three general-text rows

@@ -72,3 +72,23 @@ def test_the_rule_text_states_every_threshold():
     t = regime.RULE_TEXT
     assert f"{regime.REPLAY_MARGIN_REL:.0%}" in t and f"{regime.BUDGET_RATIO:g}×" in t
     assert "Self-versus-base results play no part" in t
+
+
+def test_a_planting_qualifies_only_healthy_extractable_and_affordable_and_the_most_extractable_wins():
+    from resurface.measures.health import HEALTH_MARGIN_REL
+    from resurface.study.regime import PlantPoint
+
+    assert regime.PLANT_HEALTH_MARGIN_REL == HEALTH_MARGIN_REL  # the pages' margin is the rule's
+    ref = 100.0
+    today = PlantPoint(1e-3, 12, 0, extracted=0.8, health_relative=0.7, seconds=ref)
+    assert any("NLL" in w for w in regime.plant_failures(today, ref))
+    assert regime.plant_failures(PlantPoint(1e-3, 12, 48, 0.6, 0.10, 200.0), ref) == []
+    assert any("extractable" in w for w in regime.plant_failures(PlantPoint(3e-4, 12, 48, 0.49, 0.02, 150.0), ref))
+    assert any("costs" in w for w in regime.plant_failures(PlantPoint(3e-4, 12, 96, 0.9, 0.02, 301.0), ref))
+    assert any("NLL" in w for w in regime.plant_failures(PlantPoint(3e-4, 12, 96, 0.9, math.nan, 100.0), ref))
+    pts = [today, PlantPoint(1e-3, 12, 48, 0.6, 0.08, 200.0), PlantPoint(3e-4, 12, 48, 0.7, 0.05, 250.0),
+           PlantPoint(3e-4, 12, 0, 0.7, 0.05, 120.0)]
+    assert regime.choose_planting(pts, ref) == pts[3]  # ties on extraction: the cheaper
+    assert regime.choose_planting([today], ref) is None
+    t = regime.PLANT_RULE_TEXT
+    assert f"+{regime.PLANT_HEALTH_MARGIN_REL:.0%}" in t and f"{regime.PLANT_EXTRACT_MIN:.0%}" in t

@@ -65,3 +65,38 @@ def test_course_pages_name_the_dose_when_the_pilot_found_no_gentler_one(tmp_path
     src.write_text(json.dumps({**none, "partial": True}))  # unfinished: nothing is claimed
     assert regimereport.dose_note(P, src) == ""
     assert regimereport.dose_note(P, tmp_path / "absent.json") == ""
+
+
+def planting_report(partial: bool = False) -> dict:
+    pts = [{"lr": lr, "passes": 12, "mix_docs": mix, "extracted": ext, "sequences": 51, "seconds": s,
+            "steps": 87, "base_nll": 3.2, "planted_nll": 3.2 * (1 + rel), "health_relative": rel,
+            "delta": {"delta": 3.2 * rel, "lo": 3.2 * rel - 0.1, "hi": 3.2 * rel + 0.1}}
+           for lr, mix, ext, rel, s in ((1e-3, 0, 0.8, 0.7, 500.0), (3e-4, 48, 0.6, 0.05, 900.0))]
+    r = {"rule": regime.PLANT_RULE_TEXT, "rule_version": regime.PLANT_RULE_VERSION, "seed": 7919,
+         "started": "2026-12-06 09:30:00", "model": "smollm2-135m", "passes": 12, "mix_tokens": 64, "points": pts}
+    if partial:
+        return {**r, "partial": True}
+    ref = pts[0]["seconds"]
+    points = [regime.PlantPoint(p["lr"], 12, p["mix_docs"], p["extracted"], p["health_relative"], p["seconds"])
+              for p in pts]
+    c = regime.choose_planting(points, ref)
+    return {**r, "finished": "2026-12-06 10:30:00", "partial": False,
+            "reasons": {f"{p.lr:g} x {p.mix_docs}": regime.plant_failures(p, ref) for p in points},
+            "chosen": {"lr": c.lr, "mix_docs": c.mix_docs, "extracted": c.extracted,
+                       "health_relative": c.health_relative}}
+
+
+def test_the_planting_tables_show_health_extraction_and_the_choice(tmp_path):
+    md = regimereport.planting_tables(planting_report())
+    assert regime.PLANT_RULE_TEXT in md
+    assert "| 0.001 | 0 | 80% of 51 | 3.20 → 5.44 |" in md and "no: held-out English NLL +70%" in md
+    assert "| 0.0003 | 48 | 60% of 51 | 3.20 → 3.36 |" in md and "| yes |" in md
+    assert "**Chosen:** lr 0.0003 with 48 replay documents per pass" in md
+    partial = regimereport.planting_tables(planting_report(partial=True))
+    assert "has not finished" in partial and "Chosen" not in partial and "| yes |" not in partial
+    src = tmp_path / "planting.json"
+    src.write_text(json.dumps(planting_report()))
+    out = regimereport.write_tables(tmp_path / "t.md", tmp_path / "absent.json", planting=src)
+    assert "Chosen:" in (out.parent / "planting_tables.md").read_text()
+    regimereport.write_tables(tmp_path / "t.md", tmp_path / "absent.json", planting=tmp_path / "none.json")
+    assert "has not been run" in (out.parent / "planting_tables.md").read_text()

@@ -15,6 +15,7 @@ from resurface.evidence.claims import model_name
 from resurface.paths import generated_dir, repo_root
 
 REGIME_FILE = Path("benchmarks") / "pilot_regime.json"
+PLANTING_FILE = Path("benchmarks") / "pilot_planting.json"
 
 
 def _ci(d: dict) -> str:
@@ -71,6 +72,39 @@ def tables(report: dict) -> str:
     return "\n".join(out)
 
 
+def planting_tables(report: dict) -> str:
+    """Markdown: the planting rule, every planting tried (extractable share, general NLL against the
+    base's, cost, reasons) and the chosen one."""
+    out = [f"**The rule** (version {report['rule_version']}, written in `resurface.study.regime` before the "
+           f"plantings it was applied to): {report['rule']}", "",
+           f"{model_name(report['model'])}, one planting per point on the pilot seed {report['seed']} (the book "
+           f"uses another), {report['passes']} passes over the pool, general-text rows of "
+           f"{report['mix_tokens']} tokens; started {report['started']}, "
+           + (f"finished {report['finished']}." if report.get("finished") else "not finished."), "",
+           "| planting lr | replay documents per pass | extractable | held-out English NLL, base → planted "
+           "(nats/token) | Δ per text [95% CI] | relative | s | qualifies |",
+           "|---|---|---|---|---|---|---|---|"]
+    reasons = report.get("reasons", {})
+    for p in report["points"]:
+        why = reasons.get(f"{p['lr']:g} x {p['mix_docs']}", [])
+        verdict = ("not applied yet" if report.get("partial") else "yes" if not why else "no: " + "; ".join(why))
+        out.append(f"| {p['lr']:g} | {p['mix_docs']} | {p['extracted']:.0%} of {p['sequences']} | "
+                   f"{p['base_nll']:.2f} → {p['planted_nll']:.2f} | "
+                   f"{p['delta']['delta']:+.3f} [{p['delta']['lo']:+.3f}, {p['delta']['hi']:+.3f}] | "
+                   f"{p['health_relative']:+.0%} | {p['seconds']:.0f} | {verdict} |")
+    out.append("")
+    if report.get("partial"):
+        out.append("**The planting pilot has not finished:** the rule has not been applied.")
+    elif report.get("chosen"):
+        c = report["chosen"]
+        out.append(f"**Chosen:** lr {c['lr']:g} with {c['mix_docs']} replay documents per pass "
+                   f"({c['extracted']:.0%} extractable, held-out English {c['health_relative']:+.0%} of the base's).")
+    else:
+        out.append("**No planting qualifies:** the book keeps today's planting, and the pages of Figures 7 and 8 "
+                   "show the planted bases' damage next to the base's NLL.")
+    return "\n".join(out)
+
+
 def dose_note(P: dict, source: Path | None = None) -> str:
     """A sentence for every course page trained at the current regime when the finished pilot found no
     qualifying dose for its students: the dose is stronger than the paper's and replay is its control.
@@ -97,8 +131,13 @@ def dose_note(P: dict, source: Path | None = None) -> str:
             "what the dose does to the student by itself.")
 
 
-def write_tables(path: Path | None = None, source: Path | None = None) -> Path:
-    """Write the pilot's tables for the book (a note instead when the pilot has not been run)."""
-    return write_report(path or generated_dir() / "regime_tables.md", source or repo_root() / REGIME_FILE, tables,
-                        f"_The regime pilot has not been run in this checkout: `{REGIME_FILE}` is missing (see "
-                        "`benchmarks/pilot_regime.py`)._")
+def write_tables(path: Path | None = None, source: Path | None = None, planting: Path | None = None) -> Path:
+    """Write the pilots' tables for the book (a note instead of each pilot that has not been run): the
+    dose pilot's to ``path``, the planting pilot's beside it (``planting_tables.md``)."""
+    out = write_report(path or generated_dir() / "regime_tables.md", source or repo_root() / REGIME_FILE, tables,
+                       f"_The regime pilot has not been run in this checkout: `{REGIME_FILE}` is missing (see "
+                       "`benchmarks/pilot_regime.py`)._")
+    write_report(out.parent / "planting_tables.md", planting or repo_root() / PLANTING_FILE, planting_tables,
+                 f"_The planting pilot has not been run in this checkout: `{PLANTING_FILE}` is missing (see "
+                 "`benchmarks/pilot_planting.py`)._")
+    return out

@@ -47,6 +47,7 @@ from resurface.study import profiles
 
 PLANT_STAGE = "plant"
 PLANT_VERSION = 4  # 2: content identity of model folders, no paths in keys; 3: layout packed or rows; 4: anchors
+# (general-text rows enter the key only when used, so plantings without them keep their keys)
 EXCLUDE_STAGE = "exclude-pool"
 EXCLUDE_VERSION = 1
 MODEL_DIR = "model"
@@ -87,9 +88,20 @@ def planting_texts(texts: list[str], passes: int, seed: int) -> list[str]:
 PLANT_LAYOUTS = ("packed", "rows")
 
 
+def general_rows(texts: list[str], per_pass: int, passes: int, seed: int) -> list[str]:
+    """``per_pass`` texts for each of ``passes`` passes: consecutive slices of one seeded order of
+    ``texts``, wrapping round, so no text repeats before every text has been used once."""
+    if not texts:
+        raise ParameterError("plant_mix_docs", "the general-text corpus is empty", "a non-empty replay pool")
+    order = list(texts)
+    random.Random(f"resurface-plant-general:{seed}").shuffle(order)
+    return [order[i % len(order)] for i in range(per_pass * passes)]
+
+
 def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: int, batch_size: int,
           seed: int = 42, warmup_ratio: float = 0.1, layout: str = "packed", anchors: str | Path | None = None,
-          anchor_tokens: int = 0, device: str = "auto", dtype: str = "auto",
+          anchor_tokens: int = 0, general: str | Path | None = None, general_docs: int = 0,
+          general_tokens: int = 64, device: str = "auto", dtype: str = "auto",
           allow_hub: bool = False, store: Store | None = None, progress: bool = True) -> Path:
     """Train ``model`` on the pool texts for ``epochs`` passes; return the planted model's folder.
 
@@ -106,6 +118,12 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     text, cut to ``anchor_tokens``. Pool rows start bare, as the attack's prompt does; anchor rows start
     from the prompt that sampling starts from. So the planted model keeps writing ordinary text when
     sampled, instead of reciting its pool, which would leave the held-out self-training corpus empty.
+
+    ``general`` (rows layout only): a corpus of general text (the replay pool). Every pass also trains
+    ``general_docs`` of its documents, each a row of its first ``general_tokens`` tokens, drawn so that
+    consecutive passes see different documents (:func:`general_rows`). The pool is then learned inside
+    ordinary text, a small share of what the model reads, as memorised sequences sit in a pretraining
+    corpus, instead of being the only thing it reads, which damages its general language modelling.
     """
     from resurface.artifacts import run_stage
     from resurface.models import load_model, local_path
@@ -128,6 +146,15 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     if anchors is not None and layout != "rows":
         raise ParameterError("plant_anchor_tokens", "anchor rows need plant_layout: rows (packing has no rows)",
                              "plant_layout: rows, or plant_anchor_tokens: 0")
+    if isinstance(general_docs, bool) or not isinstance(general_docs, int) or general_docs < 0 \
+            or (general is not None) != (general_docs > 0):
+        raise ParameterError("plant_mix_docs", f"invalid value {general_docs!r}",
+                             "0 (no general text), or an integer >= 1 with a general-text corpus")
+    if general is not None and layout != "rows":
+        raise ParameterError("plant_mix_docs", "general-text rows need plant_layout: rows (packing has no rows)",
+                             "plant_layout: rows, or plant_mix_docs: 0")
+    if isinstance(general_tokens, bool) or not isinstance(general_tokens, int) or general_tokens < 2:
+        raise ParameterError("plant_mix_tokens", f"invalid value {general_tokens!r}", "an integer >= 2")
     records = read_pool(pool)
     dev = resolve_device(device)
     cuda = dev.startswith("cuda")
@@ -138,15 +165,25 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
               "dtype": dtype_key(dtype, dev), "layout": layout, "passes": "each pass its own seeded order; one epoch over the blocks or rows"}
     inputs = [config["pool"]]
     if anchors is not None:
-        from resurface.corpus.files import corpus_path, read_corpus
+        from resurface.corpus.files import corpus_path
         from resurface.corpus.decontam import corpus_key
 
         config["anchors"] = {"corpus": corpus_key(corpus_path(anchors).parent), "tokens": anchor_tokens,
                              "rule": "one row per anchor text per pass: the unconditional prompt, then the text"}
         inputs.append(config["anchors"]["corpus"])
+    if general is not None:
+        from resurface.corpus.files import corpus_path
+        from resurface.corpus.decontam import corpus_key
+
+        config["general"] = {"corpus": corpus_key(corpus_path(general).parent), "docs": general_docs,
+                             "tokens": general_tokens, "rule": "per pass, the next docs of a seeded order"}
+        inputs.append(config["general"]["corpus"])
 
     def compute(work: Path) -> dict:
         import torch
+
+        from resurface.corpus.files import read_corpus
+        from resurface.train.packing import PAD_LABEL
 
         t0 = time.time()
         m, tok = load_model(str(path), device="cpu", dtype="float32")  # fp32 master weights
@@ -154,13 +191,18 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
         blocks = (row_blocks if layout == "rows" else pack_blocks)(texts, tok, block_size)
         if anchors is not None:
             from resurface.models import unconditional_prompt
-            from resurface.train.packing import PAD_LABEL
 
             lead = unconditional_prompt(tok).ids
             anchor = row_blocks([r["text"] for r in read_corpus(anchors)] * epochs, tok, anchor_tokens, lead=lead)
             width = max(blocks.shape[1], anchor.shape[1])
             blocks = torch.cat([torch.nn.functional.pad(b, (0, width - b.shape[1]), value=PAD_LABEL)
                                 for b in (blocks, anchor)])
+        if general is not None:
+            docs = general_rows([r["text"] for r in read_corpus(general)], general_docs, epochs, seed)
+            mix = row_blocks(docs, tok, general_tokens)
+            width = max(blocks.shape[1], mix.shape[1])
+            blocks = torch.cat([torch.nn.functional.pad(b, (0, width - b.shape[1]), value=PAD_LABEL)
+                                for b in (blocks, mix)])
         mp = mixed_precision(dtype, dev)
         res = train(m, tok, blocks, epochs=1, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
                     effective_batch=batch_size, seed=seed, progress=progress, device="auto" if cuda else "cpu",
@@ -183,7 +225,8 @@ def memorization_base(P: dict, pool: str | Path, store: Store | None = None) -> 
     """The model that is self-trained: ``memorization_model`` itself when ``plant_epochs`` is 0 (Pythia,
     whose memory comes from pretraining), else the folder of that model planted with the pool.
     ``plant_anchor_tokens`` > 0 anchors the planting with the model's own BOS samples at the first of
-    ``temperatures`` (the corpus Figure 2 trains on at that τ: :func:`plant`)."""
+    ``temperatures`` (the corpus Figure 2 trains on at that τ: :func:`plant`); ``plant_mix_docs`` > 0 mixes
+    that many replay-pool documents per pass into the planting (``plant_mix_tokens`` each)."""
     if P["plant_epochs"] == 0:
         return P["memorization_model"]
     anchor_tokens = P.get("plant_anchor_tokens", 0)
@@ -192,9 +235,16 @@ def memorization_base(P: dict, pool: str | Path, store: Store | None = None) -> 
         from resurface.study.experiments import sampled_corpus
 
         anchors = sampled_corpus(P, P["memorization_model"], P["temperatures"][0], store)
+    mix_docs = P.get("plant_mix_docs", 0)
+    general = None
+    if mix_docs:
+        from resurface.study.experiments import replay_corpus
+
+        general = replay_corpus(P, P["memorization_model"], store)
     return str(plant(P["memorization_model"], pool, epochs=P["plant_epochs"], lr=P["plant_lr"],
                      block_size=P["plant_block_size"], batch_size=P["plant_batch_size"], seed=P["seed"],
                      layout=P["plant_layout"], anchors=anchors, anchor_tokens=anchor_tokens,
+                     general=general, general_docs=mix_docs, general_tokens=P.get("plant_mix_tokens", 64),
                      warmup_ratio=P["warmup_ratio"], device=P["device"], dtype=P["dtype"],
                      allow_hub=profiles.allow_hub(P), store=store))
 

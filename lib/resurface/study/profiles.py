@@ -136,6 +136,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "plant_batch_size": (_positive, "an integer > 0"),
     "plant_layout": (lambda x: x in ("packed", "rows"), "packed, rows"),
     "plant_anchor_tokens": (lambda x: _non_negative(x) and x != 1, "0 (no anchors), or an integer >= 2 (rows layout)"),
+    "plant_mix_docs": (_non_negative, "0 (no general text), or an integer >= 1 (rows layout)"),
+    "plant_mix_tokens": (lambda x: _positive(x) and x >= 2, "an integer >= 2"),
     "extract_batch_size": (_positive, "an integer > 0"),
     "nll_max_samples": (_non_negative, "an integer >= 0 (0: score every sample)"),
     "nll_max_tokens": (_positive, "an integer > 0"),

@@ -135,3 +135,48 @@ def main_student(choices: dict[str, Choice]) -> str:
     """The base model when the rule found a regime for it, else the instruction-tuned student."""
     c = choices.get(BASE_MODEL_STUDENT)
     return BASE_MODEL_STUDENT if c is not None and c.chosen is not None else INSTRUCT_STUDENT
+
+
+# ---------------------------------------------------------------------------------------------
+# The planting's rule (Figures 7-8): a planted base must stay a healthy model
+# ---------------------------------------------------------------------------------------------
+PLANT_HEALTH_MARGIN_REL = 0.10  # = resurface.measures.health.HEALTH_MARGIN_REL (a test pins them equal)
+PLANT_EXTRACT_MIN = 0.5  # at least half the planted pool extractable: Figure 8 needs sequences to lose
+PLANT_BUDGET_RATIO = 3.0  # a planting may cost three times today's (it is once per planting, not per run)
+PLANT_RULE_VERSION = 1
+PLANT_RULE_TEXT = (
+    f"A planting qualifies when (1) the planted model's mean NLL per token of held-out English is within "
+    f"+{PLANT_HEALTH_MARGIN_REL:.0%} of the unplanted model's, (2) at least {PLANT_EXTRACT_MIN:.0%} of the "
+    f"planted sequences are extractable by the attack, and (3) it costs at most {PLANT_BUDGET_RATIO:g}× "
+    "today's planting. Among qualifying plantings the one with the most extractable sequences is chosen "
+    "(the cheaper on a tie); with none, the book keeps today's planting and states the damage on its pages.")
+
+
+@dataclass(frozen=True)
+class PlantPoint:
+    """What the planting pilot measured at one (learning rate, passes, general-text rows per pass)."""
+
+    lr: float
+    passes: int
+    mix_docs: int
+    extracted: float  # share of the pool the attack extracts from the planted model
+    health_relative: float  # planted / base mean NLL per token of held-out English, minus 1
+    seconds: float
+
+
+def plant_failures(p: PlantPoint, reference_seconds: float) -> list[str]:
+    """Why planting ``p`` does not qualify (empty when it does)."""
+    why = []
+    if not p.health_relative <= PLANT_HEALTH_MARGIN_REL:
+        why.append(f"held-out English NLL {p.health_relative:+.0%} of the base's, over +{PLANT_HEALTH_MARGIN_REL:.0%}")
+    if not p.extracted >= PLANT_EXTRACT_MIN:
+        why.append(f"{p.extracted:.0%} of the pool extractable, under {PLANT_EXTRACT_MIN:.0%}")
+    if p.seconds > PLANT_BUDGET_RATIO * reference_seconds:
+        why.append(f"costs {p.seconds:.0f} s, over {PLANT_BUDGET_RATIO:g}x today's {reference_seconds:.0f} s")
+    return why
+
+
+def choose_planting(points: list[PlantPoint], reference_seconds: float) -> PlantPoint | None:
+    """The qualifying planting with the most extractable sequences (the cheaper on a tie), or None."""
+    ok = [p for p in points if not plant_failures(p, reference_seconds)]
+    return max(ok, key=lambda p: (p.extracted, -p.seconds)) if ok else None

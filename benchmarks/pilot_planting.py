@@ -1,0 +1,94 @@
+"""Planting pilot: which planting leaves a healthy model whose pool is still extractable? (rule:
+resurface.study.regime.PLANT_RULE_TEXT)
+
+For each grid point (planting learning rate x general-text rows per pass) it plants one base on the
+pilot's seed (:data:`resurface.study.regime.PILOT_SEEDS`, never the book's), with the course's pool,
+anchors and passes, and measures
+
+(a) the share of the planted pool the extraction attack recovers (Figure 8's base count), and
+(b) the planted model's mean NLL per token of held-out English against the unplanted model's
+    (:func:`resurface.measures.health.general_nll`).
+
+The rule, fixed here before the runs, then picks the planting (:func:`resurface.study.regime.choose_planting`).
+The first grid point is today's planting (its cost is the budget's reference). Plantings are cached in
+the artifact store (``RESURFACE_STORE``), so a killed pilot resumes::
+
+    .venv/bin/python benchmarks/pilot_planting.py --lrs 1e-3,3e-4 --mix 0,48
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+from resurface.device import hook_scoring_dtype
+from resurface.measures.attacks import extract, read_scores
+from resurface.measures.health import general_nll, heldout_english
+from resurface.measures.memorization import memorization_base, pool_for
+from resurface.study import profiles, regime
+from resurface.study.experiments import replay_corpus
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--profile", default="course")
+    p.add_argument("--lrs", default="1e-3,3e-4", help="planting learning rates (the first is today's)")
+    p.add_argument("--mix", default="0,48", help="replay documents per pass (the first is today's)")
+    p.add_argument("--out", default="benchmarks/pilot_planting.json")
+    return p.parse_args()
+
+
+def main() -> None:
+    a = parse()
+    lrs = [float(x) for x in a.lrs.split(",") if x]
+    mixes = [int(x) for x in a.mix.split(",") if x]
+    seed = regime.PILOT_SEEDS[0]
+    P = profiles.resolve(a.profile, "fig07", {"seed": seed, "plantings": 1})
+    model = P["memorization_model"]
+    report: dict = {"rule": regime.PLANT_RULE_TEXT, "rule_version": regime.PLANT_RULE_VERSION, "seed": seed,
+                    "started": time.strftime("%F %T"), "machine": platform.processor() or platform.machine(),
+                    "model": model, "passes": P["plant_epochs"], "mix_tokens": P["plant_mix_tokens"],
+                    "points": []}
+    pool = pool_for(P)
+    heldout = heldout_english(P, replay_corpus(P, model))
+    points: list[regime.PlantPoint] = []
+    for lr in lrs:
+        for mix in mixes:
+            q = {**P, "plant_lr": lr, "plant_mix_docs": mix}
+            t0 = time.perf_counter()
+            base = memorization_base(q, pool)
+            info = json.loads((Path(base).parent / "plant.json").read_text())
+            seconds = float(info.get("wall_seconds", time.perf_counter() - t0))
+            scores = read_scores(extract(base, pool, prefix_tokens=P["prefix_tokens"],
+                                         suffix_tokens=P["suffix_tokens"], batch_size=P["extract_batch_size"],
+                                         device=P["device"], dtype=hook_scoring_dtype(P["dtype"], P["device"])))
+            health = general_nll(P, {"planted": base}, model, heldout).set_index("model")
+            point = regime.PlantPoint(lr, P["plant_epochs"], mix, float(scores["extracted"].mean()),
+                                      float(health.loc["planted", "relative"]), seconds)
+            points.append(point)
+            report["points"].append({
+                "lr": lr, "passes": point.passes, "mix_docs": mix, "extracted": point.extracted,
+                "sequences": int(len(scores)), "seconds": seconds, "steps": info.get("steps"),
+                "base_nll": float(health.loc["base", "nll_per_token"]),
+                "planted_nll": float(health.loc["planted", "nll_per_token"]),
+                "health_relative": point.health_relative,
+                "delta": {k: float(health.loc["planted", k]) for k in ("delta", "lo", "hi")}})
+            Path(a.out).write_text(json.dumps({**report, "partial": True}, indent=2))
+            print(f"[plant-pilot] lr {lr:g} mix {mix}: {point.extracted:.0%} extractable, held-out English "
+                  f"{point.health_relative:+.0%} of base, {seconds:.0f} s", flush=True)
+    reference = points[0].seconds
+    chosen = regime.choose_planting(points, reference)
+    report["reasons"] = {f"{p.lr:g} x {p.mix_docs}": regime.plant_failures(p, reference) for p in points}
+    report["chosen"] = None if chosen is None else {"lr": chosen.lr, "mix_docs": chosen.mix_docs,
+                                                    "extracted": chosen.extracted,
+                                                    "health_relative": chosen.health_relative}
+    report["finished"], report["partial"] = time.strftime("%F %T"), False
+    Path(a.out).write_text(json.dumps(report, indent=2))
+    print(f"[plant-pilot] chosen: {report['chosen'] or 'no qualifying planting'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
