@@ -62,9 +62,14 @@ def test_the_regime_is_read_from_the_profile_parameters():
     """Defect 10: 'contradicts the paper' was printed with no regime."""
     P = profiles.load("course")
     s = claims.scale(P)
-    assert s == (f"course scale (SmolLM2-135M-Instruct, an instruction-tuned student, {P['tokens_per_subset']:,} tokens per run, "
+    lr = f"{P['lr']:.0e}".replace("e-0", "e-")
+    assert s == (f"course scale (SmolLM2-135M-Instruct, an instruction-tuned student, lr {lr}, {P['tokens_per_subset']:,} tokens per run, "
                  f"{P['epochs']} epoch{'s' if P['epochs'] != 1 else ''}, {claims.precision(P)})")
-    assert "Qwen2.5-0.5B, 5,000,000 tokens per run, 40 epochs" in claims.scale(profiles.load("paper"))
+    assert "Qwen2.5-0.5B, lr 1e-6, 5,000,000 tokens per run, 40 epochs" in claims.scale(profiles.load("paper"))
+    # a student trained at its own rate (lr_by_model) says so; a planted model's runs use lr
+    Q = {**P, "lr": 3e-5, "lr_by_model": {"gemma3-270m": 3e-4}}
+    assert "lr 3e-4," in claims.scale(Q, "second_student") and "lr 3e-5," in claims.scale(Q, "student")
+    assert "lr 3e-5," in claims.scale({**Q, "memorization_model": "gemma3-270m", "plant_epochs": 1}, "memorization_model")
     # issue 39: rows about an instruction-tuned model say so; base models are not labelled
     assert "instruction-tuned" not in claims.scale(P, "second_student")
     assert "an instruction-tuned model, planted" in claims.scale(profiles.load("course", "fig07"), "memorization_model")

@@ -17,7 +17,7 @@ def _runs(tmp_path, effect: dict[str, float], **kw) -> pd.DataFrame:
     return item_runs(tmp_path, effect, TASKS, **kw)
 
 
-COURSE = {"profile": "course", "student": "smollm2-135m", "tokens_per_subset": 1024, "epochs": 2}
+COURSE = {"profile": "course", "student": "smollm2-135m", "tokens_per_subset": 1024, "epochs": 2, "lr": 3e-4}
 
 
 def _table(items, fig, conditions, P=COURSE):
@@ -44,7 +44,7 @@ def test_a_planted_gain_agrees_and_no_gain_is_inconclusive(tmp_path):
     assert (t0["verdict"] != "agrees with the paper").all()
     text = findings.verdict_section(table)
     assert text.count("2 agrees with the paper") == 2 and "| self gt replay | ARC-Challenge ← Multiple choice" in text
-    assert "This book at course scale (SmolLM2-135M-Instruct, an instruction-tuned student, 1,024 tokens per run, 4 epochs, fp32)" in text
+    assert "This book at course scale (SmolLM2-135M-Instruct, an instruction-tuned student, lr 3e-4, 1,024 tokens per run, 4 epochs, fp32)" in text
     assert "Verdict at course scale" in text and "| **agrees with the paper** [1] |" in text
 
 

@@ -444,8 +444,8 @@ def is_instruction_tuned(alias: str) -> bool:
 
 
 def scale(P: dict, model_key: str = "student", model: str | None = None) -> str:
-    """'course scale (SmolLM2-135M-Instruct, an instruction-tuned student, 1,024 tokens per run, 1 epoch,
-    fp32)', from the parameters; the model is ``model`` (an alias) where given, else the parameter
+    """'course scale (SmolLM2-135M-Instruct, an instruction-tuned student, lr 3e-4, 1,024 tokens per run,
+    1 epoch, fp32)', from the parameters; the model is ``model`` (an alias) where given, else the parameter
     ``model_key`` names it."""
     model = model or P.get(model_key) or P.get("student", "?")
     tokens = int(P.get("tokens_per_subset", 0))
@@ -457,8 +457,19 @@ def scale(P: dict, model_key: str = "student", model: str | None = None) -> str:
     tuned = ""
     if is_instruction_tuned(str(model)):  # the paper's students are all base models: say where ours is not
         tuned = " an instruction-tuned " + ("student" if model_key in ("student", "second_student") else "model") + ","
-    return (f"{P.get('profile', '?')} scale ({model_name(str(model))},{tuned}{planted} {tokens:,} tokens per run, "
+    rate = learning_rate(P, str(model), model_key)
+    return (f"{P.get('profile', '?')} scale ({model_name(str(model))},{tuned}{planted}{rate} {tokens:,} tokens per run, "
             f"{epochs} epoch{'s' if epochs != 1 else ''}, {precision(P)})")
+
+
+def learning_rate(P: dict, model: str, model_key: str = "student") -> str:
+    """' lr 3e-5,' for the runs of ``model`` (its ``lr_by_model`` entry, else ``lr``; a planted model's
+    runs use ``lr``), or '' where the parameters name no learning rate."""
+    if "lr" not in P:
+        return ""
+    lr = float(P["lr"]) if model_key == "memorization_model" else \
+        float((P.get("lr_by_model") or {}).get(model, P["lr"]))
+    return f" lr {lr:.0e},".replace("e-0", "e-")
 
 
 def precision(P: dict) -> str:

@@ -113,7 +113,7 @@ def train_corpus(P: dict, name: str, student: str, corpus: Path, source: str | N
     dirs = subset_dirs(subsets)
     for i, d in enumerate(dirs):
         progress.report(f"{name} on {display_name(student)}: training run {i + 1} of {len(dirs)}")
-        run = train_run(student, d, epochs=P["epochs"], lr=P["lr"], warmup_ratio=P["warmup_ratio"],
+        run = train_run(student, d, epochs=P["epochs"], lr=profiles.lr_for(P, student), warmup_ratio=P["warmup_ratio"],
                         block_size=P["block_size"], batch_size=P["batch_size"],
                         effective_batch=P["effective_batch"], weight_decay=P["weight_decay"], seed=P["seed"],
                         eval_suites=[] if eval_hook else suites, eval_hook=eval_hook,

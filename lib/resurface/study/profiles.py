@@ -31,6 +31,12 @@ def allow_hub(P: dict) -> bool:
     """Only the paper profile may touch the Hub."""
     return P["profile"] == "paper"
 
+
+def lr_for(P: dict, model: str) -> float:
+    """The learning rate of runs that train ``model``: its entry in ``lr_by_model`` (a student whose
+    regime differs from the profile's), else ``lr``."""
+    return float((P.get("lr_by_model") or {}).get(str(model), P["lr"]))
+
 # the source roles of Fig 5 (the student's own samples are "self")
 SOURCE_KINDS = ("lineage", "recipe", "cross")
 
@@ -97,6 +103,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
                     "disjoint (no record in two subsets, so runs are independent replicates)"),
     "epochs": (_non_negative, "an integer >= 0"),
     "lr": (_positive, "a number > 0"),
+    "lr_by_model": (lambda d: all(_is_model(k) and isinstance(v, (int, float)) and not isinstance(v, bool)
+                                  and v > 0 for k, v in d.items()),
+                    "a mapping from model alias to a learning rate > 0 ({} for none)"),
     "warmup_ratio": (lambda x: 0 <= x < 1, "a number in [0, 1)"),
     "block_size": (_positive, "an integer > 0"),
     "batch_size": (_positive, "an integer > 0"),
