@@ -59,9 +59,18 @@ def test_course_pages_name_the_dose_when_the_pilot_found_no_gentler_one(tmp_path
     src = tmp_path / "pilot.json"
     src.write_text(json.dumps(none))
     note = regimereport.dose_note(P, src)
-    assert "lr 3e-4 on 1,024 tokens" in note and "Gemma-3-270M" in note and "replay" in note
+    assert "Gemma-3-270M" in note and "at lr 3e-4, 1,024 tokens per run" in note and "replay" in note
     src.write_text(json.dumps(report()))  # a regime was chosen: the pages run at it, no note
     assert regimereport.dose_note(P, src) == ""
+    # one student chosen, the other not: the page names the one that keeps the strong dose, at its own rate
+    mixed = {**report(), "choices": {"smollm2-135m": report()["choices"]["gemma3-270m"],
+                                     "gemma3-270m": {"chosen": None, "reasons": {}}}}
+    src.write_text(json.dumps(mixed))
+    Q = {**P, "student": "smollm2-135m", "second_student": "gemma3-270m", "lr": 3e-5,
+         "lr_by_model": {"gemma3-270m": 3e-4}}
+    note = regimereport.dose_note(Q, src)
+    assert "Gemma-3-270M" in note and "at lr 3e-4" in note and "SmolLM2" not in note
+    assert regimereport.dose_note({**Q, "second_student": None}, src) == ""
     src.write_text(json.dumps({**none, "partial": True}))  # unfinished: nothing is claimed
     assert regimereport.dose_note(P, src) == ""
     assert regimereport.dose_note(P, tmp_path / "absent.json") == ""

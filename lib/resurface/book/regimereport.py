@@ -106,10 +106,12 @@ def planting_tables(report: dict) -> str:
 
 
 def dose_note(P: dict, source: Path | None = None) -> str:
-    """A sentence for every course page trained at the current regime when the finished pilot found no
-    qualifying dose for its students: the dose is stronger than the paper's and replay is its control.
-    Empty where the pilot is missing, unfinished, or chose a regime."""
+    """A sentence for a course page whose runs train a student for which the finished pilot found no
+    qualifying dose: that student keeps the stronger dose, named with its rate, and replay is its
+    control. Empty where the pilot is missing or unfinished, or chose a dose for every student here."""
     import json
+
+    from resurface.study.profiles import lr_for
 
     src = source or repo_root() / REGIME_FILE
     try:
@@ -118,17 +120,17 @@ def dose_note(P: dict, source: Path | None = None) -> str:
         return ""
     if report.get("partial") or not report.get("choices"):
         return ""
-    students = [s for s in (P.get("student"), P.get("second_student"), P.get("memorization_model"))
-                if s in report["choices"]]
-    if not students or any(report["choices"][s].get("chosen") for s in students):
+    students = [s for s in dict.fromkeys((P.get("student"), P.get("second_student"), P.get("memorization_model")))
+                if s in report["choices"] and not report["choices"][s].get("chosen")]
+    if not students or "lr" not in P:
         return ""
-    names = " and ".join(dict.fromkeys(model_name(s) for s in students))
-    lr = f"{float(P.get('lr', 0)):.0e}".replace("e-0", "e-")
-    return (f" **The dose.** Every run here trains at lr {lr} on {int(P.get('tokens_per_subset', 0)):,} "
-            f"tokens, far stronger per token than the paper's gentle, long runs. The regime pilot found no gentler "
-            f"dose for {names} that passed its rule, fixed before the runs (see *Which dose does the course "
-            "train?*), so the book keeps this one: read every self-training Δ next to replay's, which shows "
-            "what the dose does to the student by itself.")
+    doses = " and ".join(f"{model_name(s)} at lr {lr_for(P, s):.0e}".replace("e-0", "e-") for s in students)
+    return (f" **The dose.** The regime pilot found no gentle dose that passed its rule (fixed before the runs; "
+            f"see *Which dose does the course train?*) for {' and '.join(model_name(s) for s in students)}, "
+            f"so the runs here keep the course's stronger dose: {doses}, "
+            f"{int(P.get('tokens_per_subset', 0)):,} tokens per run, far stronger per token than the paper's "
+            "gentle, long runs. Read every self-training Δ of theirs next to replay's, which shows what the dose does "
+            "to the student by itself.")
 
 
 def write_tables(path: Path | None = None, source: Path | None = None, planting: Path | None = None) -> Path:
