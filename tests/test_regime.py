@@ -92,3 +92,18 @@ def test_a_planting_qualifies_only_healthy_extractable_and_affordable_and_the_mo
     assert regime.choose_planting([today], ref) is None
     t = regime.PLANT_RULE_TEXT
     assert f"+{regime.PLANT_HEALTH_MARGIN_REL:.0%}" in t and f"{regime.PLANT_EXTRACT_MIN:.0%}" in t
+
+
+def test_a_planting_of_k_qualifies_only_healthy_above_the_base_and_affordable():
+    from resurface.study.regime import SkillPoint
+
+    ref = 100.0
+    assert regime.skill_failures(SkillPoint(3e-4, 5, 48, 0.2, 0.05, 0.08, 150.0), ref) == []
+    assert any("gap" in w for w in regime.skill_failures(SkillPoint(3e-4, 5, 48, 0.2, -0.01, 0.08, 150.0), ref))
+    assert any("NLL" in w for w in regime.skill_failures(SkillPoint(1e-3, 5, 0, 0.9, 0.6, 1.6, 100.0), ref))
+    assert any("costs" in w for w in regime.skill_failures(SkillPoint(3e-4, 5, 96, 0.2, 0.1, 0.0, 301.0), ref))
+    pts = [SkillPoint(1e-3, 5, 0, 0.9, 0.6, 1.6, 100.0), SkillPoint(1e-3, 5, 48, 0.3, 0.2, 0.09, 200.0),
+           SkillPoint(3e-4, 5, 48, 0.2, 0.1, 0.02, 180.0)]
+    assert regime.choose_skill_planting(pts, ref) == pts[1]  # the largest gap among the healthy
+    assert regime.choose_skill_planting(pts[:1], ref) is None
+    assert f"+{regime.PLANT_HEALTH_MARGIN_REL:.0%}" in regime.SKILL_RULE_TEXT

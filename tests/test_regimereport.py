@@ -101,6 +101,11 @@ def test_the_planting_tables_show_health_extraction_and_the_choice(tmp_path):
     assert "| 0.001 | 0 | 80% of 51 | 3.20 → 5.44 |" in md and "no: held-out English NLL +70%" in md
     assert "| 0.0003 | 48 | 60% of 51 | 3.20 → 3.36 |" in md and "| yes |" in md
     assert "**Chosen:** lr 0.0003 with 48 replay documents per pass" in md
+    skill = {**planting_report(), "figure": 13, "rule": regime.SKILL_RULE_TEXT,
+             "points": [{**p, "gap": 0.1, "gap_lo": 0.05, "gap_hi": 0.15} for p in planting_report()["points"]],
+             "chosen": {"lr": 3e-4, "mix_docs": 48, "gap": 0.1, "health_relative": 0.05}}
+    md13 = regimereport.planting_tables(skill)
+    assert "K's dev-probe gap" in md13 and "| +0.100 [+0.050, +0.150] |" in md13 and "dev-probe gap +0.100" in md13
     partial = regimereport.planting_tables(planting_report(partial=True))
     assert "has not finished" in partial and "Chosen" not in partial and "| yes |" not in partial
     src = tmp_path / "planting.json"

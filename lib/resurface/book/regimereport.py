@@ -16,6 +16,7 @@ from resurface.paths import generated_dir, repo_root
 
 REGIME_FILE = Path("benchmarks") / "pilot_regime.json"
 PLANTING_FILE = Path("benchmarks") / "pilot_planting.json"
+SKILL_PLANTING_FILE = Path("benchmarks") / "pilot_planting_skill.json"
 
 
 def _ci(d: dict) -> str:
@@ -73,35 +74,41 @@ def tables(report: dict) -> str:
 
 
 def planting_tables(report: dict) -> str:
-    """Markdown: the planting rule, every planting tried (extractable share, general NLL against the
-    base's, cost, reasons) and the chosen one."""
+    """Markdown: a planting rule, every planting tried (what it planted: the extractable share of the
+    pool, or K's dev-probe gap; general NLL against the base's; cost; reasons) and the chosen one."""
+    skill = report.get("figure") == 13
+    what = "K's dev-probe gap [95% CI]" if skill else "extractable"
     out = [f"**The rule** (version {report['rule_version']}, written in `resurface.study.regime` before the "
            f"plantings it was applied to): {report['rule']}", "",
            f"{model_name(report['model'])}, one planting per point on the pilot seed {report['seed']} (the book "
-           f"uses another), {report['passes']} passes over the pool, general-text rows of "
-           f"{report['mix_tokens']} tokens; started {report['started']}, "
+           f"uses another), {report['passes']} passes, general-text rows of {report['mix_tokens']} tokens; "
+           f"started {report['started']}, "
            + (f"finished {report['finished']}." if report.get("finished") else "not finished."), "",
-           "| planting lr | replay documents per pass | extractable | held-out English NLL, base → planted "
+           f"| planting lr | replay documents per pass | {what} | held-out English NLL, base → planted "
            "(nats/token) | Δ per text [95% CI] | relative | s | qualifies |",
            "|---|---|---|---|---|---|---|---|"]
     reasons = report.get("reasons", {})
     for p in report["points"]:
         why = reasons.get(f"{p['lr']:g} x {p['mix_docs']}", [])
         verdict = ("not applied yet" if report.get("partial") else "yes" if not why else "no: " + "; ".join(why))
-        out.append(f"| {p['lr']:g} | {p['mix_docs']} | {p['extracted']:.0%} of {p['sequences']} | "
+        got = (f"{p['gap']:+.3f} [{p['gap_lo']:+.3f}, {p['gap_hi']:+.3f}]" if skill
+               else f"{p['extracted']:.0%} of {p['sequences']}")
+        out.append(f"| {p['lr']:g} | {p['mix_docs']} | {got} | "
                    f"{p['base_nll']:.2f} → {p['planted_nll']:.2f} | "
                    f"{p['delta']['delta']:+.3f} [{p['delta']['lo']:+.3f}, {p['delta']['hi']:+.3f}] | "
                    f"{p['health_relative']:+.0%} | {p['seconds']:.0f} | {verdict} |")
     out.append("")
+    pages = "Figure 13's page shows" if skill else "the pages of Figures 7 and 8 show"
     if report.get("partial"):
-        out.append("**The planting pilot has not finished:** the rule has not been applied.")
+        out.append("**This planting pilot has not finished:** the rule has not been applied.")
     elif report.get("chosen"):
         c = report["chosen"]
+        got = f"dev-probe gap {c['gap']:+.3f}" if skill else f"{c['extracted']:.0%} extractable"
         out.append(f"**Chosen:** lr {c['lr']:g} with {c['mix_docs']} replay documents per pass "
-                   f"({c['extracted']:.0%} extractable, held-out English {c['health_relative']:+.0%} of the base's).")
+                   f"({got}, held-out English {c['health_relative']:+.0%} of the base's).")
     else:
-        out.append("**No planting qualifies:** the book keeps today's planting, and the pages of Figures 7 and 8 "
-                   "show the planted bases' damage next to the base's NLL.")
+        out.append(f"**No planting qualifies:** the book keeps today's planting, and {pages} the planted "
+                   "model's damage next to the base's NLL.")
     return "\n".join(out)
 
 
@@ -133,13 +140,18 @@ def dose_note(P: dict, source: Path | None = None) -> str:
             "to the student by itself.")
 
 
-def write_tables(path: Path | None = None, source: Path | None = None, planting: Path | None = None) -> Path:
+def write_tables(path: Path | None = None, source: Path | None = None, planting: Path | None = None,
+                 skill: Path | None = None) -> Path:
     """Write the pilots' tables for the book (a note instead of each pilot that has not been run): the
-    dose pilot's to ``path``, the planting pilot's beside it (``planting_tables.md``)."""
+    dose pilot's to ``path``, the planting pilots' beside it (``planting_tables.md``,
+    ``skill_planting_tables.md``)."""
     out = write_report(path or generated_dir() / "regime_tables.md", source or repo_root() / REGIME_FILE, tables,
                        f"_The regime pilot has not been run in this checkout: `{REGIME_FILE}` is missing (see "
                        "`benchmarks/pilot_regime.py`)._")
     write_report(out.parent / "planting_tables.md", planting or repo_root() / PLANTING_FILE, planting_tables,
                  f"_The planting pilot has not been run in this checkout: `{PLANTING_FILE}` is missing (see "
                  "`benchmarks/pilot_planting.py`)._")
+    write_report(out.parent / "skill_planting_tables.md", skill or repo_root() / SKILL_PLANTING_FILE,
+                 planting_tables, f"_Figure 13's planting pilot has not been run in this checkout: "
+                 f"`{SKILL_PLANTING_FILE}` is missing (see `benchmarks/pilot_planting.py --figure 13`)._")
     return out

@@ -57,7 +57,7 @@ LABELS = {"self": "the buried model's own samples", "preburial": "the planted mo
 def check_params(P: dict) -> None:
     """The figure's own parameters (beyond the profile's type checks), before any work."""
     ints = {"skill_entities": 2, "skill_templates": 1, "skill_plant_epochs": 1, "skill_plant_block_size": 2,
-            "skill_plant_batch_size": 1, "bury_tokens": 2, "bury_max_epochs": 1}
+            "skill_plant_batch_size": 1, "bury_tokens": 2, "bury_max_epochs": 1, "skill_plant_mix_docs": 0}
     for name, least in ints.items():
         v = P[name]
         if isinstance(v, bool) or not isinstance(v, int) or v < least:
@@ -134,12 +134,17 @@ def skill_texts(world: str | Path) -> dict[str, list[str]]:
 # 2. plant
 # ---------------------------------------------------------------------------------------------
 def planted_model(P: dict, world: str | Path, store: Store | None = None) -> str:
-    """The student after training on the planting documents (the ``plant`` stage of Figures 7–8)."""
+    """The student after training on the planting documents (the ``plant`` stage of Figures 7–8), with
+    ``skill_plant_mix_docs`` replay-pool documents per pass when that is > 0."""
     from resurface.measures.memorization import plant
+    from resurface.study.experiments import replay_corpus
 
+    mix = P.get("skill_plant_mix_docs", 0)
+    general = replay_corpus(P, P["student"], store) if mix else None
     return str(plant(P["student"], world, epochs=P["skill_plant_epochs"], lr=P["skill_plant_lr"],
                      block_size=P["skill_plant_block_size"], batch_size=P["skill_plant_batch_size"], seed=P["seed"],
-                     layout="rows", warmup_ratio=P["warmup_ratio"], device=P["device"], dtype=P["dtype"],
+                     layout="rows", general=general, general_docs=mix, general_tokens=P["skill_plant_block_size"],
+                     warmup_ratio=P["warmup_ratio"], device=P["device"], dtype=P["dtype"],
                      allow_hub=profiles.allow_hub(P), store=store, progress=False))
 
 

@@ -180,3 +180,43 @@ def choose_planting(points: list[PlantPoint], reference_seconds: float) -> Plant
     """The qualifying planting with the most extractable sequences (the cheaper on a tie), or None."""
     ok = [p for p in points if not plant_failures(p, reference_seconds)]
     return max(ok, key=lambda p: (p.extracted, -p.seconds)) if ok else None
+
+
+# Figure 13's planting of K: healthy, and K's probes clearly above the unplanted model's
+SKILL_RULE_TEXT = (
+    f"A planting of K qualifies when (1) the planted model's mean NLL per token of held-out English is within "
+    f"+{PLANT_HEALTH_MARGIN_REL:.0%} of the unplanted model's, (2) K's dev probes rise above the unplanted "
+    f"model's (the 95% interval of the paired gap over probes lies above 0), and (3) it costs at most "
+    f"{PLANT_BUDGET_RATIO:g}× today's planting. Among qualifying plantings the one with the largest dev-probe "
+    "gap is chosen (the cheaper on a tie); with none, Figure 13 keeps today's planting and states the damage.")
+
+
+@dataclass(frozen=True)
+class SkillPoint:
+    """What the planting pilot measured for K at one (learning rate, general-text rows per pass)."""
+
+    lr: float
+    passes: int
+    mix_docs: int
+    gap: float  # mean dev-probe gap, planted − unplanted (logp_gold_norm)
+    gap_lo: float  # lower end of its 95% interval over probes
+    health_relative: float
+    seconds: float
+
+
+def skill_failures(p: SkillPoint, reference_seconds: float) -> list[str]:
+    """Why planting ``p`` of K does not qualify (empty when it does)."""
+    why = []
+    if not p.health_relative <= PLANT_HEALTH_MARGIN_REL:
+        why.append(f"held-out English NLL {p.health_relative:+.0%} of the base's, over +{PLANT_HEALTH_MARGIN_REL:.0%}")
+    if not p.gap_lo > 0:
+        why.append(f"K's dev-probe gap {p.gap:+.3f} is not clearly above 0 (lower end {p.gap_lo:+.3f})")
+    if p.seconds > PLANT_BUDGET_RATIO * reference_seconds:
+        why.append(f"costs {p.seconds:.0f} s, over {PLANT_BUDGET_RATIO:g}x today's {reference_seconds:.0f} s")
+    return why
+
+
+def choose_skill_planting(points: list[SkillPoint], reference_seconds: float) -> SkillPoint | None:
+    """The qualifying planting of K with the largest dev-probe gap (the cheaper on a tie), or None."""
+    ok = [p for p in points if not skill_failures(p, reference_seconds)]
+    return max(ok, key=lambda p: (p.gap, -p.seconds)) if ok else None
