@@ -107,3 +107,22 @@ def test_a_planting_of_k_qualifies_only_healthy_above_the_base_and_affordable():
     assert regime.choose_skill_planting(pts, ref) == pts[1]  # the largest gap among the healthy
     assert regime.choose_skill_planting(pts[:1], ref) is None
     assert f"+{regime.PLANT_HEALTH_MARGIN_REL:.0%}" in regime.SKILL_RULE_TEXT
+
+
+def test_the_course_trains_each_student_at_the_dose_the_finished_pilot_chose():
+    """One source of truth: the course parameters follow the pilot's choice (benchmarks/pilot_regime.json);
+    a student the rule found no dose for keeps the grid's first point, the regime before the pilot."""
+    import json
+
+    from resurface.paths import repo_root
+
+    report = json.loads((repo_root() / "benchmarks" / "pilot_regime.json").read_text())
+    if report.get("partial"):
+        return  # nothing chosen yet: the course keeps its regime (the page says the pilot is unfinished)
+    P = profiles.load("course")
+    first = report["points"][0]
+    for student, choice in report["choices"].items():
+        dose = choice["chosen"] or {"lr": first["lr"], "tokens": first["tokens"], "epochs": first["epochs"]}
+        assert math.isclose(profiles.lr_for(P, student), dose["lr"]), student
+        assert P["tokens_per_subset"] == dose["tokens"] and P["epochs"] == dose["epochs"], student
+    assert P["student"] == report["main_student"]

@@ -114,3 +114,13 @@ def test_the_planting_tables_show_health_extraction_and_the_choice(tmp_path):
     assert "Chosen:" in (out.parent / "planting_tables.md").read_text()
     regimereport.write_tables(tmp_path / "t.md", tmp_path / "absent.json", planting=tmp_path / "none.json")
     assert "has not been run" in (out.parent / "planting_tables.md").read_text()
+
+
+def test_the_regime_page_draws_the_dose_response_from_the_pilot(tmp_path):
+    src = tmp_path / "pilot.json"
+    src.write_text(json.dumps(report()))
+    out = regimereport.write_tables(tmp_path / "t.md", src, planting=tmp_path / "none.json")
+    figure = tmp_path / regimereport.DOSE_FIGURE
+    assert figure.stat().st_size > 10_000 and f"](_generated/{regimereport.DOSE_FIGURE})" in out.read_text()
+    regimereport.write_tables(tmp_path / "t.md", tmp_path / "absent.json", planting=tmp_path / "none.json")
+    assert not figure.exists()  # no pilot, no figure: nothing is drawn that was not measured

@@ -112,6 +112,63 @@ def planting_tables(report: dict) -> str:
     return "\n".join(out)
 
 
+DOSE_FIGURE = "regime_dose.png"
+SHORT_METRICS = {"logp_gold_norm,none": "Δ log p(gold), normalised", "neg_bpb,none": "Δ −bits/byte of the gold answer"}
+
+
+def dose_figure(report: dict, path: Path) -> Path:
+    """Δ against the base of self-training and of replay over the pilot's learning rates, per student
+    (rows) and course task (columns), one line per token count, with 95% intervals: how the sign of
+    "self-training helps" depends on the dose. Written to ``path`` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from resurface.conditions import condition_color
+
+    students = list(dict.fromkeys(p["student"] for p in report["points"]))
+    tasks = list(dict.fromkeys(t["task"] for p in report["points"] for t in p["tasks"]))
+    fig, axes = plt.subplots(len(students), len(tasks), figsize=(2.6 * len(tasks), 2.5 * len(students)),
+                             squeeze=False, sharex=True)
+    tokens = sorted({p["tokens"] for p in report["points"]})
+    styles = dict(zip(tokens, ("-", "--", ":", "-.")))
+    for i, student in enumerate(students):
+        pts = [p for p in report["points"] if p["student"] == student]
+        for j, task in enumerate(tasks):
+            ax = axes[i][j]
+            for tok in tokens:
+                line = sorted((p for p in pts if p["tokens"] == tok), key=lambda p: p["lr"])
+                for k, (side, name) in enumerate((("self", "self@1"), ("replay", "replay"))):
+                    got = [(p["lr"], t[side]) for p in line for t in p["tasks"] if t["task"] == task]
+                    if not got:
+                        continue
+                    x = [lr * (1.06 if k else 0.94) for lr, _ in got]  # self and replay side by side
+                    y = [d["estimate"] for _, d in got]
+                    err = [[d["estimate"] - d["lo"] for _, d in got], [d["hi"] - d["estimate"] for _, d in got]]
+                    ax.errorbar(x, y, yerr=err, color=condition_color(name), ls=styles[tok], marker="o", ms=3,
+                                capsize=2, lw=1.2, label=f"{side}, {tok:,} tokens")
+            ax.axhline(0, color="0.5", lw=0.8)
+            ax.set_xscale("log")
+            lrs = sorted({p["lr"] for p in report["points"]})
+            ax.set_xticks(lrs, [f"{lr:.0e}".replace("e-0", "e-") for lr in lrs])
+            ax.minorticks_off()
+            metric = next((t["metric"] for p in pts for t in p["tasks"] if t["task"] == task), "")
+            ax.set_title(f"{task}\n{SHORT_METRICS.get(metric, metric)}", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(f"{model_name(student).split(' (')[0]}\nΔ against the base", fontsize=8)
+            if i == len(students) - 1:
+                ax.set_xlabel("learning rate", fontsize=8)
+            ax.tick_params(labelsize=7)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
 def dose_note(P: dict, source: Path | None = None) -> str:
     """A sentence for a course page whose runs train a student for which the finished pilot found no
     qualifying dose: that student keeps the stronger dose, named with its rate, and replay is its
@@ -151,6 +208,18 @@ def write_tables(path: Path | None = None, source: Path | None = None, planting:
     write_report(out.parent / "planting_tables.md", planting or repo_root() / PLANTING_FILE, planting_tables,
                  f"_The planting pilot has not been run in this checkout: `{PLANTING_FILE}` is missing (see "
                  "`benchmarks/pilot_planting.py`)._")
+    src = Path(source or repo_root() / REGIME_FILE)
+    figure = out.parent / DOSE_FIGURE
+    if src.exists():
+        import json
+
+        dose_figure(json.loads(src.read_text()), figure)
+        out.write_text(out.read_text() + f"\n![Δ against the base of self-training and replay over the pilot's "
+                       f"learning rates](_generated/{DOSE_FIGURE})\n\n*Self-training (own samples, τ = 1) and replay: Δ "
+                       "against the base per course task and learning rate, one line per token count, with "
+                       "95% intervals over the pilot's runs and items.*\n")
+    elif figure.exists():
+        figure.unlink()
     write_report(out.parent / "skill_planting_tables.md", skill or repo_root() / SKILL_PLANTING_FILE,
                  planting_tables, f"_Figure 13's planting pilot has not been run in this checkout: "
                  f"`{SKILL_PLANTING_FILE}` is missing (see `benchmarks/pilot_planting.py --figure 13`)._")
