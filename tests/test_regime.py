@@ -126,3 +126,19 @@ def test_the_course_trains_each_student_at_the_dose_the_finished_pilot_chose():
         assert math.isclose(profiles.lr_for(P, student), dose["lr"]), student
         assert P["tokens_per_subset"] == dose["tokens"] and P["epochs"] == dose["epochs"], student
     assert P["student"] == report["main_student"]
+
+
+def test_the_course_plants_as_the_finished_planting_pilot_chose():
+    """The course's planting parameters follow benchmarks/pilot_planting.json (today's, the grid's first
+    point, when nothing qualified)."""
+    import json
+
+    from resurface.paths import repo_root
+
+    report = json.loads((repo_root() / "benchmarks" / "pilot_planting.json").read_text())
+    if report.get("partial"):
+        return
+    P = profiles.load("course", "fig07")
+    got = report["chosen"] or report["points"][0]
+    assert math.isclose(P["plant_lr"], got["lr"]) and P["plant_mix_docs"] == got["mix_docs"]
+    assert P["plant_epochs"] == report["passes"] and P["plant_mix_tokens"] == report["mix_tokens"]
