@@ -199,3 +199,20 @@ def test_runs_with_own_bases_are_measured_against_them():
     assert (last["value"] - base.loc[0]).tolist() == pytest.approx([0.5, 0.5])
     shared = pd.DataFrame([{**r, "value": r["value"] - (2.0 if r["subset"] else 0.0)} for r in rows])
     assert contrasts.on_own_base(shared)["value"].tolist() == shared["value"].tolist()  # one base: unchanged
+
+
+def test_the_replay_control_is_checked_against_the_regime_margin(tmp_path):
+    """Replay's Δ against the base with ±5% of the base's score (base ≈ −1: margin ≈ 0.05)."""
+    still = contrasts.run_items(_runs(tmp_path / "a", {"self@1.0": 0.1, "replay": 0.0}))
+    check = contrasts.replay_check(still, "course", TASKS)
+    assert list(check["task"]) == ["rs_mc", "rs_math_bpb"] and check["within"].all()
+    assert check["margin"].between(0.03, 0.07).all()
+    text = findings.describe_replay(check)
+    assert "inside the margin on every task" in text and "| Multiple choice (0-shot) |" in text
+    moved = contrasts.run_items(_runs(tmp_path / "b", {"self@1.0": 0.0, "replay": -0.3}, seed=2))
+    check = contrasts.replay_check(moved, "course", TASKS)
+    assert not check["within"].any() and (check["hi"] < -0.05).all()
+    assert "not inside the margin on 2 of 2 tasks" in findings.describe_replay(check)
+    none = contrasts.run_items(_runs(tmp_path / "c", {"self@1.0": 0.1}))
+    assert contrasts.replay_check(none, "course", TASKS).empty and findings.describe_replay(
+        contrasts.replay_check(none, "course", TASKS)) == ""

@@ -346,6 +346,29 @@ class FigureEvidence:
     bands: pd.DataFrame
     verdicts: pd.DataFrame
     items: pd.DataFrame
+    replay: pd.DataFrame | None = None  # replay's Δ against the base with the regime margin (replay_check)
+
+
+def replay_check(items: pd.DataFrame, suite: str, pairs, level: float = 0.95) -> pd.DataFrame:
+    """Replay's Δ against the base at the last epoch, per panel task, next to the margin the regime rule
+    uses (:data:`resurface.study.regime.REPLAY_MARGIN_REL` of the base's score): does training on human
+    text of the same size leave the student where it was, as the paper's replay does? Empty without a
+    replay arm."""
+    from resurface.study.regime import REPLAY_MARGIN_REL
+
+    epoch = last_epoch(items)
+    rows = []
+    for task, metric, title in pairs:
+        table = epoch_table(items, suite, task, metric, epoch)
+        if "replay" not in set(table["condition"]) or epoch == 0:
+            continue
+        base = base_values(items, suite, task, metric)
+        est = paired.delta_ci(table, "replay", base, level=level)
+        margin = REPLAY_MARGIN_REL * abs(float(base.mean()))
+        rows.append({"task": task, "metric": metric, "title": title, "epoch": epoch, "base": float(base.mean()),
+                     "estimate": est.estimate, "lo": est.lo, "hi": est.hi, "margin": margin,
+                     "within": bool(-margin <= est.lo and est.hi <= margin)})
+    return pd.DataFrame(rows)
 
 
 def figure_suite(P: dict, fig: str) -> str:
@@ -363,7 +386,7 @@ def figure_evidence(P: dict, fig: str, results: pd.DataFrame, conditions: Sequen
     bands = delta_bands(items, suite, [(t, m) for t, m, _ in pairs], conditions, level=level)
     rows = transfer_rows(fig, items, suite, pairs, conditions, level=level, planned_epochs=P.get("epochs"))
     table = annotate(page_verdicts(rows.rows), P, rows.meta)
-    return FigureEvidence(fig, suite, pairs, bands, table, items)
+    return FigureEvidence(fig, suite, pairs, bands, table, items, replay_check(items, suite, pairs, level))
 
 
 # ------------------------------------------------------------------------------ Figures 7 and 8

@@ -523,3 +523,30 @@ def describe_health(table: pd.DataFrame) -> str:
             f"{HEALTH_MAX_TOKENS} tokens each): the base scores {base['nll_per_token']:.2f} nats per token; "
             + "; ".join(parts) + f". The book's margin for a healthy model is +{HEALTH_MARGIN_REL:.0%}: "
             f"{verdict} it.")
+
+
+def describe_replay(check: pd.DataFrame) -> str:
+    """The replay control in words and a table (:func:`resurface.evidence.contrasts.replay_check`):
+    where replay leaves the student inside the margin, and where the dose moves it whatever it reads."""
+    if check.empty:
+        return ""
+    from resurface.study.regime import REPLAY_MARGIN_REL
+
+    lines = [f"**Replay, the control.** In the paper, training on human text leaves the student near where it "
+             f"started. Here, replay's Δ against the base after the last epoch, with the margin the regime rule "
+             f"uses (±{REPLAY_MARGIN_REL:.0%} of the base's score; 95% intervals over items and runs):", "",
+             "| task | base | replay Δ [95% CI] | margin | inside |", "|---|---|---|---|---|"]
+    for r in check.itertuples():
+        lines.append(f"| {r.title} | {r.base:+.3f} | {_interval(r.estimate, r.lo, r.hi)} | ±{r.margin:.3f} | "
+                     f"{'yes' if r.within else 'no'} |")
+    out = [t for t in check.itertuples() if not t.within]
+    lines.append("")
+    if not out:
+        lines.append("Replay stays inside the margin on every task: the dose by itself does not move the student "
+                     "there, so a self-training Δ is the corpus's, not the dose's.")
+    else:
+        lines.append(f"Replay is not inside the margin on {len(out)} of {len(check)} tasks ("
+                     + ", ".join(t.title for t in out) + "): there the dose moves the student whatever it reads "
+                     "(or the interval is too wide to tell), so read self-training's Δ against replay's, not "
+                     "against 0.")
+    return "\n".join(lines)
