@@ -142,3 +142,19 @@ def test_the_course_plants_as_the_finished_planting_pilot_chose():
     got = report["chosen"] or report["points"][0]
     assert math.isclose(P["plant_lr"], got["lr"]) and P["plant_mix_docs"] == got["mix_docs"]
     assert P["plant_epochs"] == report["passes"] and P["plant_mix_tokens"] == report["mix_tokens"]
+
+
+def test_figure_13_plants_k_as_its_finished_planting_pilot_chose():
+    """Figure 13's course planting of K follows benchmarks/pilot_planting_skill.json."""
+    import json
+
+    from resurface.paths import repo_root
+
+    src = repo_root() / "benchmarks" / "pilot_planting_skill.json"
+    report = json.loads(src.read_text())
+    if report.get("partial"):
+        return
+    P = profiles.load("course", "fig13")
+    got = report["chosen"] or report["points"][0]
+    assert math.isclose(P["skill_plant_lr"], got["lr"]) and P["skill_plant_mix_docs"] == got["mix_docs"]
+    assert P["skill_plant_epochs"] == report["passes"] and P["skill_plant_block_size"] == report["mix_tokens"]
