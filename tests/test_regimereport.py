@@ -124,3 +124,16 @@ def test_the_regime_page_draws_the_dose_response_from_the_pilot(tmp_path):
     assert figure.stat().st_size > 10_000 and f"](_generated/{regimereport.DOSE_FIGURE})" in out.read_text()
     regimereport.write_tables(tmp_path / "t.md", tmp_path / "absent.json", planting=tmp_path / "none.json")
     assert not figure.exists()  # no pilot, no figure: nothing is drawn that was not measured
+
+
+def test_the_dose_note_is_on_the_pages_whose_runs_keep_the_strong_dose(tmp_path):
+    from resurface.study import profiles
+
+    mixed = {**report(), "choices": {"smollm2-135m": report()["choices"]["gemma3-270m"],
+                                     "gemma3-270m": {"chosen": None, "reasons": {}}}}
+    src = tmp_path / "pilot.json"
+    src.write_text(json.dumps(mixed))
+    pages = {fig: regimereport.dose_note({**profiles.resolve("course", fig), "fig": fig}, src)
+             for fig in ("fig01", "fig02", "fig03", "fig07", "fig10", "fig11", "fig13")}
+    assert {f for f, note in pages.items() if note} == {"fig01", "fig03", "fig10", "fig11"}
+    assert "Gemma-3-270M" in pages["fig03"] and "at lr 3e-4" in pages["fig03"]

@@ -169,6 +169,22 @@ def dose_figure(report: dict, path: Path) -> Path:
     return path
 
 
+def trained_keys(P: dict) -> list[str]:
+    """The parameters naming the models whose runs a page shows: the figure's trained students
+    (:mod:`resurface.study.figures`) and the model its verdict rows are about; the overview shows every
+    figure's. Without a figure (``P['fig']``), every student parameter."""
+    from resurface.evidence.claims import model_key
+    from resurface.study import figures
+
+    fig = P.get("fig")
+    if not fig:
+        return ["student", "second_student", "memorization_model"]
+    rec = figures.get(fig)
+    if rec.finding == "overview":
+        return ["student", "second_student"]
+    return list(dict.fromkeys([*rec.needs.get("students", ("student",)), model_key(figures.label(fig))]))
+
+
 def dose_note(P: dict, source: Path | None = None) -> str:
     """A sentence for a course page whose runs train a student for which the finished pilot found no
     qualifying dose: that student keeps the stronger dose, named with its rate, and replay is its
@@ -184,7 +200,7 @@ def dose_note(P: dict, source: Path | None = None) -> str:
         return ""
     if report.get("partial") or not report.get("choices"):
         return ""
-    students = [s for s in dict.fromkeys((P.get("student"), P.get("second_student"), P.get("memorization_model")))
+    students = [s for s in dict.fromkeys(P.get(k) for k in trained_keys(P))
                 if s in report["choices"] and not report["choices"][s].get("chosen")]
     if not students or "lr" not in P:
         return ""
