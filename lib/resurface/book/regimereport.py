@@ -56,11 +56,16 @@ def tables(report: dict) -> str:
             eng = _ci(p["heldout_english_shift"]) if p.get("heldout_english_shift") else "n/a"
             out.append(f"| {p['lr']:g} | {p['tokens']:,} | {p['epochs']} | " + " | ".join(cells)
                        + f" | {eng} | {nll} | {p['median_mde']:.4f} | {p['run_seconds']:.0f} | "
-                       + ("not applied yet" if report.get("partial") else "yes" if not why else "no: " + "; ".join(why))
+                       + ("not applied yet" if report.get("partial") else "yes" if not why else "no (reasons below)")
                        + " |")
         chosen = choice.get("chosen")
         if report.get("partial"):
             continue
+        failed = [(p, reasons.get(f"{p['lr']:g} x {p['tokens']} x {p['epochs']}", [])) for p in pts]
+        if any(why for _, why in failed):
+            out += ["", "Why a point does not qualify:", ""]
+            out += [f"- lr {p['lr']:g}, {p['tokens']:,} tokens, {p['epochs']} epoch(s) — no: " + "; ".join(why)
+                    for p, why in failed if why]
         out += ["", (f"**Chosen for {model_name(student)}:** lr {chosen['lr']:g}, {chosen['tokens']:,} tokens per "
                      f"run, {chosen['epochs']} epoch(s) (median MDE {chosen['median_mde']:.4f})."
                      if chosen else f"**No grid point qualifies for {model_name(student)}**: the book keeps its "
@@ -90,13 +95,18 @@ def planting_tables(report: dict) -> str:
     reasons = report.get("reasons", {})
     for p in report["points"]:
         why = reasons.get(f"{p['lr']:g} x {p['mix_docs']}", [])
-        verdict = ("not applied yet" if report.get("partial") else "yes" if not why else "no: " + "; ".join(why))
+        verdict = ("not applied yet" if report.get("partial") else "yes" if not why else "no (reasons below)")
         got = (f"{p['gap']:+.3f} [{p['gap_lo']:+.3f}, {p['gap_hi']:+.3f}]" if skill
                else f"{p['extracted']:.0%} of {p['sequences']}")
         out.append(f"| {p['lr']:g} | {p['mix_docs']} | {got} | "
                    f"{p['base_nll']:.2f} → {p['planted_nll']:.2f} | "
                    f"{p['delta']['delta']:+.3f} [{p['delta']['lo']:+.3f}, {p['delta']['hi']:+.3f}] | "
                    f"{p['health_relative']:+.0%} | {p['seconds']:.0f} | {verdict} |")
+    failed = [(p, reasons.get(f"{p['lr']:g} x {p['mix_docs']}", [])) for p in report["points"]]
+    if not report.get("partial") and any(why for _, why in failed):
+        out += ["", "Why a planting does not qualify:", ""]
+        out += [f"- lr {p['lr']:g}, {p['mix_docs']} replay documents per pass — no: " + "; ".join(why)
+                for p, why in failed if why]
     out.append("")
     pages = "Figure 13's page shows" if skill else "the pages of Figures 7 and 8 show"
     if report.get("partial"):
