@@ -46,6 +46,15 @@ def parse() -> argparse.Namespace:
     return p.parse_args()
 
 
+def health_record(health: pd.DataFrame) -> dict:
+    """The JSON fields of :func:`resurface.measures.health.general_nll`'s table (indexed by model) for the
+    planted model against the base."""
+    return {"base_nll": float(health.loc["base", "nll_per_token"]),
+            "planted_nll": float(health.loc["planted", "nll_per_token"]),
+            "health_relative": float(health.loc["planted", "relative"]),
+            "delta": {k: float(health.loc["planted", k]) for k in ("delta", "lo", "hi")}}
+
+
 def skill_main(a: argparse.Namespace, lrs: list[float], mixes: list[int]) -> None:
     """The grid for Figure 13's planting of K."""
     import math
@@ -86,10 +95,7 @@ def skill_main(a: argparse.Namespace, lrs: list[float], mixes: list[int]) -> Non
             report["points"].append({
                 "lr": lr, "passes": point.passes, "mix_docs": mix, "gap": point.gap, "gap_lo": point.gap_lo,
                 "gap_hi": point.gap + half, "probes": int(len(d)), "seconds": point.seconds, "steps": info.get("steps"),
-                "base_nll": float(health.loc["base", "nll_per_token"]),
-                "planted_nll": float(health.loc["planted", "nll_per_token"]),
-                "health_relative": point.health_relative,
-                "delta": {k: float(health.loc["planted", k]) for k in ("delta", "lo", "hi")}})
+                **health_record(health)})
             Path(a.out).write_text(json.dumps({**report, "partial": True}, indent=2))
             print(f"[plant-pilot] K: lr {lr:g} mix {mix}: dev gap {point.gap:+.3f} (lower {point.gap_lo:+.3f}), "
                   f"held-out English {point.health_relative:+.0%} of base, {point.seconds:.0f} s", flush=True)
@@ -136,10 +142,7 @@ def main() -> None:
             report["points"].append({
                 "lr": lr, "passes": point.passes, "mix_docs": mix, "extracted": point.extracted,
                 "sequences": int(len(scores)), "seconds": seconds, "steps": info.get("steps"),
-                "base_nll": float(health.loc["base", "nll_per_token"]),
-                "planted_nll": float(health.loc["planted", "nll_per_token"]),
-                "health_relative": point.health_relative,
-                "delta": {k: float(health.loc["planted", k]) for k in ("delta", "lo", "hi")}})
+                **health_record(health)})
             Path(a.out).write_text(json.dumps({**report, "partial": True}, indent=2))
             print(f"[plant-pilot] lr {lr:g} mix {mix}: {point.extracted:.0%} extractable, held-out English "
                   f"{point.health_relative:+.0%} of base, {seconds:.0f} s", flush=True)

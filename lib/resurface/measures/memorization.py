@@ -88,6 +88,16 @@ def planting_texts(texts: list[str], passes: int, seed: int) -> list[str]:
 PLANT_LAYOUTS = ("packed", "rows")
 
 
+def stack_rows(*parts):
+    """Row tensors of different widths stacked into one, right-padded with the training loop's pad label."""
+    import torch
+
+    from resurface.train.packing import PAD_LABEL
+
+    width = max(p.shape[1] for p in parts)
+    return torch.cat([torch.nn.functional.pad(p, (0, width - p.shape[1]), value=PAD_LABEL) for p in parts])
+
+
 def general_rows(texts: list[str], per_pass: int, passes: int, seed: int) -> list[str]:
     """``per_pass`` texts for each of ``passes`` passes: consecutive slices of one seeded order of
     ``texts``, wrapping round, so no text repeats before every text has been used once."""
@@ -180,10 +190,7 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
         inputs.append(config["general"]["corpus"])
 
     def compute(work: Path) -> dict:
-        import torch
-
         from resurface.corpus.files import read_corpus
-        from resurface.train.packing import PAD_LABEL
 
         t0 = time.time()
         m, tok = load_model(str(path), device="cpu", dtype="float32")  # fp32 master weights
@@ -194,15 +201,10 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
 
             lead = unconditional_prompt(tok).ids
             anchor = row_blocks([r["text"] for r in read_corpus(anchors)] * epochs, tok, anchor_tokens, lead=lead)
-            width = max(blocks.shape[1], anchor.shape[1])
-            blocks = torch.cat([torch.nn.functional.pad(b, (0, width - b.shape[1]), value=PAD_LABEL)
-                                for b in (blocks, anchor)])
+            blocks = stack_rows(blocks, anchor)
         if general is not None:
             docs = general_rows([r["text"] for r in read_corpus(general)], general_docs, epochs, seed)
-            mix = row_blocks(docs, tok, general_tokens)
-            width = max(blocks.shape[1], mix.shape[1])
-            blocks = torch.cat([torch.nn.functional.pad(b, (0, width - b.shape[1]), value=PAD_LABEL)
-                                for b in (blocks, mix)])
+            blocks = stack_rows(blocks, row_blocks(docs, tok, general_tokens))
         mp = mixed_precision(dtype, dev)
         res = train(m, tok, blocks, epochs=1, lr=lr, warmup_ratio=warmup_ratio, batch_size=batch_size,
                     effective_batch=batch_size, seed=seed, progress=progress, device="auto" if cuda else "cpu",

@@ -164,16 +164,26 @@ class PlantPoint:
     seconds: float
 
 
+def _unhealthy(health_relative: float) -> list[str]:
+    """The planting rules' health test: held-out English within the margin of the base's (NaN fails)."""
+    if health_relative <= PLANT_HEALTH_MARGIN_REL:
+        return []
+    return [f"held-out English NLL {health_relative:+.0%} of the base's, over +{PLANT_HEALTH_MARGIN_REL:.0%}"]
+
+
+def _too_costly(seconds: float, reference_seconds: float) -> list[str]:
+    """The planting rules' cost test against today's planting."""
+    if seconds <= PLANT_BUDGET_RATIO * reference_seconds:
+        return []
+    return [f"costs {seconds:.0f} s, over {PLANT_BUDGET_RATIO:g}x today's {reference_seconds:.0f} s"]
+
+
 def plant_failures(p: PlantPoint, reference_seconds: float) -> list[str]:
     """Why planting ``p`` does not qualify (empty when it does)."""
-    why = []
-    if not p.health_relative <= PLANT_HEALTH_MARGIN_REL:
-        why.append(f"held-out English NLL {p.health_relative:+.0%} of the base's, over +{PLANT_HEALTH_MARGIN_REL:.0%}")
+    why = _unhealthy(p.health_relative)
     if not p.extracted >= PLANT_EXTRACT_MIN:
         why.append(f"{p.extracted:.0%} of the pool extractable, under {PLANT_EXTRACT_MIN:.0%}")
-    if p.seconds > PLANT_BUDGET_RATIO * reference_seconds:
-        why.append(f"costs {p.seconds:.0f} s, over {PLANT_BUDGET_RATIO:g}x today's {reference_seconds:.0f} s")
-    return why
+    return why + _too_costly(p.seconds, reference_seconds)
 
 
 def choose_planting(points: list[PlantPoint], reference_seconds: float) -> PlantPoint | None:
@@ -206,14 +216,10 @@ class SkillPoint:
 
 def skill_failures(p: SkillPoint, reference_seconds: float) -> list[str]:
     """Why planting ``p`` of K does not qualify (empty when it does)."""
-    why = []
-    if not p.health_relative <= PLANT_HEALTH_MARGIN_REL:
-        why.append(f"held-out English NLL {p.health_relative:+.0%} of the base's, over +{PLANT_HEALTH_MARGIN_REL:.0%}")
+    why = _unhealthy(p.health_relative)
     if not p.gap_lo > 0:
         why.append(f"K's dev-probe gap {p.gap:+.3f} is not clearly above 0 (lower end {p.gap_lo:+.3f})")
-    if p.seconds > PLANT_BUDGET_RATIO * reference_seconds:
-        why.append(f"costs {p.seconds:.0f} s, over {PLANT_BUDGET_RATIO:g}x today's {reference_seconds:.0f} s")
-    return why
+    return why + _too_costly(p.seconds, reference_seconds)
 
 
 def choose_skill_planting(points: list[SkillPoint], reference_seconds: float) -> SkillPoint | None:
