@@ -22,8 +22,11 @@ def test_bf16_units_are_detected_by_flag(monkeypatch, text, expected):
     assert device.cpu_has_bf16_units(flags) is expected
     monkeypatch.setenv(device.CPU_BF16_ENV, "auto")  # auto: the flags decide
     assert device.cpu_bf16_chosen(flags) is expected
-    monkeypatch.delenv(device.CPU_BF16_ENV)  # unset: the default, fp32 until bf16 pays in the course book
-    assert device.cpu_bf16_chosen(flags) is (device.CPU_BF16_DEFAULT == "1")
+    monkeypatch.delenv(device.CPU_BF16_ENV)  # unset: the default, which is auto
+    assert device.CPU_BF16_DEFAULT == "auto"
+    assert device.cpu_bf16_chosen(flags) is expected
+    monkeypatch.setenv(device.CPU_BF16_ENV, "0")  # 0 keeps fp32 whatever the CPU has
+    assert device.cpu_bf16_chosen(flags) is False
     monkeypatch.setenv(device.CPU_BF16_ENV, "1")
     assert device.cpu_bf16_chosen(device.cpu_flags(PLAIN)) is True
 

@@ -121,6 +121,33 @@ def test_each_micro_batch_is_cut_to_its_longest_row(tok):
     assert widths == longest and min(widths) < rows.shape[1] == max(widths)
 
 
+def test_length_groups_split_only_where_it_saves():
+    assert training.length_groups([28, 8, 64, 28, 64, 8]) == [[1, 5, 0, 3], [2, 4]]
+    assert training.length_groups([60, 64, 62, 64]) == [[0, 2, 1, 3]]  # nothing to save: one group
+    assert training.length_groups([5]) == [[0]]
+
+
+def test_rows_of_two_lengths_train_as_one_forward_would(tok, monkeypatch):
+    """A micro-batch of short and long rows is computed in two forwards, each at its own width and
+    weighted by its share of the predicted tokens: losses and weights equal one forward's."""
+    short = ["a b", "c d e", "f g", "h i"]
+    long = [" ".join(TEXTS[0].split()[:30]), " ".join(TEXTS[1].split()[:30])]
+    rows = packing.row_blocks(short + long, tok, 64)
+    order = torch.tensor([0, 4, 1, 2, 5, 3])
+    hp = dict(HP, batch_size=6, effective_batch=6, shuffle=False)
+    model, widths = fresh(), []
+    model.register_forward_pre_hook(lambda mod, args, kw: widths.append(kw["input_ids"].shape[1]), with_kwargs=True)
+    a = training.train(model, tok, rows[order], epochs=2, **hp)
+    lengths = (rows != packing.PAD_LABEL).sum(1)
+    assert sorted(set(widths)) == [int(lengths[:4].max()), int(lengths[4:].max())]  # two widths, every step
+    monkeypatch.setattr(training, "length_groups", lambda lengths: [list(range(len(lengths)))])
+    one = fresh()
+    b = training.train(one, tok, rows[order], epochs=2, **hp)
+    pd.testing.assert_series_equal(a.losses["loss"], b.losses["loss"], rtol=1e-5)
+    for p, q in zip(model.parameters(), one.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5)  # Adam amplifies rounding near 0
+
+
 # ---------------------------------------------------------------------------------------------
 # plan and validation
 # ---------------------------------------------------------------------------------------------

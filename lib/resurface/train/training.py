@@ -267,6 +267,37 @@ def _fingerprint(blocks, **hparams) -> dict:
 # ---------------------------------------------------------------------------------------------
 # the loop
 # ---------------------------------------------------------------------------------------------
+def length_groups(lengths: Sequence[int], min_saving: float = 0.25) -> list[list[int]]:
+    """Row indices in one or two groups by length: two (the shorter rows, the longer ones) where computing
+    each group at its own longest row saves at least ``min_saving`` of the positions that one group at
+    the longest row costs (a forward pass has a fixed cost too), else one group of every row."""
+    order = sorted(range(len(lengths)), key=lambda r: lengths[r])
+    n = len(order)
+    if n < 2:
+        return [order]
+    sl = [lengths[r] for r in order]
+    whole = n * sl[-1]
+    cost, k = min((k * sl[k - 1] + (n - k) * sl[-1], k) for k in range(1, n))
+    return [order[:k], order[k:]] if cost <= (1 - min_saving) * whole else [order]
+
+
+def _row_groups(x, split: bool = True) -> list:
+    """A padded micro-batch as ``(rows, share)`` pairs: each group of :func:`length_groups` cut to its
+    longest row (right padding, causal: exact) with its share of the micro-batch's predicted tokens."""
+    lengths = (x != PAD_LABEL).sum(1)
+    pred = (lengths - 1).clamp(min=0)
+    total = int(pred.sum())
+    groups = length_groups(lengths.tolist()) if split and total > 0 else [list(range(x.shape[0]))]
+    out = []
+    for g in groups:
+        n_pred = int(pred[g].sum())
+        if len(groups) > 1 and n_pred == 0:
+            continue  # rows with nothing to predict add nothing to the token mean
+        rows = x[g] if len(groups) > 1 else x
+        out.append((rows[:, :max(int(lengths[g].max()), 1)], n_pred / total if len(groups) > 1 else 1.0))
+    return out
+
+
 def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: float = 0.1,
           batch_size: int = 8, effective_batch: int = 64, weight_decay: float = 0.0,
           max_grad_norm: float | None = 1.0, seed: int = 42, eval_hook: EvalHook | None = None,
@@ -451,24 +482,30 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
             loss_sum = torch.zeros((), dtype=torch.float64, device=accelerator.device)
             for i, g in enumerate(micro_batches):
                 local = g if nproc == 1 else g[rank * batch_size:(rank + 1) * batch_size]
-                x = blocks[local]
-                if padded:  # drop the columns that are padding in every row (right padding, causal: exact)
-                    x = x[:, :int((x != PAD_LABEL).any(0).nonzero().max()) + 1]
-                x = x.to(accelerator.device, non_blocking=True)
+                weight = len(local) * pred_per_block / step_pred
                 last = i == len(micro_batches) - 1
                 if fsdp:  # FSDP reduce-scatters on the last micro-batch only, as DDP's no_sync does
                     model.set_requires_gradient_sync(last)
-                ctx = accelerator.autocast() if fsdp else contextlib.nullcontext() if last else accelerator.no_sync(model)
-                weight = len(local) * pred_per_block / step_pred
-                with ctx, tiedgrad.sparse_input_grad(inner, sparse_tied):
-                    # only the loss is kept: holding the output would keep its logits (batch x block x
-                    # vocab floats) alive through the next micro-batch's forward pass
-                    ids = x.clamp(min=0) if padded else x
-                    loss = model(input_ids=ids, labels=x, use_cache=False).loss
-                    # DDP averages gradients over ranks: scale by nproc to get the global token mean
-                    accelerator.backward(loss * (weight * nproc))
-                loss_sum += loss.detach().double() * weight
-                del loss, x
+                # padded rows: one forward per group of similar lengths, each cut to its longest row and
+                # weighted by its share of the micro-batch's predicted tokens, so the loss and gradient
+                # are the micro-batch's token mean as one forward would give (one process only: a
+                # second backward under DDP would reduce gradients early)
+                parts = _row_groups(blocks[local], split=nproc == 1 and not fsdp) if padded \
+                    else [(blocks[local], 1.0)]
+                for j, (x, share) in enumerate(parts):
+                    x = x.to(accelerator.device, non_blocking=True)
+                    final = last and j == len(parts) - 1
+                    ctx = accelerator.autocast() if fsdp else contextlib.nullcontext() if final \
+                        else accelerator.no_sync(model)
+                    with ctx, tiedgrad.sparse_input_grad(inner, sparse_tied):
+                        # only the loss is kept: holding the output would keep its logits (batch x block x
+                        # vocab floats) alive through the next forward pass
+                        ids = x.clamp(min=0) if padded else x
+                        loss = model(input_ids=ids, labels=x, use_cache=False).loss
+                        # DDP averages gradients over ranks: scale by nproc to get the global token mean
+                        accelerator.backward(loss * (weight * share * nproc))
+                    loss_sum += loss.detach().double() * (weight * share)
+                    del loss, x
             loss_val = float(accelerator.reduce(loss_sum, reduction="sum").item()) if nproc > 1 \
                 else float(loss_sum.item())
             grad_norm = None
