@@ -109,6 +109,41 @@ def test_a_planting_of_k_qualifies_only_healthy_above_the_base_and_affordable():
     assert f"+{regime.PLANT_HEALTH_MARGIN_REL:.0%}" in regime.SKILL_RULE_TEXT
 
 
+def test_a_burial_qualifies_only_sustained_latent_and_healthy():
+    """The fewest epochs after which K stays buried (a dip that comes back does not count), with K not
+    erased and general English within the margin; then the lower rate."""
+    fast = regime.bury_points(1e-3, [0.6, 0.35, 0.5, 0.3, 0.2], [0.02, 0.04, 0.06, 0.12, 0.15])
+    slow = regime.bury_points(3e-4, [0.8, 0.6, 0.45, 0.38, 0.3], [0.0, 0.01, 0.01, 0.02, 0.03])
+    assert [p.fraction_left_later for p in fast] == [0.6, 0.5, 0.5, 0.3, 0.2]
+    assert any("later epoch" in w for w in regime.bury_failures(fast[1])), "the dip at epoch 2 comes back"
+    assert any("NLL" in w for w in regime.bury_failures(fast[3]))
+    assert regime.choose_burial(fast + slow) == slow[3]  # fast qualifies nowhere healthy; slow at epoch 4
+    erased = regime.bury_points(1e-3, [0.3, -0.1], [0.0, 0.0])
+    assert any("erased" in w for w in regime.bury_failures(erased[1]))
+    tie = regime.bury_points(1e-4, [0.8, 0.6, 0.45, 0.3, 0.3], [0.0] * 5)
+    assert regime.choose_burial(slow + tie) == tie[3]  # both at epoch 4: the lower rate
+    assert regime.choose_burial(regime.bury_points(1e-3, [0.9, 0.8], [0.0, 0.0])) is None
+    assert f"{regime.BURY_FRACTION:.0%}" in regime.BURY_RULE_TEXT
+
+
+def test_the_course_buries_as_the_finished_burial_pilot_chose():
+    """Figure 13's course burial follows benchmarks/pilot_burial.json: its length and rate, fixed; with no
+    qualifying burial (or before the pilot has run), today's stopping rule."""
+    import json
+
+    from resurface.paths import repo_root
+
+    P = profiles.load("course", "fig13")
+    path = repo_root() / "benchmarks" / "pilot_burial.json"
+    report = json.loads(path.read_text()) if path.exists() else {"partial": True}
+    if report.get("partial") or report["chosen"] is None:
+        assert P["bury_epochs"] is None
+        return
+    assert P["bury_epochs"] == report["chosen"]["epochs"]
+    assert math.isclose(P["bury_lr"], report["chosen"]["lr"])
+    assert report["seed"] in regime.PILOT_SEEDS and report["rule"] == regime.BURY_RULE_TEXT
+
+
 def test_the_course_trains_each_student_at_the_dose_the_finished_pilot_chose():
     """One source of truth: the course parameters follow the pilot's choice (benchmarks/pilot_regime.json);
     a student the rule found no dose for keeps the grid's first point, the regime before the pilot."""

@@ -159,7 +159,7 @@ def test_parameters_are_checked_before_any_work():
 
     P = profiles.resolve("smoke", "fig13")
     resurfacing.check_params(P)
-    for name, bad in (("bury_fraction", 1.5), ("bury_max_epochs", 0), ("skill_entities", 1),
+    for name, bad in (("bury_fraction", 1.5), ("bury_max_epochs", 0), ("bury_epochs", 0), ("skill_entities", 1),
                       ("skill_cross_source", "no-such-model")):
         with pytest.raises(ParameterError) as e:
             resurfacing.check_params({**P, name: bad})
@@ -204,3 +204,32 @@ def test_world_and_probe_scores_are_store_artifacts(tmp_path, monkeypatch):
     items = resurfacing.probe_items_of(p1)
     assert set(items["task"]) == {"rs_skill_dev", "rs_skill_test"}
     assert (items.loc[items["metric"] == items_skill.PRIMARY, "value"] <= 0).all()
+
+
+@pytest.mark.slow
+def test_a_fixed_burial_runs_every_epoch_and_scores_general_english(tmp_path, monkeypatch):
+    """``bury_epochs`` buries for exactly that many epochs whatever the probes do, and records the held-out
+    English NLL after each; the two kinds of burial never share a store key."""
+    import json
+
+    import pandas as pd
+
+    from resurface.artifacts import Store
+    from resurface.measures.health import heldout_english
+    from resurface.study import profiles
+    from resurface.study.experiments import replay_corpus
+
+    monkeypatch.setenv("RESURFACE_STORE", str(tmp_path / "store"))
+    P = profiles.resolve("smoke", "fig13", {"bury_epochs": 3, "bury_fraction": 0.99})
+    store = Store()
+    world = resurfacing.skill_world(P, store)
+    planted = resurfacing.planted_model(P, world, store)
+    replay = replay_corpus(P, P["student"], store)
+    heldout = heldout_english(P, replay, store)
+    folder = resurfacing.bury(P, planted, world, replay, heldout, store)
+    curve = pd.read_csv(folder / "bury.csv")
+    info = json.loads((folder / "bury.json").read_text())
+    assert sorted(curve["epoch"].unique()) == [0, 1, 2, 3] and info["fixed"] and info["stopped_at"] == 3
+    assert curve["heldout_nll"].notna().all() and (curve["heldout_nll"] > 0).all()
+    ruled = resurfacing.bury({**P, "bury_epochs": None}, planted, world, replay, heldout, store)
+    assert ruled != folder and not json.loads((ruled / "bury.json").read_text())["fixed"]

@@ -51,6 +51,7 @@ from resurface.errors import ParameterError
 from resurface.evaluate.items_skill import ATTRIBUTES, PROBE_FORMS
 from resurface.evaluate.suites import get_suite
 from resurface.evaluate.tasks.metrics import MAX_CODE_WORKERS
+from resurface.measures.resurfacing import burial_length
 from resurface.paths import generated_dir, repo_root
 from resurface.study import experiments, figures, profiles
 
@@ -376,9 +377,9 @@ def _resurfacing(plan: Plan, P: dict, tp: dict) -> None:
     plant_tokens = P["skill_entities"] * P["skill_templates"] * SKILL_DOC_TOKENS * P["skill_plant_epochs"]
     plan.add(("skill-plant", student, P["skill_entities"], P["skill_templates"]), "training", train_s(plant_tokens))
     plan.add(("skill-probes", student, "base+planted"), "evaluation", 2 * probe_s)
-    plan.add(("skill-bury", student, P["bury_tokens"], P["bury_max_epochs"]), "training",
-             P["bury_max_epochs"] * (train_s(P["bury_tokens"])))
-    plan.add(("skill-bury-probes", student, P["bury_max_epochs"]), "evaluation", P["bury_max_epochs"] * probe_s)
+    burial = burial_length(P)
+    plan.add(("skill-bury", student, P["bury_tokens"], burial), "training", burial * (train_s(P["bury_tokens"])))
+    plan.add(("skill-bury-probes", student, burial), "evaluation", burial * probe_s)
     rate = sample_rate(student, P, tp)[0]
     corpora = [("sample", (student, kind), float(t), P["num_samples"], P["max_new_tokens"]) for kind in
                ("buried", "planted")]

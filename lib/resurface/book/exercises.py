@@ -51,8 +51,8 @@ EXERCISES = (
     Exercise("sibling", ("fig12",), {"siblings": [
         {"name": "sib-human", "data": "replay", "tokens": 16000, "epochs": 1, "lr": 1.0e-4},
         {"name": "sib-cross", "data": "cross", "tokens": 4000, "epochs": 1, "lr": 1.0e-4}]}),
-    Exercise("burial-deep", ("fig13",), {"bury_fraction": 0.15, "bury_max_epochs": 16}),
-    Exercise("burial-shallow", ("fig13",), {"bury_fraction": 0.7}),
+    Exercise("burial-deep", ("fig13",), {"bury_epochs": 12}),
+    Exercise("burial-shallow", ("fig13",), {"bury_epochs": 1}),
 )
 BY_ID = {e.id: e for e in EXERCISES}
 

@@ -226,18 +226,32 @@ def describe_preconditions(study, table: pd.DataFrame) -> str:
         if r is not None:
             text += (f"{name} (mean log share, paired on the test probes): {_iv(r.estimate, r.lo, r.hi)}, "
                      f"**{r.words}**. ")
-    text += ("\n\n**Burial, by the rule fixed in advance.** Stop at the first burial epoch whose dev-probe gap "
-             f"(model − base) falls below {float(study.burial_info['fraction']):.0%} of the planted model's, at most "
-             f"{int(study.burial_info['max_epochs'])} epochs. The planted dev gap was "
-             f"{study.burial_info['planted_gap_dev']:+.3f}; ")
-    if not study.burial_info.get("planted", True):
-        text += ("it is not positive, so there was nothing to bury: the rule stopped after the first epoch and "
-                 "nothing on this page can speak to resurfacing. ")
+    info = study.burial_info
+    fraction = float(info["fraction"])
+    if info.get("fixed", False):
+        text += (f"\n\n**Burial of a length fixed in advance.** {int(info['max_epochs'])} burial epochs, a length "
+                 "the burial pilot chose on other seeds before this book's runs (the fewest epochs after which K's "
+                 f"dev gap stays at most {fraction:.0%} of the planted gap, the model staying within +10% of the "
+                 "base on held-out English), so no rule read these probes. The planted dev gap was "
+                 f"{info['planted_gap_dev']:+.3f}; ")
+    else:
+        text += ("\n\n**Burial, by the rule fixed in advance.** Stop at the first burial epoch whose dev-probe gap "
+                 f"(model − base) falls below {fraction:.0%} of the planted model's, at most "
+                 f"{int(info['max_epochs'])} epochs. The planted dev gap was {info['planted_gap_dev']:+.3f}; ")
+    if not info.get("planted", True):
+        text += ("it is not positive, so there was nothing to bury"
+                 + ("" if info.get("fixed", False) else ": the rule stopped after the first epoch")
+                 + ", and nothing on this page can speak to resurfacing. ")
     else:
         frac = dev.loc[stop, "fraction_of_planted"]
-        how = "met the rule" if study.burial_info["rule_met"] else "reached the epoch cap without meeting the rule"
-        text += (f"burial {how} at epoch {stop}, where the dev gap was {dev.loc[stop, 'gap']:+.3f} "
-                 f"({frac:.0%} of the planted gap). ")
+        if info.get("fixed", False):
+            reached = "below" if info["rule_met"] else "not below"
+            text += (f"after epoch {stop} the dev gap was {dev.loc[stop, 'gap']:+.3f} ({frac:.0%} of the planted gap, "
+                     f"{reached} the pilot's {fraction:.0%} on this draw). ")
+        else:
+            how = "met the rule" if info["rule_met"] else "reached the epoch cap without meeting the rule"
+            text += (f"burial {how} at epoch {stop}, where the dev gap was {dev.loc[stop, 'gap']:+.3f} "
+                     f"({frac:.0%} of the planted gap). ")
         if dev.loc[stop, "gap"] <= 0:
             text += "K was buried all the way to the base model on the dev probes: it is not latent here. "
     text += ("\n\n**One planting, one burial.** Every resurfacing run starts from this one buried model, so "

@@ -12,11 +12,12 @@ killed notebook resumes and a second call reads everything from the store):
 2. **Plant** (:func:`planted_model`): the student trained on the planting documents with the planting
    loop of Figures 7–8 (:func:`resurface.measures.memorization.plant`, stage ``plant``).
 3. **Bury** (:func:`bury`, stage ``skill-bury``): the planted model keeps training on unrelated human
-   text (the replay pool, fresh documents every burial epoch), and K's dev probes are scored after every
-   epoch. **Stopping rule, fixed before any run** (:func:`stop_now`): stop at the first burial epoch
-   whose dev gap (mean ``logp_gold_norm`` minus the base model's) is below ``bury_fraction`` (0.4) of
-   the planted model's dev gap, or after ``bury_max_epochs``. The test probes are never looked at by
-   the rule.
+   text (the replay pool, fresh documents every burial epoch); K's dev probes and the held-out English
+   NLL are scored after every epoch. The burial runs ``bury_epochs`` epochs at ``bury_lr``, both fixed
+   before the book's runs by the burial pilot (``benchmarks/pilot_burial.py``, rule
+   :data:`resurface.study.regime.BURY_RULE_TEXT`, on seeds the book never uses), so no stopping rule
+   reads the book's own probes. With ``bury_epochs`` null, a stopping rule (:func:`stop_now`) ends it
+   at the first epoch whose dev gap is below ``bury_fraction`` of the planted gap, or at ``bury_max_epochs``.
 4. **Resurface** (:func:`run_study`): the buried model is trained, with the profile's training
    settings, equal token budgets and ``num_subsets`` runs each, on five corpora: its own BOS samples
    (``self``), the planted model's before burial (``preburial``), the base model's (``base``), human-text
@@ -41,12 +42,13 @@ import pandas as pd
 from resurface.artifacts import Store
 from resurface.device import dtype_key, hook_scoring_dtype, mixed_precision, precision_fields, resolve_device
 from resurface.errors import ParameterError, ResurfaceError
-from resurface.measures.health import general_nll, heldout_english
+from resurface.measures.health import HEALTH_MAX_TOKENS, general_nll, heldout_english
+from resurface.measures.proxies import text_nll
 from resurface.study import profiles
 
 WORLD_STAGE, WORLD_VERSION = "skill-world", 1
 PROBE_STAGE, PROBE_VERSION = "skill-probe", 1
-BURY_STAGE, BURY_VERSION = "skill-bury", 1
+BURY_STAGE, BURY_VERSION = "skill-bury", 2  # 2: held-out NLL per epoch, fixed lengths
 HELD_OUT_STAGE, HELD_OUT_VERSION = "exclude-skill", 1
 MODEL_DIR = "model"
 KINDS = ("self", "preburial", "base", "replay", "cross")
@@ -65,6 +67,10 @@ def check_params(P: dict) -> None:
     for name in ("skill_plant_lr", "bury_lr", "skill_temperature"):
         if not P[name] > 0:
             raise ParameterError(name, f"invalid value {P[name]!r}", "a number > 0")
+    epochs = P.get("bury_epochs")
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+        raise ParameterError("bury_epochs", f"invalid value {epochs!r}",
+                             "an integer >= 1 (a burial of fixed length), or null (the stopping rule)")
     if not 0 < P["bury_fraction"] < 1:
         raise ParameterError("bury_fraction", f"invalid value {P['bury_fraction']!r}",
                              "a fraction strictly between 0 and 1 of the planted gap")
@@ -237,12 +243,20 @@ def burial_blocks(texts: list[str], tokenizer, block_size: int, tokens: int, epo
     return [blocks[idx[e * per:(e + 1) * per]] for e in range(epochs)]
 
 
-def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: Store | None = None) -> Path:
-    """Train the planted model on fresh replay text, one burial epoch at a time, until the stopping rule
-    (:func:`stop_now`) or ``bury_max_epochs``. The artifact holds ``model/`` (the buried model),
-    ``bury.csv`` (per epoch and split: the probe mean, the gap to the base, its fraction of the planted
-    gap, and whether the rule stopped there), ``items.csv.gz`` (per-item probe values of every burial
-    epoch) and ``bury.json``."""
+def burial_length(P: dict) -> int:
+    """The most burial epochs a run may take: ``bury_epochs`` (a fixed length) or ``bury_max_epochs``."""
+    return P["bury_epochs"] if P.get("bury_epochs") is not None else P["bury_max_epochs"]
+
+
+def bury(P: dict, planted: str, world: str | Path, replay: str | Path, heldout: str | Path,
+         store: Store | None = None) -> Path:
+    """Train the planted model on fresh replay text, one burial epoch at a time: exactly ``bury_epochs``
+    epochs (a length fixed before the runs, by ``benchmarks/pilot_burial.py``), or, with ``bury_epochs``
+    null, until the stopping rule (:func:`stop_now`) or ``bury_max_epochs``. After every epoch it scores
+    K's probes and the mean NLL per token of the held-out English texts of ``heldout``. The artifact holds
+    ``model/`` (the buried model), ``bury.csv`` (per epoch and split: the probe mean, the gap to the base,
+    its fraction of the planted gap, ``heldout_nll``, and whether the burial ended there),
+    ``items.csv.gz`` (per-item probe values of every burial epoch) and ``bury.json``."""
     from resurface.artifacts import run_stage
     from resurface.corpus.decontam import corpus_key
     from resurface.corpus.files import read_corpus
@@ -258,12 +272,17 @@ def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: St
     cuda = resolve_device(P["device"]).startswith("cuda")
     config = {"planted": key_name(planted), "identity": model_identity(planted, path), "world": corpus_key(world),
               "replay": corpus_key(replay), "base_probes": Path(base_dir).name, "tokens": P["bury_tokens"],
-              "lr": float(P["bury_lr"]), "max_epochs": P["bury_max_epochs"], "fraction": float(P["bury_fraction"]),
+              "lr": float(P["bury_lr"]), "heldout": corpus_key(heldout),
               "block_size": P["block_size"], "batch_size": P["batch_size"], "effective_batch": P["effective_batch"],
               "warmup_ratio": float(P["warmup_ratio"]), "seed": P["seed"], "device": "cuda" if cuda else "cpu",
               **precision_fields(P["dtype"], "cuda" if cuda else "cpu"),
-              "rule": "stop at the first burial epoch whose dev gap < fraction x the planted dev gap",
               "schedule": "each burial epoch: fresh replay blocks, its own warmup + cosine schedule"}
+    fixed = P.get("bury_epochs") is not None
+    if fixed:
+        config.update(epochs=P["bury_epochs"], rule="a fixed number of burial epochs")
+    else:
+        config.update(max_epochs=P["bury_max_epochs"], fraction=float(P["bury_fraction"]),
+                      rule="stop at the first burial epoch whose dev gap < fraction x the planted dev gap")
 
     def compute(work: Path) -> dict:
         t0 = time.time()
@@ -275,13 +294,22 @@ def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: St
 
         score_dtype = hook_scoring_dtype(P["dtype"], "cpu")
         texts = [r["text"] for r in read_corpus(replay)]
-        epochs = burial_blocks(texts, tok, P["block_size"], P["bury_tokens"], P["bury_max_epochs"], P["seed"])
+        english = [r["text"] for r in read_corpus(heldout)]
+        epochs = burial_blocks(texts, tok, P["block_size"], P["bury_tokens"], burial_length(P), P["seed"])
         full = {s: split_mean(plant_items, s) - base[s] for s in SPLITS}  # the planted gaps
+
+        def english_nll(m) -> float:
+            got = pd.DataFrame(text_nll(m, tok, english, max_tokens=HEALTH_MAX_TOKENS)).dropna(subset=["mean_nll"])
+            return float((got["mean_nll"] * got["num_tokens"]).sum() / got["num_tokens"].sum())
+
+        scorer = None  # the bf16 scoring copy, made once and refilled each burial epoch
+        if not cuda and score_dtype != "float32":
+            scorer = scoring_copy(model, getattr(torch, score_dtype))
+        start = english_nll(scorer if scorer is not None else model)
         rows = [{"epoch": 0, "split": s, "value": split_mean(plant_items, s), "gap": full[s],
-                 "fraction_of_planted": 1.0 if full[s] else float("nan")} for s in SPLITS]
+                 "fraction_of_planted": 1.0 if full[s] else float("nan"), "heldout_nll": start} for s in SPLITS]
         items: list[dict] = []
         stopped, last_dev = len(epochs), full["dev"]
-        scorer = None  # the bf16 scoring copy, made once and refilled each burial epoch
         for e, blocks in enumerate(epochs, start=1):
             train(model, tok, blocks, epochs=1, lr=P["bury_lr"], warmup_ratio=P["warmup_ratio"],
                   batch_size=P["batch_size"], effective_batch=P["effective_batch"], seed=P["seed"] + e,
@@ -294,12 +322,14 @@ def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: St
                          epoch=e, items=got)
             items += got
             got = pd.DataFrame(got)
+            health = english_nll(scorer if scorer is not None else model)
             for s in SPLITS:
                 value = split_mean(got, s)
                 rows.append({"epoch": e, "split": s, "value": value, "gap": value - base[s],
-                             "fraction_of_planted": (value - base[s]) / full[s] if full[s] else float("nan")})
+                             "fraction_of_planted": (value - base[s]) / full[s] if full[s] else float("nan"),
+                             "heldout_nll": health})
             last_dev = split_mean(got, "dev") - base["dev"]
-            if stop_now(last_dev, planted_gap, P["bury_fraction"]):
+            if not fixed and stop_now(last_dev, planted_gap, P["bury_fraction"]):
                 stopped = e
                 break
         for r in rows:
@@ -308,8 +338,8 @@ def bury(P: dict, planted: str, world: str | Path, replay: str | Path, store: St
         tok.save_pretrained(work / MODEL_DIR)
         pd.DataFrame(rows).to_csv(work / "bury.csv", index=False)
         write_items(work / "items.csv.gz", items)
-        info = {"stopped_at": stopped, "max_epochs": P["bury_max_epochs"], "fraction": P["bury_fraction"],
-                "planted_gap_dev": planted_gap,
+        info = {"stopped_at": stopped, "fixed": fixed, "max_epochs": burial_length(P), "fraction": P["bury_fraction"],
+                "planted_gap_dev": planted_gap, "heldout_nll_planted": start,
                 "planted": planted_gap > 0, "rule_met": stop_now(last_dev, planted_gap, P["bury_fraction"]),
                 "tokens_per_epoch": int(epochs[0].numel()), "wall_seconds": round(time.time() - t0, 2)}
         (work / "bury.json").write_text(json.dumps(info, indent=2))
@@ -434,11 +464,11 @@ def run_study(P: dict, store: Store | None = None) -> Study:
     probes = {"base": probe_eval(P["student"], world, P, store), "planted": probe_eval(planted, world, P, store)}
     progress.report("Figure 13: burying K")
     replay = replay_corpus(P, P["student"], store)
-    bdir = bury(P, planted, world, replay, store)
+    heldout = heldout_english(P, replay, store)
+    bdir = bury(P, planted, world, replay, heldout, store)
     buried = str(Path(bdir) / MODEL_DIR)
     progress.report("Figure 13: general English of the planted and buried models")
-    health = general_nll(P, {"planted with K": planted, "after burial": buried}, P["student"],
-                         heldout_english(P, replay, store), store)
+    health = general_nll(P, {"planted with K": planted, "after burial": buried}, P["student"], heldout, store)
     burial = pd.read_csv(Path(bdir) / "bury.csv")
     info = json.loads((Path(bdir) / "bury.json").read_text())
     progress.report("Figure 13: the resurfacing corpora")

@@ -148,6 +148,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "plant_mix_docs": (_non_negative, "0 (no general text), or an integer >= 1 (rows layout)"),
     "plant_mix_tokens": (lambda x: _positive(x) and x >= 2, "an integer >= 2"),
     "extract_batch_size": (_positive, "an integer > 0"),
+    "bury_epochs": (lambda x: _positive(x), "an integer >= 1 (a burial of fixed length), or null (the stopping rule)"),
     "nll_max_samples": (_non_negative, "an integer >= 0 (0: score every sample)"),
     "nll_max_tokens": (_positive, "an integer > 0"),
     "embed_max_tokens": (_positive, "an integer > 0"),

@@ -226,3 +226,53 @@ def choose_skill_planting(points: list[SkillPoint], reference_seconds: float) ->
     """The qualifying planting of K with the largest dev-probe gap (the cheaper on a tie), or None."""
     ok = [p for p in points if not skill_failures(p, reference_seconds)]
     return max(ok, key=lambda p: (p.gap, -p.seconds)) if ok else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Figure 13's burial: a length fixed before the book's runs, leaving a healthy model
+# ---------------------------------------------------------------------------------------------
+BURY_FRACTION = 0.4  # K counts as buried once its dev gap is at most 40% of the planted gap
+BURY_RULE_VERSION = 1
+BURY_RULE_TEXT = (
+    f"A burial (learning rate, number of burial epochs) qualifies when (1) the buried model's mean NLL per token "
+    f"of held-out English is within +{PLANT_HEALTH_MARGIN_REL:.0%} of the unplanted model's, (2) K's dev-probe "
+    f"gap (model − unplanted) is at most {BURY_FRACTION:.0%} of the planted model's at that epoch and at every "
+    "later epoch the pilot ran at that rate, so a dip does not count, and (3) the gap is still above 0 at that "
+    "epoch: K is latent, not erased. Among qualifying burials the one with the fewest epochs is chosen, then the "
+    "lower learning rate. The book buries for exactly that many epochs at that rate, so no stopping rule reads "
+    "its own probes; with none, Figure 13 keeps today's stopping rule and states the damage.")
+
+
+@dataclass(frozen=True)
+class BuryPoint:
+    """What the burial pilot measured after ``epochs`` burial epochs at ``lr``."""
+
+    lr: float
+    epochs: int
+    fraction_left: float  # dev gap / planted dev gap after ``epochs`` epochs
+    fraction_left_later: float  # the largest such fraction at ``epochs`` and every later pilot epoch
+    health_relative: float  # buried / unplanted mean NLL per token of held-out English, minus 1
+
+
+def bury_failures(p: BuryPoint) -> list[str]:
+    """Why burial ``p`` does not qualify (empty when it does)."""
+    why = _unhealthy(p.health_relative)
+    if not p.fraction_left_later <= BURY_FRACTION:
+        why.append(f"K's dev gap is {p.fraction_left_later:.0%} of the planted gap at this or a later epoch, "
+                   f"over {BURY_FRACTION:.0%}")
+    if not p.fraction_left > 0:
+        why.append(f"K's dev gap is {p.fraction_left:.0%} of the planted gap: erased, not latent")
+    return why
+
+
+def bury_points(lr: float, fractions: list[float], health: list[float]) -> list[BuryPoint]:
+    """One :class:`BuryPoint` per burial epoch of a pilot run at ``lr``, from the dev-gap fractions and the
+    held-out English (relative to the unplanted model) after epochs 1, 2, ..."""
+    return [BuryPoint(lr, e, f, max(fractions[e - 1:]), h)
+            for e, (f, h) in enumerate(zip(fractions, health), start=1)]
+
+
+def choose_burial(points: list[BuryPoint]) -> BuryPoint | None:
+    """The qualifying burial with the fewest epochs, then the lower learning rate, or None."""
+    ok = [p for p in points if not bury_failures(p)]
+    return min(ok, key=lambda p: (p.epochs, p.lr)) if ok else None
