@@ -116,6 +116,36 @@ def test_the_planting_tables_show_health_extraction_and_the_choice(tmp_path):
     assert "has not been run" in (out.parent / "planting_tables.md").read_text()
 
 
+def burial_report(partial: bool = False) -> dict:
+    """A burial pilot's JSON as benchmarks/pilot_burial.py writes it, with the rule applied."""
+    runs = [(1e-3, [0.5, 0.3, 0.2], [0.05, 0.12, 0.14]), (3e-4, [0.8, 0.5, 0.35], [0.0, 0.01, 0.02])]
+    points = [p for lr, f, h in runs for p in regime.bury_points(lr, f, h)]
+    c = regime.choose_burial(points)
+    return {"rule": regime.BURY_RULE_TEXT, "rule_version": regime.BURY_RULE_VERSION, "seed": 7919,
+            "started": "2026-12-06 13:40:00", "finished": None if partial else "2026-12-06 14:00:00",
+            "model": "smollm2-135m", "epochs": 3, "tokens_per_epoch": 2048, "partial": partial,
+            "runs": [{"lr": lr, "planted_gap_dev": 0.3, "planted_health_relative": -0.08, "fraction_left": f,
+                      "health_relative": h, "seconds": 100.0} for lr, f, h in runs],
+            "chosen": None if partial or c is None else {"lr": c.lr, "epochs": c.epochs,
+                                                         "fraction_left": c.fraction_left,
+                                                         "health_relative": c.health_relative}}
+
+
+def test_the_burial_tables_show_every_epoch_and_the_choice(tmp_path):
+    md = regimereport.burial_tables(burial_report())
+    assert regime.BURY_RULE_TEXT in md
+    assert "| 0.001 | 100% / -8% | 50% / +5% | 30% / +12% | 20% / +14% |" in md
+    assert "| 0.0003 | 100% / -8% | 80% / +0% | 50% / +1% | **35% / +2%** |" in md
+    assert "**Chosen:** 3 burial epochs at lr 0.0003" in md
+    assert "has not finished" in regimereport.burial_tables(burial_report(partial=True))
+    src = tmp_path / "burial.json"
+    src.write_text(json.dumps(burial_report()))
+    out = regimereport.write_tables(tmp_path / "t.md", tmp_path / "absent.json", burial=src)
+    assert "Chosen:" in (out.parent / "burial_tables.md").read_text()
+    regimereport.write_tables(tmp_path / "t.md", tmp_path / "absent.json", burial=tmp_path / "none.json")
+    assert "has not been run" in (out.parent / "burial_tables.md").read_text()
+
+
 def test_the_regime_page_draws_the_dose_response_from_the_pilot(tmp_path):
     src = tmp_path / "pilot.json"
     src.write_text(json.dumps(report()))

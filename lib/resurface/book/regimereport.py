@@ -17,6 +17,7 @@ from resurface.paths import generated_dir, repo_root
 REGIME_FILE = Path("benchmarks") / "pilot_regime.json"
 PLANTING_FILE = Path("benchmarks") / "pilot_planting.json"
 SKILL_PLANTING_FILE = Path("benchmarks") / "pilot_planting_skill.json"
+BURIAL_FILE = Path("benchmarks") / "pilot_burial.json"
 
 
 def _ci(d: dict) -> str:
@@ -122,6 +123,43 @@ def planting_tables(report: dict) -> str:
     return "\n".join(out)
 
 
+def burial_tables(report: dict) -> str:
+    """Markdown: the burial rule, K's dev gap left (share of the planted gap) and held-out English against
+    the unplanted model's after every burial epoch at every rate tried, and the chosen length and rate."""
+    runs = report["runs"]
+    epochs = max((len(r["fraction_left"]) for r in runs), default=0)
+    out = [f"**The rule** (version {report['rule_version']}, written in `resurface.study.regime` before the "
+           f"burials it was applied to): {report['rule']}", "",
+           f"{model_name(report['model'])} planted with K, buried on the pilot seed {report['seed']} (the book "
+           f"uses another) for {report['epochs']} epochs of {report['tokens_per_epoch']:,} replay tokens at each "
+           f"rate; started {report['started']}, "
+           + (f"finished {report['finished']}." if report.get("finished") else "not finished."), "",
+           "Each cell: K's dev-probe gap as a share of the planted gap / held-out English NLL relative to the "
+           "unplanted model's.", "",
+           "| burial lr | planted | " + " | ".join(f"epoch {e}" for e in range(1, epochs + 1)) + " |",
+           "|---|---|" + "---|" * epochs]
+    chosen = report.get("chosen") or {}
+    for r in runs:
+        cells = []
+        for e, (f, h) in enumerate(zip(r["fraction_left"], r["health_relative"]), start=1):
+            cell = f"{f:.0%} / {h:+.0%}"
+            cells.append(f"**{cell}**" if chosen and chosen["lr"] == r["lr"] and chosen["epochs"] == e else cell)
+        cells += [""] * (epochs - len(cells))
+        out.append(f"| {r['lr']:g} | 100% / {r['planted_health_relative']:+.0%} | " + " | ".join(cells) + " |")
+    out.append("")
+    if report.get("partial"):
+        out.append("**This burial pilot has not finished:** the rule has not been applied.")
+    elif chosen:
+        out.append(f"**Chosen:** {chosen['epochs']} burial epochs at lr {chosen['lr']:g} (K's dev gap "
+                   f"{chosen['fraction_left']:.0%} of the planted gap, held-out English "
+                   f"{chosen['health_relative']:+.0%} of the unplanted model's); Figure 13 buries for exactly "
+                   "that long.")
+    else:
+        out.append("**No burial qualifies:** Figure 13 keeps its stopping rule, and its page shows the buried "
+                   "model's held-out English next to the base's.")
+    return "\n".join(out)
+
+
 DOSE_FIGURE = "regime_dose.png"
 SHORT_METRICS = {"logp_gold_norm,none": "Δ log p(gold), normalised", "neg_bpb,none": "Δ −bits/byte of the gold answer"}
 
@@ -224,10 +262,10 @@ def dose_note(P: dict, source: Path | None = None) -> str:
 
 
 def write_tables(path: Path | None = None, source: Path | None = None, planting: Path | None = None,
-                 skill: Path | None = None) -> Path:
+                 skill: Path | None = None, burial: Path | None = None) -> Path:
     """Write the pilots' tables for the book (a note instead of each pilot that has not been run): the
-    dose pilot's to ``path``, the planting pilots' beside it (``planting_tables.md``,
-    ``skill_planting_tables.md``)."""
+    dose pilot's to ``path``, the planting and burial pilots' beside it (``planting_tables.md``,
+    ``skill_planting_tables.md``, ``burial_tables.md``)."""
     out = write_report(path or generated_dir() / "regime_tables.md", source or repo_root() / REGIME_FILE, tables,
                        f"_The regime pilot has not been run in this checkout: `{REGIME_FILE}` is missing (see "
                        "`benchmarks/pilot_regime.py`)._")
@@ -249,4 +287,7 @@ def write_tables(path: Path | None = None, source: Path | None = None, planting:
     write_report(out.parent / "skill_planting_tables.md", skill or repo_root() / SKILL_PLANTING_FILE,
                  planting_tables, f"_Figure 13's planting pilot has not been run in this checkout: "
                  f"`{SKILL_PLANTING_FILE}` is missing (see `benchmarks/pilot_planting.py --figure 13`)._")
+    write_report(out.parent / "burial_tables.md", burial or repo_root() / BURIAL_FILE, burial_tables,
+                 f"_Figure 13's burial pilot has not been run in this checkout: `{BURIAL_FILE}` is missing (see "
+                 "`benchmarks/pilot_burial.py`)._")
     return out
