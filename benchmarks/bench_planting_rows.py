@@ -47,7 +47,7 @@ def main() -> int:
     from resurface.models import load_model
     from resurface.train import training
     from resurface.train.packing import PAD_LABEL, row_blocks
-    from resurface.measures.memorization import stack_rows
+    from resurface.train.planting import stack_rows
 
     m0, tok = load_model(args.model, device="cpu", dtype="float32")
     docs = [d["text"] for d in stdlib_documents(400)]

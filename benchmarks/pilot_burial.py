@@ -2,7 +2,7 @@
 
 On the pilot's seed (:data:`resurface.study.regime.PILOT_SEEDS`, never the book's), with the profile's
 Figure 13 settings otherwise, it builds K's world, plants K, and buries the planted model for
-``--epochs`` epochs at each learning rate of ``--lrs`` (the burial of :func:`resurface.measures.resurfacing.bury`
+``--epochs`` epochs at each learning rate of ``--lrs`` (the burial of :func:`resurface.study.buried_skill.bury`
 at a fixed length, so every epoch is run and none is chosen by a stopping rule). After every burial epoch it
 reads K's dev-probe gap as a share of the planted gap and the held-out English NLL against the unplanted
 model's. The rule, fixed before the runs (:func:`resurface.study.regime.choose_burial`), then picks the
@@ -23,8 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 from resurface.measures.health import general_nll, heldout_english
-from resurface.measures.resurfacing import bury, planted_model, skill_world
+from resurface.measures.resurfacing import skill_world
 from resurface.study import profiles, regime
+from resurface.study.buried_skill import bury, planted_model
 from resurface.study.experiments import replay_corpus
 
 

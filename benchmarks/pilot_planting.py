@@ -31,9 +31,10 @@ import pandas as pd
 from resurface.device import hook_scoring_dtype
 from resurface.measures.attacks import extract, read_scores
 from resurface.measures.health import general_nll, heldout_english
-from resurface.measures.memorization import memorization_base, pool_for
+from resurface.measures.memorization import pool_for
 from resurface.study import profiles, regime
 from resurface.study.experiments import replay_corpus
+from resurface.study.planted_memory import memorization_base
 
 
 def parse() -> argparse.Namespace:
@@ -62,7 +63,8 @@ def skill_main(a: argparse.Namespace, lrs: list[float], mixes: list[int]) -> Non
     from scipy import stats as st
 
     from resurface.evaluate.items_skill import PRIMARY
-    from resurface.measures.resurfacing import planted_model, probe_eval, probe_items_of, skill_world
+    from resurface.measures.resurfacing import probe_eval, probe_items_of, skill_world
+    from resurface.study.buried_skill import planted_model
 
     seed = regime.PILOT_SEEDS[0]
     P = profiles.resolve(a.profile, "fig13", {"seed": seed})

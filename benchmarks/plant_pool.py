@@ -19,7 +19,8 @@ import time
 from resurface.study import profiles
 from resurface.evidence import extraction
 from resurface.measures.attacks import extract, read_scores
-from resurface.measures.memorization import memorization_base, pool_for
+from resurface.measures.memorization import pool_for
+from resurface.study.planted_memory import memorization_base
 
 
 def main() -> None:

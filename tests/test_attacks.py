@@ -1,5 +1,6 @@
 """Extraction attack and log-prob shift (resurface.measures.attacks), pools (resurface.corpus.pools), and the held-out
-rule and hook of the memorization study (resurface.measures.memorization), on tiny models."""
+rule and hook of the memorization study (resurface.measures.memorization; the study itself is
+resurface.study.planted_memory), on tiny models."""
 
 import json
 

@@ -104,7 +104,7 @@ def _extract(folder, store, ctx):
 
 
 def _plant(folder, store, ctx):
-    from resurface.measures.memorization import plant
+    from resurface.train.planting import plant
     from resurface.corpus.pools import build_pool
 
     pool = build_pool("planted", domains=["email"], per_domain=1, min_tokens=8, tokenizer="tiny-llama",
@@ -157,12 +157,11 @@ def test_identity_of_aliases_is_unchanged_and_a_folder_has_no_path(tmp_path):
 
 # ------------------------------------------------------------------------ (b) a moved store
 def test_moved_and_copied_store_finds_the_whole_planted_model_chain(tmp_path, capsys):
-    from resurface.measures import memorization
-    from resurface.study import profiles
+    from resurface.study import planted_memory, profiles
 
     P = {**profiles.load("smoke", "fig07"), "num_subsets": 1, "eval_limit": 1, "device": "cpu"}
     built = tmp_path / "built"
-    study = memorization.run_study(P, Store(built))
+    study = planted_memory.run_study(P, Store(built))
     err = capsys.readouterr().err
     assert "plant/" in err and "computing" in err
     listing = sorted((r["stage"], r["key"], r["status"]) for r in Store(built).ls())
@@ -177,7 +176,7 @@ def test_moved_and_copied_store_finds_the_whole_planted_model_chain(tmp_path, ca
     copied = tmp_path / "copied"
     shutil.copytree(moved, copied)
     for root in (moved, copied):
-        again = memorization.run_study(P, Store(root))
+        again = planted_memory.run_study(P, Store(root))
         err = capsys.readouterr().err
         store_lines = [ln for ln in err.splitlines() if ln.startswith("[store]")]
         assert store_lines and all(ln.endswith(": cached") for ln in store_lines), store_lines
@@ -255,7 +254,7 @@ def test_display_name_is_short_for_store_folders(tmp_path):
 
 def test_plant_layouts_are_separate_artifacts_and_a_wrong_one_is_named(tmp_path):
     from resurface.errors import ParameterError
-    from resurface.measures.memorization import plant
+    from resurface.train.planting import plant
     from resurface.corpus.pools import build_pool
 
     store = Store(tmp_path / "store")
@@ -274,7 +273,7 @@ def test_plant_layouts_are_separate_artifacts_and_a_wrong_one_is_named(tmp_path)
 def test_plant_anchor_rows_start_with_the_prompt_key_the_artifact_and_need_rows(tmp_path):
     from resurface.corpus.files import write_corpus
     from resurface.errors import ParameterError
-    from resurface.measures.memorization import plant
+    from resurface.train.planting import plant
     from resurface.corpus.pools import build_pool
 
     store = Store(tmp_path / "store")
@@ -300,7 +299,7 @@ def test_plant_anchor_rows_start_with_the_prompt_key_the_artifact_and_need_rows(
 def test_plant_mixes_general_text_rows_per_pass_and_keys_them(tmp_path):
     from resurface.corpus.files import write_corpus
     from resurface.errors import ParameterError
-    from resurface.measures.memorization import general_rows, plant
+    from resurface.train.planting import general_rows, plant
     from resurface.corpus.pools import build_pool
 
     docs = [f"document {i} of general text" for i in range(5)]

@@ -107,7 +107,7 @@ def test_the_library_has_no_import_cycles():
 
 # The stage packages, bottom to top: a package may import the core and the packages before it in this
 # list, never one after it (lib/resurface/__init__.py says what each holds).
-PACKAGE_ORDER = ["evaluate", "corpus", "train", "study", "measures", "evidence", "book"]
+PACKAGE_ORDER = ["evaluate", "corpus", "train", "measures", "study", "evidence", "book"]
 
 
 def package_of(module: str) -> str:
@@ -146,3 +146,57 @@ def test_the_core_is_small_and_flat():
     core = sorted(m for m in import_graph() if package_of(m) == "core" and m != "resurface")
     assert all(m.count(".") == 1 for m in core), core
     assert len(core) <= 20, core
+
+
+# What trains a model: the training loop's entry points and the planting stage. The measures score and
+# the evidence reads; choosing corpora and training (the study set-up) is the study package's.
+TRAINING_ENTRY_POINTS = {"resurface.train.training": {"train", "train_run", "*"}, "resurface.train.planting": None}
+NON_TRAINING_PACKAGES = ("measures", "evidence")
+
+
+def training_imports(source: str, package: str) -> list[str]:
+    """The training entry points that ``source`` (a module of ``package``) imports anywhere: a name of
+    :data:`TRAINING_ENTRY_POINTS` from its module (``None``: any name), or a whole module of it."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for a in node.names:
+                names = TRAINING_ENTRY_POINTS.get(target, ())
+                if names is None or a.name in names:
+                    found.append(f"{target}.{a.name}")
+                elif f"{target}.{a.name}" in TRAINING_ENTRY_POINTS:
+                    found.append(f"{target}.{a.name}")
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name in TRAINING_ENTRY_POINTS]
+    return found
+
+
+def test_the_training_import_check_catches_a_planted_import():
+    flagged = "from resurface.train.training import train\n"
+    assert training_imports(flagged, "resurface.measures") == ["resurface.train.training.train"]
+    assert training_imports("def f():\n    from resurface.train.training import train_run\n",
+                            "resurface.evidence") == ["resurface.train.training.train_run"]
+    assert training_imports("from resurface.train.planting import plant\n", "resurface.measures") == [
+        "resurface.train.planting.plant"]
+    assert training_imports("from resurface.train import planting, training\n", "resurface.measures") == [
+        "resurface.train.planting", "resurface.train.training"]
+    assert training_imports("import resurface.train.training\n", "resurface.measures") == ["resurface.train.training"]
+    assert training_imports("from ..train.training import train\n", "resurface.measures") == [
+        "resurface.train.training.train"]
+    assert training_imports("from resurface.train.training import scoring_copy, student_identity\n",
+                            "resurface.measures") == []
+
+
+def test_no_measures_or_evidence_module_imports_the_training_entry_points():
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        name = _module(path)
+        if package_of(name) in NON_TRAINING_PACKAGES:
+            package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+            found += [f"{name} -> {t}" for t in training_imports(path.read_text(encoding="utf-8"), package)]
+    assert found == []

@@ -11,6 +11,7 @@ import pytest
 
 from resurface.evaluate import items_skill
 from resurface.measures import resurfacing
+from resurface.study import buried_skill
 from resurface.ngrams import ngrams, normalize
 
 
@@ -131,12 +132,12 @@ def test_the_untrained_student_scores_near_chance(tmp_path, world, monkeypatch):
 
 # ------------------------------------------------------------------------------ the stopping rule
 def test_stopping_rule_stops_at_the_first_epoch_below_the_fraction():
-    rule = resurfacing.stopping_epoch
+    rule = buried_skill.stopping_epoch
     assert rule([0.9, 0.5, 0.39, 0.1], planted_gap=1.0, fraction=0.4, max_epochs=6) == 3
     assert rule([0.9, 0.5, 0.45], planted_gap=1.0, fraction=0.4, max_epochs=3) == 3, "the cap"
     assert rule([0.3, 0.1], planted_gap=1.0, fraction=0.4, max_epochs=6) == 1
     assert rule([0.4], planted_gap=1.0, fraction=0.4, max_epochs=6) == 1, "none met: the last epoch run"
-    assert not resurfacing.stop_now(0.4, 1.0, 0.4), "strictly below the fraction"
+    assert not buried_skill.stop_now(0.4, 1.0, 0.4), "strictly below the fraction"
     assert rule([0.2, -0.1], planted_gap=-0.05, fraction=0.4, max_epochs=6) == 1, "nothing planted: stop at once"
     # the rule reads the dev gaps only: the same dev gaps give the same epoch whatever else happens
     assert rule(np.array([0.8, 0.2]), 1.0, 0.4, 6) == 2
@@ -147,7 +148,7 @@ def test_burial_blocks_are_fresh_each_epoch():
 
     tok = load_tokenizer("tiny-llama")
     texts = [f"document number {i} says something about topic {i * 7}." for i in range(200)]
-    epochs = resurfacing.burial_blocks(texts, tok, 16, 64, 3, seed=1)
+    epochs = buried_skill.burial_blocks(texts, tok, 16, 64, 3, seed=1)
     assert len(epochs) == 3 and all(e.shape == (4, 16) for e in epochs)
     flat = [tuple(b.tolist()) for e in epochs for b in e]
     assert len(set(flat)) == len(flat), "no block repeats while the pool lasts"
@@ -223,13 +224,13 @@ def test_a_fixed_burial_runs_every_epoch_and_scores_general_english(tmp_path, mo
     P = profiles.resolve("smoke", "fig13", {"bury_epochs": 3, "bury_fraction": 0.99})
     store = Store()
     world = resurfacing.skill_world(P, store)
-    planted = resurfacing.planted_model(P, world, store)
+    planted = buried_skill.planted_model(P, world, store)
     replay = replay_corpus(P, P["student"], store)
     heldout = heldout_english(P, replay, store)
-    folder = resurfacing.bury(P, planted, world, replay, heldout, store)
+    folder = buried_skill.bury(P, planted, world, replay, heldout, store)
     curve = pd.read_csv(folder / "bury.csv")
     info = json.loads((folder / "bury.json").read_text())
     assert sorted(curve["epoch"].unique()) == [0, 1, 2, 3] and info["fixed"] and info["stopped_at"] == 3
     assert curve["heldout_nll"].notna().all() and (curve["heldout_nll"] > 0).all()
-    ruled = resurfacing.bury({**P, "bury_epochs": None}, planted, world, replay, heldout, store)
+    ruled = buried_skill.bury({**P, "bury_epochs": None}, planted, world, replay, heldout, store)
     assert ruled != folder and not json.loads((ruled / "bury.json").read_text())["fixed"]

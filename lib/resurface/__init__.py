@@ -7,9 +7,11 @@ the packages above it in this list):
   errors, progress, condition names, the n-gram rule, the CLI;
 - ``evaluate/``: suites, course tasks, lm-eval in process, code execution;
 - ``corpus/``: BOS sampling, the 8-gram audit, subsets, replay text, memorization pools;
-- ``train/``: full fine-tuning with per-epoch evaluation;
-- ``study/``: profiles and each figure's conditions and runs;
-- ``measures/``: proxies, extraction, the memorization study;
+- ``train/``: full fine-tuning with per-epoch evaluation, and planting (training on a pool);
+- ``measures/``: proxies, extraction, the memorization and resurfacing measures (pools, probes, hooks,
+  held-out filters, traces), none of which trains a model;
+- ``study/``: profiles and each figure's conditions and runs, the set-up of the planted-memory and
+  buried-skill studies included;
 - ``evidence/``: statistics, verdicts, per-figure rows and page prose;
 - ``book/``: notebooks to pages, figures, costs, the browser check.
 

@@ -1,6 +1,7 @@
 """Hugging Face Hub access for the `paper` profile: use the local cache first, fail fast otherwise.
 
-Nothing here is called in the `smoke` or `course` profiles; those never touch the network.
+:func:`allow_hub` is the rule (only the `paper` profile may touch the Hub); the rest is never called
+in the `smoke` or `course` profiles, which never touch the network.
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ import urllib.error
 import urllib.request
 
 from resurface.errors import HubUnavailableError
+
+
+def allow_hub(P: dict) -> bool:
+    """Only the paper profile may touch the Hub."""
+    return P["profile"] == "paper"
+
 
 _COURSE_HINT = (
     "The offline 'course' profile needs no Hub (e.g. `make book`, or papermill with "

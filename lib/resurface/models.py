@@ -60,6 +60,11 @@ def ensure_converted(alias: str) -> Path:
     return build_once(converted_dir(alias), build)
 
 
+def is_model_name(x) -> bool:
+    """An alias, or what the stages resolve besides aliases: a Hub id (owner/name) or a local folder."""
+    return isinstance(x, str) and (x in ALIASES or "/" in x or Path(x).expanduser().is_dir())
+
+
 def local_path(name: str, revision: str | None = None, allow_hub: bool = False) -> Path:
     """Resolve an alias, local folder or Hub id to a local model folder.
 

@@ -51,9 +51,9 @@ from resurface.errors import ParameterError
 from resurface.evaluate.items_skill import ATTRIBUTES, PROBE_FORMS
 from resurface.evaluate.suites import get_suite
 from resurface.evaluate.tasks.metrics import MAX_CODE_WORKERS
-from resurface.measures.resurfacing import burial_length
 from resurface.paths import generated_dir, repo_root
 from resurface.study import experiments, figures, profiles
+from resurface.study.buried_skill import burial_length
 
 #: H100 SXM dense bf16 peak, FLOP/s
 H100_PEAK = 989e12
@@ -367,7 +367,7 @@ def _resurfacing(plan: Plan, P: dict, tp: dict) -> None:
     """Figure 13: plant the skill (training on its documents), score the probes (base, planted, every
     burial epoch, every resurfacing epoch), bury under replay text, sample the buried and the planted
     model (base and cross-family samples are shared with Figures 2 and 5 where the temperature matches),
-    and train the five conditions' runs (:mod:`resurface.measures.resurfacing`)."""
+    and train the five conditions' runs (:mod:`resurface.study.buried_skill`)."""
     student, t = P["student"], P["skill_temperature"]
     n = n_params(student)
     facts = P["skill_entities"] * len(ATTRIBUTES)

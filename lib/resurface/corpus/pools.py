@@ -22,7 +22,7 @@ Fig 8). Three sources:
   (prose) and Python settings modules (code) generated from seeded templates (:func:`planted_records`). Every
   slot (names, places, numbers, identifiers, constants) is drawn with ``random.Random(seed)``, so the
   texts are deterministic, unlike anything in a pretraining corpus, and each starts differently. The
-  course student is first trained on them until many are extractable (:mod:`resurface.measures.memorization`).
+  course student is first trained on them until many are extractable (:mod:`resurface.train.planting`).
 * **A local pool file** in the format above (``text`` plus ``domain`` and optionally ``group``, or
   ``text`` plus ``meta.pile_set_name``), e.g. for ``resurface extract --pool FILE``.
 """

@@ -126,7 +126,7 @@ def make_world(n: int, seed: int = SEED) -> list[Town]:
 def planting_documents(world: list[Town], templates: int | None = None) -> list[dict]:
     """One document per town and planting template (``templates``: how many of
     :data:`PLANTING_TEMPLATES`, all by default), as pool records ``{id, text, domain, group}`` that
-    :func:`resurface.measures.memorization.plant` trains on."""
+    :func:`resurface.train.planting.plant` trains on."""
     k = len(PLANTING_TEMPLATES) if templates is None else templates
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(PLANTING_TEMPLATES):
         raise ParameterError("skill_templates", f"invalid value {templates!r}",

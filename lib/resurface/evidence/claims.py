@@ -274,7 +274,7 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
           "direction", "|Spearman ρ| of a relational measure with Δ − |ρ| of an intrinsic proxy: exact "
           "permutation and least-favourable copula p, interval by test inversion", (ALL,), "last", "the corpora are ranked by their final-epoch Δ", finding="B"),
     # ---------------------------------------------------------------- Figure 13 (the book's own)
-    # A planted skill K, buried under human text, then resurfaced (resurface.measures.resurfacing); the
+    # A planted skill K, buried under human text, then resurfaced (resurface.study.buried_skill); the
     # claims are the book's, derived from the paper's latent capability resurfacing hypothesis. Statistic:
     # K's test probes, mean logp_gold_norm, paired on probe items (resurface.evidence.resurfacing).
     _c("k_planted", "Fig 13", "book",

@@ -29,8 +29,7 @@ from resurface.errors import ParameterError
 from resurface.evaluate.evaluation import ITEM_COLUMNS, read_items
 from resurface.evaluate.suites import get_suite
 from resurface.evidence import claims, estimates, extraction, paired, plantings, verdicts
-from resurface.measures import memorization
-from resurface.study import experiments, figures
+from resurface.study import experiments, figures, planted_memory
 
 CONTINUOUS_METRICS = ("logp_gold_norm,none", "neg_bpb,none")
 METRIC_MODES = ("continuous", "paper")
@@ -498,7 +497,7 @@ def transfer_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
 def memorization_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     """The verdict tables of Figures 7 and 8 (one memorisation study, read from the store)."""
     q = experiments.figure_params(P, "fig08")
-    study = memorization.run_study(q, store)
+    study = planted_memory.run_study(q, store)
     conditions = [f"self@{t:g}" for t in q["temperatures"]]
     cap = capability_evidence(q, study.benchmarks, conditions).verdicts
     ext = annotate(page_verdicts(extraction_rows(run_items(study.results), conditions)), q)

@@ -2,7 +2,7 @@
 
 A planted base is one draw of a random stage: its pool, its anchors, the order of its passes, and
 rounding on the machine that planted it decide which sequences stick and how easily they come loose.
-With several plantings (:mod:`resurface.measures.memorization`), each with its own pool and runs, the
+With several plantings (:mod:`resurface.study.planted_memory`), each with its own pool and runs, the
 plantings are the primary sampling units: sequences are nested in them, and any statistic summed over
 sequences varies from planting to planting by more than the sequences alone explain (two builds of
 the same one-planting study on two machines gave drops of 0.258 and 0.038).

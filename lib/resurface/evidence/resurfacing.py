@@ -1,5 +1,6 @@
 """Figure 13's evidence: K's probe scores with intervals, the verdict rows of the book's claims, and the
-page prose, all computed from the study of :mod:`resurface.measures.resurfacing`.
+page prose, all computed from the study of :mod:`resurface.study.buried_skill` (its measures:
+:mod:`resurface.measures.resurfacing`).
 
 - Preconditions (``k_planted``, ``k_latent``): the planted and the buried model against the base, paired
   on the test probes. One model each, so the intervals carry item noise only (said on the page).
@@ -173,12 +174,13 @@ def verdict_table(P: dict, study, items: pd.DataFrame, traces: pd.DataFrame) -> 
 def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     """Figure 13's verdict table as its page computes it (for Figure 1 and ``verdicts.csv``; every
     stage is read from the store when the page ran first)."""
-    from resurface.measures import resurfacing
+    from resurface.measures.resurfacing import trace_table
+    from resurface.study import buried_skill
     from resurface.study.experiments import figure_params
 
     q = figure_params(P, "fig13")
-    study = resurfacing.run_study(q, store)
-    return [verdict_table(q, study, test_items(study.results), resurfacing.trace_table(q, study, store))]
+    study = buried_skill.run_study(q, store)
+    return [verdict_table(q, study, test_items(study.results), trace_table(q, study, store))]
 
 
 def recovery_table(study, items: pd.DataFrame, band: pd.DataFrame) -> pd.DataFrame:

@@ -20,16 +20,12 @@ from resurface.corpus.pools import DOMAIN_GROUPS
 from resurface.corpus.replay import NAMES as REPLAY_NAMES
 from resurface.errors import ParameterError
 from resurface.evaluate.suites import SUITES
-from resurface.models import ALIASES
+from resurface.hub import allow_hub  # noqa: F401  (profiles.allow_hub: the name the stages call)
+from resurface.models import ALIASES, is_model_name
 from resurface.paths import params_dir
 from resurface.study import figures
 
 PROFILES = ("smoke", "course", "paper")
-
-
-def allow_hub(P: dict) -> bool:
-    """Only the paper profile may touch the Hub."""
-    return P["profile"] == "paper"
 
 
 def lr_for(P: dict, model: str) -> float:
@@ -80,12 +76,7 @@ def _pool_domains() -> set[str]:
     return set(DOMAIN_GROUPS)
 
 
-def _is_model(x) -> bool:
-    """An alias, or what the stages resolve besides aliases: a Hub id (owner/name) or a local folder."""
-    return isinstance(x, str) and (x in ALIASES or "/" in x or Path(x).expanduser().is_dir())
-
-
-_MODEL = (_is_model, "a model alias (" + ", ".join(ALIASES) + "), a Hub id (owner/name) or a local folder")
+_MODEL = (is_model_name, "a model alias (" + ", ".join(ALIASES) + "), a Hub id (owner/name) or a local folder")
 _SUITE = (lambda x: x in SUITES, ", ".join(SUITES))
 
 # name -> (check, accepted values in words). Names not listed here get type checks only.
@@ -103,7 +94,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
                     "disjoint (no record in two subsets, so runs are independent replicates)"),
     "epochs": (_non_negative, "an integer >= 0"),
     "lr": (_positive, "a number > 0"),
-    "lr_by_model": (lambda d: all(_is_model(k) and isinstance(v, (int, float)) and not isinstance(v, bool)
+    "lr_by_model": (lambda d: all(is_model_name(k) and isinstance(v, (int, float)) and not isinstance(v, bool)
                                   and v > 0 for k, v in d.items()),
                     "a mapping from model alias to a learning rate > 0 ({} for none)"),
     "warmup_ratio": (lambda x: 0 <= x < 1, "a number in [0, 1)"),
@@ -118,7 +109,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "second_student": _MODEL,
     "embedder": _MODEL,
     "memorization_model": _MODEL,
-    "sources": (lambda d: all(isinstance(v, str) and _is_model(v) for v in d.values()),
+    "sources": (lambda d: all(isinstance(v, str) and is_model_name(v) for v in d.values()),
                 "a mapping of source role to " + _MODEL[1]),
     "decontam_suite": _SUITE,
     "eval_suite": _SUITE,
