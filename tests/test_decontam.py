@@ -1,8 +1,6 @@
 """The 8-gram audit: normalisation, the >=1 shared n-gram rule, reports, the stage and its CLI."""
 
 import json
-import sys
-import types
 
 import pytest
 
@@ -70,8 +68,10 @@ def test_hits_and_bad_n():
 
 @pytest.fixture
 def fake_suites(monkeypatch):
-    """A stand-in for resurface.evaluate.suites with one planted suite (isolates this test from its data)."""
-    mod = types.ModuleType("resurface.evaluate.suites")
+    """A stand-in for resurface.evaluate.suites.benchmark_texts with one planted suite (isolates this test
+    from its data)."""
+    from resurface.evaluate import suites
+
     calls = []
 
     def benchmark_texts(suite, allow_hub=False):
@@ -80,8 +80,7 @@ def fake_suites(monkeypatch):
             raise ParameterError("suite", f"unknown suite {suite!r}", "planted")
         return BENCH
 
-    mod.benchmark_texts = benchmark_texts
-    monkeypatch.setitem(sys.modules, "resurface.evaluate.suites", mod)
+    monkeypatch.setattr(suites, "benchmark_texts", benchmark_texts)
     return calls
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from resurface.artifacts import Store
+from resurface.models import describe_models
+
 
 def print_table(rows: list[dict], columns: list[str] | None = None) -> None:
     """Print rows of dicts as an aligned text table."""
@@ -19,8 +22,6 @@ def print_table(rows: list[dict], columns: list[str] | None = None) -> None:
 
 
 def run_models(args) -> int:
-    from resurface.models import describe_models
-
     rows = describe_models()
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -30,8 +31,6 @@ def run_models(args) -> int:
 
 
 def run_artifacts(args) -> int:
-    from resurface.artifacts import Store
-
     store = Store()
     if args.action == "ls":
         print(f"store: {store.root}")

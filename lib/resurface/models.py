@@ -21,17 +21,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from resurface.aliases import (ALIASES, ModelSpec, _package_version, converted_dir, gguf_file,  # noqa: F401
-                      is_converted)
-from resurface import progress
+from resurface import progress, tiny
+from resurface.aliases import ALIASES, ModelSpec, _package_version, converted_dir, gguf_file, is_converted  # noqa: F401
+from resurface.artifacts import build_once
+from resurface.device import resolve_device, resolve_dtype
 from resurface.errors import ParameterError, ResurfaceError
+from resurface.hub import resolve_repo
 from resurface.paths import cache_dir
 
 
 def ensure_converted(alias: str) -> Path:
     """De-quantise the alias's GGUF once into an fp32 safetensors folder and return that folder."""
-    from resurface.artifacts import build_once
-
     def build(tmp: Path) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -71,8 +71,6 @@ def local_path(name: str, revision: str | None = None, allow_hub: bool = False) 
     Hub ids (and ``hub`` aliases) are resolved only when ``allow_hub`` is true (the `paper` profile);
     otherwise they are refused without touching the network.
     """
-    from resurface import tiny
-
     if name in ALIASES:
         spec = ALIASES[name]
         if spec.kind == "gguf":
@@ -94,7 +92,6 @@ def local_path(name: str, revision: str | None = None, allow_hub: bool = False) 
         raise ParameterError("model", f"{name!r} is a Hub id, but this profile runs offline and never "
                              "downloads. Use the 'paper' profile (with Hub access) for Hub models, or an "
                              "offline alias", ", ".join(a for a, s in ALIASES.items() if s.kind != "hub"))
-    from resurface.hub import resolve_repo
 
     return Path(resolve_repo(name, revision=revision))
 
@@ -114,8 +111,6 @@ def load_model(name: str, device: str = "auto", dtype: str = "auto", revision: s
     """Load ``(model, tokenizer)`` for an alias, local folder or Hub id, in eval mode on ``device``."""
     from transformers import AutoModelForCausalLM
 
-    from resurface.device import resolve_device, resolve_dtype
-
     dev = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, dev)
     if name in ALIASES and ALIASES[name].kind == "embedder":
@@ -130,8 +125,6 @@ def load_model(name: str, device: str = "auto", dtype: str = "auto", revision: s
 def load_embedder(name: str = "minilm", device: str = "auto", allow_hub: bool = False):
     """Load a sentence-transformers embedder by alias, folder or Hub id."""
     from sentence_transformers import SentenceTransformer
-
-    from resurface.device import resolve_device
 
     dev = resolve_device(device)
     path = local_path(name, allow_hub=allow_hub)
@@ -203,8 +196,6 @@ def describe_models() -> list[dict]:
             size = f"{sum(f.stat().st_size for f in p.rglob('*') if f.is_file()) / 1e6:.0f} MB"
             status = "ready"
         elif spec.kind == "tiny":
-            from resurface import tiny
-
             status = "built" if tiny.is_built(alias) else "built on first use (seconds)"
         else:
             status = f"Hub: {spec.hub_id} (paper profile, needs Hub access)"

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from resurface.aliases import converted_dir, gguf_file
+from resurface.artifacts import build_once
 from resurface.paths import cache_dir
 
 TINY_VERSION = 1
@@ -30,9 +32,6 @@ def is_built(alias: str, seed: int = 0) -> bool:
 def offline_tokenizer(alias: str):
     """The real tokenizer of a GGUF alias, converted once and cached on its own (seconds)."""
     from transformers import AutoTokenizer
-
-    from resurface.artifacts import build_once
-    from resurface.aliases import converted_dir, gguf_file
 
     if (converted_dir(alias) / "DONE").exists():
         return AutoTokenizer.from_pretrained(str(converted_dir(alias)))
@@ -67,8 +66,6 @@ def _config(alias: str, tok):
 
 def ensure_tiny(alias: str, seed: int = 0) -> Path:
     """Build (once) and return the folder of a tiny random model with a real tokenizer."""
-    from resurface.artifacts import build_once
-
     def build(tmp: Path) -> None:
         import torch
         from transformers import AutoModelForCausalLM

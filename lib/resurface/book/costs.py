@@ -51,7 +51,7 @@ from resurface.errors import ParameterError
 from resurface.evaluate.items_skill import ATTRIBUTES, PROBE_FORMS
 from resurface.evaluate.suites import get_suite
 from resurface.evaluate.tasks.metrics import MAX_CODE_WORKERS
-from resurface.paths import generated_dir, repo_root
+from resurface.paths import figure_notebooks, generated_dir, repo_root
 from resurface.study import experiments, figures, profiles
 from resurface.study.buried_skill import burial_length
 
@@ -526,9 +526,6 @@ def transfer_hours(profile: str = "paper", overrides: dict | None = None, rows: 
     """Hours spent moving weights: each model's bf16 download once, and per evaluated epoch of a
     checkpoint engine (vllm, hf-process) a bf16 checkpoint written and read back plus the training
     state (16 bytes a parameter) to host memory and back. All rates assumed (:data:`TRANSFER`)."""
-    from resurface.paths import figure_notebooks
-    from resurface.study import profiles
-
     rows = rows if rows is not None else estimate(profile, measured_file, overrides)[0]
     models: set[str] = set()
     trips = 0.0

@@ -10,8 +10,9 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from resurface.study import profiles
+from resurface.book.regimereport import dose_note
 from resurface.errors import ParameterError
+from resurface.study import profiles
 
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
 
@@ -65,8 +66,6 @@ def profile_note(P: dict) -> str:
     if P["profile"] == "paper":
         return note
     if P["profile"] == "course":
-        from resurface.book.regimereport import dose_note
-
         note += dose_note(P)
     paper = profiles.load("paper", P.get("fig"))
     diffs = [(k, P[k], paper[k]) for k in paper

@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from resurface.artifacts import environment_versions
+
 META_KEY = "resurface"
 # beyond the packages every artifact records (resurface.artifacts.environment_versions): what draws a page
 DRAWING_PACKAGES = ("numpy", "pandas", "scipy", "matplotlib", "papermill", "nbformat", "nbclient", "ipykernel")
@@ -39,8 +41,6 @@ def _library_digest(root: Path) -> str:
 
 @lru_cache(maxsize=None)
 def _versions() -> tuple[tuple[str, str], ...]:
-    from resurface.artifacts import environment_versions
-
     out = environment_versions()
     for dist in DRAWING_PACKAGES:
         try:

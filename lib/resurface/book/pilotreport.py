@@ -12,7 +12,9 @@ import math
 from pathlib import Path
 from typing import Callable
 
+from resurface.evaluate.itemgen import POOL_SIZE
 from resurface.paths import generated_dir, repo_root
+from resurface.study.profiles import load
 
 PILOT_FILE = Path("benchmarks") / "pilot_course.json"
 
@@ -102,7 +104,6 @@ def design_table(report: dict, design: dict) -> str:
     (``design``: the course profile's ``num_subsets`` and ``eval_limit``), next to what the pilot
     measured for that contrast. The MDE uses t quantiles with 2(n − 1) degrees of freedom (two
     conditions of n runs each), the conservative case where the subset term dominates."""
-    from resurface.evaluate.itemgen import POOL_SIZE
     from resurface.evidence.sizing import mde
 
     n_s, n_i = int(design["num_subsets"]), int(design["eval_limit"] or POOL_SIZE)
@@ -127,8 +128,6 @@ def design_table(report: dict, design: dict) -> str:
 
 def course_design() -> dict:
     """The course profile's values that set the study's size (one source: its parameter files)."""
-    from resurface.study.profiles import load
-
     P = load("course", "fig02")
     return {k: P[k] for k in ("num_subsets", "eval_limit", "tokens_per_subset", "epochs", "lr")}
 

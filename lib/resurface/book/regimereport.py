@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from resurface.book.pilotreport import write_report
-from resurface.evidence.claims import model_name
+from resurface.evidence.claims import model_key, model_name
 from resurface.paths import generated_dir, repo_root
+from resurface.study import figures
+from resurface.study.profiles import lr_for
 
 REGIME_FILE = Path("benchmarks") / "pilot_regime.json"
 PLANTING_FILE = Path("benchmarks") / "pilot_planting.json"
@@ -221,9 +223,6 @@ def trained_keys(P: dict) -> list[str]:
     """The parameters naming the models whose runs a page shows: the figure's trained students
     (:mod:`resurface.study.figures`) and the model its verdict rows are about; the overview shows every
     figure's. Without a figure (``P['fig']``), every student parameter."""
-    from resurface.evidence.claims import model_key
-    from resurface.study import figures
-
     fig = P.get("fig")
     if not fig:
         return ["student", "second_student", "memorization_model"]
@@ -238,8 +237,6 @@ def dose_note(P: dict, source: Path | None = None) -> str:
     qualifying dose: that student keeps the stronger dose, named with its rate, and replay is its
     control. Empty where the pilot is missing or unfinished, or chose a dose for every student here."""
     import json
-
-    from resurface.study.profiles import lr_for
 
     src = source or repo_root() / REGIME_FILE
     try:

@@ -24,10 +24,15 @@ from unittest import mock
 import yaml
 
 from resurface import progress
+from resurface.book import bundles, exercises
+from resurface.book.costs import markdown_table, write_estimate_table
 from resurface.book.execute import copy_verdicts_csv, fold_code, profile_pages, run_figure  # noqa: F401 (re-exported)
+from resurface.book.pilotreport import write_tables
+from resurface.book.regimereport import write_tables as write_regime_tables
 from resurface.errors import ParameterError, ResurfaceError
 from resurface.paths import generated_dir, repo_root
 from resurface.study import figures, profiles
+from resurface.study.preflight import write_fixture_table
 
 #: the figures' notebooks in run order, from the figure registry
 figure_notebooks = figures.notebooks
@@ -144,8 +149,6 @@ def build_book(strict: bool = True, source: Path | None = None, path_output: Pat
 
 def cli_figures(args) -> int:
     if getattr(args, "estimate", False):
-        from resurface.book.costs import markdown_table  # lazily: pandas and scipy, which the CLI does not need to start
-
         print(markdown_table(args.profile, overrides=parse_overrides(args.param)), end="")
         return 0
     rows = run_figures(args.profile, args.only, parse_overrides(args.param), rerun=args.rerun)
@@ -179,12 +182,8 @@ def make_book(profile: str, only: str | None = None, overrides: dict | None = No
         raise ResurfaceError(f"set RESURFACE_GENERATED={Path(source) / 'book' / '_generated'} to build {source}")
     only = only if only else ",".join(toc_figures(source))
     rows = run_figures(profile, only, overrides, rerun=rerun) if only else []
-    from resurface.book.costs import write_estimate_table  # lazily: pandas and scipy (see cli_figures)
-    from resurface.book.pilotreport import write_tables
-    from resurface.study.preflight import write_fixture_table
 
     write_tables()
-    from resurface.book.regimereport import write_tables as write_regime_tables
 
     write_regime_tables()
     write_methods_table()
@@ -204,7 +203,7 @@ def publish_pages(profile: str, source: Path | None = None) -> Path | None:
     install guard filled with the repository and commit that built it (published builds only), a
     bundle per figure, the front page's build line and verdict counts; returns the build
     configuration with the launch buttons, or None for a local build (``_config.yml`` as it is)."""
-    from resurface.book import bundles, exercises, publish  # lazily: publish reads the verdict labels (scipy)
+    from resurface.book import publish  # lazily: publish reads the verdict labels (scipy)
 
     exercises.write_pending()  # the Teaching page's blocks for exercises not run on this machine yet
     ctx = publish.build_context()

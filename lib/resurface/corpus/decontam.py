@@ -22,6 +22,7 @@ from typing import Iterable
 from resurface.artifacts import run_stage
 from resurface.corpus.files import corpus_path, iter_jsonl, read_meta, write_corpus
 from resurface.errors import ParameterError, check_int
+from resurface.evaluate import suites
 from resurface.identity import corpus_identity
 from resurface.ngrams import ngrams, normalize
 
@@ -124,9 +125,8 @@ def decontaminate(corpus: str | Path, suite: str, ngram: int = 8, allow_hub: boo
         raise ParameterError("suite", f"expected a suite name, got {suite!r}")
     src = corpus_path(corpus)  # raises CorpusError naming the folder
     src_dir = src.parent
-    from resurface.evaluate.suites import benchmark_texts as load_benchmark_texts  # looked up per call
 
-    texts = load_benchmark_texts(suite, allow_hub=allow_hub)
+    texts = suites.benchmark_texts(suite, allow_hub=allow_hub)
     if not texts:
         raise ParameterError("suite", f"suite {suite!r} has no benchmark texts to fingerprint")
     input_key = corpus_key(src_dir)

@@ -35,6 +35,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from resurface import hub
 from resurface.artifacts import run_stage, sha256_file
 from resurface.corpus.decontam import corpus_key
 from resurface.corpus.files import CorpusError, corpus_path, iter_jsonl, parse_jsonl_lines, write_corpus
@@ -220,9 +221,7 @@ def pile_rows(source: str, domains: list[str], *, seed: int, split: str = "train
                              "'planted' (offline), a local jsonl file, or the paper profile with Hub access")
     from datasets import load_dataset
 
-    from resurface.hub import check_reachable
-
-    check_reachable(source, repo_type="dataset")
+    hub.check_reachable(source, repo_type="dataset")
     if layout == "by-domain":
         for d in domains:
             stream = load_dataset(source, data_dir=d, split=split, streaming=True)

@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from resurface import hub
 from resurface.artifacts import environment_versions, run_stage
 from resurface.corpus.files import write_corpus
 from resurface.errors import ParameterError, ResurfaceError, check_int
@@ -362,9 +363,8 @@ def build_replay(name: str, *, max_docs: int, min_chars: int, seed: int, tokeniz
                                  "from the Hugging Face Hub, and Hub access is off",
                                  "allow_hub=True (the paper profile, with network), or "
                                  "name='stdlib-docs' offline")
-        from resurface.hub import check_reachable
 
-        check_reachable(COMMON_CORPUS_ID, repo_type="dataset")
+        hub.check_reachable(COMMON_CORPUS_ID, repo_type="dataset")
 
     count, count_desc = _token_counter(tokenizer)
     config: dict[str, Any] = {"name": name, "max_docs": max_docs, "min_chars": min_chars, "seed": seed,

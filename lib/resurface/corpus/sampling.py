@@ -43,14 +43,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from resurface import models
 from resurface.artifacts import Store, environment_versions
 from resurface.corpus.files import CORPUS_FILE, META_FILE, CorpusError, iter_jsonl, write_corpus
 from resurface.decoding import drop_stopped, forward_last, preallocated_cache
 from resurface.device import resolve_device, resolve_dtype
 from resurface.diskspace import check_free_space, sampling_bytes
 from resurface.errors import ParameterError, check_int
-from resurface.identity import key_name, model_identity as identity
-from resurface.models import unconditional_prompt
+from resurface.identity import key_name
+from resurface.identity import model_identity as identity
+from resurface.models import local_path, prompt_of, unconditional_prompt
 
 STAGE = "sample"
 STAGE_VERSION = 3  # 2: inverse-CDF draw (draw_tokens) instead of torch.multinomial: other random stream
@@ -522,8 +524,6 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
     ``sample`` in ``store`` (default: the project store) keyed on every field that changes it; with
     ``out`` it is written straight into that folder instead (still resumable). Returns the corpus folder.
     """
-    from resurface.models import load_model, local_path, prompt_of
-
     p = validate_sampling(temperature, num_samples, max_new_tokens, min_new_tokens, seed, batch_size)
     engine = _check_engine(engine)
     if not isinstance(model, str) or not model:
@@ -546,7 +546,7 @@ def sample(model: str, *, temperature: float, num_samples: int, max_new_tokens: 
         if engine == "vllm":
             sample_corpus_vllm(path, **p, out_dir=workdir, dtype=dtype, progress=progress, meta=extra_meta)
         else:
-            m, tok = load_model(str(path), device=dev, dtype=dtype)
+            m, tok = models.load_model(str(path), device=dev, dtype=dtype)
             sample_corpus(m, tok, **p, out_dir=workdir, progress=progress, meta=extra_meta)
         return {}
 

@@ -35,10 +35,16 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
 
-from resurface.errors import ParameterError
-from resurface.quiet import quiet_logger
+from resurface import models
+from resurface.artifacts import Store, canonical_json, environment_versions
+from resurface.device import dtype_key, resolve_device
+from resurface.errors import ParameterError, ResurfaceError
+from resurface.evaluate.coursetasks import task_dir
 from resurface.evaluate.suites import SUITES, Suite, get_suite
 from resurface.evaluate.taskindex import get_task_manager  # noqa: F401 (the lm-eval task index, used here and re-exported)
+from resurface.identity import key_name, model_identity
+from resurface.models import local_path
+from resurface.quiet import quiet_logger
 
 STAGE = "evaluate"
 STAGE_VERSION = 4  # 2: one simple_evaluate call per task (resumable per task)
@@ -172,8 +178,6 @@ TASK_REQUIREMENTS: dict[str, tuple[tuple[str, ...], str]] = {
 
 def check_requirements(suite: "str | Suite") -> None:
     """Fail early, naming the install command, when a suite's tasks need packages that are missing."""
-    from resurface.errors import ResurfaceError
-
     s = _as_suite(suite)
     for t in s.tasks:
         if t.task in TASK_REQUIREMENTS:
@@ -441,8 +445,6 @@ def make_eval_hook(suites: list[str], *, limit: int | None = None, seed: int = 4
 def _model_identity(name: str, path: Path) -> dict:
     """What identifies the evaluated weights in the artifact key: the alias or Hub id (never a folder's
     path) and :func:`resurface.identity.model_identity`."""
-    from resurface.identity import key_name, model_identity
-
     return {"model": key_name(name), "identity": model_identity(name, path)}
 
 
@@ -456,11 +458,6 @@ def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int
     Tasks are evaluated one at a time; a killed run resumes after its last finished task.
     Returns the folder.
     """
-    from resurface.artifacts import Store, canonical_json, environment_versions
-    from resurface.evaluate.coursetasks import task_dir
-    from resurface.device import dtype_key, resolve_device
-    from resurface.models import load_model, local_path
-
     s = get_suite(suite)
     limit = _validate(limit, seed)
     if engine not in ENGINES:
@@ -494,7 +491,7 @@ def evaluate(model_name: str, suite: str, *, limit: int | None = None, seed: int
             df = evaluate_lm(vllm_lm(path, seed=seed), suite, limit=limit, seed=seed, run=model_name,
                              resume_dir=resume, items=items)
         else:
-            model, tok = load_model(str(path), device=device, dtype=dtype)
+            model, tok = models.load_model(str(path), device=device, dtype=dtype)
             df = evaluate_model(model, tok, suite, limit=limit, seed=seed, batch_size=batch_size, run=model_name,
                                 resume_dir=resume, items=items)
         df.to_csv(work / "results.csv", index=False)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import random
 
+from resurface.ngrams import ngrams, normalize
+
 NGRAM = 8  # the decontamination n-gram (resurface.corpus.decontam, METHODS.md c.2)
 
 
 def item_ngrams(text: str) -> set[str]:
     """The word 8-grams of ``text`` under the audit's normalisation."""
-    from resurface.ngrams import ngrams, normalize
-
     return set(ngrams(normalize(text), NGRAM))
 
 

@@ -31,7 +31,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from resurface import hub
 from resurface.errors import ParameterError
+from resurface.evaluate.coursetasks import SMOKE_TASKS, VARIANT_OF, humaneval_file, item_texts
+from resurface.evaluate.taskindex import get_task_manager
 
 ROLES = ("math", "reasoning", "commonsense", "code", "knowledge", "truthfulness")
 
@@ -265,15 +268,11 @@ def _load_rows(source: BenchmarkSource, timeout: float) -> Iterable[dict]:
         import gzip
         import json
 
-        from resurface.evaluate.coursetasks import humaneval_file
-
         with gzip.open(humaneval_file(), "rt", encoding="utf-8") as f:
             return [json.loads(line) for line in f if line.strip()]
     import datasets
 
-    from resurface.hub import check_reachable
-
-    check_reachable(source.dataset, repo_type="dataset", timeout=timeout)
+    hub.check_reachable(source.dataset, repo_type="dataset", timeout=timeout)
     rows: list[dict] = []
     for config in source.configs:
         for split in source.splits:
@@ -290,8 +289,6 @@ def benchmark_texts(suite: str, allow_hub: bool = False, timeout: float = 10.0) 
     """
     s = get_suite(suite)
     if s.offline:
-        from resurface.evaluate.coursetasks import SMOKE_TASKS, VARIANT_OF, item_texts
-
         # the *_bpb companions score the items of their base task: fingerprint those once, under the base
         # task's name (a log-likelihood-only suite such as course-continuous still covers maths and code)
         out = {}
@@ -376,8 +373,6 @@ def check_suite(suite: "str | Suite", task_manager=None) -> list[str]:
     """
     s = suite if isinstance(suite, Suite) else get_suite(suite)
     if task_manager is None:
-        from resurface.evaluate.taskindex import get_task_manager
-
         task_manager = get_task_manager(s.offline)
     problems = []
     for t in s.tasks:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from resurface.evaluate.coursetasks import task_dir
+
 _TASK_MANAGERS: dict[tuple[bool, str], Any] = {}
 
 
@@ -18,8 +20,6 @@ def get_task_manager(offline: bool = True):
     lm-eval's ~14k built-in YAMLs (about 7 s), which the paper suites need.
     """
     from lm_eval.tasks import TaskManager
-
-    from resurface.evaluate.coursetasks import task_dir
 
     folder = str(task_dir())
     key = (bool(offline), folder)

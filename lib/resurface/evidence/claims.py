@@ -14,6 +14,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from resurface import aliases
+from resurface.device import precision_words, resolve_device
+
 WHOSE = ("paper", "book")
 KINDS = ("direction", "equivalence", "noninferiority", "threshold")
 ALL = "*"  # a claim about every benchmark of its figure
@@ -414,8 +417,6 @@ def select(side: str | None, conditions, exclude=()) -> list[str] | None:
 # ------------------------------------------------------------------------------ the regime in words
 def model_name(alias: str) -> str:
     """A model's own name: the Hub id's last part, the shipped GGUF file's stem, else the alias."""
-    from resurface import aliases
-
     spec = aliases.ALIASES.get(alias)
     if spec is not None and spec.hub_id:
         return spec.hub_id.split("/")[-1]
@@ -437,8 +438,6 @@ def model_key(figure: str) -> str:
 
 def is_instruction_tuned(alias: str) -> bool:
     """Whether the alias names an instruction-tuned model (the alias table says)."""
-    from resurface import aliases
-
     spec = aliases.ALIASES.get(alias)
     return bool(spec is not None and spec.instruction_tuned)
 
@@ -475,8 +474,6 @@ def learning_rate(P: dict, model: str, model_key: str = "student") -> str:
 def precision(P: dict) -> str:
     """The compute precision the parameters choose on this machine: 'bf16 on the CPU's matrix units',
     'fp32', 'bf16 on the GPU' (:func:`resurface.device.precision_words`)."""
-    from resurface.device import precision_words, resolve_device
-
     device = str(P.get("device", "auto"))
     try:
         device = resolve_device(device)

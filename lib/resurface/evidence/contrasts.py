@@ -29,7 +29,9 @@ from resurface.errors import ParameterError
 from resurface.evaluate.evaluation import ITEM_COLUMNS, read_items
 from resurface.evaluate.suites import get_suite
 from resurface.evidence import claims, estimates, extraction, paired, plantings, verdicts
+from resurface.paths import generated_dir
 from resurface.study import experiments, figures, planted_memory
+from resurface.study.regime import REPLAY_MARGIN_REL
 
 CONTINUOUS_METRICS = ("logp_gold_norm,none", "neg_bpb,none")
 METRIC_MODES = ("continuous", "paper")
@@ -353,8 +355,6 @@ def replay_check(items: pd.DataFrame, suite: str, pairs, level: float = 0.95) ->
     uses (:data:`resurface.study.regime.REPLAY_MARGIN_REL` of the base's score): does training on human
     text of the same size leave the student where it was, as the paper's replay does? Empty without a
     replay arm."""
-    from resurface.study.regime import REPLAY_MARGIN_REL
-
     epoch = last_epoch(items)
     rows = []
     for task, metric, title in pairs:
@@ -576,6 +576,4 @@ def write_verdicts_csv(table: pd.DataFrame, path: Path) -> Path:
 
 def verdicts_csv_path(profile: str) -> Path:
     """``book/_generated/<profile>/verdicts.csv``."""
-    from resurface.paths import generated_dir
-
     return generated_dir() / profile / "verdicts.csv"

@@ -12,9 +12,13 @@ import numpy as np
 import pandas as pd
 
 from resurface.conditions import condition_label
-from resurface.evidence.claims import CLAIMS
+from resurface.evaluate.suites import get_suite
+from resurface.evidence.claims import CLAIMS, verdict_words
 from resurface.evidence.verdicts import AGREES, CONTRADICTS, LABELS, NOT_TESTABLE
 from resurface.measures.health import HEALTH_MARGIN_REL, HEALTH_MAX_TOKENS, HEALTH_TEXTS
+from resurface.measures.memorization import extraction_drop
+from resurface.study.experiments import summary_table
+from resurface.study.regime import REPLAY_MARGIN_REL
 
 
 def primary_rows(df: pd.DataFrame, suite: str) -> pd.DataFrame:
@@ -30,8 +34,6 @@ def primary_rows(df: pd.DataFrame, suite: str) -> pd.DataFrame:
 
 def panels_for(df: pd.DataFrame, suite: str) -> list[tuple[str, str, str]]:
     """``(task, metric, label)`` of each primary metric of ``suite``, in suite order."""
-    from resurface.evaluate.suites import get_suite
-
     spec = get_suite(suite)
     return [(t.task, t.primary, f"{t.label} ({t.num_fewshot}-shot)") for t in spec.tasks
             if not df[(df["task"] == t.task) & (df["metric"] == t.primary)].empty]
@@ -39,8 +41,6 @@ def panels_for(df: pd.DataFrame, suite: str) -> list[tuple[str, str, str]]:
 
 def outcome_table(df: pd.DataFrame, suite: str) -> pd.DataFrame:
     """Per task and condition: final-epoch Δ (mean, std over subsets) and the best epoch's mean Δ."""
-    from resurface.study.experiments import summary_table
-
     d = primary_rows(df, suite)
     t = summary_table(d)
     labels = d.drop_duplicates("task").set_index("task")["label"]
@@ -147,8 +147,6 @@ def describe_held_out(overlap: dict[str, dict[str, int]], ngram: int) -> str:
 def describe_memorization(df: pd.DataFrame, paper_drop: float = 0.95) -> str:
     """Markdown for Fig 8: extracted sequences at the base and after the last epoch, the relative drop
     per group and in total, and the last epoch's log-prob shift, next to the paper's >95% drop."""
-    from resurface.measures.memorization import extraction_drop
-
     t = extraction_drop(df)
     mem = df[(df["suite"] == "memorization") & (df["level"] == "group")]
     last = int(mem["epoch"].max())
@@ -230,8 +228,6 @@ def short_words(r) -> str:
     """A row's verdict with whose claim and the profile's scale, short enough for a table cell
     ("contradicts the paper's claim at course scale"); the regime in full is in the page's summary
     line above the table and in the row's ``words`` (verdicts.csv)."""
-    from resurface.evidence.claims import verdict_words
-
     profile = getattr(r, "profile", "") or ""
     if isinstance(profile, str) and profile:
         return verdict_words(r.verdict, r.whose, f"{profile} scale")
@@ -530,7 +526,6 @@ def describe_replay(check: pd.DataFrame) -> str:
     where replay leaves the student inside the margin, and where the dose moves it whatever it reads."""
     if check.empty:
         return ""
-    from resurface.study.regime import REPLAY_MARGIN_REL
 
     lines = [f"**Replay, the control.** In the paper, training on human text leaves the student near where it "
              f"started. Here, replay's Δ against the base after the last epoch, with the margin the regime rule "

@@ -65,8 +65,11 @@ import numpy as np
 import pandas as pd
 
 from resurface import progress
+from resurface.corpus.files import read_corpus
 from resurface.evidence import estimates, ranks, verdicts
-from resurface.study import siblings
+from resurface.measures.proxies import artifact_id, read_nll, read_similarity
+from resurface.study import experiments, siblings
+from resurface.study.experiments import Condition, corpus_for, sampled_corpus
 from resurface.study.profiles import check_siblings
 
 RELATIONAL = {"ce_gap": "cross-entropy gap, student − source (nats/byte)",
@@ -101,10 +104,8 @@ def plan(P: dict, store=None, build_siblings: bool = True) -> list[Corpus]:
     """The corpora of Figure 12 (see the module docstring), the reused ones with the parameters of
     the figure that runs them. Building the siblings trains them (``build_siblings=False``: the
     sibling conditions carry the recipe name as their source, for counting)."""
-    from resurface.study.experiments import Condition, figure_conditions
-
-    q2, c2 = figure_conditions(P, "fig02")
-    q5, c5 = figure_conditions(P, "fig05")
+    q2, c2 = experiments.figure_conditions(P, "fig02")
+    q5, c5 = experiments.figure_conditions(P, "fig05")
     out, seen = [], set()
 
     def add(cond, q):
@@ -130,13 +131,11 @@ def plan(P: dict, store=None, build_siblings: bool = True) -> list[Corpus]:
 def run_plan(corpora: Sequence[Corpus], store=None) -> pd.DataFrame:
     """Train every corpus of the plan (the store returns the reused runs) and return one tidy table
     (``delta`` vs epoch 0; one run set per condition)."""
-    from resurface.study.experiments import run_conditions
-
     frames, groups = [], {}
     for c in corpora:  # one call per parameter set, in plan order
         groups.setdefault(id(c.params), (c.params, []))[1].append(c.condition)
     for q, conds in groups.values():
-        frames.append(run_conditions(q, conds, store))
+        frames.append(experiments.run_conditions(q, conds, store))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -195,9 +194,6 @@ def self_excess(corpus_nll: pd.DataFrame, own_nll: pd.DataFrame, level: float = 
 
 def corpus_measures(P: dict, corpus: Corpus, store=None) -> dict:
     """Both intrinsic proxies and both relational measures of one corpus (NaN where undefined)."""
-    from resurface.corpus.files import read_corpus
-    from resurface.study.experiments import corpus_for, sampled_corpus
-    from resurface.measures.proxies import artifact_id, read_nll, read_similarity
     from resurface.evidence.proxytables import corpus_nll, corpus_similarity
 
     cond, q = corpus.condition, corpus.params
@@ -504,9 +500,8 @@ def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     """Figure 12's verdict table as its page computes it, annotated with the regime (for Figure 1; every
     run and score is read from the store when the page ran first)."""
     from resurface.evidence.contrasts import annotate
-    from resurface.study.experiments import figure_params
 
-    q = figure_params(P, "fig12")
+    q = experiments.figure_params(P, "fig12")
     corpora = plan(q, store)
     table = measure_table(q, corpora, run_plan(corpora, store), store)
     return [annotate(verdict_table(table), q)]

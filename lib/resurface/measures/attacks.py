@@ -34,11 +34,13 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from resurface import models
 from resurface.artifacts import run_stage
 from resurface.corpus.pools import pool_key, read_pool
 from resurface.device import DTYPES, dtype_key, resolve_device
 from resurface.errors import ParameterError, check_int
 from resurface.identity import key_name, model_identity
+from resurface.models import local_path
 
 STAGE = "extract"
 STAGE_VERSION = 2  # 2: content identity of model folders, no paths in keys
@@ -243,8 +245,6 @@ def extract(model: str, pool: str | Path, *, prefix_tokens: int = 32, suffix_tok
     """
     import pandas as pd
 
-    from resurface.models import load_model, local_path
-
     check_lengths(prefix_tokens, suffix_tokens)
     check_int("batch_size", batch_size, 1)
     if dtype not in DTYPES:
@@ -262,7 +262,7 @@ def extract(model: str, pool: str | Path, *, prefix_tokens: int = 32, suffix_tok
 
     def compute(work: Path) -> dict:
         t0 = time.time()
-        m, tok = load_model(str(path), device=dev, dtype=dtype)
+        m, tok = models.load_model(str(path), device=dev, dtype=dtype)
         scores = score_pool(m, tok, records, prefix_tokens, suffix_tokens, batch_size, progress)
         scores.to_csv(work / "scores.csv", index=False)
         summary = pd.DataFrame(summarize(scores, suffix_tokens))

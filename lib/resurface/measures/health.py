@@ -19,7 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from resurface.artifacts import Store, run_stage
+from resurface.corpus.files import read_corpus, write_corpus
+from resurface.corpus.replay import stdlib_documents
 from resurface.errors import ParameterError, check_int
+from resurface.measures.proxies import nll, read_nll
 
 HELDOUT_STAGE, HELDOUT_VERSION = "heldout-english", 2
 HEALTH_MARGIN_REL = 0.10  # a planted model stays within +10% of its base's NLL per token
@@ -31,9 +34,6 @@ def heldout_english(P: dict, replay: str | Path | None, store: Store | None = No
                     n: int = HEALTH_TEXTS, min_chars: int = 400) -> Path:
     """A corpus folder of ``n`` stdlib docstrings of the held-out share (seeded by ``P['seed']``), none of
     them in ``replay``."""
-    from resurface.corpus.files import read_corpus, write_corpus
-    from resurface.corpus.replay import stdlib_documents
-
     check_int("n", n, 2, "an integer >= 2 (texts for an interval)")
     excluded = sorted({r["text"].strip() for r in read_corpus(replay)}) if replay is not None else []
     config = {"source": "python-stdlib-docstrings", "n": n, "min_chars": min_chars, "seed": P["seed"],
@@ -59,8 +59,6 @@ def general_nll(P: dict, models: dict[str, str], base: str, heldout: str | Path,
     folder), and per model the paired difference to the base with its 95% t interval over texts and
     whether it stays within :data:`HEALTH_MARGIN_REL` of the base."""
     from scipy import stats as st
-
-    from resurface.measures.proxies import nll, read_nll
 
     def scores(model: str) -> pd.DataFrame:
         folder = nll(heldout, model, max_tokens=HEALTH_MAX_TOKENS, device=P["device"], dtype=P["dtype"],

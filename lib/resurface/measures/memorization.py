@@ -15,9 +15,15 @@ from typing import Any
 import pandas as pd
 
 from resurface import hub
-from resurface.artifacts import Store
+from resurface.artifacts import Store, make_key, run_stage
+from resurface.corpus.decontam import REMOVED_FILE, audit, corpus_key, fingerprints, hits
+from resurface.corpus.files import corpus_path, iter_jsonl, read_corpus, read_meta, write_corpus
+from resurface.corpus.pools import build_pool, pool_key, read_pool
 from resurface.device import dtype_key, hook_scoring_dtype, resolve_device
 from resurface.errors import ResurfaceError
+from resurface.evaluate import evaluation
+from resurface.measures.attacks import extract, read_scores, relative_drop, score_pool, summarize
+from resurface.models import load_tokenizer
 
 EXCLUDE_STAGE = "exclude-pool"
 EXCLUDE_VERSION = 1
@@ -28,9 +34,6 @@ EXCLUDE_VERSION = 1
 # ---------------------------------------------------------------------------------------------
 def pool_for(P: dict, store: Store | None = None) -> Path:
     """The pool folder of the profile: ``pool_size`` sequences of each of ``pool_domains``."""
-    from resurface.models import load_tokenizer
-    from resurface.corpus.pools import build_pool
-
     tok = load_tokenizer(P["memorization_model"], allow_hub=hub.allow_hub(P))
     return build_pool(P["pool"], domains=P["pool_domains"], per_domain=P["pool_size"],
                       min_tokens=P["prefix_tokens"] + P["suffix_tokens"], seed=P["seed"], tokenizer=tok,
@@ -44,17 +47,12 @@ def pool_for(P: dict, store: Store | None = None) -> Path:
 # 2. the self-training corpus, held out from the pool
 # ---------------------------------------------------------------------------------------------
 def _pool_texts(pool: str | Path) -> list[str]:
-    from resurface.corpus.pools import read_pool
-
     return [r["text"] for r in read_pool(pool)]
 
 
 def pool_overlap(corpus: str | Path, pool: str | Path, ngram: int = 8) -> dict[str, int]:
     """How much of the pool is in a corpus: samples sharing a word ``ngram`` with any pool sequence
     (the decontamination rule of :mod:`resurface.corpus.decontam`) and samples containing a whole pool text."""
-    from resurface.corpus.files import read_corpus
-    from resurface.corpus.decontam import fingerprints, hits
-
     texts = _pool_texts(pool)
     fps = fingerprints({"pool": texts}, ngram)
     samples = [r["text"] for r in read_corpus(corpus)]
@@ -71,11 +69,6 @@ def exclude_pool(corpus: str | Path, pool: str | Path, ngram: int = 8, store: St
     A corpus folder (meta.json gains ``pool_exclusion``, the audit report) with ``removed.jsonl``
     beside it; an artifact of stage ``exclude-pool``. A corpus left empty is an error.
     """
-    from resurface.artifacts import run_stage
-    from resurface.corpus.files import corpus_path, iter_jsonl, read_meta, write_corpus
-    from resurface.corpus.decontam import REMOVED_FILE, audit, corpus_key
-    from resurface.corpus.pools import pool_key
-
     src = corpus_path(corpus)
     texts = _pool_texts(pool)
     config = {"ngram": ngram, "rule": ">= 1 shared word n-gram with any pool sequence"}
@@ -110,16 +103,13 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
     shared by every run. The hook's name carries a digest of its settings, so the training runs'
     artifact keys change whenever they do.
     """
-    from resurface.artifacts import make_key
-    from resurface.measures.attacks import extract, read_scores, score_pool, summarize
-    from resurface.evaluate.evaluation import make_eval_hook
-    from resurface.corpus.pools import pool_key, read_pool
+    # lazily: tests patch these two on resurface.train.training, which a measures module may not import whole
     from resurface.train.training import _shared_base_eval, student_identity
 
     store = store if store is not None else Store()
     prefix, suffix, bs = P["prefix_tokens"], P["suffix_tokens"], P["extract_batch_size"]
     eval_seed = P.get("eval_seed", P["seed"])  # the benchmark items: the same in every planting
-    suite_hook = make_eval_hook([P["eval_suite"]], limit=P["eval_limit"] or None, seed=eval_seed)
+    suite_hook = evaluation.make_eval_hook([P["eval_suite"]], limit=P["eval_limit"] or None, seed=eval_seed)
     records = read_pool(pool)
     base_dir = extract(base, pool, prefix_tokens=prefix, suffix_tokens=suffix, batch_size=bs, device=P["device"],
                        dtype=hook_scoring_dtype(P["dtype"], P["device"]), allow_hub=hub.allow_hub(P), store=store)
@@ -178,8 +168,6 @@ def extraction_drop(df: pd.DataFrame) -> pd.DataFrame:
     """Per condition and group: extracted sequences at the base (epoch 0) and after the last epoch
     (mean over runs; ``sequences`` in one planting's pool, ``plantings`` of them), and the relative drop
     ``(base - last) / base`` (NaN when the base has none)."""
-    from resurface.measures.attacks import relative_drop
-
     t = extraction_table(df)
     last = t["epoch"].max()
     out = []

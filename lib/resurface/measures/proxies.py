@@ -136,12 +136,10 @@ def clear_loaded() -> None:
 
 def _scorer(path: Path, device: str, dtype: str, ident: str = ""):
     """The scorer at ``path``, kept loaded; ``ident`` (its identity) reloads it after a rewrite."""
-    from resurface.models import load_model
-
     key = (str(path), device, dtype, ident)
     if _LOADED.get("lm", (None,))[0] != key:
         _LOADED.pop("lm", None)
-        _LOADED["lm"] = (key, load_model(str(path), device=device, dtype=dtype))
+        _LOADED["lm"] = (key, models.load_model(str(path), device=device, dtype=dtype))
     return _LOADED["lm"][1]
 
 

@@ -26,8 +26,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from resurface.aliases import ALIASES
+from resurface.corpus.pools import record_domain
+from resurface.corpus.replay import COMMON_CORPUS_ID, check_language_column, common_corpus_stream
+from resurface.diskspace import human_bytes, sampling_bytes
 from resurface.errors import ParameterError
-from resurface.study import figures
+from resurface.evaluate.codeexec import sandbox_mode
+from resurface.evaluate.coursetasks import task_dir
+from resurface.evaluate.suites import BENCHMARK_SOURCES, UNFINGERPRINTED, check_suite, get_suite
+from resurface.evaluate.taskindex import get_task_manager
+from resurface.hub import UNREACHABLE, probe_hub, unreachable_fix
+from resurface.paths import generated_dir, store_dir
+from resurface.quiet import quiet_logger
+from resurface.study import figures, profiles
+from resurface.study.memory import config_params, fitting_plan, max_positions, shape_from_config, training_bytes
+from resurface.train.epocheval import checkpoint_window
 
 OK, FAIL, WARN, NOT_CHECKED = "ok", "FAIL", "warn", "not checked"
 GIB = 1024 ** 3
@@ -89,16 +102,12 @@ class Resolvers:
 
     def replay_rows(self, seed: int, shuffle_buffer: int, n: int) -> Iterator[dict]:
         """Up to ``n`` rows of Common Corpus in the order the replay reads them (its seeded shuffle)."""
-        from resurface.corpus.replay import COMMON_CORPUS_ID
-
         return self.dataset_rows(COMMON_CORPUS_ID, None, "train", n)
 
     def package(self, name: str) -> bool:
         return importlib.util.find_spec(name) is not None
 
     def sandbox_mode(self) -> str:
-        from resurface.evaluate.codeexec import sandbox_mode
-
         return sandbox_mode()
 
     def task_problems(self, suite: str) -> list[str]:
@@ -106,8 +115,6 @@ class Resolvers:
         index is the YAML files inside the installed lm-eval). The folders of the suite's task
         families are indexed first (a second); only when that leaves a problem is the whole index
         (~14k YAML files, seconds of CPU) asked, so a FAIL always comes from the full index."""
-        from resurface.evaluate.suites import check_suite, get_suite
-
         s = get_suite(suite)
         quick = None if s.offline else _family_task_manager(tuple(s.task_names))
         if quick is not None and not check_suite(s, quick):
@@ -115,8 +122,6 @@ class Resolvers:
         return self._full_index_problems(s)
 
     def _full_index_problems(self, s) -> list[str]:
-        from resurface.evaluate.suites import check_suite
-
         return check_suite(s)
 
     def free_bytes(self, path: Path) -> int:
@@ -145,8 +150,6 @@ class HubResolvers(Resolvers):
         self._problem: list[str | None] = []
 
     def hub_problem(self) -> str | None:
-        from resurface.hub import probe_hub
-
         if not self._problem:
             self._problem.append(probe_hub(self.probe_timeout))
         return self._problem[0]
@@ -214,17 +217,12 @@ class HubResolvers(Resolvers):
     def replay_rows(self, seed: int, shuffle_buffer: int, n: int) -> Iterator[dict]:
         from itertools import islice
 
-        from resurface.corpus.replay import common_corpus_stream
-
         try:  # the run's seed, hence its shard order; a buffer no larger than the rows read
             return iter(list(islice(iter(common_corpus_stream(seed, min(shuffle_buffer, n))), n)))
         except Exception as exc:
             raise ResolveError(_first_line(exc)) from None
 
     def _full_index_problems(self, s) -> list[str]:
-        from resurface.evaluate.suites import check_suite
-        from resurface.evaluate.taskindex import get_task_manager
-
         return check_suite(s, get_task_manager(offline=False))
 
 
@@ -301,7 +299,6 @@ def _family_task_manager(tasks: tuple[str, ...]):
         from lm_eval.tasks import TaskManager
     except ImportError:
         return None
-    from resurface.evaluate.coursetasks import task_dir
 
     root = Path(lm_eval.__file__).parent / "tasks"
     folders = {str(root / "benchmarks")} if (root / "benchmarks").is_dir() else set()  # groups such as minerva_math
@@ -313,8 +310,6 @@ def _family_task_manager(tasks: tuple[str, ...]):
                 break
     key = tuple(sorted(folders))
     if key not in _FAMILY_MANAGERS:
-        from resurface.quiet import quiet_logger
-
         with quiet_logger("lm_eval.tasks._index"):  # a tag that two family folders both declare
             _FAMILY_MANAGERS[key] = TaskManager(include_path=[str(task_dir()), *key], include_defaults=False)
     return _FAMILY_MANAGERS[key]
@@ -338,8 +333,6 @@ def _figures(only: str | Iterable[str] | None) -> list[str]:
 
 def _hub_id(name: str) -> str | None:
     """A paper alias's Hub id, a Hub id itself, or None (offline aliases and local folders)."""
-    from resurface.aliases import ALIASES
-
     if name in ALIASES:
         return ALIASES[name].hub_id
     if "/" in name and not Path(name).expanduser().exists():
@@ -369,12 +362,10 @@ class Plan:
 
 
 def build_plan(profile: str, only=None) -> Plan:
-    from resurface.study.profiles import resolve
-
     figs = _figures(only)
     plan = Plan(profile, figs, {})
     for fig in figs:
-        P = resolve(profile, fig)
+        P = profiles.resolve(profile, fig)
         plan.params[fig] = P
         need = figures.get(fig).needs
         for pname in need.get("models", ()):
@@ -416,15 +407,11 @@ def build_plan(profile: str, only=None) -> Plan:
 # ------------------------------------------------------------------------------------------ the checks
 def _config_params(cfg: dict) -> int | None:
     """Parameters of a decoder from its config.json (embeddings + layers; within a few % of the truth)."""
-    from resurface.study.memory import config_params
-
     return config_params(cfg)
 
 
 def _hub_row_skipped(label: str, plan: Plan, what: str = "") -> Check:
     """A Hub row left unasked because the reachability probe failed (the first row says why)."""
-    from resurface.hub import UNREACHABLE
-
     return Check(label, NOT_CHECKED, f"not checked: {UNREACHABLE}" + (f" ({what})" if what else ""),
                  "see the first row (Hugging Face Hub)")
 
@@ -504,8 +491,6 @@ def _fields_check(label: str, rows: list[dict], extract, fix: str) -> Check:
 
 
 def check_benchmarks(plan: Plan, R: Resolvers) -> list[Check]:
-    from resurface.evaluate.suites import BENCHMARK_SOURCES, UNFINGERPRINTED, get_suite
-
     tasks: dict[str, str] = {}
     for suite in sorted(plan.decontam_suites):
         s = get_suite(suite)
@@ -552,8 +537,6 @@ def check_benchmarks(plan: Plan, R: Resolvers) -> list[Check]:
 
 
 def check_replay(plan: Plan, R: Resolvers, scan_rows: int = 2000) -> list[Check]:
-    from resurface.corpus.replay import COMMON_CORPUS_ID, check_language_column
-
     r = plan.replay
     if r is None or r["name"] != "common-corpus":
         return [] if r is None else [Check(f"replay {r['name']}", OK, "offline")]
@@ -592,8 +575,6 @@ def check_replay(plan: Plan, R: Resolvers, scan_rows: int = 2000) -> list[Check]
 
 
 def check_pool(plan: Plan, R: Resolvers, scan_rows: int = 2000) -> list[Check]:
-    from resurface.corpus.pools import record_domain
-
     p = plan.pool
     if p is None or p["source"] == "planted":
         return [] if p is None else [Check("pool planted", OK, "generated offline")]
@@ -661,8 +642,6 @@ def figure_packages(fig: str, P: dict) -> dict[str, tuple[str, str]]:
     """Packages a figure needs beyond the plan-wide ones (module -> (why, fix)): the scorers of the
     suites it evaluates with. A suite named only for decontamination (the Figures 7-8 audit's
     fingerprints) reads benchmark text, not scores, so it needs no scorer."""
-    from resurface.evaluate.suites import get_suite
-
     out: dict[str, tuple[str, str]] = {}
     for pname in figures.get(fig).needs.get("suites", ()):
         if not P.get(pname):
@@ -685,8 +664,6 @@ def _train_shape(fig: str, P: dict) -> tuple[int, int]:
 
 def check_context(plan: Plan) -> list[Check]:
     """Block size (training) and max_new_tokens (sampling) against each model's maximum positions."""
-    from resurface.study.memory import max_positions
-
     out, seen = [], set()
     sampled = {m for m, _ in plan.corpora}
     for fig in plan.figures:
@@ -731,8 +708,6 @@ def _fig_models(fig: str, P: dict) -> list[str]:
 
 
 def check_packages(plan: Plan, R: Resolvers) -> list[Check]:
-    from resurface.evaluate.suites import get_suite
-
     need: dict[str, tuple[str, str]] = {}  # module -> (why, fix)
     vllm_fix = ("pip install -r requirements-vllm.txt (README 'GPU users'), or accept the transformers fallback "
                 "with sample_engine: hf / eval_engine: hf (other artifact keys; slower)")
@@ -767,9 +742,6 @@ def check_packages(plan: Plan, R: Resolvers) -> list[Check]:
 def plan_disk_bytes(plan: Plan, sizes: dict[str, int]) -> dict[str, int]:
     """What the plan writes at its peak: model downloads (bf16), sampled corpora, the largest training
     run's peak (fp32 state twice + the bounded checkpoint window), the replay and pool folders."""
-    from resurface.diskspace import sampling_bytes
-    from resurface.train.epocheval import checkpoint_window
-
     out = {"model downloads (bf16)": sum(2 * sizes.get(m, 0) for m in plan.models)}
     n_s = max([p.get("num_samples", 0) for p in plan.params.values()] or [0])
     max_new = max([p.get("max_new_tokens", 0) for p in plan.params.values()] or [0])
@@ -788,9 +760,6 @@ def plan_disk_bytes(plan: Plan, sizes: dict[str, int]) -> dict[str, int]:
 
 
 def check_disk(plan: Plan, R: Resolvers, sizes: dict[str, int], store: Path | None = None) -> list[Check]:
-    from resurface.diskspace import human_bytes
-    from resurface.paths import store_dir
-
     where = Path(store) if store is not None else store_dir()
     parts = plan_disk_bytes(plan, sizes)
     need = sum(parts.values())
@@ -833,7 +802,6 @@ def training_estimate(plan: Plan, fig: str, student: str, sizes: dict[str, int],
     """One rank's peak training memory for ``fig``'s ``student`` from its config
     (:func:`resurface.study.memory.training_bytes`), with the loss the run will use (``loss_chunk:
     auto`` resolved as the training resolves it); None when the config is unknown."""
-    from resurface.study.memory import shape_from_config, training_bytes
     from resurface.train.chunkedloss import resolve_loss_chunk
 
     cfg = plan.configs.get(student)
@@ -850,8 +818,6 @@ def training_estimate(plan: Plan, fig: str, student: str, sizes: dict[str, int],
 
 
 def check_gpu(plan: Plan, R: Resolvers, sizes: dict[str, int]) -> list[Check]:
-    from resurface.diskspace import human_bytes
-
     total = R.gpu_bytes()
     out = []
     stages = stage_gpu_bytes(plan, sizes)
@@ -879,8 +845,6 @@ def check_gpu(plan: Plan, R: Resolvers, sizes: dict[str, int]) -> list[Check]:
 def _gpu_training_row(plan: Plan, R: Resolvers, stage: str, need: int, total: int | None,
                       sizes: dict[str, int]) -> Check:
     """A training stage's GPU row: the estimate by part, and when it does not fit, the engine or setting that does."""
-    from resurface.diskspace import human_bytes
-    from resurface.study.memory import fitting_plan
     from resurface.train.chunkedloss import DEFAULT_CHUNK
 
     student = stage.removeprefix("training ")
@@ -912,8 +876,6 @@ def run_checks(profile: str, only=None, resolvers: Resolvers | None = None, stor
 
     The Hub is probed once first (a few seconds at most): when it cannot be reached the first row
     FAILs saying so, every row that would ask the Hub is "not checked", and the local checks run."""
-    from resurface.hub import UNREACHABLE, unreachable_fix
-
     R = resolvers or HubResolvers()
     plan = build_plan(profile, only)
     plan.hub_down = R.hub_problem()
@@ -953,8 +915,6 @@ FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "preflig
 def write_fixture_table(path: Path | None = None, profile: str = "paper", fixtures: Path = FIXTURES) -> Path:
     """``book/_generated/preflight_<profile>.md``: the check's table as run against the recorded fixtures
     (the Reproducing page includes it, so the page shows what the code checks today)."""
-    from resurface.paths import generated_dir
-
     path = path or generated_dir() / f"preflight_{profile}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     if Path(fixtures).is_dir():

@@ -13,18 +13,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from resurface import progress
+from resurface.corpus.subsets import make_subsets, subset_dirs
 from resurface.errors import ParameterError
-from resurface.study import profiles
+from resurface.study import experiments, profiles
+from resurface.study.experiments import replay_corpus, sampled_corpus
+from resurface.train.training import train_run
 
 
 def sibling_data(P: dict, recipe: dict, store=None) -> Path:
     """The corpus a sibling is fine-tuned on: the replay corpus, or the cross-family source's corpus
     at ``sibling_temperature``."""
-    from resurface.study.experiments import figure_params, replay_corpus, sampled_corpus
-
     if recipe["data"] == "replay":
         return replay_corpus(P, P["student"], store)
-    sources = figure_params(P, "fig05")["sources"]
+    sources = experiments.figure_params(P, "fig05")["sources"]
     if "cross" not in sources:
         raise ParameterError("siblings", f"recipe {recipe['name']!r} fine-tunes on the cross-family corpus, but "
                              "fig05's sources have no 'cross' role", "data: replay, or a cross source in fig05.yaml")
@@ -35,9 +36,6 @@ def sibling_model(P: dict, recipe: dict, store=None) -> Path:
     """The student after a short fine-tune on the recipe's data: ``recipe["tokens"]`` tokens (one seeded
     subset, drawn as every training subset is), ``epochs`` and ``lr`` from the recipe, the rest of the
     training settings from the profile; no evaluation. Returns the run's ``final_model/`` folder."""
-    from resurface.corpus.subsets import make_subsets, subset_dirs
-    from resurface.train.training import train_run
-
     progress.report(f"sibling {recipe['name']}: fine-tune of {P['student']} on {recipe['data']}")
     data = sibling_data(P, recipe, store)
     sub = subset_dirs(make_subsets(data, 1, recipe["tokens"], seed=P["seed"], store=store))[0]

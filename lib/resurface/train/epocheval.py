@@ -67,7 +67,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from resurface import models
+from resurface.diskspace import check_free_space, fp32_weight_bytes
 from resurface.errors import ParameterError, ResurfaceError
+from resurface.evaluate import evaluation
+from resurface.evaluate.evaluation import evaluate_lm, vllm_lm, write_items
+from resurface.train.runstate import PROGRESS, TrainResult, _find_state, _rows_from_hook
 
 ENGINES = ("hf", "vllm", "hf-process")
 CHECKPOINT_ENGINES = ("vllm", "hf-process")  # scored out of process from a per-epoch checkpoint
@@ -299,8 +304,6 @@ class EpochEvaluator:
     # ---------------------------------------------------------------- resume
     def _prepare(self, config: dict) -> None:
         """Keep what a killed call left that is still valid; drop what will be redone."""
-        from resurface.train.runstate import PROGRESS, _find_state
-
         stamp = self.dir / "config.json"
         want = json.dumps({"engine": self.engine, "suites": self.suites, "limit": self.limit, "seed": self.seed,
                            "epochs": self.epochs, **config}, sort_keys=True, default=str)
@@ -338,8 +341,6 @@ class EpochEvaluator:
 
     def disk_bytes(self) -> int:
         """Disk the checkpoints need at once: one or two while overlapping, every epoch's otherwise."""
-        from resurface.diskspace import fp32_weight_bytes
-
         if self.keep:  # train_run's own check counts every kept checkpoint already
             return 0
         per = fp32_weight_bytes(self.model_path) // (2 if self.ckpt_dtype == "bfloat16" else 1)
@@ -386,12 +387,8 @@ class EpochEvaluator:
         self._raise_failed()
         if epoch == 0:
             if not self.rows_file(0).exists():
-                from resurface.train.runstate import _rows_from_hook
-
                 rows = _rows_from_hook(self._base(model, tokenizer, 0), 0)
                 if self.items.get(0):
-                    from resurface.evaluate.evaluation import write_items
-
                     write_items(self.items_file(0), self.items.pop(0))
                 _atomic_json(self.rows_file(0), rows)
             return []
@@ -489,8 +486,6 @@ class EpochEvaluator:
         """The TrainResult of a training that finished before a kill (only scoring was left), or None."""
         import pandas as pd
 
-        from resurface.train.runstate import TrainResult
-
         f = self.trained_dir / "summary.json"
         if not f.exists():
             return None
@@ -564,8 +559,6 @@ def for_run(work: Path, suites: Sequence[str], **kw) -> EpochEvaluator:
     """The evaluator of one training run (``train_run``'s hook); checks the disk its checkpoints need."""
     ev = EpochEvaluator(work, suites, **kw)
     if ev.main and ev.trained_result() is None:
-        from resurface.diskspace import check_free_space
-
         policy = ("overlapping" if ev.overlap else f"a window of {ev.window} at once" if ev.window
                   else "all kept until training ends")
         check_free_space(ev.work, ev.disk_bytes(), f"per-epoch checkpoints for {ev.engine} scoring ({policy})")
@@ -584,8 +577,6 @@ def score(model: str | Path, suites: Sequence[str], *, engine: str, epoch: int, 
     """
     from filelock import FileLock
 
-    from resurface.train.runstate import _rows_from_hook
-
     rows = Path(rows)
     rows.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(rows) + ".lock"):
@@ -593,8 +584,6 @@ def score(model: str | Path, suites: Sequence[str], *, engine: str, epoch: int, 
             return json.loads(rows.read_text())
         items: list[dict] = []
         if engine == "vllm":
-            from resurface.evaluate.evaluation import evaluate_lm, vllm_lm
-
             lm = vllm_lm(model, seed=seed)
             out: list[dict] = []
             for s in suites:
@@ -602,17 +591,13 @@ def score(model: str | Path, suites: Sequence[str], *, engine: str, epoch: int, 
                 out += evaluate_lm(lm, s, limit=limit, seed=seed, epoch=epoch, resume_dir=rd,
                                    items=items).to_dict("records")
         elif engine == "hf":
-            from resurface.evaluate.evaluation import make_eval_hook
-            from resurface.models import load_model
-
-            m, tok = load_model(str(model), device=device, dtype="float32" if device == "cpu" else "auto")
-            hook = make_eval_hook(list(suites), limit=limit, seed=seed)
+            m, tok = models.load_model(str(model), device=device, dtype="float32" if device == "cpu" else "auto")
+            hook = evaluation.make_eval_hook(list(suites), limit=limit, seed=seed)
             out = hook(m, tok, epoch)
             items = hook.items.pop(epoch, [])
         else:
             raise ParameterError("engine", f"unknown scoring engine {engine!r}", "hf, vllm")
         result = _rows_from_hook(out, epoch)
-        from resurface.evaluate.evaluation import write_items
 
         write_items(items_path(rows), [{**r, "epoch": epoch} for r in items])  # before the rows: they mark done
         _atomic_json(rows, result)

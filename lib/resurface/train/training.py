@@ -60,13 +60,19 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from resurface import models
 from resurface.artifacts import Store
-from resurface.corpus.files import corpus_path
+from resurface.corpus.files import corpus_path, read_corpus
 from resurface.device import DTYPES, dtype_key, mixed_precision, resolve_device
+from resurface.device import mixed_precision as auto_mp
+from resurface.diskspace import check_free_space, training_bytes
 from resurface.errors import ParameterError, ResurfaceError
+from resurface.evaluate import evaluation
+from resurface.evaluate.evaluation import write_items
 from resurface.identity import corpus_identity, identity_string, key_name, model_identity, run_key
-from resurface.train import sharded, tiedgrad
+from resurface.models import load_tokenizer, local_path
 from resurface.quiet import quiet_logger
+from resurface.train import epocheval, sharded, tiedgrad
 from resurface.train.packing import (PAD_LABEL, _check, _epoch_layout, _is_int, _is_num, _pack, epoch_permutation,
                                      grad_accum_steps, plan_steps, warmup_steps)
 from resurface.train.runstate import PROGRESS, STATE_DIR, STATE_PREV, STATE_TMP, TrainResult, _find_state, _rows_from_hook
@@ -103,8 +109,6 @@ def _resolve_mixed_precision(mixed_precision: str, cuda: bool) -> str:
     _check("mixed_precision", mixed_precision in MIXED_PRECISION, f"got {mixed_precision!r}",
            ", ".join(MIXED_PRECISION))
     if mixed_precision == "auto":
-        from resurface.device import mixed_precision as auto_mp
-
         return auto_mp("auto", "cuda" if cuda else "cpu")
     return mixed_precision
 
@@ -616,8 +620,6 @@ def student_identity(student: str, allow_hub: bool = False) -> tuple[Path, str]:
     ``id@<snapshot commit>``; a folder in the artifact store, ``artifact:<stage>/<key>/<sub>``;
     other local folders, ``sha256:`` of their content (never their path).
     """
-    from resurface.models import local_path  # lazily: it imports torch
-
     try:
         path = local_path(student, allow_hub=allow_hub)
     except ParameterError as exc:
@@ -658,7 +660,6 @@ def _write_epoch_items(eval_hook, epoch: int, workdir) -> None:
     rows = items.pop(epoch)
     if workdir is None:
         return
-    from resurface.evaluate.evaluation import write_items
 
     (Path(workdir) / "items").mkdir(parents=True, exist_ok=True)
     write_items(Path(workdir) / "items" / f"epoch_{epoch:02d}.csv.gz", [{**r, "epoch": epoch} for r in rows])
@@ -677,8 +678,6 @@ def _shared_base_eval(hook: EvalHook, store, config: dict) -> EvalHook:
         def compute(work: Path) -> dict:
             pd.DataFrame(hook(model, tokenizer, 0)).to_csv(work / "results.csv", index=False)
             if isinstance(getattr(hook, "items", None), dict) and 0 in hook.items:
-                from resurface.evaluate.evaluation import write_items
-
                 write_items(work / "items.csv.gz", hook.items.pop(0))
             return {}
 
@@ -765,15 +764,8 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
     model_path, student_id = student_identity(student, allow_hub)
     hook = eval_hook
     if eval_suites:
-        try:
-            from resurface.evaluate.evaluation import make_eval_hook  # lazily: lm-eval is heavy
-        except ImportError as exc:
-            raise ResurfaceError(f"eval_suites need resurface.evaluate.evaluation.make_eval_hook, which cannot be "
-                                 f"imported here ({exc}); train without suites or fix the evaluation "
-                                 "module") from exc
-        hook = make_eval_hook(eval_suites, limit=eval_limit, seed=seed)  # validates the suite names
-    from resurface.train import epocheval  # the engine: vllm without the package or a GPU falls back to hf, saying so
-
+        hook = evaluation.make_eval_hook(eval_suites, limit=eval_limit, seed=seed)  # validates the suite names
+    # the engine: vllm without the package or a GPU falls back to hf, saying so
     engine = epocheval.resolve_engine(eval_engine, dev_class, has_suites=bool(eval_suites),
                                       say=epocheval._say if progress and rank == 0 else None)
 
@@ -803,10 +795,6 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         hook = _shared_base_eval(hook, store, base_cfg)
 
     def compute(work: Path) -> dict:
-        from resurface.corpus.files import read_corpus
-        from resurface.diskspace import check_free_space, training_bytes
-        from resurface.models import load_model, load_tokenizer
-
         if main:
             check_free_space(work, training_bytes(model_path, epochs, save_checkpoints),
                              f"training {student} for {epochs} epoch(s)")
@@ -815,7 +803,7 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         texts = [r["text"] for r in read_corpus(data)]
         blocks, n_tokens = _pack(texts, tokenizer, block_size, progress=progress and main)
         # fp32 master weights on CPU; the Accelerator moves them to this rank's device
-        model, _ = load_model(str(model_path), device="cpu", dtype="float32")
+        model, _ = models.load_model(str(model_path), device="cpu", dtype="float32")
         evaluator = None if engine == "hf" else epocheval.for_run(
             work, eval_suites, engine=engine, model_path=model_path, epochs=epochs, limit=eval_limit, seed=seed,
             device_class=dev_class, keep_checkpoints=save_checkpoints, main=main, world=world, progress=progress,
@@ -845,8 +833,6 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
             res.to_csv(work / "results.csv", index=False)
             for f in sorted((work / "items").glob("epoch_*.csv.gz")):  # label the per-item rows too
                 import pandas
-
-                from resurface.evaluate.evaluation import write_items
 
                 write_items(f, pandas.read_csv(f).assign(run=run))
             los = result.losses.copy()

@@ -13,6 +13,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from resurface.evaluate.codeexec import check_completion
+
 CODE_TIMEOUT_S = 3.0  # per program, as HF evaluate's code_eval default
 CODE_MEMORY_MB = 512
 
@@ -42,8 +44,6 @@ def process_code(doc: dict[str, Any], results: list[Any]) -> dict[str, float]:
     With ``n`` samples of which ``c`` pass, the unbiased pass@1 estimator equals ``c / n``; with one
     greedy sample it is 0 or 1.
     """
-    from resurface.evaluate.codeexec import check_completion
-
     _check_allowed()
     samples = results[0] if results else []
     if isinstance(samples, str):
