@@ -283,21 +283,13 @@ def library_sources() -> dict[str, tuple[str, str]]:
     return out
 
 
-_FIG13 = "to be hoisted with the Figure 13 change"
-
 # (module, light module it imports inside a function) -> why that import stays there.
 LAZY_LIGHT_IMPORTS = {
-    **{("resurface.measures.resurfacing", m): _FIG13 for m in (
-        "resurface.artifacts", "resurface.corpus.decontam", "resurface.corpus.files", "resurface.corpus.subsets",
-        "resurface.evaluate.coursetasks", "resurface.evaluate.evaluation", "resurface.evaluate.items_skill",
-        "resurface.identity", "resurface.models", "resurface.train.training")},
-    **{("resurface.evidence.resurfacing", m): _FIG13 for m in (
-        "resurface.evaluate.items_skill", "resurface.measures.resurfacing", "resurface.study.buried_skill",
-        "resurface.study.experiments")},
-    ("resurface.measures.memorization", "resurface.train.training"):
+    **{(m, "resurface.train.training"): (
         "tests monkeypatch student_identity and _shared_base_eval on resurface.train.training, and a measures "
         "module may not import the training module whole (test_no_measures_or_evidence_module_imports_the_"
-        "training_entry_points): the names are looked up when the hook is made",
+        "training_entry_points): the names are looked up when the hook is made")
+       for m in ("resurface.measures.memorization", "resurface.measures.resurfacing")},
 }
 
 

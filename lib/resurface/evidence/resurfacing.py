@@ -27,8 +27,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from resurface.evaluate.items_skill import CHANCE_SHARE
 from resurface.evidence import claims, contrasts, estimates, paired, ranks, verdicts
 from resurface.evidence.findings import whose_label
+from resurface.measures.resurfacing import LABELS, probe_items_of, trace_table
+from resurface.study import buried_skill, experiments
 
 SUITE = "skill-test"
 TASK = "rs_skill_test"
@@ -40,7 +43,6 @@ RESURFACING_CLAIMS = ("k_self_resurfaces", "k_preburial_resurfaces", "k_self_gt_
 
 def label(cond: str) -> str:
     """'the buried model's own samples (τ = 1)'."""
-    from resurface.measures.resurfacing import LABELS
 
     kind, _, t = cond.partition("@")
     return LABELS.get(kind, kind) + (f" (τ = {t})" if t else "")
@@ -54,7 +56,6 @@ def test_items(results: pd.DataFrame) -> pd.DataFrame:
 
 def model_items(folder) -> pd.Series:
     """A stored model's per-item test-probe values (a ``skill-probe`` artifact), indexed by item."""
-    from resurface.measures.resurfacing import probe_items_of
 
     d = probe_items_of(folder)
     d = d[(d["task"] == TASK) & (d["metric"] == METRIC)]
@@ -174,11 +175,8 @@ def verdict_table(P: dict, study, items: pd.DataFrame, traces: pd.DataFrame) -> 
 def page_verdicts(P: dict, store=None) -> list[pd.DataFrame]:
     """Figure 13's verdict table as its page computes it (for Figure 1 and ``verdicts.csv``; every
     stage is read from the store when the page ran first)."""
-    from resurface.measures.resurfacing import trace_table
-    from resurface.study import buried_skill
-    from resurface.study.experiments import figure_params
 
-    q = figure_params(P, "fig13")
+    q = experiments.figure_params(P, "fig13")
     study = buried_skill.run_study(q, store)
     return [verdict_table(q, study, test_items(study.results), trace_table(q, study, store))]
 
@@ -213,7 +211,6 @@ def _row(table: pd.DataFrame, cid: str):
 
 def describe_preconditions(study, table: pd.DataFrame) -> str:
     """Markdown: chance level, the planted and buried scores, and the stopping rule as it ran."""
-    from resurface.evaluate.items_skill import CHANCE_SHARE
 
     base = model_items(study.probes["base"])
     planted = model_items(study.probes["planted"])

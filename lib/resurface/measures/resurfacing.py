@@ -13,10 +13,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from resurface import hub
-from resurface.artifacts import Store
+from resurface import hub, models
+from resurface.artifacts import Store, make_key, run_stage
+from resurface.corpus.decontam import REMOVED_FILE, audit, corpus_key
+from resurface.corpus.files import corpus_path, iter_jsonl, read_corpus, read_meta, write_corpus
+from resurface.corpus.subsets import make_subsets, subset_dirs
 from resurface.device import dtype_key, hook_scoring_dtype, resolve_device
 from resurface.errors import ParameterError, ResurfaceError
+from resurface.evaluate import items_skill
+from resurface.evaluate.coursetasks import read_jsonl
+from resurface.evaluate.evaluation import write_items
+from resurface.evaluate.items_skill import PRIMARY, SPLITS, Town, probe_text, score_probes, trace_counts
+from resurface.identity import key_name, model_identity
 from resurface.models import is_model_name
 
 WORLD_STAGE, WORLD_VERSION = "skill-world", 1
@@ -58,9 +66,6 @@ def skill_world(P: dict, store: Store | None = None) -> Path:
     ``probes_dev.jsonl``, ``probes_test.jsonl`` and ``validity.json`` (no shared 8-gram)."""
     from dataclasses import asdict
 
-    from resurface.artifacts import run_stage
-    from resurface.corpus.files import write_corpus
-    from resurface.evaluate import items_skill
 
     config = {"entities": P["skill_entities"], "templates": P["skill_templates"], "seed": items_skill.SEED,
               "attributes": items_skill.ATTRIBUTES, "planting": items_skill.PLANTING_TEMPLATES,
@@ -85,21 +90,17 @@ def skill_world(P: dict, store: Store | None = None) -> Path:
 
 
 def read_world(world: str | Path) -> list:
-    from resurface.evaluate.items_skill import Town
 
     return [Town(**t) for t in json.loads((Path(world) / "world.json").read_text())]
 
 
 def read_probes(world: str | Path, split: str) -> list[dict]:
-    from resurface.evaluate.coursetasks import read_jsonl
 
     return read_jsonl(Path(world) / f"probes_{split}.jsonl")
 
 
 def skill_texts(world: str | Path) -> dict[str, list[str]]:
     """The texts no training corpus may share an 8-gram with: planting documents and probes."""
-    from resurface.corpus.files import read_corpus
-    from resurface.evaluate.items_skill import SPLITS, probe_text
 
     return {"planting": [r["text"] for r in read_corpus(world)],
             "probes": [probe_text(p) for s in SPLITS for p in read_probes(world, s)]}
@@ -110,19 +111,13 @@ def skill_texts(world: str | Path) -> dict[str, list[str]]:
 # ---------------------------------------------------------------------------------------------
 def probe_eval(model: str, world: str | Path, P: dict, store: Store | None = None) -> Path:
     """Both probe splits scored for a model (alias or folder): ``results.csv`` and ``items.csv.gz``."""
-    from resurface.artifacts import run_stage
-    from resurface.corpus.decontam import corpus_key
-    from resurface.evaluate.evaluation import write_items
-    from resurface.evaluate.items_skill import SPLITS, score_probes
-    from resurface.identity import key_name, model_identity
-    from resurface.models import load_model, local_path
 
-    path = local_path(model, allow_hub=hub.allow_hub(P))
+    path = models.local_path(model, allow_hub=hub.allow_hub(P))
     config = {"model": key_name(model), "identity": model_identity(model, path), "world": corpus_key(world),
               "splits": list(SPLITS), "seed": P["seed"], "dtype": hook_scoring_dtype(P["dtype"], "cpu")}
 
     def compute(work: Path) -> dict:
-        m, tok = load_model(str(path), device="cpu", dtype=config["dtype"])  # the form the hooks score in
+        m, tok = models.load_model(str(path), device="cpu", dtype=config["dtype"])  # the form the hooks score in
         items: list[dict] = []
         score_probes(m, tok, world, SPLITS, seed=P["seed"], run=str(model), items=items).to_csv(
             work / "results.csv", index=False)
@@ -135,7 +130,6 @@ def probe_eval(model: str, world: str | Path, P: dict, store: Store | None = Non
 
 def split_mean(items: pd.DataFrame, split: str, metric: str | None = None) -> float:
     """The mean of the primary metric (``logp_gold_norm``) over a split's probe items."""
-    from resurface.evaluate.items_skill import PRIMARY
 
     task = f"rs_skill_{split}"
     d = items[(items["task"] == task) & (items["metric"] == (metric or PRIMARY))]
@@ -154,9 +148,6 @@ def probe_items_of(folder: str | Path) -> pd.DataFrame:
 def held_out(corpus: str | Path, world: str | Path, ngram: int = 8, store: Store | None = None) -> Path:
     """The corpus without every sample sharing a word ``ngram`` with a planting document or a probe
     (a corpus folder, possibly empty; ``removed.jsonl`` beside it; stage ``exclude-skill``)."""
-    from resurface.artifacts import run_stage
-    from resurface.corpus.decontam import REMOVED_FILE, audit, corpus_key
-    from resurface.corpus.files import corpus_path, iter_jsonl, read_meta, write_corpus
 
     src = corpus_path(corpus)
     texts = skill_texts(world)
@@ -175,7 +166,6 @@ def held_out(corpus: str | Path, world: str | Path, ngram: int = 8, store: Store
 
 
 def exclusion_report(folder: str | Path) -> dict:
-    from resurface.corpus.files import read_meta
 
     return read_meta(folder)["skill_exclusion"]
 
@@ -188,9 +178,6 @@ def make_probe_hook(P: dict, student: str, world: str | Path, store: Store | Non
     """``hook(model, tokenizer, epoch) -> rows``: the test probes, per item in ``hook.items``; epoch 0
     (the buried model) is scored once and shared by every run. Its name in the training key carries a
     digest of its settings."""
-    from resurface.artifacts import make_key
-    from resurface.corpus.decontam import corpus_key
-    from resurface.evaluate.items_skill import score_probes
     from resurface.train.training import _shared_base_eval, student_identity
 
     store = store if store is not None else Store()
@@ -220,9 +207,6 @@ def trace_table(P: dict, study, store: Store | None = None) -> pd.DataFrame:
     :func:`resurface.evaluate.items_skill.trace_counts`, and the samples the held-out filter removed.
     ``study``: what :func:`resurface.study.buried_skill.run_study` returns (its ``world``, ``corpora`` and
     ``exclusion``)."""
-    from resurface.corpus.files import read_corpus
-    from resurface.corpus.subsets import make_subsets, subset_dirs
-    from resurface.evaluate.items_skill import trace_counts
 
     world = read_world(study.world)
     rows = []
