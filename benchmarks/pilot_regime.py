@@ -38,7 +38,7 @@ from resurface.evidence import contrasts, paired, sizing
 from resurface.measures.health import heldout_english
 from resurface.study import profiles, regime
 from resurface.study.experiments import replay_corpus, sampled_corpus
-from resurface.train.training import _shared_base_eval, train_run
+from resurface.train.training import shared_base_eval, train_run
 
 HELDOUT_TASK = "heldout_own_nll"
 ENGLISH_TASK = "heldout_english_nll"
@@ -79,7 +79,7 @@ def heldout_hook(P: dict, texts: list[str], english: list[str], suite: str, item
     hook.items = {}
     config = {"suite": suite, "items": items, "seed": seed, "heldout": len(texts),
               "texts": hash_texts(texts), "english": hash_texts(english), "nll_max_tokens": P["nll_max_tokens"]}
-    wrapped = _shared_base_eval(hook, store, {"regime_pilot_hook": config})
+    wrapped = shared_base_eval(hook, store, {"regime_pilot_hook": config})
     wrapped.key_name = f"regime-pilot-hook[{json.dumps(config, sort_keys=True)}]"
     return wrapped
 

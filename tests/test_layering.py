@@ -286,7 +286,7 @@ def library_sources() -> dict[str, tuple[str, str]]:
 # (module, light module it imports inside a function) -> why that import stays there.
 LAZY_LIGHT_IMPORTS = {
     **{(m, "resurface.train.training"): (
-        "tests monkeypatch student_identity and _shared_base_eval on resurface.train.training, and a measures "
+        "tests monkeypatch student_identity and shared_base_eval on resurface.train.training, and a measures "
         "module may not import the training module whole (test_no_measures_or_evidence_module_imports_the_"
         "training_entry_points): the names are looked up when the hook is made")
        for m in ("resurface.measures.memorization", "resurface.measures.resurfacing")},
@@ -315,3 +315,84 @@ def test_no_function_imports_a_light_module_of_the_project():
     found = {(m, d) for m, _, d in lazy_light_imports(library_sources())}
     assert sorted(found - LAZY_LIGHT_IMPORTS.keys()) == []
     assert sorted(LAZY_LIGHT_IMPORTS.keys() - found) == []
+
+
+# Private names (issue #38): a name that starts with an underscore belongs to its module; a name another
+# project module needs is public.
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def private_uses(source: str, module: str, package: str, modules) -> list[tuple[int, str]]:
+    """(line, ``module.name``) for each private name of another project module that ``source`` (module
+    ``module`` of ``package``) uses, anywhere: ``from resurface.x import _y`` (relative too), or ``x._y``
+    where ``x`` is a project module it imports (``from resurface import x``, ``import resurface.x as x``,
+    ``import resurface.x`` then ``resurface.x._y``). Attributes of anything else (``self._y``, a class, a
+    third-party module) are not looked at."""
+    tree = ast.parse(source)
+    root = package.split(".")[0]
+    found: list[tuple[int, str]] = []
+    bound: dict[str, str] = {}  # local name -> the project module it names
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            target = _absolute(node, package)
+            if target.split(".")[0] != root:
+                continue
+            for a in node.names:
+                if f"{target}.{a.name}" in modules:
+                    bound[a.asname or a.name] = f"{target}.{a.name}"
+                elif _is_private(a.name) and target != module:
+                    found.append((node.lineno, f"{target}.{a.name}"))
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == root:
+                    bound[a.asname or root] = a.name if a.asname else root
+
+    def module_of(expr: ast.AST) -> str | None:
+        if isinstance(expr, ast.Name):
+            return bound.get(expr.id)
+        if isinstance(expr, ast.Attribute):
+            outer = module_of(expr.value)
+            if outer is not None and f"{outer}.{expr.attr}" in modules:
+                return f"{outer}.{expr.attr}"
+        return None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _is_private(node.attr):
+            owner = module_of(node.value)
+            if owner is not None and owner != module:
+                found.append((node.lineno, f"{owner}.{node.attr}"))
+    return sorted(found)
+
+
+def test_the_private_name_check_flags_a_planted_use():
+    modules = {"resurface", "resurface.x", "resurface.evidence", "resurface.evidence.estimates", "resurface.user"}
+    src = ("import numpy as np\n"
+           "import resurface.x\n"
+           "from resurface import x\n"
+           "from resurface.evidence import estimates as est\n"
+           "from resurface.x import _y, z\n"
+           "from .x import _w\n"
+           "class A:\n"
+           "    def f(self, df):\n"
+           "        self._foo(); df._x; np._NoValue; z._attr; x.__name__\n"
+           "        x._y(1)\n"
+           "        est._check(2)\n"
+           "        resurface.x._v\n"
+           "        import resurface.evidence.estimates as e2\n"
+           "        return e2._rng\n")
+    assert private_uses(src, "resurface.user", "resurface", modules) == [
+        (5, "resurface.x._y"), (6, "resurface.x._w"), (10, "resurface.x._y"),
+        (11, "resurface.evidence.estimates._check"), (12, "resurface.x._v"), (14, "resurface.evidence.estimates._rng")]
+    # a module's own private names are its own, however it reaches them
+    own = "import resurface.x\nfrom resurface.x import _y\nresurface.x._y\n"
+    assert private_uses(own, "resurface.x", "resurface", modules) == []
+    assert private_uses("from torch import _C\nimport torch\ntorch._dynamo\n", "resurface.user", "resurface",
+                        modules) == []
+
+
+def test_no_module_uses_another_project_modules_private_name():
+    sources = library_sources()
+    found = [f"{m}:{line}: {name}" for m, (pkg, src) in sources.items()
+             for line, name in private_uses(src, m, pkg, sources)]
+    assert found == []

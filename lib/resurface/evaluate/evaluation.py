@@ -103,7 +103,7 @@ def hf_lm(model, tokenizer, batch_size: int | str | None = None):
     key = (id(tokenizer), str(bs))
     if key not in cache:
         was_training = model.training
-        with _quiet_lm_eval():
+        with quiet_lm_eval():
             cache[key] = ResurfaceHFLM(pretrained=model, tokenizer=tokenizer, batch_size=bs)
         model.train(was_training)  # HFLM puts the model in eval mode; evaluate_lm does that per call
     return cache[key]
@@ -128,7 +128,7 @@ def vllm_lm(path: str | Path, seed: int = 42, batch_size: int | str = "auto"):
 
 
 @contextlib.contextmanager
-def _quiet_lm_eval():
+def quiet_lm_eval():
     """lm-eval logs every task and seed at INFO/WARNING; keep errors only unless LMEVAL_LOG_LEVEL."""
     if os.environ.get("LMEVAL_LOG_LEVEL"):
         yield
@@ -138,7 +138,7 @@ def _quiet_lm_eval():
 
 
 @contextlib.contextmanager
-def _no_env_info():
+def no_env_info():
     """Skip lm-eval's environment report: ``simple_evaluate`` runs ``pip list`` and torch's
     ``collect_env`` in subprocesses for every call (about 0.6 s each on 2 cores, three calls per course
     run); the store records the package versions of every artifact instead (:mod:`resurface.artifacts`)."""
@@ -364,7 +364,7 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
         model.eval()
     rows: list[dict] = []
     try:
-        with _code_eval_env(s.unsafe_code), _quiet_lm_eval(), _no_env_info(), torch.no_grad():
+        with _code_eval_env(s.unsafe_code), quiet_lm_eval(), no_env_info(), torch.no_grad():
             for saved, specs in groups:
                 if saved is not None and (old := _read_task_rows(saved)) is not None:
                     rows += old

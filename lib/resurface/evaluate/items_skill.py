@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from resurface.errors import ParameterError, check_int
 from resurface.evaluate.coursetasks import SKILL_TASKS, skill_task_dir, write_jsonl
-from resurface.evaluate.evaluation import COLUMNS, _no_env_info, _quiet_lm_eval, hf_lm, item_rows, tidy_results
+from resurface.evaluate.evaluation import COLUMNS, hf_lm, item_rows, no_env_info, quiet_lm_eval, tidy_results
 from resurface.evaluate.suites import Suite, TaskSpec
 from resurface.ngrams import ngrams, normalize
 
@@ -296,7 +296,7 @@ def score_probes_lm(lm, items_dir, splits=("test",), *, seed: int = 42, run: str
 
     tm = task_manager(items_dir)
     rows: list[dict] = []
-    with _quiet_lm_eval(), _no_env_info(), torch.no_grad():
+    with quiet_lm_eval(), no_env_info(), torch.no_grad():
         for split in splits:
             suite = skill_suite(split)
             res = simple_evaluate(model=lm, tasks=suite.task_names, num_fewshot=0, bootstrap_iters=0,

@@ -421,7 +421,7 @@ def model_name(alias: str) -> str:
     if spec is not None and spec.hub_id:
         return spec.hub_id.split("/")[-1]
     if alias == "smollm2-135m":
-        return aliases._SMOLLM2_FILE.split(".")[0]
+        return aliases.SMOLLM2_FILE.split(".")[0]
     if alias == "gemma3-270m":  # the package re-assembles gemma-3-270m-q4_k_m.gguf
         return "Gemma-3-270M (Q4_K_M)"
     return alias

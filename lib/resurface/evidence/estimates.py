@@ -102,19 +102,22 @@ class Estimate:
 # ---------------------------------------------------------------------------------------------
 # argument checks and resampling
 # ---------------------------------------------------------------------------------------------
-def _check_level(level: float, name: str = "level") -> float:
+def check_level(level: float, name: str = "level") -> float:
+    """``level`` (a confidence level, or the parameter ``name``) as a float strictly between 0 and 1, else ParameterError."""
     if not isinstance(level, (int, float)) or isinstance(level, bool) or not 0 < level < 1:
         raise ParameterError(name, f"must be a number strictly between 0 and 1, got {level!r}")
     return float(level)
 
 
-def _check_B(B: int) -> int:
+def check_resamples(B: int) -> int:
+    """``B``, the number of bootstrap resamples, as a positive int, else ParameterError."""
     if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
         raise ParameterError("B", f"must be a positive integer (number of resamples), got {B!r}")
     return int(B)
 
 
-def _rng(seed) -> np.random.Generator:
+def make_rng(seed) -> np.random.Generator:
+    """A numpy Generator from ``seed`` (a non-negative integer; a Generator is returned as it is)."""
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -123,7 +126,7 @@ def _rng(seed) -> np.random.Generator:
 
 
 
-def _percentile_p(draws: np.ndarray, null: float) -> float:
+def percentile_p(draws: np.ndarray, null: float) -> float:
     """Two-sided bootstrap p-value ``2 min(P(d <= null), P(d >= null))``, floored at 1/(B+1)."""
     B = draws.size
     p = 2 * min(np.mean(draws <= null), np.mean(draws >= null))
@@ -131,7 +134,7 @@ def _percentile_p(draws: np.ndarray, null: float) -> float:
 
 
 
-def _counts(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
+def resample_counts(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
     """``b x n`` counts of each unit in ``b`` resamples with replacement of ``n`` units, built from a
     ``b x n`` index matrix."""
     idx = rng.integers(0, n, size=(b, n))

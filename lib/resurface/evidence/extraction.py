@@ -15,14 +15,15 @@ import numpy as np
 from scipy import stats as _st
 
 from resurface.errors import ParameterError
-from resurface.evidence.estimates import Estimate, Reach, _check_B, _check_level, _counts, _percentile_p, _rng
+from resurface.evidence.estimates import (Estimate, Reach, check_level, check_resamples, make_rng, percentile_p,
+                                          resample_counts)
 
 
 def clopper_pearson(k, n, level: float = 0.95):
     """Exact (Clopper-Pearson) interval for a binomial proportion ``k/n``; the same as
     ``scipy.stats.binomtest(k, n).proportion_ci(level, method='exact')``, vectorised over arrays.
     Returns ``(lo, hi)`` (floats, or arrays for array input)."""
-    level = _check_level(level)
+    level = check_level(level)
     k_arr, n_arr = np.asarray(k), np.asarray(n)
     if not (np.issubdtype(k_arr.dtype, np.integer) or np.all(np.mod(k_arr, 1) == 0)):
         raise ParameterError("k", f"must be whole counts, got {k!r}")
@@ -56,7 +57,7 @@ def _bool_array(x, name: str) -> np.ndarray:
     return _booleans(x, name, 1, "one per sequence", "sequence")
 
 
-def _extraction_matrix(x, name: str) -> np.ndarray:
+def extraction_matrix(x, name: str) -> np.ndarray:
     """A (sequences x runs) boolean matrix from booleans or 0/1 values (2-d)."""
     return _booleans(x, name, 2, "sequences x runs", "sequence and run")
 
@@ -86,7 +87,7 @@ def _cluster_share(y: np.ndarray, runs: int, level: float) -> tuple[float, float
     return s, lo, hi, n_eff
 
 
-def _cluster_share_p(s0: float, share: float, n_eff: float) -> float:
+def cluster_share_p(s0: float, share: float, n_eff: float) -> float:
     """Two-sided p of "the share is ``s0``" matching :func:`_cluster_share`'s Clopper-Pearson interval."""
     if s0 <= 0:
         return 1.0 if share <= 0 else 0.0
@@ -122,7 +123,7 @@ def drop_reach(size: int, *, level: float = 0.95, plantings: int = 1) -> Reach:
     with one base, and with 3 plantings (2 df) about 345 extractions, even when nothing is left after."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
         raise ParameterError("size", f"must be a non-negative integer, got {size!r}")
-    level = _check_level(level)
+    level = check_level(level)
     unit = ("sequences extracted before training" if plantings < 2 else
             f"extractions before training (sequence × run, over {plantings} plantings)")
     return Reach(_drop_extremes(int(size), level, int(plantings)), unit, int(size),
@@ -158,18 +159,18 @@ def relative_drop_clustered(before, after, *, level: float = 0.95, null: float =
     ``1 - CP_hi(0, sequences extracted before)`` (a sequence counts once however many runs it was
     tested in). The SE is the half-width over z, so the MDE is never 0.
     """
-    b1 = _extraction_matrix(after, "after")
+    b1 = extraction_matrix(after, "after")
     b0 = np.asarray(before)
     if b0.ndim == 1:
         b0 = np.repeat(_bool_array(b0, "before")[:, None], b1.shape[1], axis=1)
     else:
-        b0 = _extraction_matrix(b0, "before")
+        b0 = extraction_matrix(b0, "before")
     if b0.shape != b1.shape:
         raise ParameterError("after", f"must be (sequences x runs) matching 'before' {b0.shape}, got {b1.shape}")
     if method not in ("exact", "bootstrap"):
         raise ParameterError("method", f"unknown method {method!r}", "exact, bootstrap")
-    level = _check_level(level)
-    B = _check_B(B)
+    level = check_level(level)
+    B = check_resamples(B)
     n, runs = b1.shape
     label = design_label(n, runs)
     z = _st.norm.ppf(0.5 + level / 2)
@@ -191,16 +192,16 @@ def relative_drop_clustered(before, after, *, level: float = 0.95, null: float =
         if extra > 0:
             s_hi = min(1.0, s_hi + extra / k0)
         lo, hi = 1 - s_hi, 1 - s_lo
-        p = _cluster_share_p(1 - null, share, n_eff)
+        p = cluster_share_p(1 - null, share, n_eff)
         how = "exact (Korn-Graubard Clopper-Pearson over sequences)" + (", k1 = 0" if k1 == 0 else "")
         return Estimate(est, lo, hi, (hi - lo) / (2 * z), p, n, runs, level, how, null=null,
                         reach=drop_reach(int(src.sum()), level=level),
                         note=label if k1 else f"nothing extracted after: exact bound on the share still extracted ({label})")
-    rng = _rng(seed)
+    rng = make_rng(seed)
     draws, dropped = [], 0
     for start in range(0, B, 512):
         b = min(512, B - start)
-        c = _counts(rng, b, n)
+        c = resample_counts(rng, b, n)
         k0s, k1s = c @ per0, c @ per1
         ok = k0s > 0
         dropped += int((~ok).sum())
@@ -210,7 +211,7 @@ def relative_drop_clustered(before, after, *, level: float = 0.95, null: float =
         raise ParameterError("before", "every resample had no extracted sequence; too few extractions")
     lo, hi = np.quantile(d, [0.5 - level / 2, 0.5 + level / 2])
     return Estimate(est, float(lo), float(hi), float(d.std(ddof=1)) if d.size > 1 else 0.0,
-                    _percentile_p(d, null), n, runs, level, "bootstrap over sequences (clusters of runs)",
+                    percentile_p(d, null), n, runs, level, "bootstrap over sequences (clusters of runs)",
                     null=null, B=B, n_dropped=dropped, note=label, reach=drop_reach(int((per0 > 0).sum()), level=level))
 
 
@@ -219,8 +220,8 @@ def extracted_share_clustered(extracted, *, level: float = 0.95) -> Estimate:
     Korn-Graubard's design-effect-adjusted Clopper-Pearson interval (sequences as clusters: every run
     plants the same sequences, so the runs of one sequence are not independent trials; effective trials
     between the number of sequences and sequences × runs). ``note``: "150 sequences × 3 runs"."""
-    x = _extraction_matrix(extracted, "extracted")
-    level = _check_level(level)
+    x = extraction_matrix(extracted, "extracted")
+    level = check_level(level)
     n, runs = x.shape
     share, lo, hi, _ = _cluster_share(x.mean(axis=1), runs, level)
     se = (hi - lo) / (2 * _st.norm.ppf(0.5 + level / 2))

@@ -74,7 +74,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from resurface.errors import ParameterError
-from resurface.evidence.estimates import Estimate, _check_B, _check_level, _counts, _percentile_p, _rng
+from resurface.evidence.estimates import Estimate, check_level, check_resamples, make_rng, percentile_p, resample_counts
 
 TABLE_COLUMNS = ("condition", "subset", "item", "value")
 METHODS = ("t", "percentile")
@@ -152,7 +152,8 @@ def delta_matrices(table: pd.DataFrame, conditions: Sequence[str], base: pd.Seri
     return items, mats
 
 
-def _check_weights(weights: Mapping[str, float]) -> dict[str, float]:
+def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """The non-zero weights of ``{condition: weight}`` as floats; ParameterError unless finite and not all zero."""
     if not isinstance(weights, Mapping) or not weights:
         raise ParameterError("weights", "must be a non-empty mapping {condition: weight}")
     w = {}
@@ -244,11 +245,11 @@ def _bootstrap_draws(mats: dict[str, np.ndarray], w: dict[str, float], B: int,
     out = np.empty(B)
     for start in range(0, B, chunk):
         b = min(chunk, B - start)
-        ci = _counts(rng, b, n_i) / n_i  # shared item resample
+        ci = resample_counts(rng, b, n_i) / n_i  # shared item resample
         tot = np.zeros(b)
         for c, wc in w.items():
             D = mats[c]
-            cs = _counts(rng, b, D.shape[0]) / D.shape[0]  # this condition's own runs
+            cs = resample_counts(rng, b, D.shape[0]) / D.shape[0]  # this condition's own runs
             tot += wc * np.einsum("bs,bs->b", cs, ci @ D.T)
         out[start:start + b] = tot
     return out
@@ -258,9 +259,9 @@ def contrast_arrays(mats: Mapping[str, np.ndarray], weights: Mapping[str, float]
                     B: int = 2000, level: float = 0.95, seed=0, null: float = 0.0) -> Estimate:
     """:func:`paired_bootstrap` on arrays: ``mats[c]`` is condition c's ``n_subsets x n_items`` per-item
     Δ (items in the same order in every array). For simulations and callers that hold arrays."""
-    w = _check_weights(weights)
+    w = check_weights(weights)
     _check_method(method)
-    level = _check_level(level)
+    level = check_level(level)
     if not isinstance(null, (int, float)) or not np.isfinite(null):
         raise ParameterError("null", f"must be a finite number, got {null!r}")
     arrs = {}
@@ -285,13 +286,13 @@ def contrast_arrays(mats: Mapping[str, np.ndarray], weights: Mapping[str, float]
         est, lo, hi, se, p, df = _t_interval(arrs, w, level, null)
         return Estimate(est, lo, hi, se, p, n_i, min(n_sub.values()), level, "t", df=df, null=float(null),
                         item_noise_only=noise_only, note=note)
-    B = _check_B(B)
-    rng = _rng(seed)
+    B = check_resamples(B)
+    rng = make_rng(seed)
     est = float(sum(wc * arrs[c].mean() for c, wc in w.items()))
     draws = _bootstrap_draws(arrs, w, B, rng)
     lo, hi = np.quantile(draws, [0.5 - level / 2, 0.5 + level / 2])
     return Estimate(est, float(lo), float(hi), float(draws.std(ddof=1)) if B > 1 else 0.0,
-                    _percentile_p(draws, null), n_i, min(n_sub.values()), level, "percentile",
+                    percentile_p(draws, null), n_i, min(n_sub.values()), level, "percentile",
                     null=float(null), item_noise_only=noise_only, B=B, note=note)
 
 
@@ -305,9 +306,9 @@ def paired_bootstrap(table: pd.DataFrame, weights: Mapping[str, float], base: pd
     and generator ``seed`` (see the module docstring for why the default is ``"t"``). ``base`` is needed
     when the weights do not sum to zero. ``null`` is the value the p-value tests.
     """
-    w = _check_weights(weights)
+    w = check_weights(weights)
     _check_method(method)
-    _check_level(level)
+    check_level(level)
     if base is None and abs(sum(w.values())) > 1e-12:
         raise ParameterError("base", "is needed when the weights do not sum to zero "
                                      "(a Δ against the base model, not a difference of conditions)")

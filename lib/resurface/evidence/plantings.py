@@ -47,7 +47,7 @@ from resurface.evidence import estimates, extraction
 
 
 def _blocks(blocks: Sequence, name: str) -> list[np.ndarray]:
-    out = [extraction._extraction_matrix(b, name) for b in blocks]
+    out = [extraction.extraction_matrix(b, name) for b in blocks]
     if len(out) < 2:
         raise ParameterError(name, f"needs at least 2 plantings, got {len(out)}",
                              "one (sequences × runs) matrix per planting; with one planting use "
@@ -114,7 +114,7 @@ def relative_drop_plantings(before: Sequence, after: Sequence, *, level: float =
     after), with the Korn-Graubard interval of the module and the matching binomial p of
     ``drop == null``. ``n_items`` is the number of sequences in all, ``n_subsets`` the runs in all,
     ``df`` the plantings less one, ``note`` the design."""
-    level = estimates._check_level(level)
+    level = estimates.check_level(level)
     b0, b1 = _blocks(before, "before"), _blocks(after, "after")
     if [b.shape for b in b0] != [b.shape for b in b1]:
         raise ParameterError("after", "each planting's matrix must match its 'before' matrix")
@@ -130,7 +130,7 @@ def relative_drop_plantings(before: Sequence, after: Sequence, *, level: float =
     share, s_lo, s_hi, n_eff = kg_share(k1, k0, level)
     est = 1 - share
     lo, hi = 1 - s_hi, 1 - s_lo
-    p = extraction._cluster_share_p(1 - null, min(max(share, 0.0), 1.0), n_eff)
+    p = extraction.cluster_share_p(1 - null, min(max(share, 0.0), 1.0), n_eff)
     log_iv = log_share_interval(k1, k0, level, null)
     method = "Korn-Graubard over plantings (clusters)"
     if log_iv is not None:  # the hull with the log-scale t interval; a word needs both
@@ -147,7 +147,7 @@ def relative_drop_plantings(before: Sequence, after: Sequence, *, level: float =
 def extracted_share_plantings(blocks: Sequence, *, level: float = 0.95) -> estimates.Estimate:
     """Share of (sequence, run) pairs extracted over plantings (``blocks[p]``: planting p's sequences ×
     runs booleans), with the Korn-Graubard interval of the module."""
-    level = estimates._check_level(level)
+    level = estimates.check_level(level)
     b = _blocks(blocks, "extracted")
     R, runs = len(b), b[0].shape[1]
     n = sum(x.shape[0] for x in b)

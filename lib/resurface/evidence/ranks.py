@@ -15,14 +15,16 @@ import numpy as np
 from scipy import stats as _st
 
 from resurface.errors import ParameterError
-from resurface.evidence.estimates import Estimate, Reach, _check_B, _check_level, _rng
+from resurface.evidence.estimates import Estimate, Reach, check_level, check_resamples, make_rng
 
 
-def _rank_rows(a: np.ndarray) -> np.ndarray:
+def rank_rows(a: np.ndarray) -> np.ndarray:
+    """The ranks within each row of ``a`` (ties get their average rank)."""
     return _st.rankdata(a, axis=1)  # average ranks for ties
 
 
-def _row_corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def row_corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each row of ``x`` with the same row of ``y`` (NaN for a constant row)."""
     xc = x - x.mean(axis=1, keepdims=True)
     yc = y - y.mean(axis=1, keepdims=True)
     den = np.sqrt((xc ** 2).sum(axis=1) * (yc ** 2).sum(axis=1))
@@ -34,7 +36,7 @@ def _row_corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Spearman ρ of each row of ``x`` with the same row of ``y`` (B x n arrays; average ranks for ties);
     NaN where a row is constant."""
-    return _row_corr(_rank_rows(np.asarray(x, float)), _rank_rows(np.asarray(y, float)))
+    return row_corr(rank_rows(np.asarray(x, float)), rank_rows(np.asarray(y, float)))
 
 
 SPEARMAN_EXACT_MAX = 8  # enumerate all n! orders up to here
@@ -56,11 +58,11 @@ def _copula_table(n: int, draws: int, seed: int, copula: str = "gaussian") -> tu
     rng = np.random.default_rng(seed)
     z1, z2 = rng.standard_normal((draws, n)), rng.standard_normal((draws, n))
     g = np.sqrt(rng.chisquare(3, (draws, n)) / 3) if copula == "t3" else np.ones((draws, n))  # per pair
-    rx = _rank_rows(z1 / g)
+    rx = rank_rows(z1 / g)
     out = np.empty((grid.size, draws))
     for j, rj in enumerate(r):
         y = (rj * z1 + math.sqrt(max(0.0, 1 - rj * rj)) * z2) / g
-        out[j] = np.sort(_row_corr(rx, _rank_rows(y)))
+        out[j] = np.sort(row_corr(rx, rank_rows(y)))
     if copula == "gaussian":
         return grid, out
     return np.maximum.accumulate(t3_spearman(r, seed + 1)), out  # monotone in r
@@ -74,7 +76,7 @@ def t3_spearman(r: np.ndarray, seed: int, pairs: int = 20_000) -> np.ndarray:
     w1, w2 = rng.standard_normal(pairs), rng.standard_normal(pairs)
     h = np.sqrt(rng.chisquare(3, pairs) / 3)
     ranks1 = _st.rankdata(w1 / h)
-    return np.array([_row_corr(ranks1[None], _st.rankdata((rj * w1 + math.sqrt(max(0.0, 1 - rj * rj)) * w2)
+    return np.array([row_corr(ranks1[None], _st.rankdata((rj * w1 + math.sqrt(max(0.0, 1 - rj * rj)) * w2)
                                                             / h)[None])[0] for rj in r])
 
 
@@ -87,7 +89,7 @@ def _permutation_null(rx: np.ndarray, ry: np.ndarray, n: int, rng: np.random.Gen
         return _untied_null(n), True  # depends on n only
     perms = (np.array(list(itertools.permutations(range(n)))) if exact
              else np.argsort(rng.random((permutations, n)), axis=1))
-    return _row_corr(np.broadcast_to(rx, perms.shape), ry[0][perms]), exact
+    return row_corr(np.broadcast_to(rx, perms.shape), ry[0][perms]), exact
 
 
 def _no_ties(r: np.ndarray) -> bool:
@@ -99,7 +101,7 @@ def _untied_null(n: int) -> np.ndarray:
     """ρ of ranks 1..n with each of their n! orders (read-only, cached)."""
     perms = np.array(list(itertools.permutations(range(n))))
     base = np.arange(n, dtype=float)[None]
-    out = _row_corr(np.broadcast_to(base, perms.shape), perms.astype(float))
+    out = row_corr(np.broadcast_to(base, perms.shape), perms.astype(float))
     out.setflags(write=False)
     return out
 
@@ -158,7 +160,7 @@ def spearman_reach(n: int, *, level: float = 0.95, draws: int = 4000) -> Reach:
     |ρ| < 0.5 can be reached only where the central interval lies inside (-0.5, 0.5)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ParameterError("n", f"must be a positive integer (corpora), got {n!r}")
-    level = _check_level(level)
+    level = check_level(level)
     return Reach(_spearman_extremes(int(n), level, int(draws)), "corpora", int(n),
                  at=functools.partial(_spearman_at, level=level, draws=int(draws)),
                  max_size=SPEARMAN_INVERSION_MAX)
@@ -217,14 +219,14 @@ def spearman_ci(x, y, *, B: int = 2000, level: float = 0.95, seed=0, permutation
         raise ParameterError("x", f"needs at least 3 pairs for a rank correlation, got {xa.size}")
     if not (np.isfinite(xa).all() and np.isfinite(ya).all()):
         raise ParameterError("x" if not np.isfinite(xa).all() else "y", "has missing or non-finite values")
-    level = _check_level(level)
-    B = _check_B(B)
-    rng = _rng(seed)
+    level = check_level(level)
+    B = check_resamples(B)
+    rng = make_rng(seed)
     n = xa.size
     alpha = 1 - level
     z = _st.norm.ppf(0.5 + level / 2)
-    rx, ry = _rank_rows(xa[None]), _rank_rows(ya[None])
-    rho = float(_row_corr(rx, ry)[0])
+    rx, ry = rank_rows(xa[None]), rank_rows(ya[None])
+    rho = float(row_corr(rx, ry)[0])
     method = f"Spearman, exact permutation p; interval by test inversion (Gaussian copula), n = {n}"
     if not np.isfinite(rho):
         nan = math.nan
@@ -245,7 +247,7 @@ def spearman_ci(x, y, *, B: int = 2000, level: float = 0.95, seed=0, permutation
                              f"{100 * level:g}% interval needs on each side")
     if n > SPEARMAN_INVERSION_MAX:
         idx = rng.integers(0, n, size=(B, n))
-        r = _row_corr(_rank_rows(xa[idx]), _rank_rows(ya[idx]))
+        r = row_corr(rank_rows(xa[idx]), rank_rows(ya[idx]))
         ok = np.isfinite(r)
         d = r[ok]
         lo, hi = np.quantile(d, [0.5 - level / 2, 0.5 + level / 2])

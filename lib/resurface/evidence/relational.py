@@ -416,7 +416,7 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
     ok = np.isfinite(x) & np.isfinite(z) & np.isfinite(y)
     x, z, y = x[ok], z[ok], y[ok]
     n = int(ok.sum())
-    level = estimates._check_level(level)
+    level = estimates.check_level(level)
     alpha = 1 - level
     method = ("|Spearman ρ| difference: the larger of an exact permutation p and a least-favourable copula p; "
               f"interval by test inversion, n = {n}")
@@ -424,12 +424,12 @@ def compare_rho(relational, intrinsic, utility, *, B: int = 2000, level: float =
     if n < 3:
         return estimates.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
                                   note=f"{n} corpora: a rank correlation needs at least 3")
-    rx, rz, ry = (ranks._rank_rows(v[None])[0] for v in (x, z, y))
+    rx, rz, ry = (ranks.rank_rows(v[None])[0] for v in (x, z, y))
     if min(np.ptp(rx), np.ptp(rz), np.ptp(ry)) == 0:
         return estimates.Estimate(nan, nan, nan, nan, nan, n, 0, level, method, testable=False,
                                   note="a measure or Δ is constant")
-    rho_x = float(ranks._row_corr(rx[None], ry[None])[0])
-    rho_z = float(ranks._row_corr(rz[None], ry[None])[0])
+    rho_x = float(ranks.row_corr(rx[None], ry[None])[0])
+    rho_z = float(ranks.row_corr(rz[None], ry[None])[0])
     d0 = abs(rho_x) - abs(rho_z)
     eps = 1e-9
     rng = np.random.default_rng(seed)

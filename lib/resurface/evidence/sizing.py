@@ -15,8 +15,8 @@ import pandas as pd
 from scipy import stats as _st
 
 from resurface.errors import ParameterError
-from resurface.evidence.estimates import _check_level
-from resurface.evidence.paired import _check_weights, check_table, delta_matrices
+from resurface.evidence.estimates import check_level
+from resurface.evidence.paired import check_table, check_weights, delta_matrices
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,7 +62,7 @@ def variance_components(table: pd.DataFrame, weights: Mapping[str, float] | None
         if len(conds) != 1:
             raise ParameterError("weights", "needed when the table has more than one condition")
         weights = {conds[0]: 1.0}
-    w = _check_weights(weights)
+    w = check_weights(weights)
     _, mats = delta_matrices(table, list(w), base)
     n_i = next(iter(mats.values())).shape[1]
     if n_i < 2:
@@ -134,8 +134,8 @@ def mde(se: float, alpha: float = 0.05, power: float = 0.8, df: float | None = N
     quantiles (≈ 2.8 se at the defaults), or t quantiles with ``df`` degrees of freedom."""
     if not np.isfinite(se) or se < 0:
         raise ParameterError("se", f"must be a finite non-negative number, got {se!r}")
-    _check_level(alpha, "alpha")
-    _check_level(power, "power")
+    check_level(alpha, "alpha")
+    check_level(power, "power")
     if df is None or not np.isfinite(df):
         return float((_st.norm.ppf(1 - alpha / 2) + _st.norm.ppf(power)) * se)
     if df <= 0:

@@ -104,7 +104,7 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
     artifact keys change whenever they do.
     """
     # lazily: tests patch these two on resurface.train.training, which a measures module may not import whole
-    from resurface.train.training import _shared_base_eval, student_identity
+    from resurface.train.training import shared_base_eval, student_identity
 
     store = store if store is not None else Store()
     prefix, suffix, bs = P["prefix_tokens"], P["suffix_tokens"], P["extract_batch_size"]
@@ -129,7 +129,7 @@ def make_hook(P: dict, base: str, pool: str | Path, store: Store | None = None):
         "prefix_tokens": prefix, "suffix_tokens": suffix, "base_extraction": Path(base_dir).name,
         "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"],
         "dtype": dtype_key(P["dtype"], resolve_device(P["device"]))}
-    wrapped = _shared_base_eval(hook, store, {"memorization_hook": config})
+    wrapped = shared_base_eval(hook, store, {"memorization_hook": config})
     wrapped.__module__ = __name__
     wrapped.__qualname__ = f"memorization_hook[{make_key('memorization-hook', 1, config)}]"
     # the name in the training run's key: the module's path before the stage packages, so that runs

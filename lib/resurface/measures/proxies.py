@@ -54,7 +54,7 @@ from resurface.device import resolve_device, resolve_dtype
 from resurface.errors import ParameterError, check_int
 from resurface.evaluate.suites import benchmark_texts, get_suite
 from resurface.identity import folder_id, identity_string, key_name, model_identity
-from resurface.models import ALIASES, _package_version, local_path, prompt_of, unconditional_prompt
+from resurface.models import ALIASES, local_path, package_version, prompt_of, unconditional_prompt
 
 NLL_STAGE = "nll"
 NLL_VERSION = 2  # 2: content identity of model folders, no paths in keys
@@ -157,7 +157,7 @@ def _identity(name: str, path: Path) -> dict:
     ident = model_identity(name, path)
     spec = ALIASES.get(name)
     if spec is not None and spec.kind == "embedder":
-        ident["package_version"] = _package_version(spec.source)
+        ident["package_version"] = package_version(spec.source)
     return ident
 
 

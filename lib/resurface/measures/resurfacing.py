@@ -178,7 +178,7 @@ def make_probe_hook(P: dict, student: str, world: str | Path, store: Store | Non
     """``hook(model, tokenizer, epoch) -> rows``: the test probes, per item in ``hook.items``; epoch 0
     (the buried model) is scored once and shared by every run. Its name in the training key carries a
     digest of its settings."""
-    from resurface.train.training import _shared_base_eval, student_identity
+    from resurface.train.training import shared_base_eval, student_identity
 
     store = store if store is not None else Store()
 
@@ -192,7 +192,7 @@ def make_probe_hook(P: dict, student: str, world: str | Path, store: Store | Non
     config = {"student_id": student_identity(student, hub.allow_hub(P))[1], "world": corpus_key(world),
               "splits": ["test"], "seed": P["seed"], "dtype": dtype_key(P["dtype"], resolve_device(P["device"])),
               "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"]}
-    wrapped = _shared_base_eval(hook, store, {"skill_probe_hook": config})
+    wrapped = shared_base_eval(hook, store, {"skill_probe_hook": config})
     wrapped.__module__ = __name__
     wrapped.__qualname__ = f"skill_probe_hook[{make_key('skill-probe-hook', 1, config)}]"
     return wrapped

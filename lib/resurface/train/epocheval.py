@@ -72,7 +72,7 @@ from resurface.diskspace import check_free_space, fp32_weight_bytes
 from resurface.errors import ParameterError, ResurfaceError
 from resurface.evaluate import evaluation
 from resurface.evaluate.evaluation import evaluate_lm, vllm_lm, write_items
-from resurface.train.runstate import PROGRESS, TrainResult, _find_state, _rows_from_hook
+from resurface.train.runstate import PROGRESS, TrainResult, find_state, rows_from_hook
 
 ENGINES = ("hf", "vllm", "hf-process")
 CHECKPOINT_ENGINES = ("vllm", "hf-process")  # scored out of process from a per-epoch checkpoint
@@ -85,7 +85,8 @@ DEFAULT_WINDOW = 1
 VLLM_ENV = {"CUBLAS_WORKSPACE_CONFIG": ":4096:8", "VLLM_DETERMINISTIC_OPS": "1"}
 
 
-def _say(msg: str) -> None:
+def say_to_stderr(msg: str) -> None:
+    """Print a progress message to stderr, flushed."""
     print(msg, file=sys.stderr, flush=True)
 
 
@@ -93,7 +94,8 @@ def vllm_available() -> bool:
     return importlib.util.find_spec("vllm") is not None
 
 
-def resolve_engine(engine: str, device_class: str, *, has_suites: bool = True, say: Callable[[str], None] | None = _say) -> str:
+def resolve_engine(engine: str, device_class: str, *, has_suites: bool = True,
+                   say: Callable[[str], None] | None = say_to_stderr) -> str:
     """The engine a run uses: ``engine`` validated; ``vllm`` without the package or a GPU falls back
     to ``hf`` with a one-line message; a run with a custom ``eval_hook`` (no suites) always evaluates
     in process (``hf``)."""
@@ -274,7 +276,7 @@ class EpochEvaluator:
         def score_base(model, tokenizer, epoch: int) -> list[dict]:
             return self._score_base(model, tokenizer, epoch)
 
-        score_base.items = self.items  # read and filled by training._shared_base_eval
+        score_base.items = self.items  # read and filled by training.shared_base_eval
         self._base = base_eval(score_base) if base_eval is not None else score_base
         if main:
             self._prepare(config or {})
@@ -317,7 +319,7 @@ class EpochEvaluator:
         if self.trained_dir.joinpath("summary.json").exists():
             done = self.epochs  # training finished: every epoch's checkpoint or rows are there
         else:
-            state = _find_state(self.work)
+            state = find_state(self.work)
             done = json.loads((state / PROGRESS).read_text())["epoch"] if state is not None else -1
         for e in self._epochs_in(self.rows_dir, "epoch_*.json"):
             if e > done:
@@ -330,14 +332,14 @@ class EpochEvaluator:
         self.left_over = [e for e in self._epochs_in(self.ckpt_dir, "epoch_*")
                           if e >= 1 and not self.rows_file(e).exists()]
         if self.left_over and self.progress:
-            _say(f"[train] {len(self.left_over)} checkpoint(s) of a killed run still to score: "
+            say_to_stderr(f"[train] {len(self.left_over)} checkpoint(s) of a killed run still to score: "
                  f"epochs {', '.join(map(str, self.left_over))}")
         if self.overlap:
             for e in self.left_over:
                 self._submit(e)
         if self.progress:
             mode = "overlapping training" if self.overlap else "after the last epoch"
-            _say(f"[train] eval_engine {self.engine}: each epoch is scored in its own process, {mode} ({self.why})")
+            say_to_stderr(f"[train] eval_engine {self.engine}: each epoch is scored in its own process, {mode} ({self.why})")
 
     def disk_bytes(self) -> int:
         """Disk the checkpoints need at once: one or two while overlapping, every epoch's otherwise."""
@@ -375,7 +377,7 @@ class EpochEvaluator:
                 _back(model, saved)
             moved += time.perf_counter() - t1
         if self.progress:
-            _say(f"[train] checkpoint window {self.window}: scored and removed the waiting checkpoint(s); "
+            say_to_stderr(f"[train] checkpoint window {self.window}: scored and removed the waiting checkpoint(s); "
                  f"training state to host and back in {moved:.1f} s")
 
     # ---------------------------------------------------------------- the hook
@@ -387,7 +389,7 @@ class EpochEvaluator:
         self._raise_failed()
         if epoch == 0:
             if not self.rows_file(0).exists():
-                rows = _rows_from_hook(self._base(model, tokenizer, 0), 0)
+                rows = rows_from_hook(self._base(model, tokenizer, 0), 0)
                 if self.items.get(0):
                     write_items(self.items_file(0), self.items.pop(0))
                 _atomic_json(self.rows_file(0), rows)
@@ -400,7 +402,7 @@ class EpochEvaluator:
         if self.progress:
             when = ("now, in the background" if self.overlap else "now, training paused" if drain
                     else "after training" if self.window is None else "when the window is full")
-            _say(f"[train] epoch {epoch}: checkpoint written in {time.perf_counter() - t0:.1f} s "
+            say_to_stderr(f"[train] epoch {epoch}: checkpoint written in {time.perf_counter() - t0:.1f} s "
                  f"({self.ckpt_dtype}), scoring {when}")
         if self.overlap:
             self._submit(epoch)
@@ -444,7 +446,7 @@ class EpochEvaluator:
         if not self.keep:
             shutil.rmtree(self.ckpt(epoch), ignore_errors=True)
         if self.progress:
-            _say(f"[train] epoch {epoch} scored by {self.engine} in {time.perf_counter() - t0:.1f} s")
+            say_to_stderr(f"[train] epoch {epoch} scored by {self.engine} in {time.perf_counter() - t0:.1f} s")
 
     def scorer_command(self, model: Path, epoch: int, rows: Path, resume: Path) -> list[str]:
         cmd = [sys.executable, "-m", "resurface.train.epocheval", "score", "--model", str(model),
@@ -597,7 +599,7 @@ def score(model: str | Path, suites: Sequence[str], *, engine: str, epoch: int, 
             items = hook.items.pop(epoch, [])
         else:
             raise ParameterError("engine", f"unknown scoring engine {engine!r}", "hf, vllm")
-        result = _rows_from_hook(out, epoch)
+        result = rows_from_hook(out, epoch)
 
         write_items(items_path(rows), [{**r, "epoch": epoch} for r in items])  # before the rows: they mark done
         _atomic_json(rows, result)

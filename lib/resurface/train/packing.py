@@ -22,15 +22,18 @@ from resurface.errors import ParameterError
 # ---------------------------------------------------------------------------------------------
 # parameter checks (shared with the training loop)
 # ---------------------------------------------------------------------------------------------
-def _is_int(x) -> bool:
+def is_int(x) -> bool:
+    """Whether ``x`` is an int (a bool is not)."""
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _is_num(x) -> bool:
+def is_num(x) -> bool:
+    """Whether ``x`` is a finite int or float (a bool is not)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _check(name: str, ok: bool, problem: str, accepted: str) -> None:
+def check_arg(name: str, ok: bool, problem: str, accepted: str) -> None:
+    """Raise ParameterError(``name``, ``problem``, ``accepted``) unless ``ok``."""
     if not ok:
         raise ParameterError(name, problem, accepted)
 
@@ -38,13 +41,13 @@ def _check(name: str, ok: bool, problem: str, accepted: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # packing
 # ---------------------------------------------------------------------------------------------
-def _pack(texts: Sequence[str], tokenizer, block_size: int, progress: bool = False):
+def pack_and_count(texts: Sequence[str], tokenizer, block_size: int, progress: bool = False):
     """Blocks and the number of tokens before the remainder was dropped."""
     import numpy as np
     import torch
     from tqdm.auto import tqdm
 
-    _check("block_size", isinstance(block_size, int) and not isinstance(block_size, bool) and block_size > 0,
+    check_arg("block_size", isinstance(block_size, int) and not isinstance(block_size, bool) and block_size > 0,
            f"got {block_size!r}", "an integer > 0")
     if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
         raise ParameterError("texts", "expected a list of strings", "list[str]")
@@ -88,7 +91,7 @@ def row_blocks(texts: Sequence[str], tokenizer, block_size: int, lead: Sequence[
     """
     import torch
 
-    _check("block_size", isinstance(block_size, int) and not isinstance(block_size, bool) and block_size > 1,
+    check_arg("block_size", isinstance(block_size, int) and not isinstance(block_size, bool) and block_size > 1,
            f"got {block_size!r}", "an integer > 1")
     if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
         raise ParameterError("texts", "expected a non-empty list of strings", "list[str]")
@@ -111,7 +114,7 @@ def pack_blocks(texts: list[str], tokenizer, block_size: int, *, progress: bool 
     concatenated and cut into consecutive blocks; the remainder is dropped. Blocks can span documents
     (no cross-document attention mask). Too little data for one block raises ParameterError.
     """
-    return _pack(texts, tokenizer, block_size, progress)[0]
+    return pack_and_count(texts, tokenizer, block_size, progress)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,8 +138,8 @@ class StepPlan:
 
 def grad_accum_steps(batch_size: int, effective_batch: int, num_processes: int = 1) -> int:
     """``effective_batch // (batch_size * num_processes)``; a ParameterError unless exact and >= 1."""
-    _check("batch_size", _is_int(batch_size) and batch_size > 0, f"got {batch_size!r}", "an integer > 0")
-    _check("effective_batch", _is_int(effective_batch) and effective_batch > 0, f"got {effective_batch!r}",
+    check_arg("batch_size", is_int(batch_size) and batch_size > 0, f"got {batch_size!r}", "an integer > 0")
+    check_arg("effective_batch", is_int(effective_batch) and effective_batch > 0, f"got {effective_batch!r}",
            "an integer > 0")
     per_step = batch_size * num_processes
     if effective_batch < per_step or effective_batch % per_step:
@@ -170,7 +173,7 @@ def epoch_permutation(n_blocks: int, seed: int, epoch: int):
     return torch.randperm(n_blocks, generator=g)
 
 
-def _epoch_layout(order, plan: StepPlan) -> list[list]:
+def epoch_layout(order, plan: StepPlan) -> list[list]:
     """Optimizer steps of one epoch, each a list of global micro-batches (index tensors)."""
     import torch
 

@@ -25,7 +25,7 @@ def _plain(v):
     return str(v)
 
 
-def _rows_from_hook(rows, epoch: int) -> list[dict]:
+def rows_from_hook(rows, epoch: int) -> list[dict]:
     """The hook's rows as plain-Python dicts, epoch first (the loop's epoch and run labels win)."""
     if rows is None:
         return []
@@ -35,7 +35,8 @@ def _rows_from_hook(rows, epoch: int) -> list[dict]:
             for r in rows]
 
 
-def _find_state(workdir: Path) -> Path | None:
+def find_state(workdir: Path) -> Path | None:
+    """The folder of ``workdir`` holding a saved training state (``state``, else ``state.prev``), or None."""
     for name in (STATE_DIR, STATE_PREV):  # state.prev: killed between the two renames
         if (workdir / name / PROGRESS).exists():
             return workdir / name

@@ -73,9 +73,10 @@ from resurface.identity import corpus_identity, identity_string, key_name, model
 from resurface.models import load_tokenizer, local_path
 from resurface.quiet import quiet_logger
 from resurface.train import epocheval, sharded, tiedgrad
-from resurface.train.packing import (PAD_LABEL, _check, _epoch_layout, _is_int, _is_num, _pack, epoch_permutation,
-                                     grad_accum_steps, plan_steps, warmup_steps)
-from resurface.train.runstate import PROGRESS, STATE_DIR, STATE_PREV, STATE_TMP, TrainResult, _find_state, _rows_from_hook
+from resurface.train.packing import (PAD_LABEL, check_arg, epoch_layout, epoch_permutation, grad_accum_steps, is_int,
+                                     is_num, pack_and_count, plan_steps, warmup_steps)
+from resurface.train.runstate import (PROGRESS, STATE_DIR, STATE_PREV, STATE_TMP, TrainResult, find_state,
+                                      rows_from_hook)
 
 STAGE = "train"
 STAGE_VERSION = 3  # 2: content identity of model folders, no paths in keys (also base-eval)
@@ -91,22 +92,22 @@ EvalHook = Callable[[Any, Any, int], list]
 # validation helpers
 # ---------------------------------------------------------------------------------------------
 def _validate_hparams(epochs, lr, warmup_ratio, weight_decay, max_grad_norm, seed) -> None:
-    _check("epochs", _is_int(epochs) and epochs >= 0, f"got {epochs!r}", "an integer >= 0")
-    _check("lr", _is_num(lr) and lr > 0, f"got {lr!r}", "a number > 0")
-    _check("warmup_ratio", _is_num(warmup_ratio) and 0 <= warmup_ratio < 1, f"got {warmup_ratio!r}",
+    check_arg("epochs", is_int(epochs) and epochs >= 0, f"got {epochs!r}", "an integer >= 0")
+    check_arg("lr", is_num(lr) and lr > 0, f"got {lr!r}", "a number > 0")
+    check_arg("warmup_ratio", is_num(warmup_ratio) and 0 <= warmup_ratio < 1, f"got {warmup_ratio!r}",
            "a number in [0, 1)")
-    _check("weight_decay", _is_num(weight_decay) and weight_decay >= 0, f"got {weight_decay!r}",
+    check_arg("weight_decay", is_num(weight_decay) and weight_decay >= 0, f"got {weight_decay!r}",
            "a number >= 0")
-    _check("max_grad_norm", max_grad_norm is None or (_is_num(max_grad_norm) and max_grad_norm >= 0),
+    check_arg("max_grad_norm", max_grad_norm is None or (is_num(max_grad_norm) and max_grad_norm >= 0),
            f"got {max_grad_norm!r}", "a number >= 0 (0 or None: no clipping)")
-    _check("seed", _is_int(seed), f"got {seed!r}", "an integer")
+    check_arg("seed", is_int(seed), f"got {seed!r}", "an integer")
 
 
 MIXED_PRECISION = ("auto", "no", "bf16")
 
 
 def _resolve_mixed_precision(mixed_precision: str, cuda: bool) -> str:
-    _check("mixed_precision", mixed_precision in MIXED_PRECISION, f"got {mixed_precision!r}",
+    check_arg("mixed_precision", mixed_precision in MIXED_PRECISION, f"got {mixed_precision!r}",
            ", ".join(MIXED_PRECISION))
     if mixed_precision == "auto":
         return auto_mp("auto", "cuda" if cuda else "cpu")
@@ -243,7 +244,7 @@ def state_every_seconds(value: float | None = None) -> float:
         name = "RESURFACE_STATE_EVERY_S"
     else:
         name = "state_every_s"
-    if not _is_num(value) or not math.isfinite(value) or value < 0:
+    if not is_num(value) or not math.isfinite(value) or value < 0:
         raise ParameterError(name, f"got {value!r}", "seconds >= 0 (0 saves after every epoch)")
     return float(value)
 
@@ -349,8 +350,8 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     if isinstance(max_pos, int) and block_size > max_pos:
         raise ParameterError("block_size", f"{block_size} is longer than the model's context ({max_pos})",
                              f"an integer <= {max_pos}")
-    _check("device", device in ("auto", "cpu", "cuda"), f"got {device!r}", "auto, cpu, cuda")
-    _check("train_engine", engine in sharded.ENGINES, f"got {engine!r}", ", ".join(sharded.ENGINES))
+    check_arg("device", device in ("auto", "cpu", "cuda"), f"got {device!r}", "auto, cpu, cuda")
+    check_arg("train_engine", engine in sharded.ENGINES, f"got {engine!r}", ", ".join(sharded.ENGINES))
     if device == "cuda" and not torch.cuda.is_available():
         resolve_device("cuda")  # raises DeviceError with the explanation
     if eval_hook is not None and not callable(eval_hook):
@@ -408,7 +409,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     losses: list[dict] = []
     resumed_from = None
 
-    state = _find_state(workdir) if workdir is not None else None
+    state = find_state(workdir) if workdir is not None else None
     if state is not None:
         saved = json.loads((state / PROGRESS).read_text())
         if saved["fingerprint"] != fingerprint:
@@ -437,7 +438,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
                     with torch.no_grad(), accelerator.autocast():
                         rows = eval_hook(whole, tokenizer, epoch)
                     whole.train()
-                results.extend(_rows_from_hook(rows, epoch))
+                results.extend(rows_from_hook(rows, epoch))
                 _write_epoch_items(eval_hook, epoch, workdir)
             accelerator.wait_for_everyone()
 
@@ -480,7 +481,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     pred_per_block = block_size - 1
     for epoch in range(done_epoch + 1, epochs + 1):
         order = epoch_permutation(n_blocks, seed, epoch) if shuffle else torch.arange(n_blocks)
-        for micro_batches in _epoch_layout(order, plan):
+        for micro_batches in epoch_layout(order, plan):
             t0 = time.perf_counter()
             step_pred = sum(len(g) for g in micro_batches) * pred_per_block  # all ranks
             loss_sum = torch.zeros((), dtype=torch.float64, device=accelerator.device)
@@ -665,7 +666,7 @@ def _write_epoch_items(eval_hook, epoch: int, workdir) -> None:
     write_items(Path(workdir) / "items" / f"epoch_{epoch:02d}.csv.gz", [{**r, "epoch": epoch} for r in rows])
 
 
-def _shared_base_eval(hook: EvalHook, store, config: dict) -> EvalHook:
+def shared_base_eval(hook: EvalHook, store, config: dict) -> EvalHook:
     """Wrap ``hook`` so that epoch 0 (the untouched student) is evaluated once per student and suite
     set and read from the store afterwards: every run of the same student shares its base scores."""
     store = store if store is not None else Store()
@@ -735,19 +736,19 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
 
     # ---- validation before any heavy work
     _validate_hparams(epochs, lr, warmup_ratio, weight_decay, 1.0, seed)
-    _check("block_size", _is_int(block_size) and block_size > 1, f"got {block_size!r}", "an integer > 1")
-    _check("student", isinstance(student, str) and bool(student), f"got {student!r}",
+    check_arg("block_size", is_int(block_size) and block_size > 1, f"got {block_size!r}", "an integer > 1")
+    check_arg("student", isinstance(student, str) and bool(student), f"got {student!r}",
            "an alias, a local model folder or a Hub id")
     if isinstance(eval_suites, str):
         eval_suites = [eval_suites]
     eval_suites = list(eval_suites or [])
-    _check("eval_suites", all(isinstance(s, str) and s for s in eval_suites), f"got {eval_suites!r}",
+    check_arg("eval_suites", all(isinstance(s, str) and s for s in eval_suites), f"got {eval_suites!r}",
            "a list of suite names")
-    _check("eval_limit", eval_limit is None or (_is_int(eval_limit) and eval_limit > 0), f"got {eval_limit!r}",
+    check_arg("eval_limit", eval_limit is None or (is_int(eval_limit) and eval_limit > 0), f"got {eval_limit!r}",
            "None or an integer > 0")
-    _check("dtype", dtype in DTYPES, f"got {dtype!r}", ", ".join(DTYPES))
+    check_arg("dtype", dtype in DTYPES, f"got {dtype!r}", ", ".join(DTYPES))
     mixed_precision(dtype)  # fp16 refused before any heavy work
-    _check("run_name", run_name is None or (isinstance(run_name, str) and bool(run_name)), f"got {run_name!r}",
+    check_arg("run_name", run_name is None or (isinstance(run_name, str) and bool(run_name)), f"got {run_name!r}",
            "None or a non-empty string")
     if eval_hook is not None and eval_suites:
         raise ParameterError("eval_hook", "give either eval_suites or eval_hook, not both", "one of them")
@@ -767,12 +768,12 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         hook = evaluation.make_eval_hook(eval_suites, limit=eval_limit, seed=seed)  # validates the suite names
     # the engine: vllm without the package or a GPU falls back to hf, saying so
     engine = epocheval.resolve_engine(eval_engine, dev_class, has_suites=bool(eval_suites),
-                                      say=epocheval._say if progress and rank == 0 else None)
+                                      say=epocheval.say_to_stderr if progress and rank == 0 else None)
 
     from resurface.train.chunkedloss import resolve_loss_chunk
 
     loss_chunk = resolve_loss_chunk(loss_chunk, _vocab_size(model_path), block_size, batch_size)
-    _check("train_engine", train_engine in sharded.ENGINES, f"got {train_engine!r}", ", ".join(sharded.ENGINES))
+    check_arg("train_engine", train_engine in sharded.ENGINES, f"got {train_engine!r}", ", ".join(sharded.ENGINES))
     config = RunConfig(
         student=key_name(student), student_id=student_id, epochs=epochs, lr=float(lr),
         warmup_ratio=float(warmup_ratio), block_size=block_size, batch_size=batch_size,
@@ -792,7 +793,7 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         "seed": seed, "dtype": dtype_key(dtype, dev_class), "device": dev_class,
         **({"eval_engine": engine} if engine != "hf" else {})}
     if eval_suites:
-        hook = _shared_base_eval(hook, store, base_cfg)
+        hook = shared_base_eval(hook, store, base_cfg)
 
     def compute(work: Path) -> dict:
         if main:
@@ -801,13 +802,13 @@ def train_run(student: str, data: str | Path, *, epochs: int, lr: float, warmup_
         t0 = time.time()
         tokenizer = load_tokenizer(str(model_path))
         texts = [r["text"] for r in read_corpus(data)]
-        blocks, n_tokens = _pack(texts, tokenizer, block_size, progress=progress and main)
+        blocks, n_tokens = pack_and_count(texts, tokenizer, block_size, progress=progress and main)
         # fp32 master weights on CPU; the Accelerator moves them to this rank's device
         model, _ = models.load_model(str(model_path), device="cpu", dtype="float32")
         evaluator = None if engine == "hf" else epocheval.for_run(
             work, eval_suites, engine=engine, model_path=model_path, epochs=epochs, limit=eval_limit, seed=seed,
             device_class=dev_class, keep_checkpoints=save_checkpoints, main=main, world=world, progress=progress,
-            base_eval=lambda h: _shared_base_eval(h, store, base_cfg), config={"key": key})
+            base_eval=lambda h: shared_base_eval(h, store, base_cfg), config={"key": key})
         result = evaluator.trained_result() if evaluator is not None else None  # killed while scoring
         if result is None:
             result = train(model, tokenizer, blocks, epochs=epochs, lr=lr, warmup_ratio=warmup_ratio,
