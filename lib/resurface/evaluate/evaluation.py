@@ -38,7 +38,7 @@ from typing import Any, Callable
 from resurface import models
 from resurface.artifacts import Store, canonical_json, environment_versions
 from resurface.device import dtype_key, resolve_device
-from resurface.errors import ParameterError, ResurfaceError
+from resurface.errors import ParameterError, ResurfaceError, check_int
 from resurface.evaluate.coursetasks import task_dir
 from resurface.evaluate.suites import SUITES, Suite, get_suite
 from resurface.evaluate.taskindex import get_task_manager  # noqa: F401 (the lm-eval task index, used here and re-exported)
@@ -190,8 +190,7 @@ def check_requirements(suite: "str | Suite") -> None:
 def _validate(limit: int | None, seed: int) -> int | None:
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ParameterError("limit", f"invalid value {limit!r}", "None or 0 (every item), or an integer > 0")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError("seed", f"invalid value {seed!r}", "an integer >= 0")
+    check_int("seed", seed, 0)
     return limit or None
 
 
@@ -339,8 +338,7 @@ def evaluate_lm(lm, suite: "str | Suite", *, limit: int | None = None, seed: int
 
     s = _as_suite(suite)
     limit = _validate(limit, seed)
-    if isinstance(bootstrap_iters, bool) or not isinstance(bootstrap_iters, int) or bootstrap_iters < 0:
-        raise ParameterError("bootstrap_iters", f"invalid value {bootstrap_iters!r}", "an integer >= 0")
+    check_int("bootstrap_iters", bootstrap_iters, 0)
     check_requirements(s)
     tm = get_task_manager(s.offline)
     if resume_dir is None:

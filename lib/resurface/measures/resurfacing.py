@@ -19,7 +19,7 @@ from resurface.corpus.decontam import REMOVED_FILE, audit, corpus_key
 from resurface.corpus.files import corpus_path, iter_jsonl, read_corpus, read_meta, write_corpus
 from resurface.corpus.subsets import make_subsets, subset_dirs
 from resurface.device import dtype_key, hook_scoring_dtype, resolve_device
-from resurface.errors import ParameterError, ResurfaceError
+from resurface.errors import ParameterError, ResurfaceError, check_int
 from resurface.evaluate import items_skill
 from resurface.evaluate.coursetasks import read_jsonl
 from resurface.evaluate.evaluation import write_items
@@ -40,16 +40,13 @@ def check_params(P: dict) -> None:
     ints = {"skill_entities": 2, "skill_templates": 1, "skill_plant_epochs": 1, "skill_plant_block_size": 2,
             "skill_plant_batch_size": 1, "bury_tokens": 2, "bury_max_epochs": 1, "skill_plant_mix_docs": 0}
     for name, least in ints.items():
-        v = P[name]
-        if isinstance(v, bool) or not isinstance(v, int) or v < least:
-            raise ParameterError(name, f"invalid value {v!r}", f"an integer >= {least}")
+        check_int(name, P[name], least)
     for name in ("skill_plant_lr", "bury_lr", "skill_temperature"):
         if not P[name] > 0:
             raise ParameterError(name, f"invalid value {P[name]!r}", "a number > 0")
-    epochs = P.get("bury_epochs")
-    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
-        raise ParameterError("bury_epochs", f"invalid value {epochs!r}",
-                             "an integer >= 1 (a burial of fixed length), or null (the stopping rule)")
+    if P.get("bury_epochs") is not None:
+        check_int("bury_epochs", P["bury_epochs"], 1,
+                  "an integer >= 1 (a burial of fixed length), or null (the stopping rule)")
     if not 0 < P["bury_fraction"] < 1:
         raise ParameterError("bury_fraction", f"invalid value {P['bury_fraction']!r}",
                              "a fraction strictly between 0 and 1 of the planted gap")

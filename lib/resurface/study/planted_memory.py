@@ -45,7 +45,7 @@ import pandas as pd
 from resurface import progress
 from resurface.artifacts import Store
 from resurface.corpus.sampling import derived_seed
-from resurface.errors import ParameterError
+from resurface.errors import ParameterError, check_int
 from resurface.measures.health import general_nll, heldout_english
 from resurface.measures.memorization import exclude_pool, make_hook, pool_for, pool_overlap
 from resurface.study import profiles
@@ -148,8 +148,7 @@ def num_plantings(P: dict) -> int:
     """``plantings`` (default 1), checked against ``plant_epochs``: with no planting (the paper's
     Pythia) the base is the model itself, a fixed object with no draw to replicate."""
     n = P.get("plantings", 1)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ParameterError("plantings", f"invalid value {n!r}", "an integer >= 1")
+    check_int("plantings", n, 1)
     if n > 1 and P["plant_epochs"] == 0:
         raise ParameterError("plantings", f"{n} plantings with plant_epochs 0: the base is "
                              f"{P['memorization_model']} itself, so there is no planting to repeat",

@@ -17,7 +17,7 @@ from resurface.corpus.decontam import corpus_key
 from resurface.corpus.files import corpus_path, read_corpus
 from resurface.corpus.pools import pool_key, read_pool
 from resurface.device import dtype_key, mixed_precision, resolve_device
-from resurface.errors import ParameterError
+from resurface.errors import ParameterError, check_int
 from resurface.identity import key_name, model_identity
 from resurface.models import load_model, local_path, unconditional_prompt
 from resurface.train.packing import PAD_LABEL, pack_blocks, row_blocks
@@ -92,8 +92,7 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     corpus, instead of being the only thing it reads, which damages its general language modelling.
     """
     for name, v in (("plant_epochs", epochs), ("plant_block_size", block_size), ("plant_batch_size", batch_size)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ParameterError(name, f"invalid value {v!r}", "an integer >= 1")
+        check_int(name, v, 1)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ParameterError("plant_lr", f"invalid value {lr!r}", "a number > 0")
     if layout not in PLANT_LAYOUTS:
@@ -112,8 +111,7 @@ def plant(model: str, pool: str | Path, *, epochs: int, lr: float, block_size: i
     if general is not None and layout != "rows":
         raise ParameterError("plant_mix_docs", "general-text rows need plant_layout: rows (packing has no rows)",
                              "plant_layout: rows, or plant_mix_docs: 0")
-    if isinstance(general_tokens, bool) or not isinstance(general_tokens, int) or general_tokens < 2:
-        raise ParameterError("plant_mix_tokens", f"invalid value {general_tokens!r}", "an integer >= 2")
+    check_int("plant_mix_tokens", general_tokens, 2)
     records = read_pool(pool)
     dev = resolve_device(device)
     cuda = dev.startswith("cuda")
