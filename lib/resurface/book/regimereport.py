@@ -81,17 +81,23 @@ def tables(report: dict) -> str:
     return "\n".join(out)
 
 
+def _rule_lines(report: dict, applied_to: str, design: str) -> list[str]:
+    """A pilot table's opening lines: its rule with the version, then ``design`` and when it ran."""
+    return [f"**The rule** (version {report['rule_version']}, written in `resurface.study.regime` before the "
+            f"{applied_to} it was applied to): {report['rule']}", "",
+            design + f"started {report['started']}, "
+            + (f"finished {report['finished']}." if report.get("finished") else "not finished."), ""]
+
+
 def planting_tables(report: dict) -> str:
     """Markdown: a planting rule, every planting tried (what it planted: the extractable share of the
     pool, or K's dev-probe gap; general NLL against the base's; cost; reasons) and the chosen one."""
     skill = report.get("figure") == 13
     what = "K's dev-probe gap [95% CI]" if skill else "extractable"
-    out = [f"**The rule** (version {report['rule_version']}, written in `resurface.study.regime` before the "
-           f"plantings it was applied to): {report['rule']}", "",
-           f"{model_name(report['model'])}, one planting per point on the pilot seed {report['seed']} (the book "
-           f"uses another), {report['passes']} passes, general-text rows of {report['mix_tokens']} tokens; "
-           f"started {report['started']}, "
-           + (f"finished {report['finished']}." if report.get("finished") else "not finished."), "",
+    out = _rule_lines(report, "plantings",
+                      f"{model_name(report['model'])}, one planting per point on the pilot seed {report['seed']} "
+                      f"(the book uses another), {report['passes']} passes, general-text rows of "
+                      f"{report['mix_tokens']} tokens; ") + [
            f"| planting lr | replay documents per pass | {what} | held-out English NLL, base → planted "
            "(nats/token) | Δ per text [95% CI] | relative | s | qualifies |",
            "|---|---|---|---|---|---|---|---|"]
@@ -130,12 +136,10 @@ def burial_tables(report: dict) -> str:
     the unplanted model's after every burial epoch at every rate tried, and the chosen length and rate."""
     runs = report["runs"]
     epochs = max((len(r["fraction_left"]) for r in runs), default=0)
-    out = [f"**The rule** (version {report['rule_version']}, written in `resurface.study.regime` before the "
-           f"burials it was applied to): {report['rule']}", "",
-           f"{model_name(report['model'])} planted with K, buried on the pilot seed {report['seed']} (the book "
-           f"uses another) for {report['epochs']} epochs of {report['tokens_per_epoch']:,} replay tokens at each "
-           f"rate; started {report['started']}, "
-           + (f"finished {report['finished']}." if report.get("finished") else "not finished."), "",
+    out = _rule_lines(report, "burials",
+                      f"{model_name(report['model'])} planted with K, buried on the pilot seed {report['seed']} "
+                      f"(the book uses another) for {report['epochs']} epochs of {report['tokens_per_epoch']:,} "
+                      "replay tokens at each rate; ") + [
            "Each cell: K's dev-probe gap as a share of the planted gap / held-out English NLL relative to the "
            "unplanted model's.", "",
            "| burial lr | planted | " + " | ".join(f"epoch {e}" for e in range(1, epochs + 1)) + " |",
