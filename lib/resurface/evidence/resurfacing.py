@@ -245,12 +245,12 @@ def describe_preconditions(study, table: pd.DataFrame) -> str:
         frac = dev.loc[stop, "fraction_of_planted"]
         if info.get("fixed", False):
             reached = "below" if info["rule_met"] else "not below"
-            text += (f"after epoch {stop} the dev gap was {dev.loc[stop, 'gap']:+.3f} ({frac:.0%} of the planted gap, "
+            text += (f"after epoch {stop} the dev gap was {dev.loc[stop, 'gap']:+.3f} ({frac:.1%} of the planted gap, "
                      f"{reached} the pilot's {fraction:.0%} on this draw). ")
         else:
             how = "met the rule" if info["rule_met"] else "reached the epoch cap without meeting the rule"
             text += (f"burial {how} at epoch {stop}, where the dev gap was {dev.loc[stop, 'gap']:+.3f} "
-                     f"({frac:.0%} of the planted gap). ")
+                     f"({frac:.1%} of the planted gap). ")
         if dev.loc[stop, "gap"] <= 0:
             text += "K was buried all the way to the base model on the dev probes: it is not latent here. "
     text += ("\n\n**One planting, one burial.** Every resurfacing run starts from this one buried model, so "
