@@ -364,10 +364,11 @@ SKILL_DOC_TOKENS, SKILL_PROBE_TOKENS = 40, 30
 
 
 def _resurfacing(plan: Plan, P: dict, tp: dict) -> None:
-    """Figure 13: plant the skill (training on its documents), score the probes (base, planted, every
-    burial epoch, every resurfacing epoch), bury under replay text, sample the buried and the planted
-    model (base and cross-family samples are shared with Figures 2 and 5 where the temperature matches),
-    and train the five conditions' runs (:mod:`resurface.study.buried_skill`)."""
+    """Figure 13, once per planting (``plantings``): plant the skill (training on its documents and the
+    mixed-in replay rows), score the probes (planted, every burial epoch, every resurfacing epoch), bury under
+    replay text, sample the buried and the planted model, and train the five conditions' runs; the base's
+    probes and the base, cross-family and replay corpora are shared by the plantings (and with Figures 2 and
+    12 where the temperature matches) (:mod:`resurface.study.buried_skill`)."""
     student, t = P["student"], P["skill_temperature"]
     n = n_params(student)
     facts = P["skill_entities"] * len(ATTRIBUTES)
@@ -375,24 +376,27 @@ def _resurfacing(plan: Plan, P: dict, tp: dict) -> None:
     probe_s = _prefill_s(probes * 4 * SKILL_PROBE_TOKENS, n, "hf", tp)  # four choices per probe
     train_s = lambda tokens: tokens * 6 * n / (H100_PEAK * tp["train"]["hf"])  # noqa: E731
     plant_tokens = P["skill_entities"] * P["skill_templates"] * SKILL_DOC_TOKENS * P["skill_plant_epochs"]
-    plan.add(("skill-plant", student, P["skill_entities"], P["skill_templates"]), "training", train_s(plant_tokens))
-    plan.add(("skill-probes", student, "base+planted"), "evaluation", 2 * probe_s)
+    plant_tokens += P.get("skill_plant_mix_docs", 0) * P["skill_plant_block_size"] * P["skill_plant_epochs"]
+    plan.add(("skill-probes", student, "base"), "evaluation", probe_s)
     burial = burial_length(P)
-    plan.add(("skill-bury", student, P["bury_tokens"], burial), "training", burial * (train_s(P["bury_tokens"])))
-    plan.add(("skill-bury-probes", student, burial), "evaluation", burial * probe_s)
     rate = sample_rate(student, P, tp)[0]
-    corpora = [("sample", (student, kind), float(t), P["num_samples"], P["max_new_tokens"]) for kind in
-               ("buried", "planted")]
-    for key in corpora:
-        plan.add(key, "sampling", _sample_tokens(P) / rate)
-    corpora += [_sample(plan, P, student, t, tp), _sample(plan, P, P["skill_cross_source"], t, tp),
-                ("replay", student)]
-    for key in corpora:
-        for i in range(P["num_subsets"]):
-            run = ("skill-run", student, key, i, P["epochs"], P["tokens_per_subset"])
-            plan.runs.add(run)
-            plan.add(run, "training", P["epochs"] * train_s(P["tokens_per_subset"]))
-            plan.add(("probes",) + run, "evaluation", (P["epochs"] + 1) * probe_s)
+    shared = [_sample(plan, P, student, t, tp), _sample(plan, P, P["skill_cross_source"], t, tp), ("replay", student)]
+    for k in range(P.get("plantings", 1)):  # each planting: its own planting, burial and two sampled corpora
+        plan.add(("skill-plant", student, P["skill_entities"], P["skill_templates"], k), "training",
+                 train_s(plant_tokens))
+        plan.add(("skill-probes", student, "planted", k), "evaluation", probe_s)
+        plan.add(("skill-bury", student, P["bury_tokens"], burial, k), "training", burial * train_s(P["bury_tokens"]))
+        plan.add(("skill-bury-probes", student, burial, k), "evaluation", burial * probe_s)
+        own = [("sample", (student, kind, k), float(t), P["num_samples"], P["max_new_tokens"])
+               for kind in ("buried", "planted")]
+        for key in own:
+            plan.add(key, "sampling", _sample_tokens(P) / rate)
+        for key in own + shared:
+            for i in range(P["num_subsets"]):
+                run = ("skill-run", student, key, k, i, P["epochs"], P["tokens_per_subset"])
+                plan.runs.add(run)
+                plan.add(run, "training", P["epochs"] * train_s(P["tokens_per_subset"]))
+                plan.add(("probes",) + run, "evaluation", (P["epochs"] + 1) * probe_s)
 
 
 def figure_params_fig04(profile: str) -> dict:

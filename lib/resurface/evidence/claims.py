@@ -283,13 +283,15 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
     _c("k_planted", "Fig 13", "book",
           "Planting puts the skill K into the student: the planted model scores above the base model on probes "
           "in question forms the planting documents never used (a precondition of the experiment).",
-          "direction", "probe score(planted) − probe score(base), paired on test probes (one model each: item "
-          "noise only)", (), "none", WINDOWS["none"], side_a="planted", side_b="base", finding="D"),
+          "direction", "probe score(planted) − probe score(base), paired on test probes, the plantings as runs "
+          "(one planting: item noise only)", (), "none", WINDOWS["none"], side_a="planted", side_b="base",
+          finding="D"),
     _c("k_latent", "Fig 13", "book",
           "After burial K is latent, not gone: the buried model still scores above the base model (the "
           "second precondition).",
-          "direction", "probe score(buried) − probe score(base), paired on test probes (item noise only)", (),
-          "none", WINDOWS["none"], side_a="buried", side_b="base", finding="D"),
+          "direction", "probe score(buried) − probe score(base), paired on test probes, the plantings as runs "
+          "(one planting: item noise only)", (), "none", WINDOWS["none"], side_a="buried", side_b="base",
+          finding="D"),
     _c("k_self_resurfaces", "Fig 13", "book",
           "Training the buried model on its own BOS samples brings part of K back (the hypothesis: self-training "
           "amplifies what the model already has).",
@@ -453,6 +455,9 @@ def scale(P: dict, model_key: str = "student", model: str | None = None) -> str:
     if model_key == "memorization_model" and P.get("plant_epochs"):
         k = int(P.get("plantings", 1))
         planted = f" planted {'once' if k == 1 else f'{k} times'},"
+    elif model_key == "student" and P.get("skill_plant_epochs"):  # Figure 13
+        k = int(P.get("plantings", 1))
+        planted = f" K planted and buried {'once' if k == 1 else f'{k} times'},"
     tuned = ""
     if is_instruction_tuned(str(model)):  # the paper's students are all base models: say where ours is not
         tuned = " an instruction-tuned " + ("student" if model_key in ("student", "second_student") else "model") + ","

@@ -106,17 +106,23 @@ def skill_texts(world: str | Path) -> dict[str, list[str]]:
 # ---------------------------------------------------------------------------------------------
 # probe scores of a stored model
 # ---------------------------------------------------------------------------------------------
+def eval_seed(P: dict) -> int:
+    """The seed probes are scored with: ``eval_seed`` where a study runs several plantings (each with its
+    own ``seed``), so every planting's models are scored alike; else ``seed``."""
+    return P.get("eval_seed", P["seed"])
+
+
 def probe_eval(model: str, world: str | Path, P: dict, store: Store | None = None) -> Path:
     """Both probe splits scored for a model (alias or folder): ``results.csv`` and ``items.csv.gz``."""
 
     path = models.local_path(model, allow_hub=hub.allow_hub(P))
     config = {"model": key_name(model), "identity": model_identity(model, path), "world": corpus_key(world),
-              "splits": list(SPLITS), "seed": P["seed"], "dtype": hook_scoring_dtype(P["dtype"], "cpu")}
+              "splits": list(SPLITS), "seed": eval_seed(P), "dtype": hook_scoring_dtype(P["dtype"], "cpu")}
 
     def compute(work: Path) -> dict:
         m, tok = models.load_model(str(path), device="cpu", dtype=config["dtype"])  # the form the hooks score in
         items: list[dict] = []
-        score_probes(m, tok, world, SPLITS, seed=P["seed"], run=str(model), items=items).to_csv(
+        score_probes(m, tok, world, SPLITS, seed=config["seed"], run=str(model), items=items).to_csv(
             work / "results.csv", index=False)
         write_items(work / "items.csv.gz", items)
         return {}
@@ -181,13 +187,13 @@ def make_probe_hook(P: dict, student: str, world: str | Path, store: Store | Non
 
     def hook(model, tokenizer, epoch: int) -> list[dict]:
         items: list[dict] = []
-        rows = score_probes(model, tokenizer, world, ("test",), seed=P["seed"], epoch=epoch, items=items)
+        rows = score_probes(model, tokenizer, world, ("test",), seed=eval_seed(P), epoch=epoch, items=items)
         hook.items[epoch] = items
         return rows.to_dict("records")
 
     hook.items = {}
     config = {"student_id": student_identity(student, hub.allow_hub(P))[1], "world": corpus_key(world),
-              "splits": ["test"], "seed": P["seed"], "dtype": dtype_key(P["dtype"], resolve_device(P["device"])),
+              "splits": ["test"], "seed": eval_seed(P), "dtype": dtype_key(P["dtype"], resolve_device(P["device"])),
               "device": "cuda" if str(P["device"]).startswith("cuda") else P["device"]}
     wrapped = shared_base_eval(hook, store, {"skill_probe_hook": config})
     wrapped.__module__ = __name__
@@ -200,20 +206,25 @@ def make_probe_hook(P: dict, student: str, world: str | Path, store: Store | Non
 # 5. traces
 # ---------------------------------------------------------------------------------------------
 def trace_table(P: dict, study, store: Store | None = None) -> pd.DataFrame:
-    """Per condition and per run (``subset``; ``-1``: the whole held-out corpus): the trace counts of
-    :func:`resurface.evaluate.items_skill.trace_counts`, and the samples the held-out filter removed.
-    ``study``: what :func:`resurface.study.buried_skill.run_study` returns (its ``world``, ``corpora`` and
-    ``exclusion``)."""
+    """Per planting, condition and run (``subset``, numbered across plantings as the runs are; ``-1``: the
+    planting's whole held-out corpus): the trace counts of :func:`resurface.evaluate.items_skill.trace_counts`
+    and the samples the held-out filter removed. ``study``: what
+    :func:`resurface.study.buried_skill.run_study` returns (its ``world`` and ``plantings``, each with its
+    own held-out corpora, exclusion reports and seed). Corpora shared by the plantings are counted once per
+    planting, as each planting's runs draw their own subsets of them."""
 
     world = read_world(study.world)
     rows = []
-    for name, folder in study.corpora.items():
-        rep = study.exclusion[name]
-        rows.append({"condition": name, "subset": -1, **trace_counts([r["text"] for r in read_corpus(folder)], world),
-                     "removed": rep["removed"], "total_in": rep["total_in"]})
-        subsets = make_subsets(folder, P["num_subsets"], P["tokens_per_subset"], seed=P["seed"], store=store,
-                               draw=P.get("subset_draw", "with-replacement"))
-        for i, d in enumerate(subset_dirs(subsets)):
-            rows.append({"condition": name, "subset": i, **trace_counts([r["text"] for r in read_corpus(d)], world),
+    for b in study.plantings:
+        for name in study.corpora:
+            folder, rep = b.corpora[name], b.exclusion[name]
+            rows.append({"planting": b.index, "condition": name, "subset": -1,
+                         **trace_counts([r["text"] for r in read_corpus(folder)], world),
                          "removed": rep["removed"], "total_in": rep["total_in"]})
+            subsets = make_subsets(folder, P["num_subsets"], P["tokens_per_subset"], seed=b.seed, store=store,
+                                   draw=P.get("subset_draw", "with-replacement"))
+            for i, d in enumerate(subset_dirs(subsets)):
+                rows.append({"planting": b.index, "condition": name, "subset": b.index * P["num_subsets"] + i,
+                             **trace_counts([r["text"] for r in read_corpus(d)], world),
+                             "removed": rep["removed"], "total_in": rep["total_in"]})
     return pd.DataFrame(rows)

@@ -47,7 +47,7 @@ from resurface.artifacts import Store, run_stage
 from resurface.corpus.decontam import corpus_key
 from resurface.corpus.files import read_corpus
 from resurface.device import hook_scoring_dtype, mixed_precision, precision_fields, resolve_device
-from resurface.errors import ResurfaceError
+from resurface.errors import ResurfaceError, check_int
 from resurface.evaluate.evaluation import write_items
 from resurface.evaluate.items_skill import SPLITS, score_probes
 from resurface.identity import key_name, model_identity
@@ -58,6 +58,7 @@ from resurface.measures.resurfacing import (KINDS, check_params, condition_name,
 from resurface.models import load_model, local_path
 from resurface.study import profiles
 from resurface.study.experiments import replay_corpus, sampled_corpus, train_corpus
+from resurface.study.planted_memory import planting_seed
 from resurface.train.packing import pack_blocks
 from resurface.train.planting import plant
 from resurface.train.training import scoring_copy, train
@@ -226,19 +227,35 @@ def bury(P: dict, planted: str, world: str | Path, replay: str | Path, heldout: 
 # 4. resurface
 # ---------------------------------------------------------------------------------------------
 @dataclass
-class Study:
-    """What :func:`run_study` returns."""
+class Burial:
+    """One planting of K and its burial: the cluster that every resurfacing run from its buried model shares."""
 
-    results: pd.DataFrame  # tidy rows of every resurfacing run, with ``delta`` (vs the buried model)
+    index: int  # 0, 1, ...
+    seed: int  # the planting's seed (planting, burial, its own corpora, subsets, training order)
+    planted: str  # the planted model
+    buried: str  # the buried model (the ``model/`` folder of its ``skill-bury`` artifact)
+    burial: pd.DataFrame  # bury.csv
+    info: dict  # bury.json
+    probes: Path  # the planted model's probe scores (``probe_eval``)
+    corpora: dict[str, Path] = field(default_factory=dict)  # condition -> held-out corpus of this planting
+    exclusion: dict[str, dict] = field(default_factory=dict)  # condition -> exclusion report
+    folders: dict[str, Path] = field(default_factory=dict)  # condition -> held-out corpus, kept or not
+
+
+@dataclass
+class Study:
+    """What :func:`run_study` returns. ``plantings`` holds one :class:`Burial` per independent planting and
+    burial; ``corpora`` (the first planting's folder) and ``exclusion`` (counts summed over the plantings'
+    own corpora, a shared corpus once) are per condition; ``burial`` is every burial's ``bury.csv`` with a
+    ``planting`` column."""
+
+    results: pd.DataFrame  # tidy rows of every resurfacing run, with ``delta`` (vs its own buried model), ``planting``
     world: Path
     base: str
-    planted: str
-    buried: str
-    burial: pd.DataFrame  # bury.csv
-    burial_info: dict
-    probes: dict[str, Path]  # base / planted -> probe_eval folder
-    corpora: dict[str, Path] = field(default_factory=dict)  # condition -> held-out corpus
-    exclusion: dict[str, dict] = field(default_factory=dict)  # condition -> exclusion report
+    plantings: list[Burial]
+    probes: dict[str, Path]  # "base" -> the base model's probe_eval folder
+    corpora: dict[str, Path] = field(default_factory=dict)
+    exclusion: dict[str, dict] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # condition -> why it has no runs
     subset_draw: str = "with-replacement"  # how the runs' subsets were drawn (corpus.subsets)
     health: pd.DataFrame | None = None  # general held-out NLL of the planted and buried models next to the base's
@@ -247,54 +264,136 @@ class Study:
     def conditions(self) -> list[str]:
         return list(self.corpora)
 
+    @property
+    def burial(self) -> pd.DataFrame:
+        return pd.concat([b.burial.assign(planting=b.index) for b in self.plantings], ignore_index=True)
 
-def source_corpora(P: dict, planted: str, buried: str, store: Store | None = None) -> dict[str, Path]:
-    """Condition -> the raw (decontaminated) corpus it trains on, before the held-out filter."""
+
+def num_plantings(P: dict) -> int:
+    """``plantings`` (default 1): independent plantings and burials of K, each with its own runs."""
+    n = P.get("plantings", 1)
+    check_int("plantings", n, 1)
+    return n
+
+
+def source_corpora(P: dict, planted: str, buried: str, store: Store | None = None,
+                   shared: dict[str, Path] | None = None) -> dict[str, Path]:
+    """Condition -> the raw (decontaminated) corpus it trains on, before the held-out filter. ``shared``
+    (condition -> corpus) is reused as it is: the base, replay and cross-family corpora do not depend on
+    the planting, so every planting trains on the same ones (and a full book on Figures 2 and 12's)."""
     t = P["skill_temperature"]
     sources = {"self": buried, "preburial": planted, "base": P["student"], "cross": P["skill_cross_source"]}
     out = {}
     for kind in KINDS:
         name = condition_name(kind, P)
+        if shared and name in shared:
+            out[name] = shared[name]
+            continue
         out[name] = replay_corpus(P, P["student"], store) if kind == "replay" else \
             sampled_corpus(P, sources[kind], t, store)
     return out
 
 
+SHARED_KINDS = ("base", "replay", "cross")  # corpora whose source does not depend on the planting
+
+
 def run_study(P: dict, store: Store | None = None) -> Study:
-    """World -> planted -> buried -> five corpora, held out -> ``num_subsets`` runs each (see module)."""
+    """World -> (planted -> buried -> five corpora, held out -> ``num_subsets`` runs each) for each of
+    ``plantings`` independent plantings (see module). The world and its probes, the base, replay and
+    cross-family corpora are shared; planting ``p`` draws its planting, burial, self and pre-burial samples,
+    subsets and training order from its own seed (:func:`resurface.study.planted_memory.planting_seed`:
+    planting 0 keeps the profile's seed, so a one-planting study is unchanged)."""
     from resurface.conditions import deltas  # seaborn: imported when needed
 
     check_params(P)
+    n = num_plantings(P)
     store = store if store is not None else Store()
     progress.report("Figure 13: the world and its probes")
     world = skill_world(P, store)
-    progress.report("Figure 13: planting K")
-    planted = planted_model(P, world, store)
-    probes = {"base": probe_eval(P["student"], world, P, store), "planted": probe_eval(planted, world, P, store)}
-    progress.report("Figure 13: burying K")
+    probes = {"base": probe_eval(P["student"], world, P, store)}
     replay = replay_corpus(P, P["student"], store)
     heldout = heldout_english(P, replay, store)
-    bdir = bury(P, planted, world, replay, heldout, store)
-    buried = str(Path(bdir) / MODEL_DIR)
-    progress.report("Figure 13: general English of the planted and buried models")
-    health = general_nll(P, {"planted with K": planted, "after burial": buried}, P["student"], heldout, store)
-    burial = pd.read_csv(Path(bdir) / "bury.csv")
-    info = json.loads((Path(bdir) / "bury.json").read_text())
-    progress.report("Figure 13: the resurfacing corpora")
-    corpora, exclusion, skipped = {}, {}, {}
-    for name, raw in source_corpora(P, planted, buried, store).items():
-        folder = held_out(raw, world, P["ngram"], store)
-        exclusion[name] = exclusion_report(folder)
-        if exclusion[name]["kept"] == 0:
-            skipped[name] = (f"all {exclusion[name]['total_in']} samples share an 8-gram with K's planting "
-                             "documents or probes")
-            continue
-        corpora[name] = folder
-    hook = make_probe_hook(P, buried, world, store)
+    t = P["skill_temperature"]
+    shared = {condition_name(k, P): (replay if k == "replay" else
+                                     sampled_corpus(P, P["student"] if k == "base" else P["skill_cross_source"], t,
+                                                    store))
+              for k in SHARED_KINDS}
+    burials = [plant_and_bury(P, p, n, world, replay, heldout, shared, store) for p in range(n)]
+    corpora: dict[str, Path] = {}
+    exclusion: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
+    counted: set[str] = set()
+    for b in burials:
+        for name, rep in b.exclusion.items():
+            if rep["kept"] == 0:
+                skipped[name] = (f"all {rep['total_in']} samples share an 8-gram with K's planting documents or "
+                                 "probes" + (f" in planting {b.index + 1}" if n > 1 else ""))
+            else:
+                corpora.setdefault(name, b.corpora[name])
+            if str(b.folders[name]) in counted:
+                continue  # a shared corpus counts once
+            counted.add(str(b.folders[name]))
+            if name not in exclusion:
+                exclusion[name] = dict(rep)
+                continue
+            exclusion[name] = add_exclusion(exclusion[name], rep)
     frames = []
-    for k, (name, folder) in enumerate(corpora.items()):
-        progress.report(f"Figure 13: condition {k + 1} of {len(corpora)}: {name}")
-        frames.append(train_corpus(P, name, buried, folder, name, [], store, eval_hook=hook))
+    keep = [c for c in corpora if c not in skipped]  # a corpus empty in any planting is left out everywhere
+    for b in burials:
+        hook = make_probe_hook(b_params(P, b), b.buried, world, store)
+        for k, name in enumerate(keep):
+            progress.report(f"Figure 13: condition {k + 1} of {len(keep)}: {name}"
+                            + (f" (planting {b.index + 1} of {n})" if n > 1 else ""))
+            df = train_corpus(b_params(P, b), name, b.buried, b.corpora[name], name, [], store, eval_hook=hook)
+            df["subset"] = df["subset"] + b.index * P["num_subsets"]
+            df["planting"] = b.index
+            frames.append(df)
+    progress.report("Figure 13: general English of the planted and buried models")
+    models = {}
+    for b in burials:
+        label = f" {b.index + 1}" if n > 1 else ""
+        models[f"planted with K{label}"] = b.planted
+        models[f"after burial{label}"] = b.buried
+    health = general_nll(P, models, P["student"], heldout, store)
     results = deltas(pd.concat(frames, ignore_index=True))
-    return Study(results, Path(world), P["student"], planted, buried, burial, info, probes, corpora, exclusion,
+    return Study(results, Path(world), P["student"], burials, probes, {c: corpora[c] for c in keep}, exclusion,
                  skipped, P.get("subset_draw", "with-replacement"), health)
+
+
+EXCLUSION_COUNTS = ("total_in", "kept", "removed")
+
+
+def add_exclusion(a: dict, b: dict) -> dict:
+    """Two held-out filter reports added up: the sample counts (and the removals per source) summed, the
+    removed fraction recomputed, the rest (the rule, the n-gram length, the sources' sizes) kept from ``a``."""
+    out = dict(a)
+    for k in EXCLUSION_COUNTS:
+        out[k] = a[k] + b[k]
+    out["removed_per_benchmark"] = {k: v + b.get("removed_per_benchmark", {}).get(k, 0)
+                                    for k, v in a.get("removed_per_benchmark", {}).items()}
+    out["removed_fraction"] = out["removed"] / out["total_in"] if out["total_in"] else 0.0
+    return out
+
+
+def plant_and_bury(P: dict, p: int, n: int, world: Path, replay: Path, heldout: Path, shared: dict[str, Path],
+                   store: Store) -> Burial:
+    """Planting ``p`` of ``n``: K planted and buried with the planting's own seed, and the five corpora held
+    out (its own self and pre-burial samples; the ``shared`` ones)."""
+    tag = f" (planting {p + 1} of {n})" if n > 1 else ""
+    q = {**P, "seed": planting_seed(P["seed"], p), "eval_seed": P["seed"]}
+    progress.report(f"Figure 13: planting K{tag}")
+    planted = planted_model(q, world, store)
+    progress.report(f"Figure 13: burying K{tag}")
+    bdir = bury(q, planted, world, replay, heldout, store)
+    progress.report(f"Figure 13: the resurfacing corpora{tag}")
+    folders = {name: held_out(raw, world, P["ngram"], store)
+               for name, raw in source_corpora(q, planted, str(Path(bdir) / MODEL_DIR), store, shared).items()}
+    exclusion = {name: exclusion_report(f) for name, f in folders.items()}
+    return Burial(p, q["seed"], planted, str(Path(bdir) / MODEL_DIR), pd.read_csv(Path(bdir) / "bury.csv"),
+                  json.loads((Path(bdir) / "bury.json").read_text()), probe_eval(planted, world, P, store),
+                  {k: f for k, f in folders.items() if exclusion[k]["kept"] > 0}, exclusion, folders)
+
+
+def b_params(P: dict, b: Burial) -> dict:
+    """The profile's parameters as planting ``b`` runs them (its seed; evaluation seeded by the profile)."""
+    return {**P, "seed": b.seed, "eval_seed": P["seed"]}

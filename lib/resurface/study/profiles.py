@@ -129,8 +129,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "prefix_tokens": (_positive, "an integer > 0"),
     "suffix_tokens": (_positive, "an integer > 0"),
     "plant_epochs": (_non_negative, "an integer >= 0 (0: no planting)"),
-    "plantings": (_positive, "an integer > 0: independent plantings (own pool, anchors, corpus), each self-trained "
-                             "on num_subsets subsets"),
+    "plantings": (_positive, "an integer > 0: independent planted models, each with num_subsets runs per "
+                             "condition (Figures 7-8: own pool, anchors and corpus; Figure 13: own planting and "
+                             "burial of K)"),
     "plant_lr": (_positive, "a number > 0"),
     "plant_block_size": (_positive, "an integer > 0"),
     "plant_batch_size": (_positive, "an integer > 0"),
