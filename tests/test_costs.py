@@ -175,3 +175,17 @@ def test_every_figure_that_computes_is_priced(profile):
         fig = Path(nb).name[:5]
         total = sum(s for _, s in costs.figure_plan(profile, fig).jobs.values())
         assert (total == 0) == (fig == "fig01"), (fig, total)
+
+
+def test_figure_13_costs_scale_with_its_plantings():
+    """Each planting of Figure 13 plants, buries, samples twice and trains its own runs; the base's probes
+    and the shared corpora are paid once, so the cost is linear in the plantings with a fixed part."""
+    one, two, three = (costs.figure_plan("paper", "fig13", overrides={"plantings": k}) for k in (1, 2, 3))
+
+    def hours(plan, kind=None):
+        return sum(s for k, s in plan.jobs.values() if kind is None or k == kind)
+
+    assert len(three.runs) == 3 * len(one.runs)
+    assert hours(three, "training") == pytest.approx(3 * hours(one, "training"))
+    assert hours(two) > hours(one) and hours(three) - hours(two) == pytest.approx(hours(two) - hours(one))
+    assert hours(three) < 3 * hours(one)

@@ -192,3 +192,29 @@ def test_a_tight_null_below_the_smallest_effect_of_interest_is_a_decisive_negati
     table["p_bh"], table["survives"] = np.nan, ""
     csv = contrasts.verdict_csv(table)
     assert (contrasts.recompute_verdicts(csv) == csv["verdict"]).all()
+
+
+def test_a_decisive_negative_lost_to_holm_says_so_at_the_smallest_effect():
+    """A row below its smallest effect of interest that Holm takes back names that effect, not the null."""
+    c = CLAIMS["k_self_resurfaces"]
+    near = make_row(c, t_est(0.02, 0.075, df=math.inf), "logp", margin=0.1)  # hi 0.095: just below 0.1
+    assert near.verdict == CONTRADICTS
+    others = [make_row(c, t_est(0.0, 0.5, df=math.inf), "logp") for _ in range(6)]
+    table = verdicts.verdict_table([near, *others])
+    row = table.iloc[0]
+    assert row["verdict"] == INCONCLUSIVE
+    assert "rules out the smallest effect of interest (0.1)" in row["note"] and "p at the smallest effect" in row["note"]
+    assert "excludes 0" not in row["note"]
+
+
+def test_ties_not_the_number_of_corpora_can_block_a_spearman_word():
+    """Five corpora reach a word when every naming rate differs; three tied at 0 do not, and the row says the
+    ties (not the design) are why."""
+    x = np.array([0.0, 0.0, 0.0, 0.016, 0.05])
+    y = np.array([0.0031, 0.0022, 0.0035, 0.0012, 0.0027])
+    est = ranks.spearman_ci(x, y)
+    assert not est.testable and "tied (3 distinct values of 5)" in est.note
+    row = make_row("k_trace_predicts", est, "naming rate vs Δ")
+    assert row.verdict == NOT_TESTABLE and "the data's ties do not" in row.note and "this design" not in row.note
+    free = ranks.spearman_ci(np.array([0.0, 0.01, 0.02, 0.03, 0.05]), y)
+    assert free.testable

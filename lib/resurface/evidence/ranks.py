@@ -182,6 +182,12 @@ def reach_of(est: Estimate) -> Reach | None:
     return None
 
 
+def _ties(x: np.ndarray, y: np.ndarray) -> str:
+    """', tied (3 distinct values of 5)': where ties, not only the number of corpora, limit the attainable p."""
+    k = min(len(np.unique(x)), len(np.unique(y)))
+    return f", tied ({k} distinct values of {x.size})" if k < x.size else ""
+
+
 def spearman_ci(x, y, *, B: int = 2000, level: float = 0.95, seed=0, permutations: int = 10000,
                 draws: int = 4000) -> Estimate:
     """Spearman ρ of ``x`` and ``y`` (one pair per corpus), an exact permutation p-value of ρ = 0 and
@@ -242,8 +248,8 @@ def spearman_ci(x, y, *, B: int = 2000, level: float = 0.95, seed=0, permutation
     if p_min > alpha / 2:
         return Estimate(rho, -1.0, 1.0, math.nan, p, n, 0, level, method, testable=False,
                         reach=spearman_reach(n, level=level, draws=int(draws)),
-                        note=f"not testable here: with {n} corpora the smallest attainable p is {p_min:.3f} "
-                             f"(one-sided, the most extreme order), above the {alpha / 2:g} a "
+                        note=f"not testable here: with {n} corpora{_ties(xa, ya)} the smallest attainable p is "
+                             f"{p_min:.3f} (one-sided, the most extreme order), above the {alpha / 2:g} a "
                              f"{100 * level:g}% interval needs on each side")
     if n > SPEARMAN_INVERSION_MAX:
         idx = rng.integers(0, n, size=(B, n))

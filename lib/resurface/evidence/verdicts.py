@@ -354,8 +354,11 @@ def unreachable_note(est: Estimate, agrees_ok: bool, contra_ok: bool, **rule) ->
         if ok:
             continue
         where = f" with {reach.size:,} {reach.unit}" if reach is not None else ""
-        would = (f"; {design_to_reach(reach, AGREES if word == 'agrees' else CONTRADICTS, **rule)} would reach it"
-                 if reach is not None else "")
+        would = ""
+        if reach is not None:
+            design = design_to_reach(reach, AGREES if word == "agrees" else CONTRADICTS, **rule)
+            would = (f"; the design would reach it, the data's ties do not (every value distinct)"
+                     if design.startswith("this design") else f"; {design} would reach it")
         parts.append(f"*{word}* cannot be reached{where} whatever the data{would}")
     return "not testable here: " + "; ".join(parts)
 
@@ -378,12 +381,18 @@ def verdict_table(rows: list[VerdictRow], *, adjust: bool = True) -> pd.DataFram
         m = int(np.isfinite(p).sum())
         for i, r in df.iterrows():
             if r["verdict"] in (AGREES, CONTRADICTS) and not (r["p_holm"] < 1 - r["level"]):
-                at = (f"the interval excludes {r['threshold']:g}" if r["kind"] in ("direction", "threshold") else
-                      f"the interval settles the margin ({r['margin']:.3g})")
+                sesoi = (r["kind"] == "direction" and r["verdict"] == CONTRADICTS and _has_sesoi(r["margin"]))
+                if sesoi:
+                    at, where = (f"the interval rules out the smallest effect of interest ({r['margin']:.3g})",
+                                 "the smallest effect")
+                elif r["kind"] in ("direction", "threshold"):
+                    at, where = f"the interval excludes {r['threshold']:g}", "the null"
+                else:
+                    at, where = f"the interval settles the margin ({r['margin']:.3g})", "the margin"
                 reached = r["verdict"]
                 df.at[i, "verdict"] = INCONCLUSIVE
                 df.at[i, "note"] = (f"{at}, but not after Holm's correction over {m} claims (p_holm = "
-                                    f"{r['p_holm']:.3g}, p at the {'null' if r['kind'] in ('direction', 'threshold') else 'margin'})")
+                                    f"{r['p_holm']:.3g}, p at {where})")
                 if r["reachable"] != BOTH:  # the other word was out of reach: no word can be printed
                     df.at[i, "verdict"] = NOT_TESTABLE
                     df.at[i, "note"] += f"; it {reached.split()[0]} only by its interval and the other word is out of reach"
