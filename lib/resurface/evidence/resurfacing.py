@@ -310,7 +310,10 @@ def describe_preconditions(study, table: pd.DataFrame) -> str:
     else:
         text += ("\n\n**Burial, by the rule fixed in advance.** Stop at the first burial epoch whose dev-probe gap "
                  f"(model − base) falls below {fraction:.0%} of the planted model's, at most "
-                 f"{int(info['max_epochs'])} epochs. ")
+                 f"{int(info['max_epochs'])} epochs. The rule stops where the dev gap dips, and dev and test probes "
+                 "move together, so any later score of the buried model can rise a little by regression alone: the "
+                 "rows against the buried model carry that selection; *self − replay* does not, because replay "
+                 "continues the burial on human text from the same stopping point. ")
     if n == 1:
         text += burial_sentence(study.plantings[0])[0].upper() + burial_sentence(study.plantings[0])[1:]
         text += ("\n\n**One planting, one burial.** Every resurfacing run starts from this one buried model, so "

@@ -332,7 +332,7 @@ def make_row(claim: str | Claim, est: Estimate, metric: str, *, margin: float | 
         label = NOT_TESTABLE
     elif not (agrees_ok or contra_ok):
         label = NOT_TESTABLE
-        why = est.note if not est.testable and est.note else v.note
+        why = (est.note if not est.testable and est.note else v.note).removeprefix("not testable here: ")
         note = unreachable_note(est, False, False, **rule) + (f" ({why})" if why else "")
     elif label == INCONCLUSIVE and not (agrees_ok and contra_ok):
         label, note = NOT_TESTABLE, unreachable_note(est, agrees_ok, contra_ok, **rule) + f" ({v.note})"
@@ -353,13 +353,16 @@ def unreachable_note(est: Estimate, agrees_ok: bool, contra_ok: bool, **rule) ->
     for word, ok in (("agrees", agrees_ok), ("contradicts", contra_ok)):
         if ok:
             continue
-        where = f" with {reach.size:,} {reach.unit}" if reach is not None else ""
-        would = ""
-        if reach is not None:
-            design = design_to_reach(reach, AGREES if word == "agrees" else CONTRADICTS, **rule)
-            would = (f"; the design would reach it, the data's ties do not (every value distinct)"
-                     if design.startswith("this design") else f"; {design} would reach it")
-        parts.append(f"*{word}* cannot be reached{where} whatever the data{would}")
+        if reach is None:
+            parts.append(f"*{word}* cannot be reached whatever the data")
+            continue
+        design = design_to_reach(reach, AGREES if word == "agrees" else CONTRADICTS, **rule)
+        if design.startswith("this design"):  # the design reaches it; these data (their ties) do not
+            parts.append(f"*{word}* cannot be reached with these data's ties ({reach.size:,} {reach.unit} "
+                         "whose values all differ would reach it)")
+        else:
+            parts.append(f"*{word}* cannot be reached with {reach.size:,} {reach.unit} whatever the data; "
+                         f"{design} would reach it")
     return "not testable here: " + "; ".join(parts)
 
 
