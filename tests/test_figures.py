@@ -26,8 +26,8 @@ FAKE = Figure(99, "fake", "A fake transfer figure", "relational", "transfer",
               conditions="self-main", utility=True, verdicts=f"{__name__}:fake_verdicts")
 
 
-def test_thirteen_figures_each_with_its_notebook_and_parameter_files():
-    assert figures.ids() == [f"fig{i:02d}" for i in range(1, 14)]
+def test_fourteen_figures_each_with_its_notebook_and_parameter_files():
+    assert figures.ids() == [f"fig{i:02d}" for i in range(1, 15)]
     assert figures.run_order()[-1] == "fig01" and figures.run_order()[:2] == ["fig02", "fig03"]
     assert figure_notebooks() == figures.notebooks()  # the files on disk are the registry's
     assert list(runner.figure_notebooks()) == figures.run_order()
@@ -51,7 +51,7 @@ def test_every_verdict_reference_names_a_function_of_p_and_store():
     refs = [ref for ref, _ in figures.verdict_sources()]
     assert refs == ["resurface.evidence.contrasts:transfer_verdicts", "resurface.evidence.proxytables:page_verdicts",
                     "resurface.evidence.contrasts:memorization_verdicts", "resurface.evidence.relational:page_verdicts",
-                    "resurface.evidence.resurfacing:page_verdicts"]
+                    "resurface.evidence.resurfacing:page_verdicts", "resurface.evidence.dose:page_verdicts"]
     for ref in refs:
         assert list(inspect.signature(figures.resolve(ref)).parameters)[:2] == ["P", "store"], ref
 

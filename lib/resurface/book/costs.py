@@ -52,7 +52,7 @@ from resurface.evaluate.items_skill import ATTRIBUTES, PROBE_FORMS
 from resurface.evaluate.suites import get_suite
 from resurface.evaluate.tasks.metrics import MAX_CODE_WORKERS
 from resurface.paths import figure_notebooks, generated_dir, repo_root
-from resurface.study import experiments, figures, profiles
+from resurface.study import dose, experiments, figures, profiles
 from resurface.study.buried_skill import burial_length
 
 #: H100 SXM dense bf16 peak, FLOP/s
@@ -399,6 +399,19 @@ def _resurfacing(plan: Plan, P: dict, tp: dict) -> None:
                 plan.add(("probes",) + run, "evaluation", (P["epochs"] + 1) * probe_s)
 
 
+def _dose(plan: Plan, P: dict, tp: dict) -> None:
+    """Figure 14: each student's self (``dose_temperature``) and replay runs at every rate of ``dose_lrs``;
+    a run at the student's own rate is Figures 2 and 3's (shared), the others are new (:mod:`resurface.study.dose`)."""
+    for role in dose.DOSE_ROLES:
+        student = P[role]
+        for lr in P["dose_lrs"]:
+            q = dose.dose_params(P, student, lr)
+            tag = "" if float(lr) == profiles.lr_for(P, student) else f"lr={float(lr):g}"
+            for c in dose.dose_conditions(q, student):
+                corpus = _sample(plan, q, c.source, c.temperature, tp) if c.source else ("replay", c.student)
+                _train(plan, q, c.student, corpus, experiments.suites_for(q, c), tp, _engine(q), tag=tag)
+
+
 def figure_params_fig04(profile: str) -> dict:
     """Figure 4's similarity tasks (the items Figures 11 and 12 embed too)."""
     return {"similarity_tasks": profiles.load(profile, "fig04").get("similarity_tasks")}
@@ -469,6 +482,7 @@ PLANS = {
     "memorization": _plan_memorization,
     "relational": _plan_relational,
     "resurfacing": lambda plan, P, fig, tp, profile: _resurfacing(plan, {**P, "profile": profile}, tp),
+    "dose": lambda plan, P, fig, tp, profile: _dose(plan, P, tp),
     "overview": lambda plan, P, fig, tp, profile: None,
 }
 

@@ -89,6 +89,13 @@ SESOI_REASON = ("a quarter of what burial removed: recovery smaller than that wo
                 "an interval wholly below it is a decisive negative rather than 'inconclusive'")
 
 
+# Figure 14: the dose rows are read after the last planned epoch (what a run leaves), with replay's margin the
+# regime pilot's (resurface.study.regime.REPLAY_MARGIN_REL of the base's score), fixed before that pilot ran
+_DOSE_WINDOW = "the dose is judged by what a run leaves: the state after its last planned epoch"
+DOSE_MARGIN_REASON = ("±5% of the base's score on the task, the margin the regime pilot's rule fixed for 'replay "
+                      "stays near 0' before any pilot run (resurface.study.regime.REPLAY_MARGIN_REL)")
+
+
 # Figures 6 and 11: the gap of two corpora's mean NLL under the student, in nats per token, fixed before
 # any run from the paper's published means (never from the means under test)
 NLL_GAP_MARGIN = 0.45
@@ -322,10 +329,27 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
           "corpus's runs are averaged first) of the share of samples naming a town vs the Δ probe score, last "
           "epoch", (), "last", "recovery is the state after the resurfacing run",
           finding="D"),
+    # ---------------------------------------------------------------- Figure 14 (the book's own: the dose)
+    _c("dose_replay_gentle", "Fig 14", "book",
+          "At the gentlest dose of the grid, training on human text leaves the student where it was (the "
+          "paper's replay curve stays near 0).",
+          "equivalence", "Δ(replay) against the base at the lowest learning rate, last epoch, within ±5% of the "
+          "base's score (the regime pilot's margin)", (), "last", _DOSE_WINDOW, finding="E",
+          margin_note=DOSE_MARGIN_REASON),
+    _c("dose_replay_harm", "Fig 14", "book",
+          "At the strongest dose of the grid, training on human text moves the student below its base: the "
+          "dose, not the text, does the damage.",
+          "direction", "Δ(replay) against the base at the highest learning rate, last epoch", (), "last",
+          _DOSE_WINDOW, direction=-1, finding="E"),
+    _c("dose_self_gentler", "Fig 14", "book",
+          "Self-training leaves the student better off at the gentlest dose than at the strongest.",
+          "direction", "Δ(self, lowest learning rate) − Δ(self, highest), paired on items, last epoch", (),
+          "last", _DOSE_WINDOW, finding="E"),
 ]}
 
 FINDINGS = {"A": "A · transfer follows who wrote the data", "B": "B · proxies and compatibility",
-            "C": "C · capability and memorisation", "D": "D · beyond the paper: a buried skill (the book's claims)"}
+            "C": "C · capability and memorisation", "D": "D · beyond the paper: a buried skill (the book's claims)",
+            "E": "E · beyond the paper: the dose (the book's claims)"}
 
 
 def claims_of(figure: str) -> list[Claim]:

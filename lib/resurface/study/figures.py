@@ -24,7 +24,7 @@ FINDINGS = {
     "relational": "Finding 1: synthetic utility is relational",
     "proxies": "Finding 2: intrinsic proxies do not predict utility",
     "memorization": "Finding 3: capability stays, memorisation falls",
-    "beyond": "Beyond the paper: compatibility and a buried skill",
+    "beyond": "Beyond the paper: compatibility, a buried skill and the dose",
 }
 
 #: how a transfer figure picks its training conditions (:func:`resurface.study.experiments.figure_conditions`)
@@ -32,7 +32,7 @@ CONDITION_RECIPES = ("self-main", "self-second", "source-swap", "cross-second")
 
 #: the cost plans of :func:`resurface.book.costs.figure_plan`
 COST_PLANS = ("transfer", "similarity", "nll", "nll-proxy-table", "memorization", "relational", "resurfacing",
-              "overview")
+              "dose", "overview")
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ _RECORDS = (
     Figure(1, "overview", "The three findings at a glance", "overview", "overview",
            {"models": ("student", "second_student"), **_TRANSFER},
            reuses=("fig02", "fig03", "fig04", "fig05", "fig06", "fig07", "fig08", "fig09", "fig10", "fig11", "fig12",
-                   "fig13")),
+                   "fig13", "fig14")),
     Figure(2, "self_training", "Self-training the main student on its own BOS samples", "relational", "transfer",
            {"models": ("student",), **_TRANSFER}, conditions="self-main", utility=True,
            verdicts="resurface.evidence.contrasts:transfer_verdicts"),
@@ -150,6 +150,9 @@ _RECORDS = (
            "beyond", "resurfacing", {"models": ("student", "skill_cross_source"), "sample": True, "replay": True,
                                      "train": True},
            verdicts="resurface.evidence.resurfacing:page_verdicts"),
+    Figure(14, "dose", "How the dose decides what self-training does", "beyond", "dose",
+           {"models": ("student", "second_student"), "students": ("student", "second_student"), **_TRANSFER},
+           reuses=("fig02", "fig03"), verdicts="resurface.evidence.dose:page_verdicts"),
 )
 
 _REGISTRY: dict[str, Figure] = {}
