@@ -10,6 +10,9 @@ burial length and rate the book uses (``bury_epochs``, ``bury_lr``). Stages are 
 store (``RESURFACE_STORE``), so a killed pilot resumes::
 
     .venv/bin/python benchmarks/pilot_burial.py --lrs 1e-3,5e-4,3e-4 --epochs 12
+
+``--tokens`` buries with more (or less) replay text per epoch than the profile's ``bury_tokens``: a gentle
+rate over more text is the other way to a burial both deep and healthy (its report goes to ``--out``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--profile", default="course")
     p.add_argument("--lrs", default="1e-3,5e-4,3e-4", help="burial learning rates (the first is today's)")
     p.add_argument("--epochs", type=int, default=12, help="burial epochs run at each rate (today's cap)")
+    p.add_argument("--tokens", type=int, default=None,
+                   help="replay tokens per burial epoch (default: the profile's bury_tokens)")
     p.add_argument("--out", default="benchmarks/pilot_burial.json")
     return p.parse_args()
 
@@ -42,7 +47,8 @@ def main() -> None:
     a = parse()
     lrs = [float(x) for x in a.lrs.split(",") if x]
     seed = regime.PILOT_SEEDS[0]
-    P = profiles.resolve(a.profile, "fig13", {"seed": seed, "bury_epochs": a.epochs})
+    over = {"seed": seed, "bury_epochs": a.epochs, **({"bury_tokens": a.tokens} if a.tokens else {})}
+    P = profiles.resolve(a.profile, "fig13", over)
     model = P["student"]
     report: dict = {"rule": regime.BURY_RULE_TEXT, "rule_version": regime.BURY_RULE_VERSION, "seed": seed,
                     "started": time.strftime("%F %T"), "machine": platform.processor() or platform.machine(),

@@ -17,7 +17,6 @@ import pandas as pd
 
 from resurface.evidence import claims, contrasts, verdicts
 from resurface.evidence.findings import whose_label
-from resurface.identity import display_name
 from resurface.study import dose, experiments
 from resurface.study.regime import REPLAY_MARGIN_REL
 
@@ -36,6 +35,11 @@ def arm_items(results: pd.DataFrame, suite: str) -> pd.DataFrame:
         items["lr"], items["role"] = float(lr), role
         frames.append(items)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def rate(lr: float) -> str:
+    """'3e-4' (a learning rate as the pages write it)."""
+    return f"{float(lr):.0e}".replace("e-0", "e-")
 
 
 def self_name(P: dict) -> str:
@@ -72,16 +76,16 @@ def verdict_rows(P: dict, items: pd.DataFrame, pairs) -> contrasts.Rows:
             window = claims.window_text("last", epochs)
             base = contrasts.base_values(d, suite, task, metric)
             margin = REPLAY_MARGIN_REL * abs(float(base.mean()))
-            tests = (("dose_replay_gentle", [dose.arm("replay", low)], None, margin, f"replay at lr {low:g} vs base"),
-                     ("dose_replay_harm", [dose.arm("replay", high)], None, None, f"replay at lr {high:g} vs base"),
+            tests = (("dose_replay_gentle", [dose.arm("replay", low)], None, margin, f"replay at lr {rate(low)} vs base"),
+                     ("dose_replay_harm", [dose.arm("replay", high)], None, None, f"replay at lr {rate(high)} vs base"),
                      ("dose_self_gentler", [dose.arm(selfc, low)], [dose.arm(selfc, high)], None,
-                      f"{selfc} at lr {low:g} − at lr {high:g}"))
+                      f"{selfc} at lr {rate(low)} − at lr {rate(high)}"))
             for cid, a, b, m, what in tests:
                 if not set(a + (b or [])) <= set(sel["condition"]):
                     continue
                 est = contrasts.window_contrast(d, suite, task, metric, a, b, epochs)
                 out.rows.append(verdicts.make_row(claims.CLAIMS[cid], est,
-                                                  f"{display_name(student)}, {title}: {metric.split(',')[0]}, "
+                                                  f"{claims.model_name(student)}, {title}: {metric.split(',')[0]}, "
                                                   f"{what}, {window}",
                                                   margin=m, model=student, figure=FIGURE,
                                                   planned_epochs=P["epochs"]))
@@ -126,7 +130,7 @@ def describe(P: dict, band: pd.DataFrame, table: pd.DataFrame) -> str:
     text = ("Δ against the base after the last epoch (95% intervals over items and runs), per student, task "
             "and learning rate:\n\n")
     rates = sorted(float(x) for x in P["dose_lrs"])
-    head = " | ".join(f"{k} at lr {lr:g}" for lr in rates for k in ("self", "replay"))
+    head = " | ".join(f"{k} at lr {rate(lr)}" for lr in rates for k in ("self", "replay"))
     text += f"| student | task | {head} |\n|" + "---|" * (2 + 2 * len(rates)) + "\n"
     for (role, task, metric), d in last.groupby(["role", "task", "metric"], sort=False):
         cells = []
@@ -134,7 +138,7 @@ def describe(P: dict, band: pd.DataFrame, table: pd.DataFrame) -> str:
             for kind in (self_name(P), "replay"):
                 r = d[(d["lr"] == lr) & (d["kind"] == kind)]
                 cells.append(_iv(r.iloc[0]) if len(r) else "—")
-        text += f"| {display_name(P[role])} | {task} ({metric.split(',')[0]}) | " + " | ".join(cells) + " |\n"
+        text += f"| {claims.model_name(P[role])} | {task} ({metric.split(',')[0]}) | " + " | ".join(cells) + " |\n"
     if table is None or table.empty:
         return text + "\nNo dose claim could be tested with the runs of this profile."
     text += "\n"
@@ -160,8 +164,8 @@ def _sign_flips(last: pd.DataFrame, P: dict) -> list[str]:
     out = []
     s = last[last["kind"] == self_name(P)]
     for (role, task), d in s.groupby(["role", "task"], sort=False):
-        up = sorted(f"{lr:g}" for lr in d.loc[d["lo"] > 0, "lr"])
-        down = sorted(f"{lr:g}" for lr in d.loc[d["hi"] < 0, "lr"])
+        up = [rate(lr) for lr in sorted(d.loc[d["lo"] > 0, "lr"])]
+        down = [rate(lr) for lr in sorted(d.loc[d["hi"] < 0, "lr"])]
         if up and down:
-            out.append(f"{display_name(P[role])} on {task} (above 0 at lr {', '.join(up)}; below at lr {', '.join(down)})")
+            out.append(f"{claims.model_name(P[role])} on {task} (above 0 at lr {', '.join(up)}; below at lr {', '.join(down)})")
     return out
