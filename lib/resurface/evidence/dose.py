@@ -12,7 +12,6 @@ fixed before that pilot ran.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from resurface.evidence import claims, contrasts, verdicts
