@@ -167,10 +167,10 @@ def verdict(est: Estimate, direction: int = 1, *, kind: str = "direction", thres
     tail = f"; {hide_note}" if show_mde else ""
     label = decide(est.lo, est.hi, kind=kind, threshold=t, margin=margin, direction=direction)
     if kind in ("direction", "threshold"):
-        side = ("above" if direction == 1 else "below") if kind == "threshold" else "in the paper's direction"
+        side = ("above" if direction == 1 else "below") if kind == "threshold" else "in the claimed direction"
         if label == AGREES:
             return Verdict(AGREES, f"the interval lies wholly {side} {t:g}" if kind == "threshold"
-                           else f"the interval excludes {t:g} in the paper's direction")
+                           else f"the interval excludes {t:g} in the claimed direction")
         beyond_t = (est.hi if direction == 1 else -est.lo) < direction * t  # wholly on the other side of t
         if label == CONTRADICTS and kind == "direction" and _has_sesoi(margin) and not beyond_t:
             return Verdict(CONTRADICTS, f"the whole interval lies below the smallest effect of interest "
