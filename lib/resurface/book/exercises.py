@@ -53,6 +53,7 @@ EXERCISES = (
         {"name": "sib-cross", "data": "cross", "tokens": 4000, "epochs": 1, "lr": 1.0e-4}]}),
     Exercise("burial-deep", ("fig13",), {"bury_epochs": 12}),
     Exercise("burial-shallow", ("fig13",), {"bury_epochs": 1}),
+    Exercise("dose-gentle", ("fig14",), {"dose_lrs": [3.0e-6, 3.0e-5]}),
 )
 BY_ID = {e.id: e for e in EXERCISES}
 
