@@ -127,18 +127,23 @@ def test_a_burial_qualifies_only_sustained_latent_and_healthy():
 
 
 def test_the_course_buries_as_the_finished_burial_pilot_chose():
-    """Figure 13's course burial follows benchmarks/pilot_burial.json: its length and rate, fixed; with no
-    qualifying burial (or before the pilot has run), today's stopping rule."""
+    """Figure 13's course burial follows the burial pilots (benchmarks/pilot_burial*.json, one per amount of
+    replay text per epoch): the length and rate of the one whose text per epoch the course uses, fixed; with
+    no qualifying burial in any finished pilot, today's stopping rule."""
     import json
 
     from resurface.paths import repo_root
 
     P = profiles.load("course", "fig13")
-    path = repo_root() / "benchmarks" / "pilot_burial.json"
-    report = json.loads(path.read_text()) if path.exists() else {"partial": True}
-    if report.get("partial") or report["chosen"] is None:
+    reports = [json.loads(f.read_text()) for f in sorted((repo_root() / "benchmarks").glob("pilot_burial*.json"))]
+    finished = [r for r in reports if not r.get("partial")]
+    chosen = [r for r in finished if r["chosen"] is not None]
+    if not chosen:
         assert P["bury_epochs"] is None
         return
+    mine = [r for r in chosen if r["tokens_per_epoch"] == P["bury_tokens"]]
+    assert len(mine) == 1, "the course buries with the text per epoch of a pilot that found a burial"
+    report = mine[0]
     assert P["bury_epochs"] == report["chosen"]["epochs"]
     assert math.isclose(P["bury_lr"], report["chosen"]["lr"])
     assert report["seed"] in regime.PILOT_SEEDS and report["rule"] == regime.BURY_RULE_TEXT

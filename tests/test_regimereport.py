@@ -138,6 +138,8 @@ def test_the_burial_tables_show_every_epoch_and_the_choice(tmp_path):
     assert "| 0.0003 | 100% / -8% | 80% / +0% | 50% / +1% | **35% / +2%** |" in md
     assert "**Chosen:** 3 burial epochs at lr 0.0003" in md
     assert "has not finished" in regimereport.burial_tables(burial_report(partial=True))
+    none = {**burial_report(), "chosen": None}
+    assert "**No burial qualifies at 2,048 replay tokens per epoch.**" in regimereport.burial_tables(none)
     src = tmp_path / "burial.json"
     src.write_text(json.dumps(burial_report()))
     out = regimereport.write_tables(tmp_path / "t.md", tmp_path / "absent.json", burial=src)

@@ -51,8 +51,8 @@ EXERCISES = (
     Exercise("sibling", ("fig12",), {"siblings": [
         {"name": "sib-human", "data": "replay", "tokens": 16000, "epochs": 1, "lr": 1.0e-4},
         {"name": "sib-cross", "data": "cross", "tokens": 4000, "epochs": 1, "lr": 1.0e-4}]}),
-    Exercise("burial-deep", ("fig13",), {"bury_epochs": 12}),
-    Exercise("burial-shallow", ("fig13",), {"bury_epochs": 1}),
+    Exercise("burial-deep", ("fig13",), {"bury_epochs": 12, "plantings": 1}),
+    Exercise("burial-shallow", ("fig13",), {"bury_epochs": 1, "plantings": 1}),
     Exercise("dose-gentle", ("fig14",), {"dose_lrs": [3.0e-6, 3.0e-5]}),
 )
 BY_ID = {e.id: e for e in EXERCISES}

@@ -20,6 +20,7 @@ REGIME_FILE = Path("benchmarks") / "pilot_regime.json"
 PLANTING_FILE = Path("benchmarks") / "pilot_planting.json"
 SKILL_PLANTING_FILE = Path("benchmarks") / "pilot_planting_skill.json"
 BURIAL_FILE = Path("benchmarks") / "pilot_burial.json"
+BURIAL_8K_FILE = Path("benchmarks") / "pilot_burial_8k.json"  # the same pilot with 8,192 replay tokens per epoch
 
 
 def _ci(d: dict) -> str:
@@ -161,8 +162,9 @@ def burial_tables(report: dict) -> str:
                    f"{chosen['health_relative']:+.0%} of the unplanted model's); Figure 13 buries for exactly "
                    "that long.")
     else:
-        out.append("**No burial qualifies:** Figure 13 keeps its stopping rule, and its page shows the buried "
-                   "model's held-out English next to the base's.")
+        out.append(f"**No burial qualifies at {report['tokens_per_epoch']:,} replay tokens per epoch.** Without a "
+                   "qualifying burial at any amount of text the pilots tried, Figure 13 keeps its stopping rule and "
+                   "its page shows the buried model's held-out English next to the base's.")
     return "\n".join(out)
 
 
@@ -266,7 +268,7 @@ def write_tables(path: Path | None = None, source: Path | None = None, planting:
                  skill: Path | None = None, burial: Path | None = None) -> Path:
     """Write the pilots' tables for the book (a note instead of each pilot that has not been run): the
     dose pilot's to ``path``, the planting and burial pilots' beside it (``planting_tables.md``,
-    ``skill_planting_tables.md``, ``burial_tables.md``)."""
+    ``skill_planting_tables.md``, ``burial_tables.md``, ``burial_8k_tables.md``)."""
     out = write_report(path or generated_dir() / "regime_tables.md", source or repo_root() / REGIME_FILE, tables,
                        f"_The regime pilot has not been run in this checkout: `{REGIME_FILE}` is missing (see "
                        "`benchmarks/pilot_regime.py`)._")
@@ -291,4 +293,7 @@ def write_tables(path: Path | None = None, source: Path | None = None, planting:
     write_report(out.parent / "burial_tables.md", burial or repo_root() / BURIAL_FILE, burial_tables,
                  f"_Figure 13's burial pilot has not been run in this checkout: `{BURIAL_FILE}` is missing (see "
                  "`benchmarks/pilot_burial.py`)._")
+    write_report(out.parent / "burial_8k_tables.md", repo_root() / BURIAL_8K_FILE, burial_tables,
+                 f"_The burial pilot with more text per epoch has not been run in this checkout: `{BURIAL_8K_FILE}` "
+                 "is missing (see `benchmarks/pilot_burial.py --tokens 8192`)._")
     return out
