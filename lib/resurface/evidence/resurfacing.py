@@ -303,7 +303,8 @@ def describe_preconditions(study, table: pd.DataFrame) -> str:
     info = study.plantings[0].info
     fraction = float(info["fraction"])
     if info.get("fixed", False):
-        text += (f"\n\n**Burial of a length fixed in advance.** {int(info['max_epochs'])} burial epochs, a length "
+        text += (f"\n\n**Burial of a length fixed in advance.** {int(info['max_epochs'])} burial epochs of "
+                 f"{int(info.get('tokens_per_epoch', 0)):,} replay tokens, a length "
                  "the burial pilot chose on other seeds before this book's runs (the fewest epochs after which K's "
                  f"dev gap stays at most {fraction:.0%} of the planted gap, the model staying within +10% of the "
                  "base on held-out English), so no rule read these probes. ")
