@@ -316,11 +316,16 @@ def _engine(P: dict) -> str:
 def _transfer(plan: Plan, P: dict, fig: str, tp: dict) -> None:
     q, conds = experiments.figure_conditions(P, fig)
     for c in conds:
-        corpus = _sample(plan, q, c.source, c.temperature, tp) if c.source else ("replay", c.student)
-        if not c.source and q.get("replay") == "common-corpus":
-            plan.add(("replay-stream", q["replay"], q["replay_docs"], q["seed"]), "other", OTHER["replay_stream_s"])
-            plan.add(("decontam", corpus, q.get("decontam_suite")), "other", OTHER["decontam_corpus_s"])
-        _train(plan, q, c.student, corpus, experiments.suites_for(q, c), tp, _engine(q))
+        _train_condition(plan, q, c, tp)
+
+
+def _train_condition(plan: Plan, q: dict, c: experiments.Condition, tp: dict, tag: str = "") -> None:
+    """One transfer condition's corpus (sampled or replay) and its ``num_subsets`` runs."""
+    corpus = _sample(plan, q, c.source, c.temperature, tp) if c.source else ("replay", c.student)
+    if not c.source and q.get("replay") == "common-corpus":
+        plan.add(("replay-stream", q["replay"], q["replay_docs"], q["seed"]), "other", OTHER["replay_stream_s"])
+        plan.add(("decontam", corpus, q.get("decontam_suite")), "other", OTHER["decontam_corpus_s"])
+    _train(plan, q, c.student, corpus, experiments.suites_for(q, c), tp, _engine(q), tag=tag)
 
 
 def _relational(plan: Plan, P: dict, tp: dict) -> None:
@@ -408,8 +413,7 @@ def _dose(plan: Plan, P: dict, tp: dict) -> None:
             q = dose.dose_params(P, student, lr)
             tag = "" if float(lr) == profiles.lr_for(P, student) else f"lr={float(lr):g}"
             for c in dose.dose_conditions(q, student):
-                corpus = _sample(plan, q, c.source, c.temperature, tp) if c.source else ("replay", c.student)
-                _train(plan, q, c.student, corpus, experiments.suites_for(q, c), tp, _engine(q), tag=tag)
+                _train_condition(plan, q, c, tp, tag)
 
 
 def figure_params_fig04(profile: str) -> dict:

@@ -58,7 +58,7 @@ from resurface.measures.resurfacing import (KINDS, check_params, condition_name,
 from resurface.models import load_model, local_path
 from resurface.study import profiles
 from resurface.study.experiments import replay_corpus, sampled_corpus, train_corpus
-from resurface.study.planted_memory import planting_seed
+from resurface.study.planted_memory import planting_params
 from resurface.train.packing import pack_blocks
 from resurface.train.planting import plant
 from resurface.train.training import scoring_copy, train
@@ -277,31 +277,24 @@ def num_plantings(P: dict) -> int:
 
 
 def source_corpora(P: dict, planted: str, buried: str, store: Store | None = None,
-                   shared: dict[str, Path] | None = None) -> dict[str, Path]:
-    """Condition -> the raw (decontaminated) corpus it trains on, before the held-out filter. ``shared``
-    (condition -> corpus) is reused as it is: the base, replay and cross-family corpora do not depend on
-    the planting, so every planting trains on the same ones (and a full book on Figures 2 and 12's)."""
+                   kinds: tuple[str, ...] = KINDS) -> dict[str, Path]:
+    """Condition -> the raw (decontaminated) corpus it trains on, before the held-out filter, for ``kinds``."""
     t = P["skill_temperature"]
     sources = {"self": buried, "preburial": planted, "base": P["student"], "cross": P["skill_cross_source"]}
-    out = {}
-    for kind in KINDS:
-        name = condition_name(kind, P)
-        if shared and name in shared:
-            out[name] = shared[name]
-            continue
-        out[name] = replay_corpus(P, P["student"], store) if kind == "replay" else \
-            sampled_corpus(P, sources[kind], t, store)
-    return out
+    return {condition_name(kind, P): replay_corpus(P, P["student"], store) if kind == "replay" else
+            sampled_corpus(P, sources[kind], t, store) for kind in kinds}
 
 
-SHARED_KINDS = ("base", "replay", "cross")  # corpora whose source does not depend on the planting
+SHARED_KINDS = ("base", "replay", "cross")  # corpora whose source does not depend on the planting: every
+OWN_KINDS = tuple(k for k in KINDS if k not in SHARED_KINDS)  # planting trains on the same ones (and a full book
+# on Figures 2 and 12's); the self and pre-burial corpora are each planting's own
 
 
 def run_study(P: dict, store: Store | None = None) -> Study:
     """World -> (planted -> buried -> five corpora, held out -> ``num_subsets`` runs each) for each of
     ``plantings`` independent plantings (see module). The world and its probes, the base, replay and
     cross-family corpora are shared; planting ``p`` draws its planting, burial, self and pre-burial samples,
-    subsets and training order from its own seed (:func:`resurface.study.planted_memory.planting_seed`:
+    subsets and training order from its own seed (:func:`resurface.study.planted_memory.planting_params`:
     planting 0 keeps the profile's seed, so a one-planting study is unchanged)."""
     from resurface.conditions import deltas  # seaborn: imported when needed
 
@@ -313,11 +306,7 @@ def run_study(P: dict, store: Store | None = None) -> Study:
     probes = {"base": probe_eval(P["student"], world, P, store)}
     replay = replay_corpus(P, P["student"], store)
     heldout = heldout_english(P, replay, store)
-    t = P["skill_temperature"]
-    shared = {condition_name(k, P): (replay if k == "replay" else
-                                     sampled_corpus(P, P["student"] if k == "base" else P["skill_cross_source"], t,
-                                                    store))
-              for k in SHARED_KINDS}
+    shared = source_corpora(P, "", "", store, SHARED_KINDS)
     burials = [plant_and_bury(P, p, n, world, replay, heldout, shared, store) for p in range(n)]
     corpora: dict[str, Path] = {}
     exclusion: dict[str, dict] = {}
@@ -333,10 +322,7 @@ def run_study(P: dict, store: Store | None = None) -> Study:
             if str(b.folders[name]) in counted:
                 continue  # a shared corpus counts once
             counted.add(str(b.folders[name]))
-            if name not in exclusion:
-                exclusion[name] = dict(rep)
-                continue
-            exclusion[name] = add_exclusion(exclusion[name], rep)
+            exclusion[name] = add_exclusion(exclusion[name], rep) if name in exclusion else dict(rep)
     frames = []
     keep = [c for c in corpora if c not in skipped]  # a corpus empty in any planting is left out everywhere
     for b in burials:
@@ -380,20 +366,21 @@ def plant_and_bury(P: dict, p: int, n: int, world: Path, replay: Path, heldout: 
     """Planting ``p`` of ``n``: K planted and buried with the planting's own seed, and the five corpora held
     out (its own self and pre-burial samples; the ``shared`` ones)."""
     tag = f" (planting {p + 1} of {n})" if n > 1 else ""
-    q = {**P, "seed": planting_seed(P["seed"], p), "eval_seed": P["seed"]}
+    q = planting_params(P, p)
     progress.report(f"Figure 13: planting K{tag}")
     planted = planted_model(q, world, store)
     progress.report(f"Figure 13: burying K{tag}")
     bdir = bury(q, planted, world, replay, heldout, store)
+    buried = str(Path(bdir) / MODEL_DIR)
     progress.report(f"Figure 13: the resurfacing corpora{tag}")
-    folders = {name: held_out(raw, world, P["ngram"], store)
-               for name, raw in source_corpora(q, planted, str(Path(bdir) / MODEL_DIR), store, shared).items()}
+    raw = {**shared, **source_corpora(q, planted, buried, store, OWN_KINDS)}
+    folders = {name: held_out(raw[name], world, P["ngram"], store) for name in (condition_name(k, P) for k in KINDS)}
     exclusion = {name: exclusion_report(f) for name, f in folders.items()}
-    return Burial(p, q["seed"], planted, str(Path(bdir) / MODEL_DIR), pd.read_csv(Path(bdir) / "bury.csv"),
+    return Burial(p, q["seed"], planted, buried, pd.read_csv(Path(bdir) / "bury.csv"),
                   json.loads((Path(bdir) / "bury.json").read_text()), probe_eval(planted, world, P, store),
                   {k: f for k, f in folders.items() if exclusion[k]["kept"] > 0}, exclusion, folders)
 
 
 def b_params(P: dict, b: Burial) -> dict:
-    """The profile's parameters as planting ``b`` runs them (its seed; evaluation seeded by the profile)."""
-    return {**P, "seed": b.seed, "eval_seed": P["seed"]}
+    """The profile's parameters as planting ``b`` runs them (:func:`resurface.study.planted_memory.planting_params`)."""
+    return planting_params(P, b.index)

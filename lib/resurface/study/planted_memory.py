@@ -144,6 +144,12 @@ def planting_seed(seed: int, planting: int) -> int:
     return seed if planting == 0 else derived_seed(seed, planting, "planting") & 0x7FFFFFFF
 
 
+def planting_params(P: dict, planting: int) -> dict:
+    """The parameters planting ``planting`` runs with: its own seed (:func:`planting_seed`) for everything
+    it draws, and the profile's seed for the evaluation (``eval_seed``), so every planting is scored alike."""
+    return {**P, "seed": planting_seed(P["seed"], planting), "eval_seed": P["seed"]}
+
+
 def num_plantings(P: dict) -> int:
     """``plantings`` (default 1), checked against ``plant_epochs``: with no planting (the paper's
     Pythia) the base is the model itself, a fixed object with no draw to replicate."""
@@ -168,7 +174,7 @@ def run_study(P: dict, store: Store | None = None) -> Study:
     for p in range(n):
         if n > 1:
             progress.report(f"planting {p + 1} of {n}")
-        q = {**P, "seed": planting_seed(P["seed"], p), "eval_seed": P["seed"]}
+        q = planting_params(P, p)
         pool = pool_for(q, store)
         base = memorization_base(q, pool, store)
         hook = make_hook(q, base, pool, store)
