@@ -70,6 +70,7 @@ def test_course_pages_name_the_dose_when_the_pilot_found_no_gentler_one(tmp_path
          "lr_by_model": {"gemma3-270m": 3e-4}}
     note = regimereport.dose_note(Q, src)
     assert "Gemma-3-270M" in note and "at lr 3e-4" in note and "SmolLM2" not in note
+    assert regimereport.dose_note({**Q, "dose_lrs": [3e-5, 3e-4]}, src) == ""  # Figure 14 names every rate
     assert regimereport.dose_note({**Q, "second_student": None}, src) == ""
     src.write_text(json.dumps({**none, "partial": True}))  # unfinished: nothing is claimed
     assert regimereport.dose_note(P, src) == ""

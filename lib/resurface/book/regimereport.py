@@ -242,6 +242,8 @@ def dose_note(P: dict, source: Path | None = None) -> str:
     """A sentence for a course page whose runs train a student for which the finished pilot found no
     qualifying dose: that student keeps the stronger dose, named with its rate, and replay is its
     control. Empty where the pilot is missing or unfinished, or chose a dose for every student here."""
+    if P.get("dose_lrs"):  # a page that varies the dose itself (Figure 14) names each run's rate in its rows
+        return ""
     import json
 
     src = source or repo_root() / REGIME_FILE
