@@ -115,6 +115,46 @@ def test_bf16_training_keeps_fp32_masters_and_scores_a_bf16_copy(monkeypatch):
     assert hook16[-1] < hook16[0]  # the scored copy follows the training weights
 
 
+def test_cpu_bf16_steps_use_eager_attention_and_give_the_kernel_back(monkeypatch):
+    """Under bf16 on the CPU the steps run the model's own attention (the fused kernel's bf16 backward is
+    slow there), the evaluations score with the model's kernel, and the caller gets it back; in fp32
+    nothing changes. Both kernels give the same loss up to rounding."""
+    import torch
+
+    from resurface.models import load_model, load_tokenizer
+    from resurface.train import attention, packing, training
+
+    tok = load_tokenizer("tiny-llama")
+    blocks = packing.pack_blocks([f"A small text about tree {i} and its {i * 3} leaves." for i in range(9)], tok, 16)
+
+    def run(on: bool):
+        _force(monkeypatch, on)
+        model = load_model("tiny-llama", device="cpu", dtype="float32")[0]
+        assert attention.kernel(model) == "sdpa"
+        stepped, scored = [], []
+        model.register_forward_pre_hook(lambda m, a: stepped.append(attention.kernel(m)) if m.training else None)
+
+        def hook(m, tokenizer, epoch):
+            scored.append(attention.kernel(m))
+            return []
+
+        res = training.train(model, tok, blocks, epochs=1, lr=1e-3, batch_size=4, effective_batch=4, seed=0,
+                             progress=False, eval_hook=hook)
+        return model, res, set(stepped), scored
+
+    model, res, stepped, scored = run(True)
+    assert stepped == {"eager"} and scored == ["sdpa", "sdpa"] and attention.kernel(model) == "sdpa"
+    assert res.summary["attention"] == "eager"
+    model, res, stepped, scored = run(False)
+    assert stepped == {"sdpa"} and scored == ["sdpa", "sdpa"] and res.summary["attention"] == "sdpa"
+    with torch.no_grad():
+        a = model(input_ids=blocks[:3], labels=blocks[:3]).loss
+        model.set_attn_implementation("eager")
+        b = model(input_ids=blocks[:3], labels=blocks[:3]).loss
+    assert abs(float(a) - float(b)) < 1e-5
+    assert attention.for_training(model, cpu_bf16=False) is None  # fp32: no switch, nothing to restore
+
+
 def test_scoring_copy_leaves_the_original_untouched():
     import torch
 

@@ -29,7 +29,8 @@ on one CPU, one GPU, or several GPUs under ``accelerate launch`` (DDP):
   (``mixed_precision="bf16"``), elsewhere in fp32. Training the weights themselves in bf16 would lose
   every update of a 1e-6 learning rate, so it is not offered; fp16 (which needs loss scaling) is
   refused. On a CPU under bf16, the evaluation hook scores a bf16 copy of the weights (the form every
-  standalone scorer uses there: :func:`scoring_copy`).
+  standalone scorer uses there: :func:`scoring_copy`), and the steps use the model's own attention
+  instead of the fused kernel, whose bf16 backward is slow on a CPU (:mod:`resurface.train.attention`).
 - **Evaluation**: ``eval_hook(model, tokenizer, epoch)`` runs at epoch 0 (the base model, before any
   step) and after every epoch, on the main process; its rows are kept with an ``epoch`` column.
 - **Resume**: with a ``workdir``, the full state (weights, optimizer, scheduler, RNG states, results and
@@ -72,7 +73,7 @@ from resurface.evaluate.evaluation import write_items
 from resurface.identity import corpus_identity, identity_string, key_name, model_identity, run_key
 from resurface.models import load_tokenizer, local_path
 from resurface.quiet import quiet_logger
-from resurface.train import epocheval, sharded, tiedgrad
+from resurface.train import attention, epocheval, sharded, tiedgrad
 from resurface.train.packing import (PAD_LABEL, check_arg, epoch_layout, epoch_permutation, grad_accum_steps, is_int,
                                      is_num, pack_and_count, plan_steps, warmup_steps)
 from resurface.train.runstate import (PROGRESS, STATE_DIR, STATE_PREV, STATE_TMP, TrainResult, find_state,
@@ -380,6 +381,10 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     accelerator.wait_for_everyone()
 
     model.train()
+    raw_model = model
+    # CPU under bf16: the model's own attention for the steps (the fused kernel's bf16 backward is slow
+    # there); the evaluations and the caller get the model's kernel back (resurface.train.attention)
+    kernel_before = attention.for_training(raw_model, bf16_scoring_copy)
     if loss_chunk is not None:
         from resurface.train.chunkedloss import ChunkedLossLM
 
@@ -431,6 +436,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
             if main:
                 if bf16_scoring_copy:  # CPU under bf16: score bf16 weights, as the standalone scorers do
                     scorer[0] = scoring_copy(whole, torch.bfloat16, into=scorer[0])
+                    attention.restore(scorer[0], kernel_before)
                     with torch.no_grad():
                         rows = eval_hook(scorer[0], tokenizer, epoch)
                 else:
@@ -540,6 +546,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
     # restore the plain forward (accelerate wraps it with autocast under mixed precision); under FSDP
     # the caller's model object holds only this rank's shards: the weights are in the checkpoints
     (model if fsdp else accelerator.unwrap_model(model, keep_fp32_wrapper=False)).eval()
+    attention.restore(raw_model, kernel_before)
     res_df = pd.DataFrame(results) if results else pd.DataFrame({"epoch": pd.Series([], dtype="int64")})
     summary = {
         "blocks": n_blocks, "block_size": block_size, "tokens_per_epoch": n_blocks * block_size,
@@ -550,6 +557,7 @@ def train(model, tokenizer, blocks, *, epochs: int, lr: float, warmup_ratio: flo
         "train_seconds": round(train_seconds, 3), "wall_seconds_this_call": round(time.perf_counter() - wall0, 3),
         "tokens_seen": tokens_seen, "state_saves": saves["count"], "state_every_s": every_s,
         "sparse_tied_embedding_grad": sparse_tied, "engine": "fsdp" if fsdp else "ddp",
+        "attention": attention.CPU_BF16_TRAINING if kernel_before is not None else attention.kernel(raw_model),
         "tokens_per_second": round(tokens_seen / train_seconds, 2) if train_seconds > 0 else None,
     }
     del optimizer, scheduler
