@@ -12,6 +12,7 @@ It prints the wall time of both and their ratio (above 1: the parallel layout do
 faster). Run it on an otherwise idle machine::
 
     .venv/bin/python benchmarks/bench_parallel.py --model smollm2-135m --units 12
+    .venv/bin/python benchmarks/bench_parallel.py --model smollm2-135m --units 12 --precision bf16
 """
 
 from __future__ import annotations
@@ -25,14 +26,24 @@ import time
 
 
 def work(model_name: str, units: int, threads: int, batch: int, block: int, score_batch: int,
-         score_len: int) -> float:
-    """Seconds for ``units`` train+score units in this process at ``threads`` torch threads."""
+         score_len: int, precision: str = "fp32") -> float:
+    """Seconds for ``units`` train+score units in this process at ``threads`` torch threads. ``bf16``:
+    the course's CPU bf16 form (training under bf16 autocast over fp32 weights with eager attention,
+    scoring a bf16 copy with sdpa)."""
+    import contextlib
+
     import torch
 
     torch.set_num_threads(threads)
     from resurface.models import load_model
 
     model, _ = load_model(model_name, device="cpu", dtype="float32")
+    bf16 = precision == "bf16"
+    scorer = load_model(model_name, device="cpu", dtype="bfloat16")[0].eval() if bf16 else model
+    if bf16:
+        from resurface.train import attention
+
+        attention.for_training(model, cpu_bf16=True)
     vocab = model.config.vocab_size
     opt = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
     g = torch.Generator().manual_seed(0)
@@ -41,13 +52,16 @@ def work(model_name: str, units: int, threads: int, batch: int, block: int, scor
 
     def unit() -> None:
         model.train()
-        loss = model(input_ids=x, labels=x).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+            loss = model(input_ids=x, labels=x).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
         model.eval()
+        if bf16:
+            scorer.load_state_dict(model.state_dict())
         with torch.no_grad():
-            model(input_ids=s)
+            scorer(input_ids=s)
 
     unit()  # warm-up, untimed
     t0 = time.perf_counter()
@@ -65,18 +79,20 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=64)
     ap.add_argument("--score-batch", type=int, default=16)
     ap.add_argument("--score-len", type=int, default=96)
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                    help="fp32, or the course's CPU bf16 form (autocast training, bf16 scoring copy)")
     ap.add_argument("--_child", type=int, default=0, help=argparse.SUPPRESS)
     a = ap.parse_args()
     shape = (a.batch, a.block, a.score_batch, a.score_len)
     if a._child:
-        print(json.dumps({"seconds": work(a.model, a.units, a._child, *shape)}), flush=True)
+        print(json.dumps({"seconds": work(a.model, a.units, a._child, *shape, precision=a.precision)}), flush=True)
         return
 
     def spawn(units: int, threads: int) -> subprocess.Popen:
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
         cmd = [sys.executable, __file__, "--model", a.model, "--units", str(units), "--_child", str(threads),
                "--batch", str(a.batch), "--block", str(a.block), "--score-batch", str(a.score_batch),
-               "--score-len", str(a.score_len)]
+               "--score-len", str(a.score_len), "--precision", a.precision]
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
 
     def wall(procs: list[subprocess.Popen]) -> float:
@@ -87,7 +103,7 @@ def main() -> None:
 
     serial = wall([spawn(a.units * a.threads, a.threads)])
     parallel = wall([spawn(a.units, 1) for _ in range(a.threads)])
-    print(f"model {a.model}: {a.threads * a.units} units (train {a.batch}x{a.block} + score "
+    print(f"model {a.model}, {a.precision}: {a.threads * a.units} units (train {a.batch}x{a.block} + score "
           f"{a.score_batch}x{a.score_len})")
     print(f"serial, 1 process x {a.threads} threads: {serial:.1f} s")
     print(f"parallel, {a.threads} processes x 1 thread: {parallel:.1f} s")
