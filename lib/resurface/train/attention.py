@@ -3,10 +3,11 @@
 transformers picks PyTorch's fused scaled-dot-product attention (``sdpa``) by default. On the CPU its
 bf16 backward is slow: at the course's shapes it took 5x the fp32 backward (SmolLM2-135M, 16 x 64
 tokens, one thread: 714 ms against 143 ms a step), and the model's own ``eager`` attention (matrix
-products under autocast, softmax in fp32) made a whole bf16 step 6-13% faster (SmolLM2-135M and
-Gemma-3-270M, ``benchmarks/bench_attention.py``). The forward alone is faster in ``sdpa`` (scoring with
-bf16 weights: eager 22% slower for SmolLM2), so only training switches, and the model gets its kernel
-back afterwards. Both kernels compute the same attention; the results differ by rounding only, as they
+products under autocast, softmax in fp32) made a whole bf16 step 4-15% faster at the course's shapes
+(SmolLM2-135M at 4 and 16 rows of 64 tokens, Gemma-3-270M at 4; one and two threads;
+``benchmarks/bench_attention.py``, ``benchmarks/RESULTS.md``). The forward alone is as fast or faster in
+``sdpa`` (scoring with bf16 weights: eager up to 17% slower), so only training switches, and the model
+gets its kernel back afterwards. Both kernels compute the same attention; the results differ by rounding only, as they
 do between two CPUs, so the kernel is not part of any store key.
 """
 
