@@ -47,12 +47,46 @@ def median_times(fns: dict, repeats: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in t.items()}
 
 
+def measure(name: str, shapes: list[tuple[int, int]], repeats: int) -> list[str]:
+    """Table rows for one model: per shape, the median seconds of each variant and their ratios."""
+    import torch
+
+    from resurface.models import load_model
+
+    train_model = load_model(name, device="cpu", dtype="float32")[0].train()
+    score_model = load_model(name, device="cpu", dtype="bfloat16")[0].eval()
+    opt = torch.optim.AdamW(train_model.parameters(), lr=1e-6, fused=True)
+    rows = []
+    for n_rows, tokens in shapes:
+        ids = torch.randint(100, 20000, (n_rows, tokens))
+
+        def step(kernel: str, bf16: bool) -> None:
+            train_model.set_attn_implementation(kernel)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = train_model(input_ids=ids, labels=ids, use_cache=False).loss
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+
+        def forward(kernel: str) -> None:
+            score_model.set_attn_implementation(kernel)
+            with torch.no_grad():
+                score_model(input_ids=ids, use_cache=False).logits.float().log_softmax(-1)
+
+        t = median_times({"sdpa": lambda: step("sdpa", True), "eager": lambda: step("eager", True),
+                          "fp32": lambda: step("sdpa", False), "fwd_sdpa": lambda: forward("sdpa"),
+                          "fwd_eager": lambda: forward("eager")}, repeats)
+        rows.append(f"| {name} | {n_rows} x {tokens} | {t['sdpa']:.3f} | {t['eager']:.3f} | {t['fp32']:.3f} | "
+                    f"{t['eager'] / t['sdpa']:.2f} | {t['eager'] / t['fp32']:.2f} | {t['fwd_sdpa']:.3f} | "
+                    f"{t['fwd_eager']:.3f} | {t['fwd_eager'] / t['fwd_sdpa']:.2f} |")
+    return rows
+
+
 def main() -> int:
     args = parse()
     import torch
 
     from resurface import device
-    from resurface.models import load_model
 
     torch.set_num_threads(args.threads)
     try:
@@ -65,32 +99,8 @@ def main() -> int:
           "| bf16 / fp32 (train, eager) | forward bf16 sdpa | forward bf16 eager | eager / sdpa (forward) |")
     print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
     for name in [m for m in args.models.split(",") if m]:
-        train_model = load_model(name, device="cpu", dtype="float32")[0].train()
-        score_model = load_model(name, device="cpu", dtype="bfloat16")[0].eval()
-        opt = torch.optim.AdamW(train_model.parameters(), lr=1e-6, fused=True)
-        for rows, tokens in shapes:
-            ids = torch.randint(100, 20000, (rows, tokens))
-
-            def step(kernel: str, bf16: bool) -> None:
-                train_model.set_attn_implementation(kernel)
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                    loss = train_model(input_ids=ids, labels=ids, use_cache=False).loss
-                loss.backward()
-                opt.step()
-                opt.zero_grad(set_to_none=True)
-
-            def forward(kernel: str) -> None:
-                score_model.set_attn_implementation(kernel)
-                with torch.no_grad():
-                    score_model(input_ids=ids, use_cache=False).logits.float().log_softmax(-1)
-
-            t = median_times({"sdpa": lambda: step("sdpa", True), "eager": lambda: step("eager", True),
-                              "fp32": lambda: step("sdpa", False), "fwd_sdpa": lambda: forward("sdpa"),
-                              "fwd_eager": lambda: forward("eager")}, args.repeats)
-            print(f"| {name} | {rows} x {tokens} | {t['sdpa']:.3f} | {t['eager']:.3f} | {t['fp32']:.3f} | "
-                  f"{t['eager'] / t['sdpa']:.2f} | {t['eager'] / t['fp32']:.2f} | {t['fwd_sdpa']:.3f} | "
-                  f"{t['fwd_eager']:.3f} | {t['fwd_eager'] / t['fwd_sdpa']:.2f} |", flush=True)
-        del train_model, score_model, opt
+        for row in measure(name, shapes, args.repeats):
+            print(row, flush=True)
     return 0
 
 
