@@ -39,10 +39,12 @@ def work(model_name: str, units: int, threads: int, batch: int, block: int, scor
 
     model, _ = load_model(model_name, device="cpu", dtype="float32")
     bf16 = precision == "bf16"
-    scorer = load_model(model_name, device="cpu", dtype="bfloat16")[0].eval() if bf16 else model
+    scorer = model
     if bf16:
         from resurface.train import attention
+        from resurface.train.training import scoring_copy
 
+        scorer = scoring_copy(model, torch.bfloat16)  # the training loop's own bf16 scoring copy
         attention.for_training(model, cpu_bf16=True)
     vocab = model.config.vocab_size
     opt = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
@@ -59,7 +61,7 @@ def work(model_name: str, units: int, threads: int, batch: int, block: int, scor
         opt.zero_grad(set_to_none=True)
         model.eval()
         if bf16:
-            scorer.load_state_dict(model.state_dict())
+            scoring_copy(model, torch.bfloat16, into=scorer)
         with torch.no_grad():
             scorer(input_ids=s)
 
